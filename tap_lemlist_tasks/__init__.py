@@ -1,0 +1,1 @@
+"""Singer tap for lemlist tasks, built with the Meltano Singer SDK."""

@@ -1,0 +1,120 @@
+"""Bring lemlist's loosely typed records to the types their schema promises.
+
+The target validates every record against the schema, so one record of a surprising
+type would fail the whole load. lemlist stores some numbers as text (a task's
+`priority` is created as `""` or `"0"`-`"2"`): those are converted. Anything that
+cannot be converted without guessing stops the sync with an error naming the record
+and field, rather than landing in the warehouse as a wrong value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import typing as t
+
+_INTEGER_TEXT = re.compile(r"\s*[-+]?\d+\s*")
+
+
+class UnexpectedRecordError(ValueError):
+    """A record whose shape lemlist's documentation does not allow."""
+
+
+Normaliser = t.Callable[[t.Any], t.Any]
+
+
+def _to_integer(value: t.Any) -> int | None:  # noqa: ANN401
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, str) and not value.strip():
+        return None
+    if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    msg = "is not an integer"
+    raise ValueError(msg)
+
+
+def _to_text(value: t.Any) -> str | None:  # noqa: ANN401
+    if value is None or isinstance(value, str):
+        return value
+    msg = "is not text"
+    raise ValueError(msg)
+
+
+def _to_date_time(value: t.Any) -> str | None:  # noqa: ANN401
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            # Python 3.10's fromisoformat predates the trailing "Z" lemlist sends.
+            dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            return value
+    msg = "is not an ISO-8601 date-time"
+    raise ValueError(msg)
+
+
+def _normaliser(property_schema: dict[str, t.Any]) -> Normaliser:
+    types = property_schema.get("type", [])
+    if "integer" in types:
+        return _to_integer
+    if property_schema.get("format") == "date-time":
+        return _to_date_time
+    return _to_text
+
+
+class RecordNormaliser:
+    """Normalises records of one stream, field by field, as its schema says."""
+
+    def __init__(self, schema: dict[str, t.Any], key: str) -> None:
+        """Prepare one converter per property of the schema.
+
+        Args:
+            schema: The stream's JSON schema.
+            key: The primary key field, used to name a record in errors.
+        """
+        self._key = key
+        self._normalisers = {
+            name: _normaliser(property_schema)
+            for name, property_schema in schema["properties"].items()
+        }
+
+    def __call__(self, record: object) -> dict[str, t.Any]:
+        """Return the record with every known field converted to its schema type.
+
+        Args:
+            record: One item of lemlist's `results`.
+
+        Returns:
+            The same record, converted in place.
+
+        Raises:
+            UnexpectedRecordError: If the record is not an object, has no usable key,
+                or holds a value that cannot be converted.
+        """
+        if not isinstance(record, dict):
+            msg = f"lemlist returned a task that is not an object: {record!r:.80}"
+            raise UnexpectedRecordError(msg)
+        key = record.get(self._key)
+        if not isinstance(key, str) or not key:
+            msg = (
+                f"lemlist returned a task without a text {self._key!r}: {record!r:.200}"
+            )
+            raise UnexpectedRecordError(msg)
+        for name, value in record.items():
+            normalise = self._normalisers.get(name)
+            if normalise is None:
+                continue
+            try:
+                record[name] = normalise(value)
+            except ValueError as error:
+                msg = (
+                    f"lemlist task {key}: field {name!r} holds {value!r:.80}, "
+                    f"which {error}; please report this shape to the tap's maintainers"
+                )
+                raise UnexpectedRecordError(msg) from None
+        return record
