@@ -131,8 +131,8 @@ class LemlistStream(RESTStream[int]):
 
     @override
     @property
-    def timeout(self) -> float:  # type: ignore[override]
-        return float(self.config["request_timeout_seconds"])
+    def timeout(self) -> int:
+        return int(self.config["request_timeout_seconds"])
 
     @override
     def get_new_paginator(self) -> PageNumberPaginator:
@@ -341,8 +341,8 @@ class LemlistStream(RESTStream[int]):
         if not self._retires_unseen_tasks:
             yield from super().get_records(context)
             return
-        # Milliseconds, not the SDK's seconds: two syncs in one second differ.
-        version = time.time_ns() // 1_000_000
+        # Microseconds, not the SDK's seconds: two syncs started together differ.
+        version = time.time_ns() // 1_000
         self._stream_version = version
         yield from super().get_records(context)
         self._write_activate_version_message(version)

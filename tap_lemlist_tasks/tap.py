@@ -11,7 +11,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
-from singer_sdk.helpers.capabilities import TapCapabilities
+from singer_sdk.helpers.capabilities import PluginCapabilities
 
 from tap_lemlist_tasks.filters import InvalidFilterError, validate_filters
 from tap_lemlist_tasks.records import UnexpectedRecordError
@@ -40,7 +40,7 @@ class TapLemlistTasks(Tap):
     # BATCH would write files from get_records and announce them after it returns,
     # i.e. after ACTIVATE_VERSION: the target would retire rows still in flight.
     capabilities: t.ClassVar = [
-        c for c in Tap.capabilities if c != TapCapabilities.BATCH
+        c for c in Tap.capabilities if c != PluginCapabilities.BATCH
     ]
 
     config_jsonschema = th.PropertiesList(
@@ -99,19 +99,19 @@ class TapLemlistTasks(Tap):
         ),
         th.Property(
             "rate_limit_window_seconds",
-            th.NumberType,
+            th.IntegerType,
             default=2,
             title="Rate limit: window (seconds)",
             description="The window the request budget applies to.",
-            exclusive_minimum=0,
+            minimum=1,
         ),
         th.Property(
             "request_timeout_seconds",
-            th.NumberType,
+            th.IntegerType,
             default=30,
             title="Request timeout (seconds)",
             description="How long to wait for lemlist to answer one request.",
-            exclusive_minimum=0,
+            minimum=1,
         ),
         th.Property(
             "retry_max_tries",

@@ -1,0 +1,163 @@
+"""The `filters` setting: lemlist's filter objects, refused before any request."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import typing as t
+
+import pytest
+from conftest import API_KEY
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from conftest import TapRun
+    from lemlist_standin import LemlistStandIn
+
+BAD_FILTERS = {
+    "unknown filterId": ({"filterId": "colour", "in": ["red"]}, "unknown filterId"),
+    "missing filterId": ({"in": ["phone"]}, "unknown filterId None"),
+    "text filter with value and regex": (
+        {"filterId": "email", "value": "a@b.co", "regex": "b"},
+        "either 'value' or 'regex'",
+    ),
+    "text filter without parameter": ({"filterId": "fullName"}, "needs value or regex"),
+    "text filter with a list key": (
+        {"filterId": "phone", "in": ["+33"]},
+        "takes only value / regex, not in",
+    ),
+    "regex that does not compile": (
+        {"filterId": "linkedin", "regex": "in/(john"},
+        "does not compile",
+    ),
+    "empty value": ({"filterId": "email", "value": ""}, "non-empty string"),
+    "list filter without in or out": ({"filterId": "campaignId"}, "needs in or out"),
+    "list filter given a string": (
+        {"filterId": "assignedTo", "in": "usr_1"},
+        "'in' must be a non-empty array",
+    ),
+    "unknown task type": (
+        {"filterId": "type", "in": ["fax"]},
+        "'in' value 'fax' is not one of manual",
+    ),
+    "unknown campaign state": (
+        {"filterId": "campaignState", "out": ["stopped"]},
+        "'out' value 'stopped' is not one of draft",
+    ),
+    "date filter with a value key": (
+        {"filterId": "dueDate", "value": "2025-01-01"},
+        "takes only from / to, not value",
+    ),
+    "date that is not a calendar date": (
+        {"filterId": "dueDate", "to": "2025-02-30"},
+        "real calendar date",
+    ),
+    "date in another format": (
+        {"filterId": "dueDate", "from": "01/02/2025"},
+        "real calendar date",
+    ),
+    "from after to": (
+        {"filterId": "dueDate", "from": "2025-03-01", "to": "2025-02-01"},
+        "'from' 2025-03-01 is after 'to' 2025-02-01",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("bad_filter", "problem"), BAD_FILTERS.values(), ids=BAD_FILTERS.keys()
+)
+def test_a_bad_filter_is_refused_before_any_request(
+    standin: LemlistStandIn,
+    run_tap: Callable[..., TapRun],
+    bad_filter: object,
+    problem: str,
+) -> None:
+    good_filter = {"filterId": "type", "in": ["phone"]}
+    run = run_tap(filters=[good_filter, bad_filter])
+
+    assert run.exit_code != 0
+    assert "Setting 'filters', item 1:" in run.stderr
+    assert problem in run.stderr
+    assert run.messages == []
+    assert standin.requests == []
+
+
+def test_a_filter_that_is_not_an_object_is_refused_before_any_request(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    run = run_tap(filters=[{"filterId": "type", "in": ["phone"]}, "type=phone"])
+
+    assert run.exit_code != 0
+    assert "'type=phone' is not of type 'object'" in run.stderr
+    assert "config['filters'][1]" in run.stderr
+    assert standin.requests == []
+
+
+FILTERS_BY_FAMILY = {
+    "fullName value": [{"filterId": "fullName", "value": "田中 花子"}],
+    "email regex": [{"filterId": "email", "regex": "^john\\."}],
+    "phone regex": [{"filterId": "phone", "regex": "^\\+33"}],
+    "linkedin regex": [{"filterId": "linkedin", "regex": "in/a"}],
+    "campaignId in and out": [
+        {
+            "filterId": "campaignId",
+            "in": ["cam_Wg5ifzqHPg3TB85n9", "cam_FPs6SatqsHQMtxABE"],
+            "out": ["cam_FPs6SatqsHQMtxABE"],
+        }
+    ],
+    "campaignState in": [{"filterId": "campaignState", "in": ["running", "paused"]}],
+    "type in": [{"filterId": "type", "in": ["phone", "linkedinSend"]}],
+    "assignedTo out": [{"filterId": "assignedTo", "out": ["usr_KAf5ZN5X4R56Rq8Ee"]}],
+    "dueDate range": [
+        {"filterId": "dueDate", "from": "2025-11-01", "to": "2025-11-30"}
+    ],
+    "two filters together": [
+        {"filterId": "type", "out": ["manual"]},
+        {"filterId": "dueDate", "from": "2025-12-01"},
+    ],
+}
+
+
+@pytest.mark.parametrize("filters", FILTERS_BY_FAMILY.values(), ids=FILTERS_BY_FAMILY)
+def test_only_tasks_matching_the_filters_are_extracted(
+    standin: LemlistStandIn,
+    run_tap: Callable[..., TapRun],
+    filters: list[dict[str, t.Any]],
+) -> None:
+    run = run_tap(filters=filters)
+
+    expected = [task["_id"] for task in standin.pending_records(filters)]
+    assert run.exit_code == 0, run.stderr
+    assert run.ids == expected
+    assert 0 < len(expected) < len(standin.pending_records())
+
+
+def test_filters_can_come_from_the_environment(standin: LemlistStandIn) -> None:
+    filters = [{"filterId": "type", "in": ["phone"]}]
+    env = {
+        **os.environ,
+        "TAP_LEMLIST_TASKS_API_KEY": API_KEY,
+        "TAP_LEMLIST_TASKS_API_URL": standin.url,
+        "TAP_LEMLIST_TASKS_FILTERS": json.dumps(filters),
+    }
+    completed = subprocess.run(
+        [sys.executable, "-m", "tap_lemlist_tasks.tap", "--config", "ENV"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    types = {
+        json.loads(line)["record"]["type"]
+        for line in completed.stdout.splitlines()
+        if '"RECORD"' in line
+    }
+    assert types == {"phone"}
+    assert {r.query["filters"] for r in standin.requests} == {
+        json.dumps(filters, separators=(",", ":"))
+    }
