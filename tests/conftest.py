@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from lemlist_standin import LemlistStandIn, sample_tasks
+from warehouse import Pipeline, PostgresCluster, meltano
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -106,3 +107,31 @@ def run_tap(standin: LemlistStandIn, tmp_path: Path) -> Callable[..., TapRun]:
         return run_tap_cli(config, tmp_path, fake_sleep=fake_sleep, env=env)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A private PostgreSQL cluster for the whole test session."""
+    cluster = PostgresCluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def meltano_installed() -> None:
+    """`meltano install` of the repository's plugins, once per session."""
+    installed = meltano(
+        "install", env={**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "1"}
+    )
+    assert installed.returncode == 0, installed.stderr
+
+
+@pytest.fixture
+def pipeline(
+    postgres: PostgresCluster, meltano_installed: None, request: pytest.FixtureRequest
+) -> Pipeline:
+    """A Meltano pipeline loading into a schema of its own."""
+    del meltano_installed
+    schema = "test_" + "".join(c if c.isalnum() else "_" for c in request.node.name)
+    return Pipeline(postgres, schema.lower()[:60])

@@ -1,0 +1,692 @@
+"""A stdlib-only stand-in for lemlist's ``GET /api/tasks`` endpoint.
+
+It serves paged, filtered, pending tasks the way lemlist documents them (Basic auth
+with an empty user name, 0-indexed ``page``, JSON ``filters``, ``page`` echoed as a
+string), can enforce lemlist's sliding-window rate limit, and can be scripted to
+misbehave (``add_faults``) to exercise the tap's error handling.
+
+In tests::
+
+    with LemlistStandIn(sample_tasks(300), page_size=50) as api:
+        ...  # point the tap at api.url with api_key "test-key"
+
+As a process (demo, benchmarks); it prints ``LEMLIST_STANDIN_URL=...`` and serves
+until SIGTERM or SIGINT::
+
+    python tests/lemlist_standin.py --tasks 500 --api-key demo-key --rate-limit 20/2
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import json
+import math
+import random
+import re
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+import unicodedata
+from collections import deque
+from dataclasses import dataclass, field, replace
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import parse_qsl, urlsplit
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from types import TracebackType
+
+    from typing_extensions import Self
+
+TASK_TYPES = (
+    "manual", "phone", "linkedinInvite", "linkedinSend", "linkedinVoiceNote",
+    "emailsReplied", "opportunityReplied", "linkedinReplied", "opportunityClicked",
+    "email", "whatsappMessage",
+)  # fmt: skip
+CAMPAIGN_STATES = ("draft", "running", "ended", "paused", "errors", "archived")
+LEAD_ATTRIBUTES = ("fullName", "email", "phone", "linkedin")
+TASK_FIELDS = frozenset({
+    "_id", "type", "title", "priority", "leadId", "campaignId", "contactId",
+    "dueDate", "userId", "content", "status", "createdAt",
+})  # fmt: skip
+_TEXT, _JSON, _HTML = "text/plain; charset=utf-8", "application/json", "text/html"
+_UNAUTHORIZED = b"The authentication you supplied is incorrect"
+_STATIC_FAULTS = {
+    "400": (400, _TEXT, b"Bad params"),
+    "401": (401, _TEXT, _UNAUTHORIZED),
+    "403": (403, _TEXT, b"User blocked"),
+    "404": (404, _TEXT, b"Not Found"),
+    "500": (500, _TEXT, b"Internal Server Error"),
+    "502": (502, _HTML, b"<html><body><h1>502 Bad Gateway</h1></body></html>"),
+    "503": (503, _HTML, b"<html><body><h1>503 Service Unavailable</h1></body></html>"),
+    "504": (504, _HTML, b"<html><body><h1>504 Gateway Time-out</h1></body></html>"),
+    "html": (200, _HTML, b"<html><body>Maintenance</body></html>"),
+}
+_OTHER_FAULTS = ("429", "reset", "timeout", "truncated", "not_a_list")
+FAULTS = frozenset(_STATIC_FAULTS).union(_OTHER_FAULTS)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+@dataclass
+class Task:
+    """One lemlist task.
+
+    Attributes:
+        record: The task exactly as served (lemlist Task fields only).
+        lead: Hidden lead attributes (``fullName``, ``email``, ``phone``,
+            ``linkedin``) used only by filters; empty for a task without lead.
+        campaign_state: Hidden state of the task's campaign; None without campaign.
+        done: Set by ``complete()``; done tasks are never served.
+    """
+
+    record: dict[str, Any]
+    lead: dict[str, str] = field(default_factory=dict)
+    campaign_state: str | None = None
+    done: bool = False
+
+    @property
+    def id(self) -> str:
+        """The task's ``_id``."""
+        return str(self.record["_id"])
+
+    @property
+    def pending(self) -> bool:
+        """Whether lemlist serves it: not done, and no "done"/"completed" status."""
+        return not self.done and self.record.get("status") not in {"done", "completed"}
+
+
+@dataclass
+class RecordedRequest:
+    """A request as the stand-in received it.
+
+    Attributes:
+        method: HTTP method.
+        path: URL path, without the query string.
+        query: Parsed query parameters (the last value of a repeated one wins).
+        headers: Request headers.
+        status: Status answered; 0 while unanswered or if the connection was reset.
+        time: Arrival time (``time.monotonic()``).
+    """
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    status: int
+    time: float
+
+
+class MalformedFiltersError(ValueError):
+    """``filters`` is missing, not JSON, or not a list of valid filter objects."""
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    content_type: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _params(item: dict[str, Any], allowed: set[str], valid: type) -> dict[str, Any]:
+    """Return a filter's parameters: at least one, all ``allowed`` and ``valid``."""
+    params = {key: value for key, value in item.items() if key != "filterId"}
+    valid_values = all(isinstance(value, valid) for value in params.values())
+    if not params or not set(params) <= allowed or not valid_values:
+        raise MalformedFiltersError
+    return params
+
+
+def _lead_filter(attribute: str, item: dict[str, Any]) -> Callable[[Task], bool]:
+    params = _params(item, {"value", "regex"}, str)
+    value = params.get("value")
+    try:
+        pattern = (
+            re.compile(params["regex"], re.IGNORECASE) if "regex" in params else None
+        )
+    except re.error as error:
+        raise MalformedFiltersError from error
+
+    def match(task: Task) -> bool:
+        actual = task.lead.get(attribute)
+        return (
+            actual is not None
+            and (value is None or actual.casefold() == value.casefold())
+            and (pattern is None or pattern.search(actual) is not None)
+        )
+
+    return match
+
+
+def _in_out_filter(
+    get: Callable[[Task], str | None],
+    allowed: frozenset[str] | None,
+    item: dict[str, Any],
+) -> Callable[[Task], bool]:
+    params = _params(item, {"in", "out"}, list)
+    values = [value for listed in params.values() for value in listed]
+    if not all(isinstance(value, str) for value in values):
+        raise MalformedFiltersError
+    if allowed is not None and not allowed.issuperset(values):
+        raise MalformedFiltersError
+    include, exclude = params.get("in"), set(params.get("out", ()))
+
+    def match(task: Task) -> bool:
+        actual = get(task)
+        included = include is None or (actual is not None and actual in include)
+        return included and actual not in exclude
+
+    return match
+
+
+def _due_date_filter(item: dict[str, Any]) -> Callable[[Task], bool]:
+    params = _params(item, {"from", "to"}, str)
+    if not all(_DAY.fullmatch(day) for day in params.values()):
+        raise MalformedFiltersError
+    try:
+        for day in params.values():
+            date.fromisoformat(day)
+    except ValueError as error:
+        raise MalformedFiltersError from error
+    start, end = params.get("from", ""), params.get("to", "9999")
+
+    def match(task: Task) -> bool:
+        due = task.record.get("dueDate")  # ISO-8601 in UTC: its first 10 chars
+        return isinstance(due, str) and start <= due[:10] <= end
+
+    return match
+
+
+_IN_OUT: dict[str, tuple[Callable[[Task], Any], frozenset[str] | None]] = {
+    "campaignId": (lambda task: task.record.get("campaignId"), None),
+    "campaignState": (lambda task: task.campaign_state, frozenset(CAMPAIGN_STATES)),
+    "type": (lambda task: task.record.get("type"), frozenset(TASK_TYPES)),
+    "assignedTo": (lambda task: task.record.get("userId"), None),
+}
+
+
+def _predicate(item: object) -> Callable[[Task], bool]:
+    """Build the predicate of one filter object."""
+    if not isinstance(item, dict):
+        raise MalformedFiltersError
+    filter_id = item.get("filterId")
+    if filter_id in LEAD_ATTRIBUTES:
+        return _lead_filter(filter_id, item)
+    if filter_id in _IN_OUT:
+        return _in_out_filter(*_IN_OUT[filter_id], item)
+    if filter_id == "dueDate":
+        return _due_date_filter(item)
+    raise MalformedFiltersError
+
+
+def parse_filters(raw: str | None) -> tuple[str, list[Callable[[Task], bool]]]:
+    """Parse a ``filters`` query parameter as lemlist would.
+
+    Args:
+        raw: The parameter's value; None when absent.
+
+    Returns:
+        A canonical key of the filters, and one predicate per filter (all must hold).
+
+    Raises:
+        MalformedFiltersError: When lemlist answers ``{"error":"Malformed filters"}``.
+    """
+    try:
+        items = json.loads(raw) if raw is not None else None
+    except ValueError as error:
+        raise MalformedFiltersError from error
+    if not isinstance(items, list):
+        raise MalformedFiltersError
+    return json.dumps(items, sort_keys=True), [_predicate(item) for item in items]
+
+
+def _presented_key(authorization: str | None) -> str | None:
+    """Return the API key of a ``Basic base64(":" + key)`` header, else None."""
+    scheme, _, encoded = (authorization or "").partition(" ")
+    try:
+        decoded = base64.b64decode(encoded, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, colon, password = decoded.partition(":")
+    return password if scheme == "Basic" and colon and not user else None
+
+
+def _js_date(timestamp: float) -> str:
+    """Format like JavaScript's ``Date.toString()`` in UTC."""
+    utc = time.gmtime(timestamp)
+    return time.strftime(
+        "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)", utc
+    )
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    standin: LemlistStandIn
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as a benchmark client expects
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
+    server: _Server
+
+    def do_GET(self) -> None:
+        """Let the stand-in answer (every method goes through here)."""
+        self.server.standin.handle(self)
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET  # noqa: N815
+
+    def log_message(self, *_args: object) -> None:
+        """Stay quiet: no per-request logging."""
+
+
+class LemlistStandIn:
+    """An in-process HTTP server answering like lemlist's ``GET /api/tasks``."""
+
+    def __init__(  # noqa: PLR0913
+        self,
+        tasks: list[Task] | None = None,
+        *,
+        api_key: str = "test-key",
+        page_size: int = 100,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rate_limit: tuple[int, float] | None = None,
+        ignore_page: bool = False,
+    ) -> None:
+        """Configure the stand-in; ``start()`` it or use it as a context manager.
+
+        Args:
+            tasks: Tasks to serve, in this order; None serves ``sample_tasks(250)``.
+            api_key: The only key accepted (as the Basic auth password).
+            page_size: Tasks per page.
+            host: Interface to bind.
+            port: Port to bind; 0 picks a free one.
+            rate_limit: ``(limit, window_seconds)`` per API key; None: no limit.
+            ignore_page: Serve page 0 whatever ``page`` says.
+
+        Raises:
+            ValueError: When the rate limit is below 1 request.
+        """
+        if rate_limit is not None and rate_limit[0] < 1:
+            msg = "rate_limit needs a limit of at least 1"
+            raise ValueError(msg)
+        self._tasks = list(sample_tasks(250) if tasks is None else tasks)
+        self._by_id = {task.id: task for task in self._tasks}
+        self.api_key, self.page_size, self.ignore_page = api_key, page_size, ignore_page
+        self._address, self._rate_limit = (host, port), rate_limit
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._arrivals: dict[str | None, deque[float]] = {}
+        self._rate_limited = 0
+        self._faults: dict[int, deque[tuple[str, dict[str, float | None]]]] = {}
+        self._matches: dict[str, list[dict[str, Any]]] = {}
+        self._pages: dict[tuple[str, int], bytes] = {}
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> Self:
+        """Start serving (see ``start()``)."""
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Stop serving."""
+        self.stop()
+
+    def start(self) -> None:
+        """Bind the port and serve in a daemon thread."""
+        self._server = _Server(self._address, _Handler)
+        self._server.standin = self
+        serve = self._server.serve_forever
+        self._thread = threading.Thread(target=serve, args=(0.05,), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and free the port; requests in progress are abandoned."""
+        if self._server is not None and self._thread is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join()
+        self._server = self._thread = None
+
+    @property
+    def url(self) -> str:
+        """The API base URL (the tap's ``api_url``): ``http://127.0.0.1:PORT/api``.
+
+        Raises:
+            RuntimeError: When the stand-in is not running.
+        """
+        if self._server is None:
+            msg = "the stand-in is not running"
+            raise RuntimeError(msg)
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/api"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A copy of every request received so far, in arrival order."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def rate_limited_count(self) -> int:
+        """How many 429s the rate limit (not the fault script) has sent."""
+        with self._lock:
+            return self._rate_limited
+
+    def pending_records(
+        self, filters: list[dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
+        """Return what a full paged read with ``filters`` serves, in order.
+
+        Raises:
+            MalformedFiltersError: When the server would reject ``filters``.
+        """
+        key, predicates = parse_filters(json.dumps(filters or []))
+        with self._lock:
+            return [dict(record) for record in self._matching(key, predicates)]
+
+    def complete(self, task_ids: Iterable[str]) -> None:
+        """Mark tasks done so they vanish from results; KeyError for unknown ids."""
+        self._set_done(task_ids, done=True)
+
+    def reopen(self, task_ids: Iterable[str]) -> None:
+        """Mark tasks pending again; KeyError for unknown ids."""
+        self._set_done(task_ids, done=False)
+
+    def add_faults(
+        self, page: int, fault: str, times: int = 1, **kwargs: float | None
+    ) -> None:
+        """Answer the next ``times`` requests for ``page`` with ``fault``.
+
+        Faults queue up per page; once used up, the page is served normally again.
+
+        Args:
+            page: The requested ``page`` the fault applies to.
+            fault: One of ``FAULTS``.
+            times: How many requests get the fault.
+            **kwargs: ``retry_after`` for "429" (default 1; None omits the header),
+                ``delay`` in seconds for "timeout" (default 2.0).
+
+        Raises:
+            ValueError: For an unknown fault.
+        """
+        if fault not in FAULTS:
+            msg = f"unknown fault {fault!r}; expected one of {sorted(FAULTS)}"
+            raise ValueError(msg)
+        with self._lock:
+            self._faults.setdefault(page, deque()).extend([(fault, kwargs)] * times)
+
+    def handle(self, handler: BaseHTTPRequestHandler) -> None:
+        """Record and answer one request (called by the server's threads)."""
+        now = time.monotonic()
+        url = urlsplit(handler.path)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        headers = dict(handler.headers.items())
+        recorded = RecordedRequest(handler.command, url.path, query, headers, 0, now)
+        key = _presented_key(handler.headers.get("Authorization"))
+        with self._lock:
+            self._requests.append(recorded)
+            admitted, limit_headers = self._admit(key, now)
+        reply = (
+            self._answer(handler.command, url.path, query, key)
+            if admitted
+            else _Reply(429, _TEXT, b"Too Many Requests")
+        )
+        if reply is None:  # "reset": SO_LINGER 0 makes close() send a TCP RST
+            linger = struct.pack("ii", 1, 0)
+            handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            handler.connection.close()
+            handler.close_connection = True
+            return
+        recorded.status = reply.status
+        length = str(len(reply.body))
+        sent = {"Content-Type": reply.content_type, "Content-Length": length}
+        try:
+            handler.send_response(reply.status)
+            for name, value in (sent | limit_headers | reply.headers).items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            if handler.command != "HEAD":
+                handler.wfile.write(reply.body)
+        except OSError:  # the client gave up, e.g. during a "timeout" fault
+            handler.close_connection = True
+
+    def _admit(self, key: str | None, now: float) -> tuple[bool, dict[str, str]]:
+        """Apply the sliding-window rate limit (hold the lock).
+
+        Every admitted request counts, faulted or not; rejected ones do not.
+        """
+        if self._rate_limit is None:
+            return True, {}
+        limit, window = self._rate_limit
+        arrivals = self._arrivals.setdefault(key, deque())
+        while arrivals and arrivals[0] <= now - window:
+            arrivals.popleft()
+        admitted = len(arrivals) < limit
+        if admitted:
+            arrivals.append(now)
+        else:
+            self._rate_limited += 1
+        frees_in = arrivals[0] + window - now
+        headers = {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(max(0, limit - len(arrivals))),
+            "X-RateLimit-Reset": _js_date(time.time() + frees_in),
+        }
+        if not admitted:
+            headers["Retry-After"] = str(max(1, math.ceil(frees_in)))
+        return admitted, headers
+
+    def _answer(
+        self, method: str, path: str, query: dict[str, str], key: str | None
+    ) -> _Reply | None:
+        """Reply to an admitted request; None means reset the connection."""
+        if key != self.api_key:
+            return _Reply(401, _TEXT, _UNAUTHORIZED)
+        if path != "/api/tasks":
+            return _Reply(404, _TEXT, b"Not Found")
+        if method != "GET":
+            return _Reply(405, _TEXT, b"Method Not Allowed")
+        page = query.get("page", "0")
+        if not re.fullmatch(r"[0-9]+", page):
+            return _Reply(400, _TEXT, b"Bad params")
+        return self._faulted(int(page), query.get("filters"))
+
+    def _faulted(self, page: int, filters: str | None) -> _Reply | None:
+        """Serve ``page``, unless the fault script says otherwise."""
+        with self._lock:
+            queued = self._faults.get(page)
+            fault, options = queued.popleft() if queued else ("", {})
+        if fault in _STATIC_FAULTS:
+            return _Reply(*_STATIC_FAULTS[fault])
+        if fault == "429":
+            retry_after = options.get("retry_after", 1)
+            retry = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
+            return _Reply(429, _TEXT, b"Too Many Requests", retry)
+        if fault == "not_a_list":
+            body = json.dumps({"results": {"oops": 1}, "page": str(page)})
+            return _Reply(200, _JSON, body.encode())
+        if fault == "timeout":
+            time.sleep(options.get("delay", 2.0) or 0.0)
+        reply = None if fault == "reset" else self._page(filters, page)
+        if reply is not None and fault == "truncated":
+            return replace(reply, body=reply.body[: len(reply.body) // 2])
+        return reply
+
+    def _page(self, filters: str | None, page: int) -> _Reply:
+        """Serve a page, encoded once per (filters, page) until the tasks change."""
+        try:
+            key, predicates = parse_filters(filters)
+        except MalformedFiltersError:
+            return _Reply(400, _JSON, b'{"error":"Malformed filters"}')
+        served = 0 if self.ignore_page else page
+        with self._lock:
+            body = self._pages.get((key, served))
+            if body is None:
+                start = served * self.page_size
+                results = self._matching(key, predicates)[start:][: self.page_size]
+                document = {"results": results, "page": str(served)}
+                text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+                body = self._pages[key, served] = text.encode()
+        return _Reply(200, _JSON, body)
+
+    def _matching(
+        self, key: str, predicates: list[Callable[[Task], bool]]
+    ) -> list[dict[str, Any]]:
+        """Records of the pending tasks matching all predicates (hold the lock)."""
+        if key not in self._matches:
+            self._matches[key] = [
+                task.record
+                for task in self._tasks
+                if task.pending and all(match(task) for match in predicates)
+            ]
+        return self._matches[key]
+
+    def _set_done(self, task_ids: Iterable[str], *, done: bool) -> None:
+        with self._lock:
+            for task_id in task_ids:
+                self._by_id[task_id].done = done
+            self._matches.clear()
+            self._pages.clear()
+
+
+class _Lead(NamedTuple):
+    lead_id: str
+    contact_id: str
+    attributes: dict[str, str]
+
+
+_NAMES = (
+    "John Doe", "Zoë Dupont", "María José Núñez", "田中 花子", "Olivia Smith",
+    "Liam O'Brien", "Chloé Martin", "Jürgen Weiß", "Priya Patel", "Ahmed Ali",
+    "Håkon Berg", "Emma Johnson",
+)  # fmt: skip
+_TITLES = (
+    "Keep an eye on {first}", "Call {first} back", "Send the deck to {first}",
+    "Rappeler Zoë — café ☕", "東京のリード", "Follow up 🚀",
+    "Check {first}'s LinkedIn activity", "API Reference Illustration",
+)  # fmt: skip
+_CONTENTS = (
+    "", "", "does he have bandwidth to help us? would be grand",
+    "Budget mentioned for Q3 — ask again", "Voicemail 📞, try tomorrow",
+    "日本語のメモ", "Line one\nLine two", 'Quote: "hello" & <b>bye</b>',
+)  # fmt: skip
+_OCT_1_2025_MS = 1_759_276_800_000
+_DAY_MS = 86_400_000
+
+
+def _make_id(rng: random.Random, prefix: str) -> str:
+    return prefix + "".join(rng.choices(_ID_ALPHABET, k=17))
+
+
+def _iso(epoch_ms: int) -> str:
+    """Format like lemlist: ``2025-11-10T09:58:57.169Z``."""
+    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch_ms // 1000))
+    return f"{seconds}.{epoch_ms % 1000:03d}Z"
+
+
+def _make_lead(rng: random.Random, number: int) -> _Lead:
+    name = rng.choice(_NAMES)
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z]+", ".", ascii_name.lower()).strip(".") or "lead"
+    attributes = {"fullName": name, "email": f"{slug}{number}@example.com"}
+    if rng.random() < 0.8:
+        attributes["phone"] = f"+33 6 {rng.randrange(10**8):08d}"
+    if rng.random() < 0.7:
+        attributes["linkedin"] = f"https://www.linkedin.com/in/{slug}-{number}"
+    return _Lead(_make_id(rng, "lea_"), _make_id(rng, "ctc_"), attributes)
+
+
+def sample_tasks(count: int, seed: int = 7) -> list[Task]:
+    """Build ``count`` varied, realistic pending tasks, deterministic for ``seed``.
+
+    About 15% have no lead, campaign or contact; a few lack ``dueDate`` or
+    ``priority`` or store ``priority`` as a string; texts include unicode and "".
+    """
+    rng = random.Random(seed)  # noqa: S311 - sample data, not security
+    users = [_make_id(rng, "usr_") for _ in range(4)]
+    campaigns = [(_make_id(rng, "cam_"), state) for state in CAMPAIGN_STATES * 2]
+    leads = [_make_lead(rng, number) for number in range(max(1, count // 3))]
+    tasks = []
+    for _ in range(count):
+        lead = None if rng.random() < 0.15 else rng.choice(leads)
+        first = lead.attributes["fullName"].split()[0] if lead else "them"
+        record: dict[str, Any] = {"_id": _make_id(rng, "opp_")}
+        record["type"] = rng.choice(TASK_TYPES)
+        record["title"] = rng.choice(_TITLES).format(first=first)
+        if (roll := rng.random()) < 0.9:
+            record["priority"] = rng.randint(0, 2) if roll < 0.8 else rng.choice("1 ")
+        campaign_id, state = rng.choice(campaigns) if lead else (None, None)
+        if lead:
+            record["leadId"], record["campaignId"] = lead.lead_id, campaign_id
+            record["contactId"] = lead.contact_id
+        due = _OCT_1_2025_MS + rng.randrange(90 * _DAY_MS)
+        if rng.random() < 0.95:
+            record["dueDate"] = _iso(due)
+        record["userId"], record["content"] = rng.choice(users), rng.choice(_CONTENTS)
+        if rng.random() < 0.3:
+            record["status"] = "pending"
+        if rng.random() < 0.4:
+            record["createdAt"] = _iso(due - rng.randrange(30 * _DAY_MS))
+        tasks.append(Task(record, dict(lead.attributes) if lead else {}, state))
+    return tasks
+
+
+def _rate_limit(text: str) -> tuple[int, float]:
+    """Parse ``N/SECONDS`` (e.g. ``20/2``)."""
+    limit, _, window = text.partition("/")
+    return int(limit), float(window)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve sample tasks until SIGTERM/SIGINT, printing ``LEMLIST_STANDIN_URL=...``."""
+    parser = argparse.ArgumentParser(
+        description="Serve a stand-in of lemlist's GET /api/tasks with sample tasks; "
+        "print LEMLIST_STANDIN_URL=<api url> and serve until SIGTERM or SIGINT.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add = parser.add_argument
+    add("--tasks", type=int, default=500, help="number of sample tasks")
+    add("--seed", type=int, default=7, help="sample data seed")
+    add("--page-size", type=int, default=100, help="tasks per page")
+    add("--api-key", default="test-key", help="the API key accepted")
+    add("--host", default="127.0.0.1", help="interface to bind")
+    add("--port", type=int, default=0, help="port to bind; 0 picks a free one")
+    add("--rate-limit", type=_rate_limit, metavar="N/SECONDS", help="e.g. 20/2")
+    add("--ignore-page", action="store_true", help="always serve page 0")
+    args = parser.parse_args(argv)
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    standin = LemlistStandIn(
+        sample_tasks(args.tasks, args.seed),
+        api_key=args.api_key,
+        page_size=args.page_size,
+        host=args.host,
+        port=args.port,
+        rate_limit=args.rate_limit,
+        ignore_page=args.ignore_page,
+    )
+    with standin:
+        sys.stdout.write(f"LEMLIST_STANDIN_URL={standin.url}\n")
+        sys.stdout.flush()
+        stopping.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

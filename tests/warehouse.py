@@ -1,0 +1,172 @@
+"""A private PostgreSQL cluster and real `meltano run` pipelines into it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+if t.TYPE_CHECKING:
+    from lemlist_standin import LemlistStandIn
+
+REPO = Path(__file__).parent.parent
+MELTANO = Path(sys.executable).parent / "meltano"
+PASSWORD = "warehouse-password"
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _postgres_bin(program: str) -> str:
+    # Debian keeps the server programs off PATH, one folder per major version.
+    debian = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{program}"))
+    found = str(debian[-1]) if debian else shutil.which(program)
+    if not found:
+        msg = f"{program} not found: install Debian's postgresql package"
+        raise FileNotFoundError(msg)
+    return found
+
+
+class PostgresCluster:
+    """A throw-away PostgreSQL cluster on 127.0.0.1, started and stopped by tests.
+
+    PostgreSQL refuses to run as root, so as root the cluster runs as `postgres`.
+    """
+
+    def __init__(self) -> None:
+        """Choose a directory and a free port; nothing runs yet."""
+        self.root = Path(tempfile.mkdtemp(prefix="lemlist-pg-"))
+        self.port = free_port()
+        self.database = "warehouse"
+        self._as_postgres = (
+            ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        )
+
+    def start(self) -> None:
+        """Create the cluster, start it and create the warehouse database."""
+        self.root.chmod(0o755)
+        if self._as_postgres:
+            shutil.chown(self.root, "postgres", "postgres")
+        data = self.root / "data"
+        self._run(
+            "initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"
+        )
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -c fsync=off -k {self.root}"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "start",
+        )
+        with psycopg.connect(self.url("postgres"), autocommit=True) as connection:
+            connection.execute(f"CREATE DATABASE {self.database}")
+
+    def stop(self) -> None:
+        """Stop the cluster and remove its files."""
+        self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def url(self, database: str | None = None) -> str:
+        """Return a connection URL for psycopg."""
+        name = database or self.database
+        return f"postgresql://postgres:{PASSWORD}@127.0.0.1:{self.port}/{name}"
+
+    def query(self, sql: str, *params: object) -> list[tuple[t.Any, ...]]:
+        """Run one SQL statement on the warehouse database and return its rows."""
+        with psycopg.connect(self.url()) as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def _run(self, program: str, *args: str) -> None:
+        subprocess.run(  # noqa: S603
+            [*self._as_postgres, _postgres_bin(program), *args],
+            check=True,
+            capture_output=True,
+        )
+
+
+@dataclass
+class Pipeline:
+    """`meltano run` from the repository's meltano.yml into one warehouse schema."""
+
+    postgres: PostgresCluster
+    schema: str
+
+    def environment(self, standin: LemlistStandIn, **variables: str) -> dict[str, str]:
+        """The variables a scheduled run would have, pointed at the stand-in."""
+        return {
+            **os.environ,
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "MELTANO_CLI_DISABLE_VERSION_CHECK": "1",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DO_NOT_TRACK": "1",
+            "TAP_LEMLIST_TASKS_API_KEY": standin.api_key,
+            "TAP_LEMLIST_TASKS_API_URL": standin.url,
+            "TARGET_POSTGRES_HOST": "127.0.0.1",
+            "TARGET_POSTGRES_PORT": str(self.postgres.port),
+            "TARGET_POSTGRES_USER": "postgres",
+            "TARGET_POSTGRES_PASSWORD": PASSWORD,
+            "TARGET_POSTGRES_DATABASE": self.postgres.database,
+            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.schema,
+            "LEMLIST_SOURCE_SCHEMA": self.schema,
+            "DBT_TARGET_SCHEMA": f"{self.schema}_analytics",
+            **variables,
+        }
+
+    def run(
+        self, standin: LemlistStandIn, *blocks: str, **variables: str
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `meltano run tap-lemlist-tasks target-postgres [blocks...]`."""
+        return meltano(
+            "run",
+            "tap-lemlist-tasks",
+            "target-postgres",
+            *blocks,
+            env=self.environment(standin, **variables),
+        )
+
+    def tasks(self) -> dict[str, dict[str, t.Any]]:
+        """Every row of the loaded tasks table, by `_id`."""
+        with psycopg.connect(self.postgres.url()) as connection:
+            cursor = connection.cursor(row_factory=psycopg.rows.dict_row)
+            rows = cursor.execute(f'SELECT * FROM "{self.schema}".tasks').fetchall()  # noqa: S608
+        return {row["_id"]: row for row in rows}
+
+    def live_ids(self) -> set[str]:
+        """Tasks the warehouse holds as open."""
+        return {i for i, row in self.tasks().items() if row["_sdc_deleted_at"] is None}
+
+    def retired_ids(self) -> set[str]:
+        """Tasks the warehouse marked deleted."""
+        return {i for i, row in self.tasks().items() if row["_sdc_deleted_at"]}
+
+
+def meltano(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run Meltano in the repository, as a user would."""
+    return subprocess.run(  # noqa: S603
+        [str(MELTANO), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )

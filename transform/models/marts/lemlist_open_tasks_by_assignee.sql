@@ -1,0 +1,35 @@
+-- One row per (assigned_user_id, task_type) with at least one open task.
+-- Unassigned tasks form their own group (assigned_user_id is null).
+-- due_at is naive UTC, so it is compared with the current time in UTC.
+
+with open_tasks as (
+
+    select *
+    from {{ ref('stg_lemlist__tasks') }}
+    where is_open
+
+),
+
+now_utc as (
+
+    select
+        (now() at time zone 'utc')          as ts,
+        (now() at time zone 'utc')::date    as today
+
+)
+
+select
+    md5(coalesce(t.assigned_user_id, '__unassigned__') || '|' || t.task_type)
+                                                                as assignee_type_key,
+    t.assigned_user_id,
+    t.task_type,
+    count(*)                                                    as open_tasks,
+    count(*) filter (where t.due_at < n.ts)                     as overdue_tasks,
+    count(*) filter (where t.due_at::date = n.today)            as due_today_tasks,
+    count(*) filter (where t.due_at is null)                    as no_due_date_tasks,
+    min(t.due_at)                                               as oldest_due_at,
+    n.ts                                                        as computed_at
+
+from open_tasks as t
+cross join now_utc as n
+group by t.assigned_user_id, t.task_type, n.ts, n.today

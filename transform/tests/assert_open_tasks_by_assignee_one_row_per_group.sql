@@ -1,0 +1,9 @@
+-- Singular test: at most one row per (assigned_user_id, task_type); null assignees are
+-- one group. Returns the offending groups.
+select
+    coalesce(assigned_user_id, '__unassigned__') as assignee,
+    task_type,
+    count(*) as n_rows
+from {{ ref('lemlist_open_tasks_by_assignee') }}
+group by 1, 2
+having count(*) > 1
