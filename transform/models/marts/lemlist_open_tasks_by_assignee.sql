@@ -19,7 +19,7 @@ now_utc as (
 )
 
 select
-    md5(coalesce(t.assigned_user_id, '__unassigned__') || '|' || t.task_type)
+    md5(coalesce(t.assigned_user_id, '__unassigned__') || '|' || coalesce(t.task_type, '__untyped__'))
                                                                 as assignee_type_key,
     t.assigned_user_id,
     t.task_type,
