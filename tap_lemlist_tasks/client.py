@@ -19,10 +19,12 @@ import requests
 from requests.auth import HTTPBasicAuth
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import PageNumberPaginator
 
 from tap_lemlist_tasks.filters import encode_filters
 from tap_lemlist_tasks.records import RecordNormaliser
+from tap_lemlist_tasks.seen import SeenKeys
 from tap_lemlist_tasks.throttle import RequestBudget
 
 if t.TYPE_CHECKING:
@@ -112,6 +114,10 @@ def page_of(prepared_request: requests.PreparedRequest) -> str:
 
 class LemlistStream(RESTStream[int]):
     """A lemlist list endpoint read page by page, in full, at lemlist's pace."""
+
+    # RecordNormaliser already gives every field its schema type (and drops the
+    # undeclared ones); the SDK's generic pass would only repeat that, per field.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     @override
     @property
@@ -308,19 +314,15 @@ class LemlistStream(RESTStream[int]):
 
     @cached_property
     def _normalise(self) -> RecordNormaliser:
-        return RecordNormaliser(self.schema, self.primary_keys[0])
+        return RecordNormaliser(self.schema, self.primary_keys[0], self.logger)
 
     @cached_property
-    def _seen_keys(self) -> set[str]:
-        return set()
+    def _seen_keys(self) -> SeenKeys:
+        return SeenKeys()
 
     def _is_new(self, record: dict[str, t.Any]) -> bool:
         # A task can reappear on a later page when the list shifts during the sync.
-        key = record[self.primary_keys[0]]
-        if key in self._seen_keys:
-            return False
-        self._seen_keys.add(key)
-        return True
+        return self._seen_keys.add(record[self.primary_keys[0]])
 
     # Versions: retire tasks that are gone only after a complete sync
 

@@ -13,6 +13,9 @@ import datetime as dt
 import re
 import typing as t
 
+if t.TYPE_CHECKING:
+    import logging
+
 _INTEGER_TEXT = re.compile(r"\s*[-+]?\d+\s*")
 
 
@@ -58,6 +61,10 @@ def _to_date_time(value: t.Any) -> str | None:  # noqa: ANN401
     raise ValueError(msg)
 
 
+def _unchanged(value: t.Any) -> t.Any:  # noqa: ANN401
+    return value
+
+
 def _normaliser(property_schema: dict[str, t.Any]) -> Normaliser:
     types = property_schema.get("type", [])
     if "integer" in types:
@@ -68,29 +75,38 @@ def _normaliser(property_schema: dict[str, t.Any]) -> Normaliser:
 
 
 class RecordNormaliser:
-    """Normalises records of one stream, field by field, as its schema says."""
+    """Normalises records of one stream, field by field, as its schema says.
 
-    def __init__(self, schema: dict[str, t.Any], key: str) -> None:
+    Fields the schema does not declare are dropped, with one warning per field name,
+    so a field lemlist adds later cannot reach the target untyped.
+    """
+
+    def __init__(
+        self, schema: dict[str, t.Any], key: str, logger: logging.Logger
+    ) -> None:
         """Prepare one converter per property of the schema.
 
         Args:
             schema: The stream's JSON schema.
             key: The primary key field, used to name a record in errors.
+            logger: Where to warn about undeclared fields.
         """
         self._key = key
+        self._logger = logger
         self._normalisers = {
             name: _normaliser(property_schema)
             for name, property_schema in schema["properties"].items()
         }
+        self._undeclared: set[str] = set()
 
     def __call__(self, record: object) -> dict[str, t.Any]:
-        """Return the record with every known field converted to its schema type.
+        """Return the record's declared fields, each converted to its schema type.
 
         Args:
             record: One item of lemlist's `results`.
 
         Returns:
-            The same record, converted in place.
+            A new record holding only the fields the schema declares.
 
         Raises:
             UnexpectedRecordError: If the record is not an object, has no usable key,
@@ -105,16 +121,36 @@ class RecordNormaliser:
                 f"lemlist returned a task without a text {self._key!r}: {record!r:.200}"
             )
             raise UnexpectedRecordError(msg)
+        normalisers = self._normalisers
+        try:
+            normalised = {
+                name: normalisers[name](value)
+                for name, value in record.items()
+                if name in normalisers
+            }
+        except ValueError:
+            raise UnexpectedRecordError(self._first_problem(key, record)) from None
+        if len(normalised) < len(record):
+            self._warn_undeclared(record)
+        return normalised
+
+    def _first_problem(self, key: str, record: dict[str, t.Any]) -> str:
+        # Only on the failing record: the fast path above cannot say which field.
         for name, value in record.items():
-            normalise = self._normalisers.get(name)
-            if normalise is None:
-                continue
             try:
-                record[name] = normalise(value)
-            except ValueError as error:
-                msg = (
+                self._normalisers.get(name, _unchanged)(value)
+            except ValueError as error:  # noqa: PERF203
+                return (
                     f"lemlist task {key}: field {name!r} holds {value!r:.80}, "
                     f"which {error}; please report this shape to the tap's maintainers"
                 )
-                raise UnexpectedRecordError(msg) from None
-        return record
+        return f"lemlist task {key} could not be normalised"  # pragma: no cover
+
+    def _warn_undeclared(self, record: dict[str, t.Any]) -> None:
+        new = set(record) - set(self._normalisers) - self._undeclared
+        if new:
+            self._undeclared |= new
+            self._logger.warning(
+                "Dropping fields lemlist sent but the schema does not declare: %s",
+                ", ".join(sorted(new)),
+            )

@@ -100,3 +100,13 @@ def test_an_unreadable_date_stops_the_sync_instead_of_loading_it(
 
     assert run.exit_code == 1
     assert "field 'dueDate' holds 'next tuesday'" in run.stderr
+
+
+def test_a_field_lemlist_adds_later_is_dropped_with_one_warning(tmp_path: Path) -> None:
+    tasks = [Task({"_id": f"opp_{n}", "mood": "happy", "title": "t"}) for n in range(3)]
+    with LemlistStandIn(tasks, api_key=API_KEY) as standin:
+        run = run_tap_cli({"api_key": API_KEY, "api_url": standin.url}, tmp_path)
+
+    assert run.exit_code == 0, run.stderr
+    assert run.records == [{"_id": f"opp_{n}", "title": "t"} for n in range(3)]
+    assert run.stderr.count("does not declare: mood") == 1
