@@ -31,6 +31,91 @@ FILTERS_EXAMPLE = [
 ]
 
 
+# The tap's own settings; the SDK appends its built-in ones to config_jsonschema.
+SETTINGS = th.PropertiesList(
+    th.Property(
+        "api_key",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="API key",
+        description="lemlist API key (lemlist: Settings > Integrations > API).",
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        default="https://api.lemlist.com/api",
+        title="API URL",
+        description=(
+            "Base URL of lemlist's API. Must be https:// unless the host is "
+            "loopback (a local stand-in for tests)."
+        ),
+    ),
+    th.Property(
+        "filters",
+        th.ArrayType(th.ObjectType(additional_properties=True)),
+        default=[],
+        title="Filters",
+        description=(
+            "lemlist filter objects, sent as the `filters` query parameter, e.g. "
+            '[{"filterId": "type", "in": ["phone"]}]. filterIds: fullName, email, '
+            "phone, linkedin (value or regex), campaignId, campaignState, type, "
+            "assignedTo (in and/or out), dueDate (from and/or to, YYYY-MM-DD)."
+        ),
+        examples=[FILTERS_EXAMPLE],
+    ),
+    th.Property(
+        "emit_activate_version_messages",
+        th.BooleanType,
+        default=True,
+        title="Retire done tasks",
+        description=(
+            "Send ACTIVATE_VERSION after a complete sync, so the target marks "
+            "tasks lemlist no longer returns (done) as deleted. Never sent by a "
+            "sync that fails."
+        ),
+    ),
+    th.Property(
+        "rate_limit_requests",
+        th.IntegerType,
+        default=20,
+        title="Rate limit: requests",
+        description=(
+            "Requests allowed per window (lemlist: 20 per 2 s per API key). "
+            "Lower it when several jobs share one key."
+        ),
+        minimum=1,
+    ),
+    th.Property(
+        "rate_limit_window_seconds",
+        th.IntegerType,
+        default=2,
+        title="Rate limit: window (seconds)",
+        description="The window the request budget applies to.",
+        minimum=1,
+    ),
+    th.Property(
+        "request_timeout_seconds",
+        th.IntegerType,
+        default=30,
+        title="Request timeout (seconds)",
+        description="How long to wait for lemlist to answer one request.",
+        minimum=1,
+    ),
+    th.Property(
+        "retry_max_tries",
+        th.IntegerType,
+        default=8,
+        title="Tries per request",
+        description=(
+            "Attempts per page on transient failures (429, 5xx, timeouts, "
+            "broken responses) before the sync fails."
+        ),
+        minimum=1,
+    ),
+)
+
+
 class TapLemlistTasks(Tap):
     """Singer tap for lemlist tasks."""
 
@@ -43,88 +128,7 @@ class TapLemlistTasks(Tap):
         c for c in Tap.capabilities if c != PluginCapabilities.BATCH
     ]
 
-    config_jsonschema = th.PropertiesList(
-        th.Property(
-            "api_key",
-            th.StringType,
-            required=True,
-            secret=True,
-            title="API key",
-            description="lemlist API key (lemlist: Settings > Integrations > API).",
-        ),
-        th.Property(
-            "api_url",
-            th.StringType,
-            default="https://api.lemlist.com/api",
-            title="API URL",
-            description=(
-                "Base URL of lemlist's API. Must be https:// unless the host is "
-                "loopback (a local stand-in for tests)."
-            ),
-        ),
-        th.Property(
-            "filters",
-            th.ArrayType(th.ObjectType(additional_properties=True)),
-            default=[],
-            title="Filters",
-            description=(
-                "lemlist filter objects, sent as the `filters` query parameter, e.g. "
-                '[{"filterId": "type", "in": ["phone"]}]. filterIds: fullName, email, '
-                "phone, linkedin (value or regex), campaignId, campaignState, type, "
-                "assignedTo (in and/or out), dueDate (from and/or to, YYYY-MM-DD)."
-            ),
-            examples=[FILTERS_EXAMPLE],
-        ),
-        th.Property(
-            "emit_activate_version_messages",
-            th.BooleanType,
-            default=True,
-            title="Retire done tasks",
-            description=(
-                "Send ACTIVATE_VERSION after a complete sync, so the target marks "
-                "tasks lemlist no longer returns (done) as deleted. Never sent by a "
-                "sync that fails."
-            ),
-        ),
-        th.Property(
-            "rate_limit_requests",
-            th.IntegerType,
-            default=20,
-            title="Rate limit: requests",
-            description=(
-                "Requests allowed per window (lemlist: 20 per 2 s per API key). "
-                "Lower it when several jobs share one key."
-            ),
-            minimum=1,
-        ),
-        th.Property(
-            "rate_limit_window_seconds",
-            th.IntegerType,
-            default=2,
-            title="Rate limit: window (seconds)",
-            description="The window the request budget applies to.",
-            minimum=1,
-        ),
-        th.Property(
-            "request_timeout_seconds",
-            th.IntegerType,
-            default=30,
-            title="Request timeout (seconds)",
-            description="How long to wait for lemlist to answer one request.",
-            minimum=1,
-        ),
-        th.Property(
-            "retry_max_tries",
-            th.IntegerType,
-            default=8,
-            title="Tries per request",
-            description=(
-                "Attempts per page on transient failures (429, 5xx, timeouts, "
-                "broken responses) before the sync fails."
-            ),
-            minimum=1,
-        ),
-    ).to_dict()
+    config_jsonschema = SETTINGS.to_dict()
 
     @override
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from tap_lemlist_tasks.tap import TapLemlistTasks
+from tap_lemlist_tasks.tap import SETTINGS
 
 REPO = Path(__file__).parent.parent
 MELTANO_KINDS = {"string": "string", "integer": "integer", "boolean": "boolean"}
@@ -39,7 +39,7 @@ def test_meltano_yml_declares_every_tap_setting_as_the_tap_does() -> None:
     extractor = project["plugins"]["extractors"][0]
     declared = {setting["name"]: setting for setting in extractor["settings"]}
 
-    properties = TapLemlistTasks.config_jsonschema["properties"]
+    properties = SETTINGS.to_dict()["properties"]
     assert list(declared) == list(properties)
     for name, schema in properties.items():
         setting = declared[name]
