@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import signal
 import sys
 import typing as t
 from urllib.parse import urlparse
@@ -23,6 +24,8 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
+    from types import FrameType
+
     from singer_sdk.streams import Stream
 
 FILTERS_EXAMPLE = [
@@ -144,6 +147,19 @@ class TapLemlistTasks(Tap):
             check_api_url(str(self.config.get("api_url", "")))
         except (InvalidFilterError, InsecureApiUrlError) as error:
             raise ConfigValidationError(str(error), errors=[str(error)]) from None
+
+    @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        # The SDK flushes state, then exits 0: Meltano would take a sync stopped half
+        # way for a finished one. Exit as a process killed by that signal would.
+        try:
+            super()._handle_termination(signum, frame)
+        except SystemExit:
+            # A signal is no bug: one line, no traceback.
+            self.logger.error(  # noqa: TRY400
+                "Sync stopped by %s before it finished.", signal.Signals(signum).name
+            )
+            raise SystemExit(128 + signum) from None
 
     @override
     def discover_streams(self) -> list[Stream]:

@@ -7,10 +7,11 @@ import re
 import typing as t
 
 import pytest
-from conftest import API_KEY
+from conftest import API_KEY, run_tap_cli
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from conftest import TapRun
     from lemlist_standin import LemlistStandIn
@@ -154,3 +155,13 @@ def test_an_api_url_that_would_send_the_key_in_clear_text_is_refused(
     assert "must start with https://" in run.stderr
     assert standin.requests == []
     assert_key_not_shown(run)
+
+
+def test_a_missing_api_key_is_refused_before_any_request(
+    standin: LemlistStandIn, tmp_path: Path
+) -> None:
+    run = run_tap_cli({"api_url": standin.url}, tmp_path)
+
+    assert run.exit_code != 0
+    assert "'api_key' is a required property" in run.stderr
+    assert standin.requests == []

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 import typing as t
 
 from conftest import API_KEY, TESTS
@@ -74,3 +76,26 @@ def test_two_syncs_started_together_get_different_versions(
         if '"ACTIVATE_VERSION"' in line
     }
     assert len(versions) == 2
+
+
+def test_a_sync_stopped_by_sigterm_does_not_look_finished(
+    standin: LemlistStandIn, tmp_path: Path
+) -> None:
+    standin.add_faults(1, "timeout", delay=3.0)  # page 1 is slow to come
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"api_key": API_KEY, "api_url": standin.url}))
+    sync = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "tap_lemlist_tasks.tap", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while len(standin.requests) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sync.send_signal(signal.SIGTERM)
+    stdout, stderr = sync.communicate(timeout=30)
+
+    assert sync.returncode == 128 + signal.SIGTERM
+    assert "Sync stopped by SIGTERM before it finished." in stderr
+    assert '"ACTIVATE_VERSION"' not in stdout
