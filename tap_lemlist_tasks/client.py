@@ -199,8 +199,8 @@ class LemlistStream(RESTStream[int]):
                 return retrying(prepared_request, context)
             except TRANSIENT_ERRORS as error:
                 msg = (
-                    f"lemlist kept failing on page {page_of(prepared_request)}: "
-                    f"{describe_failure(error)}, {self.backoff_max_tries()} tries. "
+                    f"lemlist kept failing on page {page_of(prepared_request)} after "
+                    f"{self.backoff_max_tries()} tries: {describe_failure(error)}. "
                     "Try again later, or raise retry_max_tries."
                 )
                 raise LemlistError(msg) from None
@@ -344,6 +344,8 @@ class LemlistStream(RESTStream[int]):
             yield from super().get_records(context)
             return
         # Microseconds, not the SDK's seconds: two syncs started together differ.
+        # The SDK has no public hook for either step, hence its private members:
+        # records carry _stream_version, and the message honours stream maps.
         version = time.time_ns() // 1_000
         self._stream_version = version
         yield from super().get_records(context)

@@ -98,7 +98,7 @@ def test_retries_exhausted_fail_the_sync_in_one_line(
 
     assert run.exit_code == 1
     assert (
-        "lemlist kept failing on page 1: HTTP 503 Service Unavailable, 3 tries."
+        "lemlist kept failing on page 1 after 3 tries: HTTP 503 Service Unavailable."
         in run.stderr
     )
     assert "Traceback" not in run.stderr
