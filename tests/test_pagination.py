@@ -16,13 +16,12 @@ if t.TYPE_CHECKING:
 from conftest import run_tap_cli
 
 
-def test_pages_are_read_from_0_until_the_first_empty_page(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    run = run_tap()
+def test_pages_are_read_from_0_until_the_first_empty_page(tmp_path: Path) -> None:
+    with LemlistStandIn(sample_tasks(200), api_key=API_KEY, page_size=100) as standin:
+        run = run_tap_cli({"api_key": API_KEY, "api_url": standin.url}, tmp_path)
 
     assert run.exit_code == 0, run.stderr
-    assert [r.query["page"] for r in standin.requests] == ["0", "1", "2", "3"]
+    assert [r.query["page"] for r in standin.requests] == ["0", "1", "2"]
     assert run.ids == [task["_id"] for task in standin.pending_records()]
 
 
@@ -33,7 +32,8 @@ def test_a_short_page_is_not_taken_for_the_last_one(
     run = run_tap()
 
     assert run.exit_code == 0, run.stderr
-    assert standin.requests[-1].query["page"] == "3"
+    assert [r.query["page"] for r in standin.requests] == ["0", "1", "2", "3"]
+    assert len(run.ids) == 250
 
 
 def test_a_task_served_again_on_a_later_page_is_emitted_once(tmp_path: Path) -> None:
