@@ -65,13 +65,17 @@ def _unchanged(value: t.Any) -> t.Any:  # noqa: ANN401
     return value
 
 
-def _normaliser(property_schema: dict[str, t.Any]) -> Normaliser:
-    types = property_schema.get("type", [])
-    if "integer" in types:
+def _normaliser(name: str, property_schema: dict[str, t.Any]) -> Normaliser:
+    types = set(property_schema.get("type", [])) - {"null"}
+    if types == {"integer"}:
         return _to_integer
-    if property_schema.get("format") == "date-time":
+    if types == {"string"} and property_schema.get("format") == "date-time":
         return _to_date_time
-    return _to_text
+    if types == {"string"} and "format" not in property_schema:
+        return _to_text
+    # Found when the stream is built, not on every record of a sync.
+    msg = f"field {name!r}: no normaliser for schema {property_schema}"
+    raise TypeError(msg)
 
 
 class RecordNormaliser:
@@ -94,7 +98,7 @@ class RecordNormaliser:
         self._key = key
         self._logger = logger
         self._normalisers = {
-            name: _normaliser(property_schema)
+            name: _normaliser(name, property_schema)
             for name, property_schema in schema["properties"].items()
         }
         self._undeclared: set[str] = set()

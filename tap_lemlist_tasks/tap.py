@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import signal
 import sys
 import typing as t
@@ -143,9 +144,11 @@ class TapLemlistTasks(Tap):
         # Checked before any request: the SDK's JSON schema check cannot say which
         # filter is wrong, nor see that a key would travel in clear text.
         try:
+            check_no_nulls(self.config)
             validate_filters(self.config.get("filters", []))
             check_api_url(str(self.config.get("api_url", "")))
-        except (InvalidFilterError, InsecureApiUrlError) as error:
+            check_no_batch_config(self.config)
+        except (InvalidFilterError, UnsafeSettingError) as error:
             raise ConfigValidationError(str(error), errors=[str(error)]) from None
 
     @override
@@ -176,8 +179,47 @@ class TapLemlistTasks(Tap):
             raise SystemExit(1) from None
 
 
-class InsecureApiUrlError(ValueError):
-    """An `api_url` that would send the API key in clear text."""
+class UnsafeSettingError(ValueError):
+    """A setting that would leak the API key or retire tasks still open."""
+
+
+def check_no_nulls(config: t.Mapping[str, t.Any]) -> None:
+    """Refuse `null` for a setting with a default, rather than act on it.
+
+    A null `emit_activate_version_messages` would silently stop retiring tasks, and
+    a null `rate_limit_requests` would silently stop the throttle.
+
+    Args:
+        config: The tap's config.
+
+    Raises:
+        UnsafeSettingError: Naming the first null setting and its default.
+    """
+    for name, schema in SETTINGS.to_dict()["properties"].items():
+        if name in config and config[name] is None and "default" in schema:
+            msg = (
+                f"Setting {name!r} is null: set a value, or remove it to use the "
+                f"default ({json.dumps(schema['default'])})."
+            )
+            raise UnsafeSettingError(msg)
+
+
+def check_no_batch_config(config: t.Mapping[str, t.Any]) -> None:
+    """Refuse the SDK's `batch_config`.
+
+    Args:
+        config: The tap's config.
+
+    Raises:
+        UnsafeSettingError: If `batch_config` is set.
+    """
+    if config.get("batch_config") is not None:
+        msg = (
+            "Setting 'batch_config' is not supported: the SDK would announce BATCH "
+            "files after ACTIVATE_VERSION, so the target could retire tasks before "
+            "loading them. Remove batch_config; records are streamed."
+        )
+        raise UnsafeSettingError(msg)
 
 
 def check_api_url(api_url: str) -> None:
@@ -187,7 +229,7 @@ def check_api_url(api_url: str) -> None:
         api_url: The configured base URL.
 
     Raises:
-        InsecureApiUrlError: If the URL is not https:// and not on loopback.
+        UnsafeSettingError: If the URL is not https:// and not on loopback.
     """
     url = urlparse(api_url)
     if url.scheme == "https" and url.hostname:
@@ -198,7 +240,7 @@ def check_api_url(api_url: str) -> None:
         f"Setting 'api_url' {api_url!r} must start with https:// (plain http:// is "
         "only allowed on localhost), so the API key never travels in clear text."
     )
-    raise InsecureApiUrlError(msg)
+    raise UnsafeSettingError(msg)
 
 
 def _is_loopback(host: str) -> bool:

@@ -1,10 +1,32 @@
-"""A request budget that keeps one tap process under lemlist's rate limit."""
+"""lemlist's rate limit, kept per API key: a request budget and the adapter using it."""
 
 from __future__ import annotations
 
 import collections
+import hashlib
+import threading
 import time
 import typing as t
+from dataclasses import dataclass
+
+import backoff
+from requests.adapters import HTTPAdapter
+
+if t.TYPE_CHECKING:
+    import requests
+
+
+@dataclass(frozen=True, eq=False)
+class Clock:
+    """Where the tap reads the time, waits, and spreads waits; tests pass fakes."""
+
+    now: t.Callable[[], float] = time.monotonic
+    sleep: t.Callable[[float], None] = time.sleep
+    #: Spreads retry waits, so jobs sharing a key do not retry in lockstep.
+    jitter: t.Callable[[float], float] = backoff.full_jitter
+
+
+SYSTEM_CLOCK = Clock()
 
 
 class RequestBudget:
@@ -12,42 +34,31 @@ class RequestBudget:
 
     A sliding log of the last `limit` requests, each stamped when its response
     arrived: lemlist counted the request no later than that, so a request sent a
-    full window after the stamp can never be the one over the limit. A fixed-rate
-    token bucket would also work, but would be either slower or less exact, and no
-    rate-limiting library gives this guarantee in fewer lines.
+    full window after the stamp can never be the one over the limit.
     """
 
-    def __init__(
-        self,
-        limit: int,
-        window: float,
-        *,
-        clock: t.Callable[[], float] = time.monotonic,
-        sleep: t.Callable[[float], None] = time.sleep,
-    ) -> None:
+    def __init__(self, limit: int, window: float, clock: Clock = SYSTEM_CLOCK) -> None:
         """Start with the whole budget available.
 
         Args:
             limit: Requests allowed per window.
             window: The window in seconds.
-            clock: Monotonic clock, replaceable in tests.
-            sleep: Sleep function, replaceable in tests.
+            clock: Where to read the time and wait.
         """
         self.limit = limit
         self.window = window
         self._clock = clock
-        self._sleep = sleep
         self._spent: collections.deque[float] = collections.deque(maxlen=limit)
         self._resume_at = 0.0
 
     def wait_for_turn(self) -> None:
         """Sleep until one more request fits in the budget."""
-        now = self._clock()
+        now = self._clock.now()
         resume_at = self._resume_at
         if self._is_full(now):
             resume_at = max(resume_at, self._spent[0] + self.window)
         if resume_at > now:
-            self._sleep(resume_at - now)
+            self._clock.sleep(resume_at - now)
 
     def spend(self, remaining: int | None = None) -> None:
         """Count a request whose response just arrived.
@@ -55,12 +66,92 @@ class RequestBudget:
         Args:
             remaining: lemlist's `X-RateLimit-Remaining`, if it sent one.
         """
-        now = self._clock()
+        now = self._clock.now()
         self._spent.append(now)
         if remaining == 0 and not self._is_full(now):
             # Someone else (another job on the same key) spent the budget we did
             # not: lemlist does not say when it frees up, so sit out one window.
-            self._resume_at = now + self.window
+            self.pause(self.window)
+
+    def pause(self, seconds: float) -> None:
+        """Send no request on this key for `seconds` from now (a retry's wait).
+
+        Args:
+            seconds: How long to wait before the next request.
+        """
+        self._resume_at = max(self._resume_at, self._clock.now() + seconds)
 
     def _is_full(self, now: float) -> bool:
         return len(self._spent) == self.limit and self._spent[0] > now - self.window
+
+
+_budgets: dict[tuple[Clock, str, int, float], RequestBudget] = {}
+_budgets_lock = threading.Lock()
+
+
+def budget_for(api_key: str, limit: int, window: float, clock: Clock) -> RequestBudget:
+    """Return the process's budget for one API key: lemlist counts per key.
+
+    Args:
+        api_key: The key; only its digest is kept.
+        limit: Requests allowed per window.
+        window: The window in seconds.
+        clock: Where to read the time and wait.
+
+    Returns:
+        The same budget for every stream and sync using this key and limit.
+    """
+    digest = hashlib.sha256(api_key.encode()).hexdigest()
+    with _budgets_lock:
+        return _budgets.setdefault(
+            (clock, digest, limit, window), RequestBudget(limit, window, clock)
+        )
+
+
+class ThrottledAdapter(HTTPAdapter):
+    """Sends each request when the key's budget allows it, and counts its answer."""
+
+    def __init__(self, budget: RequestBudget) -> None:
+        """Wrap the default adapter.
+
+        Args:
+            budget: The API key's request budget.
+        """
+        super().__init__()
+        self.budget = budget
+
+    def send(  # type: ignore[override]
+        self,
+        request: requests.PreparedRequest,
+        **kwargs: t.Any,  # noqa: ANN401 - as HTTPAdapter.send
+    ) -> requests.Response:
+        """Wait for a turn, send, and spend the budget whatever happened.
+
+        Args:
+            request: The request to send.
+            **kwargs: As for `HTTPAdapter.send`.
+
+        Returns:
+            lemlist's response.
+        """
+        self.budget.wait_for_turn()
+        try:
+            response = super().send(request, **kwargs)
+        except Exception:
+            self.budget.spend()
+            raise
+        self.budget.spend(rate_limit_remaining(response))
+        return response
+
+
+def rate_limit_remaining(response: requests.Response) -> int | None:
+    """Return lemlist's `X-RateLimit-Remaining`, or None when absent or unreadable.
+
+    Args:
+        response: A response from lemlist.
+
+    Returns:
+        The requests left in the current window.
+    """
+    header = response.headers.get("X-RateLimit-Remaining", "").strip()
+    return int(header) if header.isascii() and header.isdigit() else None

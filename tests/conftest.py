@@ -1,19 +1,26 @@
-"""Fixtures: a lemlist stand-in per test and a way to run the tap against it."""
+"""Fixtures: a lemlist stand-in per test, the tap run in-process on virtual time."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from lemlist_standin import LemlistStandIn, sample_tasks
 from warehouse import Pipeline, PostgresCluster, meltano
+
+from tap_lemlist_tasks.client import LemlistStream
+from tap_lemlist_tasks.tap import TapLemlistTasks
+from tap_lemlist_tasks.throttle import Clock
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -22,13 +29,31 @@ API_KEY = "sk-lemlist-test-0123456789abcdef"
 TESTS = Path(__file__).parent
 
 
+class FakeClock:
+    """Virtual time: it moves only when the tap sleeps; every sleep is noted."""
+
+    def __init__(self) -> None:
+        self.time = 1000.0
+        self.sleeps: list[float] = []
+        # Jitter halves each exponential wait, so tests can assert it exactly.
+        self.clock = Clock(now=self.now, sleep=self.sleep, jitter=lambda cap: cap / 2)
+
+    def now(self) -> float:
+        return self.time
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 3))
+        self.time += seconds
+
+
 @dataclass
 class TapRun:
-    """What one run of the tap's CLI printed, and how it exited."""
+    """What one run of the tap printed, and how it exited."""
 
     exit_code: int
     messages: list[dict[str, t.Any]]
     stderr: str
+    sleeps: list[float] = field(default_factory=list)
 
     @property
     def records(self) -> list[dict[str, t.Any]]:
@@ -40,19 +65,57 @@ class TapRun:
         """The `_id` of every record emitted, in order."""
         return [record["_id"] for record in self.records]
 
-    @property
-    def sleeps(self) -> list[float]:
-        """Every wait the tap asked for (runs with fake sleep only)."""
-        prefix = "FAKE_SLEEP "
-        return [
-            float(line.removeprefix(prefix))
-            for line in self.stderr.splitlines()
-            if line.startswith(prefix)
-        ]
-
     def of_type(self, message_type: str) -> list[dict[str, t.Any]]:
         """The messages of one Singer type, in order."""
         return [m for m in self.messages if m["type"] == message_type]
+
+
+class _LogLines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        assert record.exc_info is None, "a traceback would be printed"
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Virtual time for the tap's waits, and retries without random jitter."""
+    fake = FakeClock()
+    monkeypatch.setattr(LemlistStream, "clock", fake.clock)
+    return fake
+
+
+@pytest.fixture
+def tap(fake_clock: FakeClock, tmp_path: Path) -> Callable[..., TapRun]:
+    """Run the tap's command in this process, as `tap-lemlist-tasks --config FILE`."""
+
+    def run(config: dict[str, t.Any], *args: str) -> TapRun:
+        config_file = tmp_path / "config.json"
+        config_file.write_text(json.dumps(config))
+        stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+        logs = _LogLines()
+        root = logging.getLogger()
+        root.addHandler(logs)
+        try:
+            with contextlib.redirect_stdout(stdout):
+                command = TapLemlistTasks.get_singer_command()
+                exit_code = command.main(
+                    ["--config", str(config_file), *args], standalone_mode=False
+                )
+        except SystemExit as stop:
+            exit_code = stop.code
+        finally:
+            root.removeHandler(logs)
+        stdout.flush()
+        lines = stdout.buffer.getvalue().decode().splitlines()
+        messages = [json.loads(line) for line in lines]
+        stderr = "\n".join(logs.lines)
+        return TapRun(int(exit_code or 0), messages, stderr, fake_clock.sleeps)
+
+    return run
 
 
 @pytest.fixture
@@ -62,31 +125,29 @@ def standin() -> Iterator[LemlistStandIn]:
         yield server
 
 
+@pytest.fixture
+def run_tap(
+    standin: LemlistStandIn, tap: Callable[..., TapRun]
+) -> Callable[..., TapRun]:
+    """Run the tap against the stand-in; keyword arguments extend the config."""
+
+    def run(**settings: t.Any) -> TapRun:
+        return tap({"api_key": API_KEY, "api_url": standin.url, **settings})
+
+    return run
+
+
 def run_tap_cli(
-    config: dict[str, t.Any],
-    tmp_path: Path,
-    *,
-    fake_sleep: bool = True,
-    env: dict[str, str] | None = None,
+    config: dict[str, t.Any], tmp_path: Path, *, env: dict[str, str] | None = None
 ) -> TapRun:
-    """Run `tap-lemlist-tasks --config FILE` as a user would.
+    """Run `tap-lemlist-tasks --config FILE` as a new process, as a user would.
 
-    Args:
-        config: The tap's config.
-        tmp_path: Where to write the config file.
-        fake_sleep: Replace sleeping by a note on stderr (see `fast_sleep_tap.py`).
-        env: Extra environment variables.
-
-    Returns:
-        Exit code, parsed Singer messages and stderr.
+    Only for what a process shows: exit codes, stderr, signals.
     """
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps(config))
-    program = [sys.executable, str(TESTS / "fast_sleep_tap.py")]
-    if not fake_sleep:
-        program = [sys.executable, "-m", "tap_lemlist_tasks.tap"]
     completed = subprocess.run(  # noqa: S603
-        [*program, "--config", str(config_file)],
+        [sys.executable, "-m", "tap_lemlist_tasks.tap", "--config", str(config_file)],
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
@@ -95,19 +156,6 @@ def run_tap_cli(
     )
     messages = [json.loads(line) for line in completed.stdout.splitlines()]
     return TapRun(completed.returncode, messages, completed.stderr)
-
-
-@pytest.fixture
-def run_tap(standin: LemlistStandIn, tmp_path: Path) -> Callable[..., TapRun]:
-    """Run the tap against the stand-in; keyword arguments extend the config."""
-
-    def run(
-        *, fake_sleep: bool = True, env: dict[str, str] | None = None, **settings: t.Any
-    ) -> TapRun:
-        config = {"api_key": API_KEY, "api_url": standin.url, **settings}
-        return run_tap_cli(config, tmp_path, fake_sleep=fake_sleep, env=env)
-
-    return run
 
 
 @pytest.fixture(scope="session")

@@ -69,7 +69,7 @@ _STATIC_FAULTS = {
     "504": (504, _HTML, b"<html><body><h1>504 Gateway Time-out</h1></body></html>"),
     "html": (200, _HTML, b"<html><body>Maintenance</body></html>"),
 }
-_OTHER_FAULTS = ("429", "reset", "timeout", "truncated", "not_a_list")
+_OTHER_FAULTS = ("429", "reset", "timeout", "truncated", "not_a_list", "body")
 FAULTS = frozenset(_STATIC_FAULTS).union(_OTHER_FAULTS)
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
@@ -113,7 +113,7 @@ class RecordedRequest:
         query: Parsed query parameters (the last value of a repeated one wins).
         headers: Request headers.
         status: Status answered; 0 while unanswered or if the connection was reset.
-        time: Arrival time (``time.monotonic()``).
+        time: Arrival time, on the stand-in's clock.
     """
 
     method: str
@@ -300,6 +300,7 @@ class LemlistStandIn:
         port: int = 0,
         rate_limit: tuple[int, float] | None = None,
         ignore_page: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Configure the stand-in; ``start()`` it or use it as a context manager.
 
@@ -310,7 +311,8 @@ class LemlistStandIn:
             host: Interface to bind.
             port: Port to bind; 0 picks a free one.
             rate_limit: ``(limit, window_seconds)`` per API key; None: no limit.
-            ignore_page: Serve page 0 whatever ``page`` says.
+            ignore_page: Serve page 0's tasks whatever ``page`` says.
+            clock: Monotonic clock of the rate limit; tests share a fake one.
 
         Raises:
             ValueError: When the rate limit is below 1 request.
@@ -322,11 +324,13 @@ class LemlistStandIn:
         self._by_id = {task.id: task for task in self._tasks}
         self.api_key, self.page_size, self.ignore_page = api_key, page_size, ignore_page
         self._address, self._rate_limit = (host, port), rate_limit
+        self._clock = clock
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._arrivals: dict[str | None, deque[float]] = {}
         self._rate_limited = 0
-        self._faults: dict[int, deque[tuple[str, dict[str, float | None]]]] = {}
+        self._faults: dict[int, deque[tuple[str, dict[str, Any]]]] = {}
+        self._events: dict[int, list[Callable[[LemlistStandIn], None]]] = {}
         self._matches: dict[str, list[dict[str, Any]]] = {}
         self._pages: dict[tuple[str, int], bytes] = {}
         self._server: _Server | None = None
@@ -376,6 +380,11 @@ class LemlistStandIn:
         return f"http://{host!s}:{port}/api"
 
     @property
+    def port(self) -> int:
+        """The port asked for (0: a free one, known once started)."""
+        return self._address[1]
+
+    @property
     def requests(self) -> list[RecordedRequest]:
         """A copy of every request received so far, in arrival order."""
         with self._lock:
@@ -407,9 +416,27 @@ class LemlistStandIn:
         """Mark tasks pending again; KeyError for unknown ids."""
         self._set_done(task_ids, done=False)
 
-    def add_faults(
-        self, page: int, fault: str, times: int = 1, **kwargs: float | None
+    def insert(self, position: int, tasks: Iterable[Task]) -> None:
+        """Add new pending tasks at ``position`` of the list, as a campaign launch."""
+        with self._lock:
+            new = list(tasks)
+            self._tasks[position:position] = new
+            self._by_id.update((task.id, task) for task in new)
+            self._matches.clear()
+            self._pages.clear()
+
+    def after_request(
+        self, number: int, event: Callable[[LemlistStandIn], None]
     ) -> None:
+        """Run ``event`` once request ``number`` (counting from 1) was answered.
+
+        The list then changes between two of the tap's requests, as lemlist's does
+        while people work.
+        """
+        with self._lock:
+            self._events.setdefault(number, []).append(event)
+
+    def add_faults(self, page: int, fault: str, times: int = 1, **kwargs: Any) -> None:
         """Answer the next ``times`` requests for ``page`` with ``fault``.
 
         Faults queue up per page; once used up, the page is served normally again.
@@ -419,7 +446,8 @@ class LemlistStandIn:
             fault: One of ``FAULTS``.
             times: How many requests get the fault.
             **kwargs: ``retry_after`` for "429" (default 1; None omits the header),
-                ``delay`` in seconds for "timeout" (default 2.0).
+                ``delay`` in seconds for "timeout" (default 2.0), ``body`` for
+                "body" (a 200 with that JSON text).
 
         Raises:
             ValueError: For an unknown fault.
@@ -432,7 +460,7 @@ class LemlistStandIn:
 
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
         """Record and answer one request (called by the server's threads)."""
-        now = time.monotonic()
+        now = self._clock()
         url = urlsplit(handler.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         headers = dict(handler.headers.items())
@@ -440,6 +468,7 @@ class LemlistStandIn:
         key = _presented_key(handler.headers.get("Authorization"))
         with self._lock:
             self._requests.append(recorded)
+            len_at_arrival = len(self._requests)
             admitted, limit_headers = self._admit(key, now)
         reply = (
             self._answer(handler.command, url.path, query, key)
@@ -451,6 +480,7 @@ class LemlistStandIn:
             handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
             handler.connection.close()
             handler.close_connection = True
+            self._run_events(len_at_arrival)
             return
         recorded.status = reply.status
         length = str(len(reply.body))
@@ -464,6 +494,13 @@ class LemlistStandIn:
                 handler.wfile.write(reply.body)
         except OSError:  # the client gave up, e.g. during a "timeout" fault
             handler.close_connection = True
+        self._run_events(len_at_arrival)
+
+    def _run_events(self, number: int) -> None:
+        with self._lock:
+            events = self._events.pop(number, [])
+        for event in events:
+            event(self)
 
     def _admit(self, key: str | None, now: float) -> tuple[bool, dict[str, str]]:
         """Apply the sliding-window rate limit (hold the lock).
@@ -517,6 +554,8 @@ class LemlistStandIn:
             retry_after = options.get("retry_after", 1)
             retry = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
             return _Reply(429, _TEXT, b"Too Many Requests", retry)
+        if fault == "body":
+            return _Reply(200, _JSON, str(options["body"]).encode())
         if fault == "not_a_list":
             body = json.dumps({"results": {"oops": 1}, "page": str(page)})
             return _Reply(200, _JSON, body.encode())
@@ -535,13 +574,13 @@ class LemlistStandIn:
             return _Reply(400, _JSON, b'{"error":"Malformed filters"}')
         served = 0 if self.ignore_page else page
         with self._lock:
-            body = self._pages.get((key, served))
+            body = self._pages.get((key, page))
             if body is None:
                 start = served * self.page_size
                 results = self._matching(key, predicates)[start:][: self.page_size]
-                document = {"results": results, "page": str(served)}
+                document = {"results": results, "page": str(page)}
                 text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-                body = self._pages[key, served] = text.encode()
+                body = self._pages[key, page] = text.encode()
         return _Reply(200, _JSON, body)
 
     def _matching(

@@ -7,11 +7,10 @@ import re
 import typing as t
 
 import pytest
-from conftest import API_KEY, run_tap_cli
+from conftest import API_KEY
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     from conftest import TapRun
     from lemlist_standin import LemlistStandIn
@@ -76,17 +75,26 @@ def test_429_with_retry_after_waits_exactly_that_long(
     )
 
 
-def test_429_without_retry_after_backs_off_exponentially(
+def test_429_without_retry_after_backs_off_exponentially_with_jitter(
     standin: LemlistStandIn, run_tap: Callable[..., TapRun]
 ) -> None:
     standin.add_faults(0, "429", times=4, retry_after=None)
 
-    run = run_tap()
+    run = run_tap()  # the fake clock's jitter halves each wait
 
     assert_every_task_once(run, standin)
-    caps = [1.0, 2.0, 4.0, 8.0]
-    assert len(run.sleeps) == len(caps)
-    assert all(0 <= wait <= cap for wait, cap in zip(run.sleeps, caps, strict=True))
+    assert run.sleeps == [0.5, 1.0, 2.0, 4.0]
+
+
+def test_backoff_waits_grow_to_at_most_a_minute(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    standin.add_faults(0, "503", times=9)
+
+    run = run_tap(retry_max_tries=10)
+
+    assert_every_task_once(run, standin)
+    assert run.sleeps == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
 
 
 def test_retries_exhausted_fail_the_sync_in_one_line(
@@ -158,9 +166,9 @@ def test_an_api_url_that_would_send_the_key_in_clear_text_is_refused(
 
 
 def test_a_missing_api_key_is_refused_before_any_request(
-    standin: LemlistStandIn, tmp_path: Path
+    standin: LemlistStandIn, tap: Callable[..., TapRun]
 ) -> None:
-    run = run_tap_cli({"api_url": standin.url}, tmp_path)
+    run = tap({"api_url": standin.url})
 
     assert run.exit_code != 0
     assert "'api_key' is a required property" in run.stderr

@@ -29,10 +29,7 @@ BAD_FILTERS = {
         {"filterId": "phone", "in": ["+33"]},
         "takes only value / regex, not in",
     ),
-    "regex that does not compile": (
-        {"filterId": "linkedin", "regex": "in/(john"},
-        "does not compile",
-    ),
+    "empty regex": ({"filterId": "linkedin", "regex": ""}, "non-empty string"),
     "empty value": ({"filterId": "email", "value": ""}, "non-empty string"),
     "list filter without in or out": ({"filterId": "campaignId"}, "needs in or out"),
     "list filter given a string": (
@@ -83,6 +80,19 @@ def test_a_bad_filter_is_refused_before_any_request(
     assert problem in run.stderr
     assert run.messages == []
     assert standin.requests == []
+
+
+@pytest.mark.parametrize("regex", [r"(?<first>\w+) ", r"\p{L}+", "in/(john"])
+def test_a_regex_is_left_for_lemlist_to_judge(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun], regex: str
+) -> None:
+    run = run_tap(filters=[{"filterId": "fullName", "regex": regex}])
+
+    sent = [json.loads(r.query["filters"]) for r in standin.requests]
+    assert sent[0] == [{"filterId": "fullName", "regex": regex}]
+    if regex == "in/(john":  # the stand-in, like lemlist, answers 400
+        assert run.exit_code == 1
+        assert "lemlist refused the request (HTTP 400" in run.stderr
 
 
 def test_a_filter_that_is_not_an_object_is_refused_before_any_request(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import typing as t
 
-from conftest import API_KEY, run_tap_cli
+from conftest import API_KEY
 from lemlist_standin import LemlistStandIn, Task
 
 from tap_lemlist_tasks.streams import TasksStream
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     from conftest import TapRun
 
@@ -53,7 +52,9 @@ def test_every_pending_task_is_emitted_exactly_once_as_served(
         }
 
 
-def test_priority_given_as_text_becomes_an_integer_or_null(tmp_path: Path) -> None:
+def test_priority_given_as_text_becomes_an_integer_or_null(
+    tap: Callable[..., TapRun],
+) -> None:
     tasks = [
         Task({"_id": "opp_text1", "priority": "1"}),
         Task({"_id": "opp_empty", "priority": ""}),
@@ -61,7 +62,7 @@ def test_priority_given_as_text_becomes_an_integer_or_null(tmp_path: Path) -> No
         Task({"_id": "opp_none"}),
     ]
     with LemlistStandIn(tasks, api_key=API_KEY) as standin:
-        run = run_tap_cli({"api_key": API_KEY, "api_url": standin.url}, tmp_path)
+        run = tap({"api_key": API_KEY, "api_url": standin.url})
 
     assert run.exit_code == 0, run.stderr
     priorities = {r["_id"]: r.get("priority") for r in run.records}
@@ -74,14 +75,14 @@ def test_priority_given_as_text_becomes_an_integer_or_null(tmp_path: Path) -> No
 
 
 def test_a_value_of_the_wrong_type_stops_the_sync_naming_task_and_field(
-    tmp_path: Path,
+    tap: Callable[..., TapRun],
 ) -> None:
     tasks = [
         Task({"_id": "opp_fine", "title": "ok"}),
         Task({"_id": "opp_odd", "title": 42}),
     ]
     with LemlistStandIn(tasks, api_key=API_KEY) as standin:
-        run = run_tap_cli({"api_key": API_KEY, "api_url": standin.url}, tmp_path)
+        run = tap({"api_key": API_KEY, "api_url": standin.url})
 
     assert run.exit_code == 1
     assert (
@@ -92,20 +93,22 @@ def test_a_value_of_the_wrong_type_stops_the_sync_naming_task_and_field(
 
 
 def test_an_unreadable_date_stops_the_sync_instead_of_loading_it(
-    tmp_path: Path,
+    tap: Callable[..., TapRun],
 ) -> None:
     tasks = [Task({"_id": "opp_bad_date", "dueDate": "next tuesday"})]
     with LemlistStandIn(tasks, api_key=API_KEY) as standin:
-        run = run_tap_cli({"api_key": API_KEY, "api_url": standin.url}, tmp_path)
+        run = tap({"api_key": API_KEY, "api_url": standin.url})
 
     assert run.exit_code == 1
     assert "field 'dueDate' holds 'next tuesday'" in run.stderr
 
 
-def test_a_field_lemlist_adds_later_is_dropped_with_one_warning(tmp_path: Path) -> None:
+def test_a_field_lemlist_adds_later_is_dropped_with_one_warning(
+    tap: Callable[..., TapRun],
+) -> None:
     tasks = [Task({"_id": f"opp_{n}", "mood": "happy", "title": "t"}) for n in range(3)]
     with LemlistStandIn(tasks, api_key=API_KEY) as standin:
-        run = run_tap_cli({"api_key": API_KEY, "api_url": standin.url}, tmp_path)
+        run = tap({"api_key": API_KEY, "api_url": standin.url})
 
     assert run.exit_code == 0, run.stderr
     assert run.records == [{"_id": f"opp_{n}", "title": "t"} for n in range(3)]

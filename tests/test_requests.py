@@ -22,10 +22,10 @@ def test_each_page_is_a_get_of_api_tasks_with_page_and_filters(
     run = run_tap(filters=[{"filterId": "type", "in": ["phone", "email"]}])
 
     assert run.exit_code == 0, run.stderr
-    assert [(r.method, r.path) for r in standin.requests] == [("GET", "/api/tasks")] * 2
-    assert [r.query["page"] for r in standin.requests] == ["0", "1"]
+    assert [(r.method, r.path) for r in standin.requests] == [("GET", "/api/tasks")] * 3
+    assert [r.query["page"] for r in standin.requests] == ["0", "1", "0"]
     sent = [json.loads(r.query["filters"]) for r in standin.requests]
-    assert sent == [[{"filterId": "type", "in": ["phone", "email"]}]] * 2
+    assert sent == [[{"filterId": "type", "in": ["phone", "email"]}]] * 3
 
 
 def test_filters_are_sent_as_an_empty_array_when_none_are_set(

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import typing as t
+
+import pytest
 from conftest import API_KEY
 from lemlist_standin import LemlistStandIn, sample_tasks
-from singer_sdk.testing import get_tap_test_class
+from singer_sdk.testing import SuiteConfig, get_tap_test_class
+from warehouse import free_port
 
 from tap_lemlist_tasks.tap import TapLemlistTasks
 
-# The suite's runner syncs once per class at collection-defined config, so the
-# stand-in must already be listening when the class is built.
-STANDIN = LemlistStandIn(sample_tasks(250), api_key=API_KEY, page_size=100)
-STANDIN.start()
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
+# The suite's class is built at collection, from a config naming the stand-in's
+# URL: the port is chosen now, and the stand-in listens only while the module runs.
+STANDIN = LemlistStandIn(
+    sample_tasks(250), api_key=API_KEY, page_size=100, port=free_port()
+)
+URL = f"http://127.0.0.1:{STANDIN.port}/api"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def standin_listening() -> Iterator[None]:
+    with STANDIN:
+        yield
+
 
 TestTapLemlistTasks = get_tap_test_class(
-    TapLemlistTasks, config={"api_key": API_KEY, "api_url": STANDIN.url}
+    TapLemlistTasks,
+    config={"api_key": API_KEY, "api_url": URL},
+    suite_config=SuiteConfig(max_records_limit=None),
 )
+
+
+def test_the_standard_suite_read_every_task() -> None:
+    served = {r.query["page"] for r in STANDIN.requests}
+    assert {"0", "1", "2", "3"} <= served

@@ -9,12 +9,15 @@ import sys
 import time
 import typing as t
 
-from conftest import API_KEY, TESTS
+from conftest import API_KEY, FakeClock
+
+from tap_lemlist_tasks.tap import TapLemlistTasks
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    import pytest
     from conftest import TapRun
     from lemlist_standin import LemlistStandIn
 
@@ -52,30 +55,20 @@ def test_activate_version_can_be_turned_off(run_tap: Callable[..., TapRun]) -> N
     assert run.of_type("ACTIVATE_VERSION") == []
 
 
-def test_two_syncs_started_together_get_different_versions(
-    standin: LemlistStandIn, tmp_path: Path
+def test_two_syncs_of_one_embedded_tap_both_emit_every_task(
+    standin: LemlistStandIn, fake_clock: FakeClock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = tmp_path / "config.json"
-    config.write_text(json.dumps({"api_key": API_KEY, "api_url": standin.url}))
-    command = [
-        sys.executable,
-        str(TESTS / "fast_sleep_tap.py"),
-        "--config",
-        str(config),
-    ]
-    syncs = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # noqa: S603
-        for _ in range(2)
-    ]
-    outputs = [sync.communicate(timeout=60)[0].decode() for sync in syncs]
+    del fake_clock
+    tap = TapLemlistTasks(config={"api_key": API_KEY, "api_url": standin.url})
 
-    versions = {
-        json.loads(line)["version"]
-        for output in outputs
-        for line in output.splitlines()
-        if '"ACTIVATE_VERSION"' in line
-    }
-    assert len(versions) == 2
+    tap.sync_all()
+    tap.sync_all()
+
+    messages = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    records = [m["record"]["_id"] for m in messages if m["type"] == "RECORD"]
+    versions = [m["version"] for m in messages if m["type"] == "ACTIVATE_VERSION"]
+    assert sorted(records) == sorted(2 * [t["_id"] for t in standin.pending_records()])
+    assert len(versions) == len(set(versions)) == 2
 
 
 def test_a_sync_stopped_by_sigterm_does_not_look_finished(
