@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from lemlist_standin import LemlistStandIn, sample_tasks
-from warehouse import Pipeline, PostgresCluster, meltano
+from warehouse import REPO, Pipeline, PostgresCluster, meltano
 
 from tap_lemlist_tasks.client import LemlistStream
 from tap_lemlist_tasks.tap import TapLemlistTasks
@@ -169,11 +170,29 @@ def postgres() -> Iterator[PostgresCluster]:
 
 @pytest.fixture(scope="session")
 def meltano_installed() -> None:
-    """`meltano install` of the repository's plugins, once per session."""
-    installed = meltano(
-        "install", env={**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "1"}
-    )
+    """`meltano install` of the repository's plugins, once per session.
+
+    Test workers in parallel take turns: two installs into one .meltano collide.
+    """
+    lock_file = REPO / ".meltano" / "install.lock"
+    lock_file.parent.mkdir(exist_ok=True)
+    with lock_file.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        installed = meltano(
+            "install", env={**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "1"}
+        )
     assert installed.returncode == 0, installed.stderr
+
+
+def schema_for(test_name: str) -> str:
+    """A warehouse schema of its own for a test or scenario.
+
+    PostgreSQL cuts names at 63 bytes, and dbt adds "_analytics" to this one.
+    """
+    name = test_name.lower()
+    slug = "".join(c if c.isalnum() else "_" for c in name).removeprefix("test_")
+    digest = hashlib.sha1(name.encode()).hexdigest()[:6]  # noqa: S324
+    return f"{slug[:40]}_{digest}"
 
 
 @pytest.fixture
@@ -182,8 +201,4 @@ def pipeline(
 ) -> Pipeline:
     """A Meltano pipeline loading into a schema of its own."""
     del meltano_installed
-    # PostgreSQL cuts names at 63 bytes; dbt adds "_analytics" to this one.
-    name = request.node.name.lower()
-    slug = "".join(c if c.isalnum() else "_" for c in name).removeprefix("test_")
-    digest = hashlib.sha1(name.encode()).hexdigest()[:6]  # noqa: S324
-    return Pipeline(postgres, f"{slug[:40]}_{digest}")
+    return Pipeline(postgres, schema_for(request.node.name))

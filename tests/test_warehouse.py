@@ -1,7 +1,9 @@
 """Scheduled loads into PostgreSQL: `meltano run tap-lemlist-tasks target-postgres`.
 
 lemlist never returns done tasks, so a task done since the last run must leave the
-warehouse's live set; a run that fails must leave the warehouse as it was.
+warehouse's live set; a run that fails must leave the warehouse as it was; a task
+that stayed open must never leave it. One week of real `meltano run`s is shared by
+the tests that read it; test_hard_delete.py runs the same week with hard deletes.
 """
 
 from __future__ import annotations
@@ -10,41 +12,32 @@ import json
 import typing as t
 
 import pytest
+from loads import Scenario, a_week_of_loads, live, retired
 
 if t.TYPE_CHECKING:
     from lemlist_standin import LemlistStandIn
-    from warehouse import Pipeline
-
-HARD_DELETE = pytest.mark.parametrize("hard_delete", ["false", "true"])
+    from warehouse import Pipeline, PostgresCluster
 
 
-def pending_ids(standin: LemlistStandIn) -> set[str]:
-    return {task["_id"] for task in standin.pending_records()}
+@pytest.fixture(scope="module")
+def week(postgres: PostgresCluster, meltano_installed: None) -> Scenario:
+    """A week of loads with soft deletes (target-postgres's default)."""
+    del meltano_installed
+    return a_week_of_loads(postgres, "false")
 
 
-def test_first_load_puts_every_pending_task_live_once(
-    pipeline: Pipeline, standin: LemlistStandIn
-) -> None:
-    run = pipeline.run(standin)
-
-    assert run.returncode == 0, run.stderr
-    assert pipeline.live_ids() == pending_ids(standin)
-    ((count, distinct),) = pipeline.postgres.query(
-        f'SELECT count(*), count(DISTINCT _id) FROM "{pipeline.schema}".tasks'  # noqa: S608
-    )
-    assert count == distinct == len(pending_ids(standin))
+def test_first_load_puts_every_pending_task_live_once(week: Scenario) -> None:
+    assert week.exit_codes[0] == 0, week.stderr[0]
+    assert live(week.rows[0]) == {task["_id"] for task in week.served}
+    assert len(week.rows[0]) == 250
 
 
-def test_columns_have_warehouse_types(
-    pipeline: Pipeline, standin: LemlistStandIn
-) -> None:
-    pipeline.run(standin)
-
+def test_columns_have_warehouse_types(week: Scenario) -> None:
     types = dict(
-        pipeline.postgres.query(
+        week.pipeline.postgres.query(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = %s AND table_name = 'tasks'",
-            pipeline.schema,
+            week.pipeline.schema,
         )
     )
     assert types["dueDate"] == types["createdAt"] == "timestamp without time zone"
@@ -53,26 +46,60 @@ def test_columns_have_warehouse_types(
     assert types["_id"] == types["title"] == types["leadId"] == "text"
 
 
-def test_values_land_as_lemlist_served_them(
-    pipeline: Pipeline, standin: LemlistStandIn
-) -> None:
-    pipeline.run(standin)
-
-    rows = pipeline.tasks()
-    for served in standin.pending_records():
+def test_values_land_as_lemlist_served_them(week: Scenario) -> None:
+    rows = week.rows[0]
+    for served in week.served:
         row = rows[served["_id"]]
         assert row["title"] == served.get("title")  # unicode included
         assert row["leadId"] == served.get("leadId")  # null where lemlist omits it
         assert row["content"] == served.get("content")
         if "dueDate" in served:
-            assert (
-                row["dueDate"].isoformat(timespec="milliseconds") + "Z"
-                == served["dueDate"]
-            )
+            due = row["dueDate"].isoformat(timespec="milliseconds") + "Z"
+            assert due == served["dueDate"]
         else:
             assert row["dueDate"] is None
     assert any(not (row["title"] or "").isascii() for row in rows.values())
     assert any(row["leadId"] is None for row in rows.values())
+
+
+def test_tasks_done_since_the_last_run_leave_the_live_set(week: Scenario) -> None:
+    done, rows = set(week.done[:3]), week.rows[1]
+
+    assert week.exit_codes[1] == 0, week.stderr[1]
+    assert live(rows) == {task["_id"] for task in week.served} - done
+    if week.hard_delete == "true":
+        assert done.isdisjoint(rows)
+    else:
+        assert retired(rows) == done
+
+
+def test_a_failed_run_leaves_the_warehouse_as_it_was(week: Scenario) -> None:
+    assert week.exit_codes[2] != 0
+    assert "lemlist rejected the API key (HTTP 401)" in week.stderr[2]
+    assert set(week.rows[2]) == set(week.rows[1])
+    assert live(week.rows[2]) == live(week.rows[1])
+
+
+def test_a_reopened_task_is_live_again(week: Scenario) -> None:
+    assert week.exit_codes[3] == 0, week.stderr[3]
+    assert week.done[0] in live(week.rows[3])
+
+
+def test_a_load_during_which_tasks_are_done_retires_no_open_task(
+    week: Scenario,
+) -> None:
+    # Tasks done after this load read them stay live until the next load.
+    gone = set(week.done[1:])
+    open_throughout = {task["_id"] for task in week.served} - gone
+
+    assert week.exit_codes[3] == 0, week.stderr[3]
+    assert "Not retiring" not in week.stderr[3]
+    assert live(week.rows[3]) == open_throughout
+    assert set(week.done_during_load) <= live(week.rows[3])
+    if week.hard_delete == "true":
+        assert gone.isdisjoint(week.rows[3])
+    else:
+        assert retired(week.rows[3]) == gone
 
 
 def test_filters_load_only_the_matching_tasks(
@@ -86,55 +113,3 @@ def test_filters_load_only_the_matching_tasks(
     expected = {task["_id"] for task in standin.pending_records(filters)}
     assert pipeline.live_ids() == expected
     assert {row["type"] for row in pipeline.tasks().values()} == {"phone", "email"}
-
-
-@HARD_DELETE
-def test_tasks_done_since_the_last_run_leave_the_live_set(
-    pipeline: Pipeline, standin: LemlistStandIn, hard_delete: str
-) -> None:
-    pipeline.run(standin, TARGET_POSTGRES_HARD_DELETE=hard_delete)
-    done = sorted(pending_ids(standin))[:3]
-    standin.complete(done)
-
-    run = pipeline.run(standin, TARGET_POSTGRES_HARD_DELETE=hard_delete)
-
-    assert run.returncode == 0, run.stderr
-    assert pipeline.live_ids() == pending_ids(standin)
-    if hard_delete == "true":
-        assert set(done).isdisjoint(pipeline.tasks())
-    else:
-        assert pipeline.retired_ids() == set(done)
-
-
-@HARD_DELETE
-def test_a_failed_run_leaves_the_warehouse_as_it_was(
-    pipeline: Pipeline, standin: LemlistStandIn, hard_delete: str
-) -> None:
-    pipeline.run(standin, TARGET_POSTGRES_HARD_DELETE=hard_delete)
-    before = pipeline.tasks()
-    standin.complete(sorted(before)[:3])
-    standin.add_faults(1, "401")
-
-    run = pipeline.run(standin, TARGET_POSTGRES_HARD_DELETE=hard_delete)
-
-    assert run.returncode != 0
-    assert "lemlist rejected the API key (HTTP 401)" in run.stderr
-    after = pipeline.tasks()
-    assert set(after) == set(before)
-    assert pipeline.retired_ids() == set()
-
-
-def test_a_reopened_task_is_live_again(
-    pipeline: Pipeline, standin: LemlistStandIn
-) -> None:
-    pipeline.run(standin)
-    reopened, *_ = done = sorted(pending_ids(standin))[:3]
-    standin.complete(done)
-    pipeline.run(standin)
-    standin.reopen([reopened])
-
-    run = pipeline.run(standin)
-
-    assert run.returncode == 0, run.stderr
-    assert reopened in pipeline.live_ids()
-    assert pipeline.retired_ids() == set(done) - {reopened}

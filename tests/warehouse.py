@@ -134,9 +134,15 @@ class Pipeline:
     def run(
         self, standin: LemlistStandIn, *blocks: str, **variables: str
     ) -> subprocess.CompletedProcess[str]:
-        """Run `meltano run tap-lemlist-tasks target-postgres [blocks...]`."""
+        """Run `meltano run tap-lemlist-tasks target-postgres [blocks...]`.
+
+        Each schema has its own state id: Meltano refuses to start a pipeline while
+        another with the same id runs, and test workers run pipelines in parallel.
+        """
         return meltano(
             "run",
+            "--state-id-suffix",
+            self.schema,
             "tap-lemlist-tasks",
             "target-postgres",
             *blocks,

@@ -1,0 +1,78 @@
+"""A week of scheduled loads, shared by the soft- and hard-delete test modules."""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass, field
+
+from conftest import API_KEY, schema_for
+from lemlist_standin import LemlistStandIn, sample_tasks
+from warehouse import Pipeline, PostgresCluster
+
+Rows = dict[str, dict[str, t.Any]]
+
+
+def pending_ids(standin: LemlistStandIn) -> set[str]:
+    return {task["_id"] for task in standin.pending_records()}
+
+
+def live(rows: Rows) -> set[str]:
+    return {i for i, row in rows.items() if row["_sdc_deleted_at"] is None}
+
+
+def retired(rows: Rows) -> set[str]:
+    return {i for i, row in rows.items() if row["_sdc_deleted_at"] is not None}
+
+
+@dataclass
+class Scenario:
+    """What the warehouse held after each run of a series."""
+
+    pipeline: Pipeline
+    hard_delete: str
+    served: list[dict[str, t.Any]] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)
+    done_during_load: list[str] = field(default_factory=list)
+    rows: list[Rows] = field(default_factory=list)
+    exit_codes: list[int] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+
+    def run(self, standin: LemlistStandIn, **variables: str) -> None:
+        completed = self.pipeline.run(standin, **variables)
+        self.exit_codes.append(completed.returncode)
+        self.stderr.append(completed.stderr)
+        self.rows.append(self.pipeline.tasks())
+
+
+def a_week_of_loads(postgres: PostgresCluster, hard_delete: str) -> Scenario:
+    """Load; 3 done, load; 3 more done but a 401, load; 1 reopened, load.
+
+    During the last load people keep working: 2 tasks are done after page 0 was
+    read, and 2 more after page 1, which makes the forward read skip 4 open tasks.
+    """
+    pipeline = Pipeline(postgres, schema_for(f"week_{hard_delete}"))
+    scenario = Scenario(pipeline, hard_delete)
+    env = {"TARGET_POSTGRES_HARD_DELETE": hard_delete}
+    with LemlistStandIn(sample_tasks(250), api_key=API_KEY) as standin:
+        scenario.served = standin.pending_records()
+        first = sorted(pending_ids(standin))
+        scenario.done = first[:6]
+        scenario.run(standin, **env)
+        standin.complete(first[:3])
+        scenario.run(standin, **env)
+        standin.complete(first[3:6])
+        standin.add_faults(1, "401")
+        scenario.run(standin, **env)
+        standin.reopen(first[:1])
+        order = [task["_id"] for task in standin.pending_records()]
+        during = scenario.done_during_load = [
+            order[0],
+            order[10],
+            order[120],
+            order[150],
+        ]
+        base = len(standin.requests)
+        standin.after_request(base + 1, lambda s: s.complete(during[:2]))
+        standin.after_request(base + 2, lambda s: s.complete(during[2:]))
+        scenario.run(standin, **env)
+    return scenario
