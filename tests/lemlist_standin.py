@@ -399,10 +399,6 @@ class LemlistStandIn:
         """Mark tasks done so they vanish from results; KeyError for unknown ids."""
         self._set_done(task_ids, done=True)
 
-    def reopen(self, task_ids: Iterable[str]) -> None:
-        """Mark tasks pending again; KeyError for unknown ids."""
-        self._set_done(task_ids, done=False)
-
     def update(self, task_id: str, **fields: Any) -> None:
         """Change fields of a task's record (e.g. ``dueDate``, ``userId``).
 
@@ -413,6 +409,10 @@ class LemlistStandIn:
             self._by_id[task_id].record.update(fields)
             self._matches.clear()
             self._pages.clear()
+
+    def reopen(self, task_ids: Iterable[str]) -> None:
+        """Mark tasks pending again; KeyError for unknown ids."""
+        self._set_done(task_ids, done=False)
 
     def add_faults(
         self, page: int, fault: str, times: int = 1, **kwargs: float | None
