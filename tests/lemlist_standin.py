@@ -39,18 +39,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
+from tap_lemlist_tasks.filters import CAMPAIGN_STATES, TASK_TYPES
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from types import TracebackType
 
     from typing_extensions import Self
 
-TASK_TYPES = (
-    "manual", "phone", "linkedinInvite", "linkedinSend", "linkedinVoiceNote",
-    "emailsReplied", "opportunityReplied", "linkedinReplied", "opportunityClicked",
-    "email", "whatsappMessage",
-)  # fmt: skip
-CAMPAIGN_STATES = ("draft", "running", "ended", "paused", "errors", "archived")
 LEAD_ATTRIBUTES = ("fullName", "email", "phone", "linkedin")
 TASK_FIELDS = frozenset({
     "_id", "type", "title", "priority", "leadId", "campaignId", "contactId",
@@ -411,6 +407,17 @@ class LemlistStandIn:
     def complete(self, task_ids: Iterable[str]) -> None:
         """Mark tasks done so they vanish from results; KeyError for unknown ids."""
         self._set_done(task_ids, done=True)
+
+    def update(self, task_id: str, **fields: Any) -> None:
+        """Change fields of a task's record (e.g. ``dueDate``, ``userId``).
+
+        Raises:
+            KeyError: For an unknown task id.
+        """
+        with self._lock:
+            self._by_id[task_id].record.update(fields)
+            self._matches.clear()
+            self._pages.clear()
 
     def reopen(self, task_ids: Iterable[str]) -> None:
         """Mark tasks pending again; KeyError for unknown ids."""

@@ -1,60 +1,307 @@
-"""The dbt layer on top of the load: staging model and open tasks per assignee."""
+"""The dbt layer: it reads the schema the loader wrote, and keeps the task history.
+
+One scenario runs the `lemlist-elt` job (load, then `dbt build`: run + snapshot + test)
+three times, with tasks completed, rescheduled, reassigned and reopened in between; the
+tests below read what it left. The models' logic is specified by dbt unit tests
+(`unit_tests:` in transform/models); these tests check the wiring and that `dbt build`
+runs those unit tests against a real load.
+"""
 
 from __future__ import annotations
 
-import collections
-import datetime as dt
+import hashlib
+import re
+import shutil
+import subprocess
 import typing as t
+from dataclasses import dataclass
+
+import pytest
+import yaml
+from conftest import API_KEY
+from lemlist_standin import LemlistStandIn, sample_tasks
+from warehouse import MELTANO, REPO, Pipeline
 
 if t.TYPE_CHECKING:
-    from lemlist_standin import LemlistStandIn
-    from warehouse import Pipeline
+    import datetime as dt
+    from pathlib import Path
 
-DBT = ("dbt-postgres:run", "dbt-postgres:test")
+    from warehouse import PostgresCluster
+
+NEW_DUE_DATE = "2026-01-15T09:30:00.000Z"
+NEW_ASSIGNEE = "usr_reassigned000000"
 
 
-def model(pipeline: Pipeline, name: str, columns: str) -> list[tuple[t.Any, ...]]:
-    return pipeline.postgres.query(
-        f'SELECT {columns} FROM "{pipeline.schema}_analytics".{name}'  # noqa: S608
+def unique_schema(name: str) -> str:
+    """A schema of its own, short enough for "_analytics" and PostgreSQL's 63 bytes."""
+    digest = hashlib.sha1(name.encode()).hexdigest()[:6]  # noqa: S324
+    return f"{name[:40]}_{digest}"
+
+
+def without(env: dict[str, str], *names: str) -> dict[str, str]:
+    """The environment minus some variables."""
+    return {key: value for key, value in env.items() if key not in names}
+
+
+@dataclass
+class Scenario:
+    """Three runs of the ELT job and what happened to the tasks in between."""
+
+    pipeline: Pipeline
+    runs: list[subprocess.CompletedProcess[str]]
+    done_after_first: list[str]
+    rescheduled_then_done: str
+    reassigned_then_done: str
+    done_then_reopened: str
+    rescheduled_still_open: str
+    open_ids: set[str]
+
+    @property
+    def left(self) -> set[str]:
+        """Tasks that left lemlist's open list at some point."""
+        return {
+            *self.done_after_first,
+            self.rescheduled_then_done,
+            self.reassigned_then_done,
+            self.done_then_reopened,
+        }
+
+    def rows(self, model: str, columns: str) -> list[dict[str, t.Any]]:
+        """The rows of one dbt model, as dicts."""
+        names = [name.strip() for name in columns.split(",")]
+        rows = self.pipeline.postgres.query(
+            f'SELECT {columns} FROM "{self.pipeline.schema}_analytics".{model}'  # noqa: S608
+        )
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def history(self, task_id: str) -> list[dict[str, t.Any]]:
+        """One task's versions in lemlist_task_history, in order."""
+        rows = self.rows(
+            "lemlist_task_history",
+            "task_id, version_number, is_open, due_at, assigned_user_id, "
+            "is_due_date_moved, is_reassigned, is_retired, is_reopened, is_current",
+        )
+        versions = [row for row in rows if row["task_id"] == task_id]
+        return sorted(versions, key=lambda row: row["version_number"])
+
+
+@pytest.fixture(scope="module")
+def scenario(postgres: PostgresCluster, meltano_installed: None) -> Scenario:
+    """Three `meltano run lemlist-elt`, changing tasks in lemlist between them.
+
+    dbt gets no LEMLIST_SOURCE_SCHEMA: it must follow the loader's schema, set by
+    TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA.
+    """
+    del meltano_installed
+    pipeline = Pipeline(postgres, unique_schema("dbt_history_scenario"))
+    with LemlistStandIn(sample_tasks(60), api_key=API_KEY) as standin:
+        env = without(pipeline.environment(standin), "LEMLIST_SOURCE_SCHEMA")
+
+        def elt() -> subprocess.CompletedProcess[str]:
+            return meltano_in(REPO, "run", "lemlist-elt", env=env)
+
+        ids = sorted(task["_id"] for task in standin.pending_records())
+        done, (rescheduled, reassigned, reopened, moved) = ids[:3], ids[3:7]
+        runs = [elt()]
+        standin.complete([*done, reopened])
+        standin.update(rescheduled, dueDate=NEW_DUE_DATE)
+        standin.update(reassigned, userId=NEW_ASSIGNEE)
+        runs.append(elt())
+        standin.complete([rescheduled, reassigned])
+        standin.reopen([reopened])
+        standin.update(moved, dueDate=NEW_DUE_DATE)
+        runs.append(elt())
+        open_ids = {task["_id"] for task in standin.pending_records()}
+    return Scenario(
+        pipeline, runs, done, rescheduled, reassigned, reopened, moved, open_ids
     )
 
 
-def test_pipeline_runs_and_tests_the_models_after_each_load(
-    pipeline: Pipeline, standin: LemlistStandIn
+def meltano_in(
+    project: Path, *args: str, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run Meltano in a project directory."""
+    return subprocess.run(  # noqa: S603
+        [str(MELTANO), *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def unit_test_names() -> set[str]:
+    """Every `unit_tests:` entry in the dbt project's model YAML files."""
+    names = set()
+    for path in (REPO / "transform" / "models").rglob("*.yml"):
+        document = yaml.safe_load(path.read_text()) or {}
+        names |= {test["name"] for test in document.get("unit_tests", [])}
+    return names
+
+
+def test_every_run_of_the_elt_job_passes_dbt_build(scenario: Scenario) -> None:
+    for run in scenario.runs:
+        assert run.returncode == 0, run.stderr[-5000:]
+        assert "dbt-postgres" in run.stderr
+        assert re.search(r"Completed successfully", run.stderr)
+
+
+def test_dbt_reads_the_schema_the_loader_wrote_from_the_environment(
+    scenario: Scenario,
 ) -> None:
-    first = pipeline.run(standin, *DBT)
-    done = sorted(task["_id"] for task in standin.pending_records())[:3]
-    standin.complete(done)
+    staged = scenario.rows("stg_lemlist__tasks", "task_id, is_open")
 
-    second = pipeline.run(standin, *DBT)
+    assert len(staged) == 60
+    assert {row["task_id"] for row in staged if row["is_open"]} == scenario.open_ids
 
-    assert first.returncode == 0, first.stderr
-    assert second.returncode == 0, second.stderr
-    staged = model(pipeline, "stg_lemlist__tasks", "task_id, is_open")
-    assert len(staged) == 250
-    assert {task_id for task_id, is_open in staged if not is_open} == set(done)
+
+def test_dbt_build_runs_every_unit_test_of_the_project(scenario: Scenario) -> None:
+    names = unit_test_names()
+    passed = set(re.findall(r"PASS \w+::(\w+)", scenario.runs[-1].stderr))
+
+    assert len(names) >= 3
+    assert names <= passed
+
+
+def test_completions_hold_exactly_the_tasks_that_left_the_open_list(
+    scenario: Scenario,
+) -> None:
+    completions = scenario.rows(
+        "lemlist_task_completions", "task_id, completion_number"
+    )
+
+    assert sorted(row["task_id"] for row in completions) == sorted(scenario.left)
+    assert {row["completion_number"] for row in completions} == {1}
+
+
+def test_completions_count_reschedules_and_reassignments_before_completion(
+    scenario: Scenario,
+) -> None:
+    rows = scenario.rows(
+        "lemlist_task_completions", "task_id, times_rescheduled, times_reassigned"
+    )
+    counts = {
+        row["task_id"]: (row["times_rescheduled"], row["times_reassigned"])
+        for row in rows
+    }
+
+    assert counts[scenario.rescheduled_then_done] == (1, 0)
+    assert counts[scenario.reassigned_then_done] == (0, 1)
+    assert {counts[task_id] for task_id in scenario.done_after_first} == {(0, 0)}
+
+
+def test_completion_lies_between_last_seen_open_and_retired_at(
+    scenario: Scenario,
+) -> None:
+    loaded = scenario.pipeline.tasks()
+    rows = scenario.rows(
+        "lemlist_task_completions",
+        "task_id, last_seen_open_at, retired_at, opened_at, days_open",
+    )
+
+    for row in rows:
+        source = loaded[row["task_id"]]
+        last_seen: dt.datetime = row["last_seen_open_at"]
+        assert last_seen < row["retired_at"]
+        assert row["opened_at"] <= last_seen
+        assert row["days_open"] >= 0
+        if row["task_id"] != scenario.done_then_reopened:
+            assert last_seen == source["_sdc_extracted_at"]
+            assert row["retired_at"] == source["_sdc_deleted_at"]
+
+
+def test_history_records_a_reschedule_then_the_retirement(scenario: Scenario) -> None:
+    versions = scenario.history(scenario.rescheduled_then_done)
+
+    assert [v["is_due_date_moved"] for v in versions] == [False, True, False]
+    assert [v["is_retired"] for v in versions] == [False, False, True]
+    assert versions[1]["due_at"].isoformat() == "2026-01-15T09:30:00"
+    assert [v["is_current"] for v in versions] == [False, False, True]
+
+
+def test_history_records_a_reassignment(scenario: Scenario) -> None:
+    versions = scenario.history(scenario.reassigned_then_done)
+
+    assert [v["is_reassigned"] for v in versions] == [False, True, False]
+    assert versions[1]["assigned_user_id"] == NEW_ASSIGNEE
+
+
+def test_history_records_a_retirement_and_a_reopening(scenario: Scenario) -> None:
+    versions = scenario.history(scenario.done_then_reopened)
+
+    assert [v["is_open"] for v in versions] == [True, False, True]
+    assert [v["is_retired"] for v in versions] == [False, True, False]
+    assert [v["is_reopened"] for v in versions] == [False, False, True]
+
+
+def test_history_keeps_one_version_of_a_task_that_never_changed(
+    scenario: Scenario,
+) -> None:
+    unchanged = min(
+        scenario.open_ids - scenario.left - {scenario.rescheduled_still_open}
+    )
+
+    assert len(scenario.history(unchanged)) == 1
+    assert len(scenario.history(scenario.rescheduled_still_open)) == 2
 
 
 def test_open_tasks_by_assignee_counts_what_lemlist_still_returns(
-    pipeline: Pipeline, standin: LemlistStandIn
+    scenario: Scenario,
 ) -> None:
-    pipeline.run(standin)
-    standin.complete(sorted(task["_id"] for task in standin.pending_records())[:10])
+    rows = scenario.rows("lemlist_open_tasks_by_assignee", "open_tasks")
 
-    run = pipeline.run(standin, *DBT)
+    assert sum(row["open_tasks"] for row in rows) == len(scenario.open_ids)
 
-    assert run.returncode == 0, run.stderr
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    expected: collections.Counter[tuple[t.Any, ...]] = collections.Counter()
-    overdue: collections.Counter[tuple[t.Any, ...]] = collections.Counter()
-    for task in standin.pending_records():
-        group = (task.get("userId"), task.get("type"))
-        expected[group] += 1
-        overdue[group] += "dueDate" in task and task["dueDate"] < now
-    rows = model(
-        pipeline,
-        "lemlist_open_tasks_by_assignee",
-        "assigned_user_id, task_type, open_tasks, overdue_tasks",
+
+def copy_project(destination: Path) -> Path:
+    """A copy of the Meltano project sharing the installed plugins, to edit freely."""
+    destination.mkdir()
+    shutil.copy(REPO / "meltano.yml", destination / "meltano.yml")
+    shutil.copytree(
+        REPO / "transform",
+        destination / "transform",
+        ignore=shutil.ignore_patterns("target", "logs"),
     )
-    assert {(u, k): n for u, k, n, _ in rows} == dict(expected)
-    assert {(u, k): n for u, k, _, n in rows} == {g: overdue[g] for g in expected}
+    (destination / ".meltano").mkdir()
+    for plugin_type in ("extractors", "loaders", "utilities"):
+        (destination / ".meltano" / plugin_type).symlink_to(
+            REPO / ".meltano" / plugin_type
+        )
+    return destination
+
+
+def test_dbt_follows_a_schema_set_with_meltano_config_set(
+    postgres: PostgresCluster, meltano_installed: None, tmp_path: Path
+) -> None:
+    del meltano_installed
+    project = copy_project(tmp_path / "project")
+    schema = unique_schema("dbt_config_set_schema")
+    pipeline = Pipeline(postgres, schema)
+    with LemlistStandIn(sample_tasks(5), api_key=API_KEY) as standin:
+        env = without(
+            pipeline.environment(standin),
+            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA",
+            "LEMLIST_SOURCE_SCHEMA",
+        )
+        meltano_yml = (project / "meltano.yml").read_text()
+        configured = meltano_in(
+            project,
+            "config",
+            "set",
+            "target-postgres",
+            "default_target_schema",
+            schema,
+            env=env,
+        )
+        run = meltano_in(project, "run", "lemlist-elt", env=env)
+
+    assert configured.returncode == 0, configured.stderr
+    assert (project / "meltano.yml").read_text() == meltano_yml
+    assert run.returncode == 0, run.stderr[-5000:]
+    assert len(pipeline.tasks()) == 5
+    staged = postgres.query(
+        f'SELECT count(*) FROM "{schema}_analytics".stg_lemlist__tasks'  # noqa: S608
+    )
+    assert staged == [(5,)]

@@ -1,16 +1,10 @@
--- One row per lemlist task, open or done. Done tasks (no longer returned by lemlist)
--- stay here with is_open = false so history remains visible.
--- All timestamps are naive UTC (timestamp without time zone), as loaded by target-postgres.
-
-with source as (
-
-    select * from {{ source('lemlist', 'tasks') }}
-
-),
-
-renamed as (
-
-    select
+{#-
+    The select list that renames a row of the loaded `tasks` table (or of its snapshot) to
+    snake_case. Both staging models use it, so the live table and the history agree.
+    target-postgres keeps lemlist's camelCase names as quoted identifiers.
+    Team columns (agencies, issue #12) belong here once the stream has them.
+-#}
+{% macro lemlist_task_columns() %}
         _id                         as task_id,
         type                        as task_type,
         title,
@@ -28,9 +22,4 @@ renamed as (
         (_sdc_deleted_at is null)   as is_open,
         _sdc_extracted_at           as loaded_at,
         _sdc_deleted_at             as retired_at
-
-    from source
-
-)
-
-select * from renamed
+{%- endmacro %}

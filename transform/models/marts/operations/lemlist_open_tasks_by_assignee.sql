@@ -1,6 +1,7 @@
 -- One row per (assigned_user_id, task_type) with at least one open task.
 -- Unassigned tasks form their own group (assigned_user_id is null).
--- due_at is naive UTC, so it is compared with the current time in UTC.
+-- due_at is naive UTC, so it is compared with "now" in UTC: the `reference_time` var, or
+-- the time the model is built when that var is unset.
 
 with open_tasks as (
 
@@ -13,8 +14,8 @@ with open_tasks as (
 now_utc as (
 
     select
-        (now() at time zone 'utc')          as ts,
-        (now() at time zone 'utc')::date    as today
+        {{ lemlist_reference_time() }}          as ts,
+        ({{ lemlist_reference_time() }})::date  as today
 
 )
 
