@@ -139,3 +139,16 @@ def pipeline(
     slug = "".join(c if c.isalnum() else "_" for c in name).removeprefix("test_")
     digest = hashlib.sha1(name.encode()).hexdigest()[:6]  # noqa: S324
     return Pipeline(postgres, f"{slug[:40]}_{digest}")
+
+
+# Tests that need PostgreSQL or Meltano's plugins are marked `pipeline`, so CI can run
+# them on one Python only (`-m pipeline` / `-m "not pipeline"`): every test using one
+# of these fixtures, plus those marked by hand.
+PIPELINE_FIXTURES = {"postgres", "meltano_installed", "pipeline"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that use a pipeline fixture as `pipeline`."""
+    for item in items:
+        if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.pipeline)

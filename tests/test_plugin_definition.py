@@ -169,6 +169,7 @@ def configured_copy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, t.Any
     }
 
 
+@pytest.mark.pipeline
 def test_meltano_commands_only_add_to_meltano_yml(
     configured_copy: dict[str, t.Any],
 ) -> None:
@@ -188,6 +189,7 @@ def test_meltano_commands_only_add_to_meltano_yml(
     )
 
 
+@pytest.mark.pipeline
 def test_meltano_config_set_gives_every_setting_to_the_tap_with_its_type(
     configured_copy: dict[str, t.Any],
 ) -> None:
@@ -202,6 +204,7 @@ def test_meltano_config_set_gives_every_setting_to_the_tap_with_its_type(
     assert "pg-secret" not in configured_copy["after"]
 
 
+@pytest.mark.pipeline
 def test_every_setting_from_the_environment_reaches_the_tap_with_its_type(
     configured_copy: dict[str, t.Any],
 ) -> None:
@@ -210,6 +213,7 @@ def test_every_setting_from_the_environment_reaches_the_tap_with_its_type(
     assert configured_copy["from_env"] == expected
 
 
+@pytest.mark.pipeline
 def test_a_new_meltano_project_adds_installs_configures_and_runs_the_tap(
     tmp_path: Path, standin: LemlistStandIn
 ) -> None:
