@@ -232,16 +232,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing")
     check = parser.parse_args().check
+    expected = expected_files()
     stale = []
-    for path, text in expected_files().items():
+    for path, text in expected.items():
         if path.exists() and path.read_text() == text:
             continue
-        stale.append(path.relative_to(REPO))
+        stale.append(f"updated: {path.relative_to(REPO)}")
         if not check:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-    for path in stale:
-        print(f"{'out of date' if check else 'updated'}: {path}")  # noqa: T201
+    # A definition left under another variant name (the repository moved).
+    for path in sorted(hub_file("any").parent.glob("*.yml")):
+        if path not in expected:
+            stale.append(f"removed: {path.relative_to(REPO)}")
+            if not check:
+                path.unlink()
+    for change in stale:
+        print(f"out of date ({change})" if check else change)  # noqa: T201
     return 1 if check and stale else 0
 
 
