@@ -147,6 +147,13 @@ def pipeline(
 PIPELINE_FIXTURES = {"postgres", "meltano_installed", "pipeline"}
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the `pipeline` marker."""
+    config.addinivalue_line(
+        "markers", "pipeline: needs PostgreSQL or runs Meltano; CI runs it on one Python"
+    )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the tests that use a pipeline fixture as `pipeline`."""
     for item in items:
