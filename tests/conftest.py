@@ -150,7 +150,7 @@ PIPELINE_FIXTURES = {"postgres", "meltano_installed", "pipeline"}
 def pytest_configure(config: pytest.Config) -> None:
     """Register the `pipeline` marker."""
     config.addinivalue_line(
-        "markers", "pipeline: needs PostgreSQL or runs Meltano; CI runs it on one Python"
+        "markers", "pipeline: needs PostgreSQL or runs Meltano (CI: on one Python)"
     )
 
 
