@@ -202,3 +202,23 @@ def pipeline(
     """A Meltano pipeline loading into a schema of its own."""
     del meltano_installed
     return Pipeline(postgres, schema_for(request.node.name))
+
+
+# Tests that need PostgreSQL or Meltano's plugins are marked `pipeline`, so CI can run
+# them on one Python only (`-m pipeline` / `-m "not pipeline"`): every test using one
+# of these fixtures, plus those marked by hand.
+PIPELINE_FIXTURES = {"postgres", "meltano_installed", "pipeline"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the `pipeline` marker."""
+    config.addinivalue_line(
+        "markers", "pipeline: needs PostgreSQL or runs Meltano (CI: on one Python)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that use a pipeline fixture as `pipeline`."""
+    for item in items:
+        if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.pipeline)

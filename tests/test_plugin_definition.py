@@ -1,0 +1,274 @@
+"""The tap as a Meltano plugin: its definition, and every setting through Meltano.
+
+The plugin definition (`meltano-hub/extractors/tap-lemlist-tasks/*.yml`) and the
+extractor in `meltano.yml` are generated from `tap-lemlist-tasks --about` by
+`scripts/update-plugin-definition`; these tests fail when either has drifted, when a
+Meltano command would rewrite `meltano.yml`, or when a setting does not reach the tap
+with its type.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import typing as t
+from pathlib import Path
+
+import pytest
+import yaml
+from meltano_batch import SEPARATOR
+from warehouse import MELTANO
+
+if t.TYPE_CHECKING:
+    from lemlist_standin import LemlistStandIn
+
+REPO = Path(__file__).parent.parent
+TESTS = Path(__file__).parent
+UPDATE = "run scripts/update-plugin-definition and commit the result"
+HUB = REPO / "meltano-hub" / "extractors" / "tap-lemlist-tasks"
+(DEFINITION,) = HUB.glob("*.yml")
+QUIET_MELTANO = {
+    "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "MELTANO_CLI_DISABLE_VERSION_CHECK": "1",
+}
+# A value for `meltano config set` per kind, and what the tap must then receive.
+SAMPLES: dict[str, tuple[str, t.Any]] = {
+    "string": ("some-text", "some-text"),
+    "integer": ("3", 3),
+    "boolean": ("false", False),
+    "array": ('[{"filterId": "type"}]', [{"filterId": "type"}]),
+    "object": ('{"tasks": {"title": "__NULL__"}}', {"tasks": {"title": "__NULL__"}}),
+}
+
+
+def definition() -> dict[str, t.Any]:
+    loaded: dict[str, t.Any] = yaml.safe_load(DEFINITION.read_text())
+    return loaded
+
+
+def meltano_yml_plugin(name: str) -> dict[str, t.Any]:
+    project = yaml.safe_load((REPO / "meltano.yml").read_text())
+    plugins = [p for group in project["plugins"].values() for p in group]
+    (plugin,) = [p for p in plugins if p["name"] == name]
+    return t.cast("dict[str, t.Any]", plugin)
+
+
+def sample(setting: dict[str, t.Any]) -> tuple[str, t.Any]:
+    if setting["kind"] == "options":
+        value = setting["options"][0]["value"]
+        return str(value), value
+    return SAMPLES[setting["kind"]]
+
+
+def test_plugin_definition_and_meltano_yml_are_generated_from_about() -> None:
+    check = subprocess.run(  # noqa: S603
+        [sys.executable, str(REPO / "scripts" / "plugin_definition.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert check.returncode == 0, f"{check.stdout}{check.stderr}\n{UPDATE}"
+
+
+def test_definition_declares_the_sdk_built_in_settings_with_their_kinds() -> None:
+    kinds = {s["name"]: s["kind"] for s in definition()["settings"]}
+
+    assert kinds["stream_maps"] == kinds["stream_map_config"] == "object"
+    assert kinds["faker_config"] == "object"
+    assert kinds["flattening_enabled"] == "boolean"
+    assert kinds["flattening_max_depth"] == "integer"
+    assert kinds["flattening_max_key_length"] == "integer"
+    assert kinds["flattening_separator"] == "string"
+    assert {"stream-maps", "schema-flattening"} <= set(definition()["capabilities"])
+
+
+def test_meltano_yml_extractor_is_the_plugin_definition() -> None:
+    extractor = meltano_yml_plugin("tap-lemlist-tasks")
+    hub = definition()
+
+    for key in ("namespace", "executable", "capabilities", "settings_group_validation"):
+        assert extractor[key] == hub[key], UPDATE
+    by_name = {s["name"]: s for s in extractor["settings"]}
+    assert by_name == {s["name"]: s for s in hub["settings"]}, UPDATE
+
+
+def test_no_setting_uses_a_deprecated_kind() -> None:
+    project = yaml.safe_load((REPO / "meltano.yml").read_text())
+    plugins = [p for group in project["plugins"].values() for p in group]
+    kinds = {
+        (p["name"], s["name"]): s["kind"]
+        for p in plugins
+        for s in p.get("settings", [])
+    }
+
+    assert not {k: v for k, v in kinds.items() if v in {"password", "hidden", "oauth"}}
+
+
+def meltano_batch(
+    project: Path, commands: list[dict[str, t.Any]]
+) -> subprocess.CompletedProcess[str]:
+    """Run Meltano command lines in `project` (see tests/meltano_batch.py)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_LEMLIST_")}
+    return subprocess.run(  # noqa: S603
+        [sys.executable, str(TESTS / "meltano_batch.py"), json.dumps(commands)],
+        cwd=project,
+        env={**env, **QUIET_MELTANO},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def configured_copy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, t.Any]:
+    """A copy of the project after `meltano config set` of every tap setting (one
+    per command), `meltano config set` on every other plugin and `meltano select`;
+    then the config Meltano gives the tap, from meltano.yml/.env and from variables.
+    """
+    project = tmp_path_factory.mktemp("project")
+    shutil.copy(REPO / "meltano.yml", project / "meltano.yml")
+    settings = definition()["settings"]
+    print_config = ["config", "--unsafe", "print", "tap-lemlist-tasks", "--format=json"]
+    from_env = {
+        f"TAP_LEMLIST_TASKS_{s['name'].upper()}": sample(s)[0] for s in settings
+    }
+    # First the variables alone (nothing is stored yet), then each `config set`.
+    commands: list[dict[str, t.Any]] = [
+        {"argv": ["--log-level=warning", *print_config], "env": from_env}
+    ]
+    commands += [
+        {"argv": ["config", "set", "tap-lemlist-tasks", s["name"], sample(s)[0]]}
+        for s in settings
+    ]
+    commands += [
+        {"argv": ["config", "set", "target-jsonl", "do_timestamp_file", "false"]},
+        {"argv": ["config", "set", "target-postgres", "port", "5433"]},
+        {"argv": ["config", "set", "target-postgres", "password", "pg-secret"]},
+        {"argv": ["config", "set", "dbt-postgres", "some_setting", "x"]},
+        {"argv": ["select", "tap-lemlist-tasks", "tasks", "*"]},
+        {"argv": ["--log-level=warning", *print_config]},
+    ]
+    original = (REPO / "meltano.yml").read_text()
+    ran = meltano_batch(project, commands)
+    assert ran.returncode == 0, ran.stderr
+    outputs = ran.stdout.split(f"{SEPARATOR}\n")[1:]
+    printed_from_env, printed = json.loads(outputs[0]), json.loads(outputs[-1])
+    return {
+        "original": original,
+        "after": (project / "meltano.yml").read_text(),
+        "dotenv": (project / ".env").read_text(),
+        "printed": printed,
+        "from_env": printed_from_env,
+        "stderr": ran.stderr,
+    }
+
+
+@pytest.mark.pipeline
+def test_meltano_commands_only_add_to_meltano_yml(
+    configured_copy: dict[str, t.Any],
+) -> None:
+    before = configured_copy["original"].splitlines()
+    after = configured_copy["after"].splitlines()
+    changed = [
+        (before[i1:i2], after[j1:j2])
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(
+            None, before, after, autojunk=False
+        ).get_opcodes()
+        if tag not in {"equal", "insert"}
+    ]
+
+    assert not changed, "Meltano rewrote meltano.yml; write plugins as it does"
+    assert "Unknown setting" not in configured_copy["stderr"].replace(
+        "Unknown setting 'some_setting'", ""
+    )
+
+
+@pytest.mark.pipeline
+def test_meltano_config_set_gives_every_setting_to_the_tap_with_its_type(
+    configured_copy: dict[str, t.Any],
+) -> None:
+    expected = {s["name"]: sample(s)[1] for s in definition()["settings"]}
+
+    assert configured_copy["printed"] == expected
+    # Sensitive values go to .env, never into meltano.yml.
+    after = yaml.safe_load(configured_copy["after"])
+    (extractor,) = after["plugins"]["extractors"]
+    assert "api_key" not in extractor["config"]
+    assert "TAP_LEMLIST_TASKS_API_KEY='some-text'" in configured_copy["dotenv"]
+    assert "pg-secret" not in configured_copy["after"]
+
+
+@pytest.mark.pipeline
+def test_every_setting_from_the_environment_reaches_the_tap_with_its_type(
+    configured_copy: dict[str, t.Any],
+) -> None:
+    expected = {s["name"]: sample(s)[1] for s in definition()["settings"]}
+
+    assert configured_copy["from_env"] == expected
+
+
+@pytest.mark.pipeline
+def test_a_new_meltano_project_adds_installs_configures_and_runs_the_tap(
+    tmp_path: Path, standin: LemlistStandIn
+) -> None:
+    """The definition of done of issue #14, as a user would type it, offline."""
+    project = tmp_path / "new-project"
+    project.mkdir()
+    target_jsonl = meltano_yml_plugin("target-jsonl")
+    (project / "meltano.yml").write_text(
+        yaml.safe_dump(
+            {
+                "project_id": "brand-new",
+                "send_anonymous_usage_stats": False,
+                "default_environment": "dev",
+                "environments": [{"name": "dev"}],
+                "plugins": {"loaders": [target_jsonl]},
+            },
+            sort_keys=False,
+        )
+    )
+    # The published definition installs from PyPI; this one from the checkout.
+    local = tmp_path / "tap-lemlist-tasks.yml"
+    local.write_text(
+        DEFINITION.read_text().replace(
+            "\npip_url: tap-lemlist-tasks\n", f"\npip_url: -e {REPO}\n"
+        )
+    )
+    stream_maps = {"tasks": {"content": "__NULL__", "is_call": "bool(type == 'phone')"}}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TAP_LEMLIST_")},
+        **QUIET_MELTANO,
+        "TAP_LEMLIST_TASKS_API_KEY": standin.api_key,
+        "TAP_LEMLIST_TASKS_API_URL": standin.url,
+    }
+    commands = [
+        ["add", "--plugin-type", "extractor", "tap-lemlist-tasks", "--no-install"],
+        ["install"],
+        ["config", "set", "tap-lemlist-tasks", "stream_maps", json.dumps(stream_maps)],
+        ["run", "tap-lemlist-tasks", "target-jsonl"],
+    ]
+    commands[0] += ["--from-ref", str(local)]
+    for command in commands:
+        done = subprocess.run(  # noqa: S603
+            [str(MELTANO), *command],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert done.returncode == 0, f"meltano {' '.join(command)}:\n{done.stderr}"
+
+    (output,) = (project / "output").glob("tasks*.jsonl")
+    records = [json.loads(line) for line in output.read_text().splitlines()]
+    served = {task["_id"]: task for task in standin.pending_records()}
+    assert {r["_id"] for r in records} == set(served)
+    assert not any("content" in r for r in records)
+    assert all(r["is_call"] == (served[r["_id"]]["type"] == "phone") for r in records)
