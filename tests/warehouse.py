@@ -128,6 +128,7 @@ class Pipeline:
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.schema,
             "LEMLIST_SOURCE_SCHEMA": self.schema,
             "DBT_TARGET_SCHEMA": f"{self.schema}_analytics",
+            "MELTANO_SYS_DIR_ROOT": str(worker_sys_dir()),
             **variables,
         }
 
@@ -163,6 +164,24 @@ class Pipeline:
     def retired_ids(self) -> set[str]:
         """Tasks the warehouse marked deleted."""
         return {i for i, row in self.tasks().items() if row["_sdc_deleted_at"]}
+
+
+def worker_sys_dir() -> Path:
+    """A `.meltano` of this test worker's own, sharing the installed plugins.
+
+    Meltano writes each plugin's config and catalog to fixed paths under
+    `.meltano/run`, so two pipelines running at once in one project would read
+    each other's files: each pytest-xdist worker gets its own run directory and
+    system database, with the plugin virtualenvs of `meltano install` linked in.
+    """
+    shared = REPO / ".meltano"
+    own = shared / "workers" / os.environ.get("PYTEST_XDIST_WORKER", "main")
+    own.mkdir(parents=True, exist_ok=True)
+    for plugin_type in ("extractors", "loaders", "utilities"):
+        link = own / plugin_type
+        if not link.exists():
+            link.symlink_to(shared / plugin_type, target_is_directory=True)
+    return own
 
 
 def meltano(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
