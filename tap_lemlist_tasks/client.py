@@ -264,10 +264,14 @@ class LemlistStream(RESTStream[PageToken]):
         sync = self._sync
         confirming = self._paginator.current_value.confirming
         read = CONFIRMING_READ if confirming else FIRST_READ
-        tasks = map(sync.normalise, sync.pages[response].results)
         key = self.primary_keys[0]
-        # A task can reappear on another page when the list shifts during the sync.
-        return [task for task in tasks if sync.ledger.add(task[key], read)]
+        # A task can reappear on another page when the list shifts during the sync:
+        # only its first reading is normalised and emitted.
+        return [
+            sync.normalise(task)
+            for task in sync.pages[response].results
+            if sync.ledger.add(task.get(key) if isinstance(task, dict) else None, read)
+        ]
 
     # Versions: retire tasks that are gone only after a complete, sure sync
 
@@ -290,6 +294,7 @@ class LemlistStream(RESTStream[PageToken]):
         )
         if not self._retires_unseen_tasks:
             yield from super().get_records(context)
+            self._sync.normalise.report()
             return
         # Microseconds, not the SDK's seconds: two syncs started together differ.
         # The SDK has no public hook for either step, hence its private members:
@@ -297,6 +302,7 @@ class LemlistStream(RESTStream[PageToken]):
         version = time.time_ns() // 1_000
         self._stream_version = version
         yield from super().get_records(context)
+        self._sync.normalise.report()
         departed, arrived = (
             self._paginator.audit.departed(),
             self._paginator.audit.arrived,

@@ -9,14 +9,29 @@ and field, rather than landing in the warehouse as a wrong value.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+import functools
 import re
 import typing as t
 
 if t.TYPE_CHECKING:
     import logging
 
-_INTEGER_TEXT = re.compile(r"\s*[-+]?\d+\s*")
+_INTEGER_TEXT = re.compile(r"\s*[-+]?\d+\s*", re.ASCII)
+_INT64 = range(-(2**63), 2**63)
+# lemlist's own form, e.g. 2025-11-10T09:58:57.169Z: RFC 3339 in UTC already.
+_LEMLIST_DATE_TIME = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z", re.ASCII
+)
+# Forms that convert without guessing: a date alone (midnight UTC), a space for the
+# T, no seconds, no zone (UTC, which lemlist uses), a basic-format offset.
+_DATE_TIME = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)"
+    r"(?:[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,6})\d*)?)?)?"
+    r"\s*(Z|z|[+-]\d\d:?\d\d)?",
+    re.ASCII,
+)
 
 
 class UnexpectedRecordError(ValueError):
@@ -28,54 +43,60 @@ Normaliser = t.Callable[[t.Any], t.Any]
 
 def _to_integer(value: t.Any) -> int | None:  # noqa: ANN401
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    if isinstance(value, str) and not value.strip():
+        number = value
+    elif isinstance(value, str) and not value.strip():
         return None
-    if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value):
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    msg = "is not an integer"
-    raise ValueError(msg)
-
-
-def _to_text(value: t.Any) -> str | None:  # noqa: ANN401
-    if value is None or isinstance(value, str):
-        return value
-    msg = "is not text"
-    raise ValueError(msg)
+    elif (isinstance(value, str) and _INTEGER_TEXT.fullmatch(value)) or (
+        isinstance(value, float) and value.is_integer()
+    ):
+        number = int(value)
+    else:
+        msg = "is not an integer"
+        raise ValueError(msg)
+    if number is not None and number not in _INT64:
+        msg = "is outside the 64-bit integer range a warehouse column holds"
+        raise ValueError(msg)
+    return number
 
 
 def _to_date_time(value: t.Any) -> str | None:  # noqa: ANN401
     if value is None or value == "":
         return None
-    if isinstance(value, str):
+    if isinstance(value, str) and _LEMLIST_DATE_TIME.fullmatch(value):
         try:
-            # Python 3.10's fromisoformat predates the trailing "Z" lemlist sends.
-            dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            dt.datetime.fromisoformat(value[:-1])  # a real date and time?
         except ValueError:
             pass
         else:
             return value
-    msg = "is not an ISO-8601 date-time"
+    if isinstance(value, str) and (match := _DATE_TIME.fullmatch(value.strip())):
+        try:
+            return _rfc3339_utc(match)
+        except ValueError:
+            pass
+    msg = "is not a date-time that converts to RFC 3339 without guessing"
     raise ValueError(msg)
+
+
+def _rfc3339_utc(match: re.Match[str]) -> str:
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micros = int((fraction or "0").ljust(6, "0"))
+    moment = dt.datetime(  # noqa: DTZ001 - the zone is applied below
+        int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+        int(second or 0), micros,
+    )  # fmt: skip
+    if zone and zone not in {"Z", "z"}:
+        sign = -1 if zone[0] == "-" else 1
+        hours, minutes = int(zone[1:3]), int(zone[-2:])
+        moment -= sign * dt.timedelta(hours=hours, minutes=minutes)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if micros % 1000 == 0 and micros:
+        return f"{text}.{micros // 1000:03d}Z"
+    return f"{text}.{micros:06d}Z" if micros else f"{text}Z"
 
 
 def _unchanged(value: t.Any) -> t.Any:  # noqa: ANN401
     return value
-
-
-def _normaliser(name: str, property_schema: dict[str, t.Any]) -> Normaliser:
-    types = set(property_schema.get("type", [])) - {"null"}
-    if types == {"integer"}:
-        return _to_integer
-    if types == {"string"} and property_schema.get("format") == "date-time":
-        return _to_date_time
-    if types == {"string"} and "format" not in property_schema:
-        return _to_text
-    # Found when the stream is built, not on every record of a sync.
-    msg = f"field {name!r}: no normaliser for schema {property_schema}"
-    raise TypeError(msg)
 
 
 class RecordNormaliser:
@@ -98,10 +119,45 @@ class RecordNormaliser:
         self._key = key
         self._logger = logger
         self._normalisers = {
-            name: _normaliser(name, property_schema)
+            name: self._normaliser(name, property_schema)
             for name, property_schema in schema["properties"].items()
         }
+        self._declared = self._normalisers.keys()
         self._undeclared: set[str] = set()
+        self._nul_values: collections.Counter[str] = collections.Counter()
+
+    def _normaliser(self, name: str, property_schema: dict[str, t.Any]) -> Normaliser:
+        types = set(property_schema.get("type", [])) - {"null"}
+        if types == {"integer"}:
+            return _to_integer
+        if types == {"string"} and property_schema.get("format") == "date-time":
+            return _to_date_time
+        if types == {"string"} and "format" not in property_schema:
+            return functools.partial(self._to_text, name)
+        # Found when the stream is built, not on every record of a sync.
+        msg = f"field {name!r}: no normaliser for schema {property_schema}"
+        raise TypeError(msg)
+
+    def _to_text(self, name: str, value: t.Any) -> str | None:  # noqa: ANN401
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            msg = "is not text"
+            raise ValueError(msg)  # noqa: TRY004 - the normalisers' one signal
+        if "\x00" in value:  # PostgreSQL refuses NUL in text, and the whole batch
+            self._nul_values[name] += 1
+            return value.replace("\x00", "")
+        return value
+
+    def report(self) -> None:
+        """Warn, once per field, about the values this sync had to change."""
+        for name, count in sorted(self._nul_values.items()):
+            self._logger.warning(
+                "Removed NUL characters from %d value(s) of field %r: PostgreSQL "
+                "cannot store them in text.",
+                count,
+                name,
+            )
 
     def __call__(self, record: object) -> dict[str, t.Any]:
         """Return the record's declared fields, each converted to its schema type.
@@ -125,16 +181,17 @@ class RecordNormaliser:
                 f"lemlist returned a task without a text {self._key!r}: {record!r:.200}"
             )
             raise UnexpectedRecordError(msg)
-        normalisers = self._normalisers
+        get = record.get
         try:
+            # Every declared field, null when lemlist left it out: stream maps and
+            # targets can name any field of the schema.
             normalised = {
-                name: normalisers[name](value)
-                for name, value in record.items()
-                if name in normalisers
+                name: normalise(get(name))
+                for name, normalise in self._normalisers.items()
             }
         except ValueError:
             raise UnexpectedRecordError(self._first_problem(key, record)) from None
-        if len(normalised) < len(record):
+        if not record.keys() <= self._declared:
             self._warn_undeclared(record)
         return normalised
 

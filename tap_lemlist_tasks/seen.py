@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import array
+import typing as t
 
 _EMPTY = 0
 _INITIAL_SLOTS = 1024
@@ -10,7 +11,7 @@ FIRST_READ = 1
 CONFIRMING_READ = 2
 
 
-def digest_of(key: str) -> int:
+def digest_of(key: t.Hashable) -> int:
     """Return the 64-bit digest a ledger keeps of a key (never 0: an empty slot).
 
     Args:
@@ -42,7 +43,7 @@ class ReadLedger:
         """Return how many distinct keys were read."""
         return self._count
 
-    def add(self, key: str, read: int = FIRST_READ) -> bool:
+    def add(self, key: t.Hashable, read: int = FIRST_READ) -> bool:
         """Note that `read` saw a key.
 
         Args:
