@@ -10,6 +10,7 @@ import weakref
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
+from http import HTTPStatus
 from importlib import metadata
 from urllib.parse import parse_qs, urlparse
 
@@ -38,6 +39,7 @@ if t.TYPE_CHECKING:
 
     from backoff.types import Details
     from singer_sdk.helpers.types import Context, RequestFunc
+    from singer_sdk.singerlib import Catalog
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -45,6 +47,13 @@ else:
     from typing_extensions import override
 
 MAX_BACKOFF_SECONDS = 60
+# Every failure of a request ends in backoff: transient ones are retried, the rest
+# give up at once, and either way the user reads one line (see _give_up).
+REQUEST_ERRORS = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.RequestException,
+)
 TRANSIENT_ERRORS = (
     ConnectionResetError,
     RetriableAPIError,
@@ -55,26 +64,42 @@ TRANSIENT_ERRORS = (
 )
 
 
-def retry_after_seconds(error: BaseException) -> float | None:
-    """Return the wait lemlist asked for in `Retry-After`, if it asked.
+def is_transient(error: BaseException) -> bool:
+    """Return whether trying the same request again may succeed.
 
     Args:
         error: The exception of the failed attempt.
 
     Returns:
-        Seconds to wait, or None when the response carries no usable header.
+        False for redirects gone wrong, malformed URLs or headers, and TLS
+        certificates that do not verify; True for timeouts, resets and 5xx.
+    """
+    if isinstance(error, requests.exceptions.SSLError):
+        return not errors.certificate_rejected(error)
+    return isinstance(error, TRANSIENT_ERRORS)
+
+
+def retry_after_seconds(error: BaseException) -> float | None:
+    """Return the wait lemlist asked for in `Retry-After`, if it asked readably.
+
+    Args:
+        error: The exception of the failed attempt.
+
+    Returns:
+        Seconds to wait (possibly huge), or None without a usable header.
     """
     response = getattr(error, "response", None)
     header = response.headers.get("Retry-After") if response is not None else None
-    if not header:
-        return None
-    if header.strip().isdigit():
-        return float(header)
+    text = (header or "").strip()
+    if text.isascii() and text.isdigit():
+        return float(text)
     try:
-        when = email.utils.parsedate_to_datetime(header)
-    except (TypeError, ValueError):
+        when = email.utils.parsedate_to_datetime(text)
+        if when.tzinfo is None:  # "-0000": RFC 5322's unknown zone; HTTP means GMT
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def page_of(prepared_request: requests.PreparedRequest | None) -> str:
@@ -104,6 +129,13 @@ class SyncState:
 
 class LemlistStream(RESTStream[PageToken]):
     """A lemlist list endpoint read page by page, in full, at lemlist's pace."""
+
+    #: lemlist's transient statuses besides 5xx: rate limit, timeout, too early.
+    extra_retry_statuses = [  # noqa: RUF012 - the SDK's attribute
+        HTTPStatus.TOO_MANY_REQUESTS,
+        HTTPStatus.REQUEST_TIMEOUT,
+        HTTPStatus.TOO_EARLY,
+    ]
 
     # RecordNormaliser already gives every field its schema type (and drops the
     # undeclared ones); the SDK's generic pass would only repeat that, per field.
@@ -139,7 +171,7 @@ class LemlistStream(RESTStream[PageToken]):
     @cached_property
     def requests_session(self) -> requests.Session:
         session = requests.Session()
-        adapter = ThrottledAdapter(self.request_budget)
+        adapter = ThrottledAdapter(self.request_budget, deadline=self.timeout)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         return session
@@ -153,6 +185,24 @@ class LemlistStream(RESTStream[PageToken]):
             self.config["rate_limit_window_seconds"],
             self.clock,
         )
+
+    @override
+    def apply_catalog(self, catalog: Catalog) -> None:
+        # Selection and field metadata are honoured; a different key would make
+        # de-duplication drop tasks, and different types would defeat the records'
+        # normalisation, so those are refused before any request.
+        entry = catalog.get_stream(self.name)
+        if entry is not None:
+            problem = errors.catalog_change(
+                self.name,
+                list(self.primary_keys or ()),
+                list(entry.key_properties or self.primary_keys or ()),
+                self.schema["properties"],
+                entry.schema.to_dict().get("properties", {}),
+            )
+            if problem:
+                raise errors.LemlistError(problem)
+        super().apply_catalog(catalog)
 
     @override
     def get_new_paginator(self) -> TwoPassPaginator:
@@ -185,8 +235,9 @@ class LemlistStream(RESTStream[PageToken]):
         # The SDK's, minus backoff's own log lines: backoff_handler logs one line.
         return backoff.on_exception(
             self.backoff_wait_generator,
-            TRANSIENT_ERRORS,
+            REQUEST_ERRORS,
             max_tries=self.backoff_max_tries,
+            giveup=self._retry_would_not_help,
             on_backoff=self.backoff_handler,
             on_giveup=self._give_up,
             jitter=None,
@@ -232,13 +283,28 @@ class LemlistStream(RESTStream[PageToken]):
         retry_after = retry_after_seconds(error)
         if retry_after is not None:
             return retry_after
-        return self.clock.jitter(min(2.0 ** (tries - 1), MAX_BACKOFF_SECONDS))
+        cap = min(MAX_BACKOFF_SECONDS, self._longest_wait)
+        return self.clock.jitter(min(2.0 ** (tries - 1), cap))
+
+    @property
+    def _longest_wait(self) -> int:
+        return int(self.config["max_retry_wait_seconds"])
+
+    def _retry_would_not_help(self, error: Exception) -> bool:
+        retry_after = retry_after_seconds(error)
+        too_long = retry_after is not None and retry_after > self._longest_wait
+        return too_long or not is_transient(error)
 
     def _give_up(self, details: Details) -> None:
         error = t.cast("BaseException", details.get("exception"))
-        message = errors.gave_up(
-            page_of(details["args"][0]), details["tries"], errors.failure_cause(error)
-        )
+        page, cause = page_of(details["args"][0]), errors.failure_cause(error)
+        retry_after = retry_after_seconds(error)
+        if retry_after is not None and retry_after > self._longest_wait:
+            message = errors.wait_too_long(page, retry_after, self._longest_wait)
+        elif not is_transient(error):
+            message = errors.failed_at_once(page, cause)
+        else:
+            message = errors.gave_up(page, details["tries"], cause)
         raise errors.LemlistError(message) from None
 
     # Responses

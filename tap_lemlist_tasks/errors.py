@@ -8,14 +8,20 @@ sent in answer to a request it refused.
 
 from __future__ import annotations
 
+import typing as t
 from http import HTTPStatus
 
 import requests
+import urllib3
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 
 class LemlistError(FatalAPIError):
     """A failure the tap cannot recover from, told in one line."""
+
+
+class DeadlineExceededError(requests.exceptions.ReadTimeout):
+    """lemlist's answer did not arrive in full within the request's deadline."""
 
 
 def status_message(
@@ -56,6 +62,15 @@ def status_message(
     return f"HTTP {status} {reason}".strip()
 
 
+def certificate_rejected(error: requests.exceptions.SSLError) -> bool:
+    """Return whether TLS failed because lemlist's certificate did not verify.
+
+    Returns:
+        True for a certificate that will not verify on the next try either.
+    """
+    return "CERTIFICATE_VERIFY_FAILED" in str(error)
+
+
 def failure_cause(error: BaseException) -> str:
     """Say in a few words what went wrong with one attempt.
 
@@ -63,15 +78,31 @@ def failure_cause(error: BaseException) -> str:
         error: The exception of the failed attempt.
 
     Returns:
-        E.g. `HTTP 503 Service Unavailable` or `read timeout`.
+        E.g. `HTTP 503 Service Unavailable`, `read timeout`, `host not found`.
     """
-    if isinstance(error, RetriableAPIError):
-        return str(error)
-    if isinstance(error, requests.exceptions.Timeout):
-        return "read timeout"
-    if isinstance(error, (ConnectionResetError, requests.exceptions.ConnectionError)):
-        return "connection error"
+    for kind, cause in _CAUSES:
+        if isinstance(error, kind):
+            return cause if isinstance(cause, str) else cause(error)
     return type(error).__name__
+
+
+def _tls_cause(error: BaseException) -> str:
+    if certificate_rejected(t.cast("requests.exceptions.SSLError", error)):
+        return "TLS certificate verify failed"
+    return "TLS handshake failed"
+
+
+def _connection_cause(error: BaseException) -> str:
+    reason = getattr(error.args[0] if error.args else None, "reason", None)
+    if isinstance(reason, urllib3.exceptions.NameResolutionError):
+        return "host not found (DNS)"
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):
+        return "connection refused or unreachable"
+    cause = error.args[0] if error.args else None
+    if isinstance(cause, urllib3.exceptions.ProtocolError):
+        reset = any(isinstance(arg, ConnectionResetError) for arg in cause.args)
+        return "connection reset" if reset else "connection broken"
+    return "connection error"
 
 
 def retrying(page: str, wait: float, tries: int, max_tries: int, cause: str) -> str:
@@ -96,6 +127,61 @@ def gave_up(page: str, tries: int, cause: str) -> str:
         f"lemlist kept failing on page {page} after {tries} tries: {cause}. "
         "Try again later, or raise retry_max_tries."
     )
+
+
+def failed_at_once(page: str, cause: str) -> str:
+    """The error when a request failed in a way a retry cannot fix.
+
+    Returns:
+        One line naming the page and the cause.
+    """
+    return f"Reading page {page} from lemlist failed: {cause}. Not retried."
+
+
+def wait_too_long(page: str, asked: float, longest: int) -> str:
+    """The error when lemlist asks for a longer wait than the tap accepts.
+
+    Returns:
+        One line naming the wait asked for and the setting.
+    """
+    return (
+        f"lemlist asked to wait {asked:.0f} s before page {page} (Retry-After), "
+        f"longer than max_retry_wait_seconds ({longest} s). Run again later, or "
+        "raise max_retry_wait_seconds."
+    )
+
+
+def catalog_change(
+    stream: str,
+    keys: list[str],
+    catalog_keys: list[str],
+    properties: dict[str, t.Any],
+    catalog_properties: dict[str, t.Any],
+) -> str | None:
+    """Say how a catalog changes what the tap can honour, if it does.
+
+    Returns:
+        One line naming the change and how to fix it, or None.
+    """
+    fix = "Use the catalog from --discover; select fields with metadata."
+    if catalog_keys != keys:
+        return (
+            f"The catalog gives stream {stream!r} key properties {catalog_keys} "
+            f"instead of {keys}. {fix}"
+        )
+    for name, schema in properties.items():
+        given = catalog_properties.get(name)
+        if given is not None and _type_of(given) != _type_of(schema):
+            return (
+                f"The catalog gives field {name!r} of stream {stream!r} the type "
+                f"{_type_of(given)} instead of {_type_of(schema)}. {fix}"
+            )
+    return None
+
+
+def _type_of(schema: dict[str, t.Any]) -> tuple[list[str], str | None]:
+    types = schema.get("type", [])
+    return sorted([types] if isinstance(types, str) else types), schema.get("format")
 
 
 def page_not_json(content_type: str) -> str:
@@ -167,3 +253,21 @@ def not_sure_to_retire(only_first: int, only_second: int) -> str:
         f"gained {only_second} tasks while it was read, so a task that stayed open "
         "may have been missed. Every task read was emitted; the next sync retires."
     )
+
+
+# In order: the first kind an error is an instance of names its cause.
+_CAUSES: list[tuple[type[BaseException], str | t.Callable[[BaseException], str]]] = [
+    (RetriableAPIError, str),
+    (DeadlineExceededError, str),
+    (requests.exceptions.SSLError, _tls_cause),
+    (requests.exceptions.ConnectTimeout, "connect timeout"),
+    (requests.exceptions.Timeout, "read timeout"),
+    (requests.exceptions.ConnectionError, _connection_cause),
+    (ConnectionResetError, "connection reset"),
+    (requests.exceptions.TooManyRedirects, "too many redirects"),
+    (requests.exceptions.InvalidSchema, "redirected to a URL that is not http(s)"),
+    (requests.exceptions.MissingSchema, "redirected to a URL without a scheme"),
+    (requests.exceptions.InvalidURL, "a malformed URL (check api_url, or a redirect)"),
+    (requests.exceptions.InvalidHeader, "a malformed header"),
+    (requests.exceptions.RequestException, lambda e: f"a broken answer ({e!s:.120})"),
+]

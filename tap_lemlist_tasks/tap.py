@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import signal
 import sys
 import typing as t
-from urllib.parse import urlparse
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
@@ -15,6 +12,14 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from singer_sdk.helpers.capabilities import PluginCapabilities
 
+from tap_lemlist_tasks.checks import (
+    UnsafeSettingError,
+    check_api_key,
+    check_api_url,
+    check_no_batch_config,
+    check_no_nulls,
+    redact,
+)
 from tap_lemlist_tasks.filters import InvalidFilterError, validate_filters
 from tap_lemlist_tasks.records import UnexpectedRecordError
 from tap_lemlist_tasks.streams import TasksStream
@@ -103,7 +108,22 @@ SETTINGS = th.PropertiesList(
         th.IntegerType,
         default=30,
         title="Request timeout (seconds)",
-        description="How long to wait for lemlist to answer one request.",
+        description=(
+            "Deadline for one request: connecting, the headers and the whole "
+            "body. A request over it is retried like a timeout."
+        ),
+        minimum=1,
+    ),
+    th.Property(
+        "max_retry_wait_seconds",
+        th.IntegerType,
+        default=120,
+        title="Longest retry wait (seconds)",
+        description=(
+            "The longest wait the tap accepts before a retry. When lemlist's "
+            "Retry-After asks for more, the sync fails at once, so a scheduled run "
+            "never sleeps into the next one."
+        ),
         minimum=1,
     ),
     th.Property(
@@ -136,15 +156,33 @@ class TapLemlistTasks(Tap):
 
     @override
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
+        try:
+            super().__init__(*args, **kwargs)
+        except ConfigValidationError as error:
+            # The SDK's schema errors quote the values they refuse, the key too.
+            secrets = self._secret_values()
+            errors = [redact(str(line), secrets) for line in error.errors]
+            raise ConfigValidationError(
+                redact(str(error), secrets), errors=errors, schema=error.schema
+            ) from None
         if kwargs.get("validate_config", True):
             self._check_settings_lemlist_would_refuse()
+
+    def _secret_values(self) -> list[object]:
+        config = getattr(self, "_config", {})
+        properties = self.config_jsonschema["properties"]
+        return [
+            config[name]
+            for name, schema in properties.items()
+            if schema.get("writeOnly") and name in config
+        ]
 
     def _check_settings_lemlist_would_refuse(self) -> None:
         # Checked before any request: the SDK's JSON schema check cannot say which
         # filter is wrong, nor see that a key would travel in clear text.
         try:
-            check_no_nulls(self.config)
+            check_no_nulls(self.config, SETTINGS.to_dict())
+            check_api_key(self.config.get("api_key"))
             validate_filters(self.config.get("filters", []))
             check_api_url(str(self.config.get("api_url", "")))
             check_no_batch_config(self.config)
@@ -177,79 +215,6 @@ class TapLemlistTasks(Tap):
         except (FatalAPIError, UnexpectedRecordError) as error:
             cls.logger.error("%s", error)  # noqa: TRY400
             raise SystemExit(1) from None
-
-
-class UnsafeSettingError(ValueError):
-    """A setting that would leak the API key or retire tasks still open."""
-
-
-def check_no_nulls(config: t.Mapping[str, t.Any]) -> None:
-    """Refuse `null` for a setting with a default, rather than act on it.
-
-    A null `emit_activate_version_messages` would silently stop retiring tasks, and
-    a null `rate_limit_requests` would silently stop the throttle.
-
-    Args:
-        config: The tap's config.
-
-    Raises:
-        UnsafeSettingError: Naming the first null setting and its default.
-    """
-    for name, schema in SETTINGS.to_dict()["properties"].items():
-        if name in config and config[name] is None and "default" in schema:
-            msg = (
-                f"Setting {name!r} is null: set a value, or remove it to use the "
-                f"default ({json.dumps(schema['default'])})."
-            )
-            raise UnsafeSettingError(msg)
-
-
-def check_no_batch_config(config: t.Mapping[str, t.Any]) -> None:
-    """Refuse the SDK's `batch_config`.
-
-    Args:
-        config: The tap's config.
-
-    Raises:
-        UnsafeSettingError: If `batch_config` is set.
-    """
-    if config.get("batch_config") is not None:
-        msg = (
-            "Setting 'batch_config' is not supported: the SDK would announce BATCH "
-            "files after ACTIVATE_VERSION, so the target could retire tasks before "
-            "loading them. Remove batch_config; records are streamed."
-        )
-        raise UnsafeSettingError(msg)
-
-
-def check_api_url(api_url: str) -> None:
-    """Refuse an `api_url` that would send the API key in clear text.
-
-    Args:
-        api_url: The configured base URL.
-
-    Raises:
-        UnsafeSettingError: If the URL is not https:// and not on loopback.
-    """
-    url = urlparse(api_url)
-    if url.scheme == "https" and url.hostname:
-        return
-    if url.scheme == "http" and _is_loopback(url.hostname or ""):
-        return
-    msg = (
-        f"Setting 'api_url' {api_url!r} must start with https:// (plain http:// is "
-        "only allowed on localhost), so the API key never travels in clear text."
-    )
-    raise UnsafeSettingError(msg)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 if __name__ == "__main__":

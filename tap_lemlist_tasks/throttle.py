@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import backoff
 from requests.adapters import HTTPAdapter
 
+from tap_lemlist_tasks.errors import DeadlineExceededError
+
 if t.TYPE_CHECKING:
     import requests
 
@@ -27,6 +29,7 @@ class Clock:
 
 
 SYSTEM_CLOCK = Clock()
+_CHUNK = 64 * 1024
 
 
 class RequestBudget:
@@ -109,16 +112,23 @@ def budget_for(api_key: str, limit: int, window: float, clock: Clock) -> Request
 
 
 class ThrottledAdapter(HTTPAdapter):
-    """Sends each request when the key's budget allows it, and counts its answer."""
+    """Sends each request when the key's budget allows it, and counts its answer.
 
-    def __init__(self, budget: RequestBudget) -> None:
+    It also gives each request a deadline for its whole answer: requests' own
+    timeout applies to each socket read, so a server trickling a byte a second
+    would keep one request alive for hours.
+    """
+
+    def __init__(self, budget: RequestBudget, *, deadline: float) -> None:
         """Wrap the default adapter.
 
         Args:
             budget: The API key's request budget.
+            deadline: Seconds for connecting, the headers and the whole body.
         """
         super().__init__()
         self.budget = budget
+        self.deadline = deadline
 
     def send(  # type: ignore[override]
         self,
@@ -136,11 +146,32 @@ class ThrottledAdapter(HTTPAdapter):
         """
         self.budget.wait_for_turn()
         try:
-            response = super().send(request, **kwargs)
+            response = self._send_within_deadline(request, **kwargs)
         except Exception:
             self.budget.spend()
             raise
         self.budget.spend(rate_limit_remaining(response))
+        return response
+
+    def _send_within_deadline(
+        self,
+        request: requests.PreparedRequest,
+        **kwargs: t.Any,  # noqa: ANN401 - as HTTPAdapter.send
+    ) -> requests.Response:
+        # Real time, not the clock's: the network does not run on a fake clock.
+        give_up_at = time.monotonic() + self.deadline
+        response = super().send(request, **{**kwargs, "stream": True})
+        body = bytearray()
+        try:
+            for chunk in response.iter_content(_CHUNK):
+                body += chunk
+                if time.monotonic() > give_up_at:
+                    msg = f"no complete answer within {self.deadline:g} s"
+                    raise DeadlineExceededError(msg, request=request)
+        finally:
+            response.close()
+        # What Session.send would have read itself, had stream been False.
+        response._content = bytes(body)  # noqa: SLF001
         return response
 
 

@@ -37,7 +37,7 @@ TRANSIENT_FAULTS = {
     "502": "HTTP 502 Bad Gateway",
     "503": "HTTP 503 Service Unavailable",
     "504": "HTTP 504 Gateway Timeout",
-    "reset": "connection error",
+    "reset": "connection reset",
     "timeout": "read timeout",
     "truncated": "page body is not valid JSON (application/json)",
     "html": "page body is not valid JSON (text/html)",
