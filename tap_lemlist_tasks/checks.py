@@ -117,13 +117,13 @@ def _api_url_problem(api_url: str) -> str | None:  # noqa: PLR0911
     try:
         url = parse_url(api_url)
     except LocationParseError:
-        return "is not a URL the HTTP client can parse (is the port a number?)"
+        return "is not a URL the HTTP client can parse (is the port 1 to 65535?)"
     if url.auth is not None:
         return "holds a user name or password before the host"
     if url.query is not None or url.fragment is not None:
         return "holds a query or fragment"
     if url.port is not None and not 0 < url.port <= _MAX_PORT:
-        return f"has port {url.port}, outside 1-{_MAX_PORT}"
+        return "is not a URL the HTTP client can parse (is the port 1 to 65535?)"
     if url.scheme == "https" and url.host:
         return None
     if url.scheme == "http" and _is_loopback(url.host or ""):

@@ -191,18 +191,18 @@ class LemlistStream(RESTStream[PageToken]):
         # Selection and field metadata are honoured; a different key would make
         # de-duplication drop tasks, and different types would defeat the records'
         # normalisation, so those are refused before any request.
-        entry = catalog.get_stream(self.name)
-        if entry is not None:
-            problem = errors.catalog_change(
-                self.name,
-                list(self.primary_keys or ()),
-                list(entry.key_properties or self.primary_keys or ()),
-                self.schema["properties"],
-                entry.schema.to_dict().get("properties", {}),
-            )
-            if problem:
-                raise errors.LemlistError(problem)
+        keys, properties = list(self.primary_keys or ()), self.schema["properties"]
         super().apply_catalog(catalog)
+        entry = catalog.get_stream(self.name)
+        problem = errors.catalog_change(
+            self.name,
+            keys,
+            list(self.primary_keys or ()),
+            properties,
+            entry.schema.to_dict().get("properties", {}) if entry else {},
+        )
+        if problem:
+            raise errors.LemlistError(problem)
 
     @override
     def get_new_paginator(self) -> TwoPassPaginator:

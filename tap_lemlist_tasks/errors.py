@@ -129,6 +129,19 @@ def gave_up(page: str, tries: int, cause: str) -> str:
     )
 
 
+def redirected(status: int, location: str) -> str:
+    """The error when lemlist answers with a redirect.
+
+    Returns:
+        One line naming the status and where it points.
+    """
+    return (
+        f"lemlist answered HTTP {status}, a redirect to {location!r:.120}. The tap "
+        "follows no redirect, so the API key never goes elsewhere: if lemlist "
+        "moved its API, set api_url to the new address."
+    )
+
+
 def failed_at_once(page: str, cause: str) -> str:
     """The error when a request failed in a way a retry cannot fix.
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import backoff
 from requests.adapters import HTTPAdapter
 
-from tap_lemlist_tasks.errors import DeadlineExceededError
+from tap_lemlist_tasks.errors import DeadlineExceededError, LemlistError, redirected
 
 if t.TYPE_CHECKING:
     import requests
@@ -53,6 +53,7 @@ class RequestBudget:
         self._clock = clock
         self._spent: collections.deque[float] = collections.deque(maxlen=limit)
         self._resume_at = 0.0
+        self._sent_at = 0.0
 
     def wait_for_turn(self) -> None:
         """Sleep until one more request fits in the budget."""
@@ -62,6 +63,7 @@ class RequestBudget:
             resume_at = max(resume_at, self._spent[0] + self.window)
         if resume_at > now:
             self._clock.sleep(resume_at - now)
+        self._sent_at = max(now, resume_at)
 
     def spend(self, remaining: int | None = None) -> None:
         """Count a request whose response just arrived.
@@ -69,9 +71,10 @@ class RequestBudget:
         Args:
             remaining: lemlist's `X-RateLimit-Remaining`, if it sent one.
         """
-        now = self._clock.now()
-        self._spent.append(now)
-        if remaining == 0 and not self._is_full(now):
+        self._spent.append(self._clock.now())
+        # lemlist counted the request when it arrived, after it was sent: judged at
+        # the send time, our own requests explain a 0 whenever they can.
+        if remaining == 0 and not self._is_full(self._sent_at):
             # Someone else (another job on the same key) spent the budget we did
             # not: lemlist does not say when it frees up, so sit out one window.
             self.pause(self.window)
@@ -114,9 +117,9 @@ def budget_for(api_key: str, limit: int, window: float, clock: Clock) -> Request
 class ThrottledAdapter(HTTPAdapter):
     """Sends each request when the key's budget allows it, and counts its answer.
 
-    It also gives each request a deadline for its whole answer: requests' own
+    It also gives each request a deadline for its whole answer (requests' own
     timeout applies to each socket read, so a server trickling a byte a second
-    would keep one request alive for hours.
+    would keep one request alive for hours), and follows no redirect.
     """
 
     def __init__(self, budget: RequestBudget, *, deadline: float) -> None:
@@ -161,9 +164,17 @@ class ThrottledAdapter(HTTPAdapter):
         # Real time, not the clock's: the network does not run on a fake clock.
         give_up_at = time.monotonic() + self.deadline
         response = super().send(request, **{**kwargs, "stream": True})
+        if response.is_redirect:
+            # lemlist documents no redirect; following one could take the key to
+            # another host, loop, or lead to a URL requests cannot even parse.
+            response.close()
+            location = response.headers.get("Location", "")
+            raise LemlistError(redirected(response.status_code, location))
         body = bytearray()
         try:
-            for chunk in response.iter_content(_CHUNK):
+            # read1 returns what has arrived, so the deadline is checked between
+            # reads of at most one socket timeout each.
+            while chunk := response.raw.read1(_CHUNK, decode_content=True):
                 body += chunk
                 if time.monotonic() > give_up_at:
                     msg = f"no complete answer within {self.deadline:g} s"

@@ -42,6 +42,7 @@ from urllib.parse import parse_qsl, urlsplit
 from tap_lemlist_tasks.filters import CAMPAIGN_STATES, TASK_TYPES
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Callable, Iterable
     from types import TracebackType
 
@@ -65,7 +66,10 @@ _STATIC_FAULTS = {
     "504": (504, _HTML, b"<html><body><h1>504 Gateway Time-out</h1></body></html>"),
     "html": (200, _HTML, b"<html><body>Maintenance</body></html>"),
 }
-_OTHER_FAULTS = ("429", "reset", "timeout", "truncated", "not_a_list", "body")
+_OTHER_FAULTS = (
+    "429", "reset", "timeout", "truncated", "not_a_list", "body", "status",
+    "redirect", "trickle", "two_lengths",
+)  # fmt: skip
 FAULTS = frozenset(_STATIC_FAULTS).union(_OTHER_FAULTS)
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
@@ -130,6 +134,8 @@ class _Reply:
     content_type: str
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    trickle: float = 0.0  # seconds between bytes of the body
+    extra_length: bool = False  # a second, different Content-Length header
 
 
 def _params(item: dict[str, Any], allowed: set[str], valid: type) -> dict[str, Any]:
@@ -297,6 +303,7 @@ class LemlistStandIn:
         rate_limit: tuple[int, float] | None = None,
         ignore_page: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         """Configure the stand-in; ``start()`` it or use it as a context manager.
 
@@ -309,6 +316,7 @@ class LemlistStandIn:
             rate_limit: ``(limit, window_seconds)`` per API key; None: no limit.
             ignore_page: Serve page 0's tasks whatever ``page`` says.
             clock: Monotonic clock of the rate limit; tests share a fake one.
+            tls: Serve HTTPS with this server context (e.g. a self-signed cert).
 
         Raises:
             ValueError: When the rate limit is below 1 request.
@@ -321,6 +329,7 @@ class LemlistStandIn:
         self.api_key, self.page_size, self.ignore_page = api_key, page_size, ignore_page
         self._address, self._rate_limit = (host, port), rate_limit
         self._clock = clock
+        self._tls = tls
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._arrivals: dict[str | None, deque[float]] = {}
@@ -350,6 +359,10 @@ class LemlistStandIn:
         """Bind the port and serve in a daemon thread."""
         self._server = _Server(self._address, _Handler)
         self._server.standin = self
+        if self._tls is not None:
+            self._server.socket = self._tls.wrap_socket(
+                self._server.socket, server_side=True
+            )
         serve = self._server.serve_forever
         self._thread = threading.Thread(target=serve, args=(0.05,), daemon=True)
         self._thread.start()
@@ -373,7 +386,8 @@ class LemlistStandIn:
             msg = "the stand-in is not running"
             raise RuntimeError(msg)
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/api"
+        scheme = "http" if self._tls is None else "https"
+        return f"{scheme}://{host!s}:{port}/api"
 
     @property
     def port(self) -> int:
@@ -454,7 +468,10 @@ class LemlistStandIn:
             times: How many requests get the fault.
             **kwargs: ``retry_after`` for "429" (default 1; None omits the header),
                 ``delay`` in seconds for "timeout" (default 2.0), ``body`` for
-                "body" (a 200 with that JSON text).
+                "body" (a 200 with that JSON text), ``status`` and ``headers`` for
+                "status", ``location`` for "redirect" (a 302), ``every`` (seconds
+                between bytes) for "trickle"; "two_lengths" sends two different
+                Content-Length headers.
 
         Raises:
             ValueError: For an unknown fault.
@@ -496,12 +513,24 @@ class LemlistStandIn:
             handler.send_response(reply.status)
             for name, value in (sent | limit_headers | reply.headers).items():
                 handler.send_header(name, value)
+            if reply.extra_length:
+                handler.send_header("Content-Length", str(len(reply.body) + 7))
             handler.end_headers()
             if handler.command != "HEAD":
-                handler.wfile.write(reply.body)
+                self._write_body(handler, reply)
         except OSError:  # the client gave up, e.g. during a "timeout" fault
             handler.close_connection = True
         self._run_events(len_at_arrival)
+
+    @staticmethod
+    def _write_body(handler: BaseHTTPRequestHandler, reply: _Reply) -> None:
+        if not reply.trickle:
+            handler.wfile.write(reply.body)
+            return
+        for byte in range(len(reply.body)):
+            handler.wfile.write(reply.body[byte : byte + 1])
+            handler.wfile.flush()
+            time.sleep(reply.trickle)
 
     def _run_events(self, number: int) -> None:
         with self._lock:
@@ -557,20 +586,44 @@ class LemlistStandIn:
             fault, options = queued.popleft() if queued else ("", {})
         if fault in _STATIC_FAULTS:
             return _Reply(*_STATIC_FAULTS[fault])
+        return self._instead_of_page(fault, options, page) or self._page_with_fault(
+            fault, options, page, filters
+        )
+
+    @staticmethod
+    def _instead_of_page(
+        fault: str, options: dict[str, Any], page: int
+    ) -> _Reply | None:
         if fault == "429":
             retry_after = options.get("retry_after", 1)
             retry = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
             return _Reply(429, _TEXT, b"Too Many Requests", retry)
         if fault == "body":
             return _Reply(200, _JSON, str(options["body"]).encode())
+        if fault == "status":
+            headers = dict(options.get("headers") or {})
+            return _Reply(int(options["status"]), _TEXT, b"Try later", headers)
+        if fault == "redirect":
+            return _Reply(302, _TEXT, b"", {"Location": str(options["location"])})
         if fault == "not_a_list":
             body = json.dumps({"results": {"oops": 1}, "page": str(page)})
             return _Reply(200, _JSON, body.encode())
+        return None
+
+    def _page_with_fault(
+        self, fault: str, options: dict[str, Any], page: int, filters: str | None
+    ) -> _Reply | None:
         if fault == "timeout":
             time.sleep(options.get("delay", 2.0) or 0.0)
-        reply = None if fault == "reset" else self._page(filters, page)
-        if reply is not None and fault == "truncated":
+        if fault == "reset":
+            return None
+        reply = self._page(filters, page)
+        if fault == "truncated":
             return replace(reply, body=reply.body[: len(reply.body) // 2])
+        if fault == "trickle":
+            return replace(reply, trickle=float(options.get("every", 0.2)))
+        if fault == "two_lengths":
+            return replace(reply, extra_length=True)
         return reply
 
     def _page(self, filters: str | None, page: int) -> _Reply:
