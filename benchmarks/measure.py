@@ -79,7 +79,7 @@ class StandInProcess:
         self.process.terminate()
         self.process.wait(timeout=10)
 
-    def tap_config(self, directory: Path, **settings: int) -> Path:
+    def tap_config(self, directory: Path, **settings: object) -> Path:
         """Write a tap config file pointed at this stand-in and return its path."""
         path = directory / "config.json"
         path.write_text(
