@@ -167,3 +167,66 @@ def not_sure_to_retire(only_first: int, only_second: int) -> str:
         f"gained {only_second} tasks while it was read, so a task that stayed open "
         "may have been missed. Every task read was emitted; the next sync retires."
     )
+
+
+# The key's team (`GET /team`). Its body holds the API key, webhook URLs and emails:
+# none of these messages quotes it.
+
+
+def team_status(status: int, reason: str, where: str = "/team") -> str:
+    """Say what an HTTP error status of `GET /team` means, without its body.
+
+    Returns:
+        One line; for a transient status, just the status.
+    """
+    if status == HTTPStatus.BAD_REQUEST:
+        return (
+            "lemlist refused to name the API key's team (HTTP 400, 'Bad team' or no "
+            "key): check the api_key setting."
+        )
+    return status_message(status, reason, "", where=where, filters="[]")
+
+
+def team_not_json(content_type: str) -> str:
+    """The cause when the team's body is not JSON.
+
+    Returns:
+        A few words for the retry line.
+    """
+    return f"team body is not valid JSON ({content_type})"
+
+
+def team_shape(problem: str) -> str:
+    """The cause when the team's JSON has no text `_id` (or a `name` not text).
+
+    Args:
+        problem: Which field and which types; never a value from the body.
+
+    Returns:
+        A few words for the retry line.
+    """
+    return f"team body has an unexpected shape ({problem})"
+
+
+def team_retrying(wait: float, tries: int, max_tries: int, cause: str) -> str:
+    """The warning logged before retrying `GET /team`.
+
+    Returns:
+        One line naming the wait, the attempt and its cause.
+    """
+    return (
+        f"Retrying the team request in {wait:.1f} s "
+        f"(attempt {tries} of {max_tries} failed: {cause})"
+    )
+
+
+def team_gave_up(tries: int, cause: str) -> str:
+    """The error when `GET /team` failed on every try.
+
+    Returns:
+        One line naming the tries and the last cause.
+    """
+    return (
+        f"lemlist kept failing on the team request (GET /team) after {tries} tries: "
+        f"{cause}. Try again later, or raise retry_max_tries."
+    )

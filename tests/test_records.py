@@ -20,10 +20,10 @@ DOCUMENTED_FIELDS = {
 }  # fmt: skip
 
 
-def test_schema_has_every_documented_field_and_only_id_is_required() -> None:
+def test_schema_has_every_documented_field_and_only_id_and_team_are_required() -> None:
     properties = TasksStream.schema["properties"]
 
-    assert set(properties) == DOCUMENTED_FIELDS
+    assert set(properties) == DOCUMENTED_FIELDS | {"teamId"}
     nullable = {name for name, p in properties.items() if "null" in p["type"]}
     assert nullable == DOCUMENTED_FIELDS - {"_id"}
     assert TasksStream.primary_keys == ("_id",)
@@ -48,7 +48,8 @@ def test_every_pending_task_is_emitted_exactly_once_as_served(
     for record in run.records:
         expected = served[record["_id"]]
         assert {k: v for k, v in record.items() if k != "priority"} == {
-            k: v for k, v in expected.items() if k != "priority"
+            **{k: v for k, v in expected.items() if k != "priority"},
+            "teamId": standin.team_document()["_id"],
         }
 
 
@@ -111,5 +112,7 @@ def test_a_field_lemlist_adds_later_is_dropped_with_one_warning(
         run = tap({"api_key": API_KEY, "api_url": standin.url})
 
     assert run.exit_code == 0, run.stderr
-    assert run.records == [{"_id": f"opp_{n}", "title": "t"} for n in range(3)]
+    team = standin.team_document()["_id"]
+    expected = [{"_id": f"opp_{n}", "title": "t", "teamId": team} for n in range(3)]
+    assert run.records == expected
     assert run.stderr.count("does not declare: mood") == 1
