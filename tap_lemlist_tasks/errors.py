@@ -220,6 +220,15 @@ def team_retrying(wait: float, tries: int, max_tries: int, cause: str) -> str:
     )
 
 
+def team_failed(cause: str) -> str:
+    """The error when `GET /team` failed in a way a retry would not fix.
+
+    Returns:
+        One line naming the cause.
+    """
+    return f"Reading the API key's team (GET /team) from lemlist failed: {cause}."
+
+
 def team_gave_up(tries: int, cause: str) -> str:
     """The error when `GET /team` failed on every try.
 

@@ -18,13 +18,13 @@ from http import HTTPStatus
 
 import backoff
 import msgspec
+import requests
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_lemlist_tasks import errors
 from tap_lemlist_tasks.client import TRANSIENT_ERRORS
 
 if t.TYPE_CHECKING:
-    import requests
     from backoff.types import Details
 
     from tap_lemlist_tasks.client import LemlistStream
@@ -98,9 +98,6 @@ def read_team(stream: LemlistStream) -> Team:
     Returns:
         The team.
     """
-    prepared = stream.build_prepared_request(
-        method="GET", url=stream.url_base + TEAM_PATH, headers=stream.http_headers
-    )
 
     def on_backoff(details: Details) -> None:
         error = t.cast("BaseException", details.get("exception"))
@@ -130,18 +127,30 @@ def read_team(stream: LemlistStream) -> Team:
         jitter=None,
         logger=None,
     )(_send)
-    return send(stream, prepared)
+    try:
+        prepared = stream.build_prepared_request(
+            method="GET", url=stream.url_base + TEAM_PATH, headers=stream.http_headers
+        )
+        return send(stream, prepared)
+    except requests.exceptions.RequestException as error:
+        # Not transient (a malformed URL, a redirect loop): one line, no traceback.
+        cause = errors.failure_cause(error)
+        raise errors.LemlistError(errors.team_failed(cause)) from None
 
 
 def _send(stream: LemlistStream, prepared: requests.PreparedRequest) -> Team:
-    response = stream.requests_session.send(prepared, timeout=stream.timeout)
+    # As the SDK sends a page: the stream's timeout and redirect policy.
+    response = stream.requests_session.send(
+        prepared, timeout=stream.timeout, allow_redirects=stream.allow_redirects
+    )
     status = response.status_code
     if (
         status in stream.extra_retry_statuses
         or status >= HTTPStatus.INTERNAL_SERVER_ERROR
     ):
         raise RetriableAPIError(errors.team_status(status, response.reason), response)
-    if status >= HTTPStatus.BAD_REQUEST:
+    if status >= HTTPStatus.MULTIPLE_CHOICES:
+        # 4xx, or a redirect the stream does not follow.
         where = f"{TEAM_PATH} at {stream.url_base}"
         raise errors.LemlistError(errors.team_status(status, response.reason, where))
     return decode_team(response)

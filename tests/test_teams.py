@@ -186,3 +186,14 @@ def test_discovery_offers_teams_as_a_stream_of_its_own_without_any_request(
     assert list(streams["teams"]["key_properties"]) == ["_id"]
     assert "teamId" in streams["tasks"]["schema"]["required"]
     assert standin.requests == []
+
+
+def test_a_team_request_that_cannot_be_sent_fails_with_one_line(
+    tap: Callable[..., TapRun],
+) -> None:
+    # A port no URL can have: no retry would help.
+    run = tap({"api_key": API_KEY, "api_url": "http://127.0.0.1:99999/api"})
+
+    assert run.exit_code == 1
+    assert "Reading the API key's team (GET /team) from lemlist failed" in run.stderr
+    assert "Traceback" not in run.stderr
