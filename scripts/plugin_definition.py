@@ -55,9 +55,11 @@ PLUGIN_KEYS = (
     "settings_group_validation",
     "settings",
 )
-# Where the extractor lives in meltano.yml: from `  extractors:` up to `  loaders:`.
+# Where the extractor lives in meltano.yml: from `  extractors:` up to `  loaders:`,
+# or up to the first extractor inheriting from it (one per lemlist team), kept as is.
 EXTRACTORS_BLOCK = re.compile(
-    r"^  extractors:\n.*?(?=^  loaders:\n)", re.DOTALL | re.MULTILINE
+    r"^  extractors:\n.*?(?=^  - name: [^\n]*\n    inherit_from: |^  loaders:\n)",
+    re.DOTALL | re.MULTILINE,
 )
 
 
@@ -217,8 +219,12 @@ def expected_files() -> dict[Path, str]:
     if not EXTRACTORS_BLOCK.search(meltano_yml):
         msg = "meltano.yml: no `  extractors:` block followed by `  loaders:`"
         raise ValueError(msg)
+    generated = "\n".join(f"  {line}" for line in extractor.splitlines()) + "\n"
     meltano_yml = EXTRACTORS_BLOCK.sub(
-        lambda _: "\n".join(f"  {line}" for line in extractor.splitlines()) + "\n\n",
+        # A blank line before `  loaders:`, none before an inheriting extractor.
+        lambda match: (
+            generated + ("\n" * match.string.startswith("  loaders:", match.end()))
+        ),
         meltano_yml,
     )
     return {

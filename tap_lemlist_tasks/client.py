@@ -102,17 +102,21 @@ def retry_after_seconds(error: BaseException) -> float | None:
         return None
 
 
-def page_of(prepared_request: requests.PreparedRequest | None) -> str:
-    """Return the `page` query parameter of a request.
+def what_of(prepared_request: requests.PreparedRequest | None) -> str:
+    """Name what a request asks lemlist for, for the user.
 
     Args:
         prepared_request: A request to lemlist.
 
     Returns:
-        The page number as sent.
+        `page 3` for a page of a list, else e.g. `the team request (GET /team)`.
     """
-    url = prepared_request.url if prepared_request is not None else None
-    return parse_qs(urlparse(url or "").query).get("page", ["?"])[0]
+    url = urlparse((prepared_request.url if prepared_request else None) or "")
+    page = parse_qs(url.query).get("page")
+    if page:
+        return f"page {page[0]}"
+    endpoint = url.path.rsplit("/", 1)[-1]
+    return f"the {endpoint} request (GET /{endpoint})"
 
 
 @dataclass
@@ -260,7 +264,7 @@ class LemlistStream(RESTStream[PageToken]):
         wait = self.retry_wait(error, details["tries"])
         self.logger.warning(
             errors.retrying(
-                page_of(details["args"][0]),
+                what_of(details["args"][0]),
                 wait,
                 details["tries"],
                 self.backoff_max_tries(),
@@ -297,7 +301,7 @@ class LemlistStream(RESTStream[PageToken]):
 
     def _give_up(self, details: Details) -> None:
         error = t.cast("BaseException", details.get("exception"))
-        page, cause = page_of(details["args"][0]), errors.failure_cause(error)
+        page, cause = what_of(details["args"][0]), errors.failure_cause(error)
         retry_after = retry_after_seconds(error)
         if retry_after is not None and retry_after > self._longest_wait:
             message = errors.wait_too_long(page, retry_after, self._longest_wait)

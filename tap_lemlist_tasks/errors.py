@@ -105,26 +105,26 @@ def _connection_cause(error: BaseException) -> str:
     return "connection error"
 
 
-def retrying(page: str, wait: float, tries: int, max_tries: int, cause: str) -> str:
+def retrying(what: str, wait: float, tries: int, max_tries: int, cause: str) -> str:
     """The warning logged before a retry.
 
     Returns:
-        One line naming the page, the wait, the attempt and its cause.
+        One line naming the request (e.g. `page 3`), the wait, the attempt, the cause.
     """
     return (
-        f"Retrying page {page} in {wait:.1f} s "
+        f"Retrying {what} in {wait:.1f} s "
         f"(attempt {tries} of {max_tries} failed: {cause})"
     )
 
 
-def gave_up(page: str, tries: int, cause: str) -> str:
-    """The error when a page failed on every try.
+def gave_up(what: str, tries: int, cause: str) -> str:
+    """The error when a request failed on every try.
 
     Returns:
-        One line naming the page, the tries and the last cause.
+        One line naming the request, the tries and the last cause.
     """
     return (
-        f"lemlist kept failing on page {page} after {tries} tries: {cause}. "
+        f"lemlist kept failing on {what} after {tries} tries: {cause}. "
         "Try again later, or raise retry_max_tries."
     )
 
@@ -142,23 +142,23 @@ def redirected(status: int, location: str) -> str:
     )
 
 
-def failed_at_once(page: str, cause: str) -> str:
+def failed_at_once(what: str, cause: str) -> str:
     """The error when a request failed in a way a retry cannot fix.
 
     Returns:
-        One line naming the page and the cause.
+        One line naming the request and the cause.
     """
-    return f"Reading page {page} from lemlist failed: {cause}. Not retried."
+    return f"Reading {what} from lemlist failed: {cause}. Not retried."
 
 
-def wait_too_long(page: str, asked: float, longest: int) -> str:
+def wait_too_long(what: str, asked: float, longest: int) -> str:
     """The error when lemlist asks for a longer wait than the tap accepts.
 
     Returns:
         One line naming the wait asked for and the setting.
     """
     return (
-        f"lemlist asked to wait {asked:.0f} s before page {page} (Retry-After), "
+        f"lemlist asked to wait {asked:.0f} s before {what} (Retry-After), "
         f"longer than max_retry_wait_seconds ({longest} s). Run again later, or "
         "raise max_retry_wait_seconds."
     )
@@ -284,3 +284,42 @@ _CAUSES: list[tuple[type[BaseException], str | t.Callable[[BaseException], str]]
     (requests.exceptions.InvalidHeader, "a malformed header"),
     (requests.exceptions.RequestException, lambda e: f"a broken answer ({e!s:.120})"),
 ]
+
+
+# The key's team (`GET /team`). Its body holds the API key, webhook URLs and emails:
+# none of these messages quotes it.
+
+
+def team_status(status: int, reason: str, where: str = "/team") -> str:
+    """Say what an HTTP error status of `GET /team` means, without its body.
+
+    Returns:
+        One line; for a transient status, just the status.
+    """
+    if status == HTTPStatus.BAD_REQUEST:
+        return (
+            "lemlist refused to name the API key's team (HTTP 400, 'Bad team' or no "
+            "key): check the api_key setting."
+        )
+    return status_message(status, reason, "", where=where, filters="[]")
+
+
+def team_not_json(content_type: str) -> str:
+    """The cause when the team's body is not JSON.
+
+    Returns:
+        A few words for the retry line.
+    """
+    return f"team body is not valid JSON ({content_type})"
+
+
+def team_shape(problem: str) -> str:
+    """The cause when the team's JSON has no text `_id` (or a `name` not text).
+
+    Args:
+        problem: Which field and which types; never a value from the body.
+
+    Returns:
+        A few words for the retry line.
+    """
+    return f"team body has an unexpected shape ({problem})"

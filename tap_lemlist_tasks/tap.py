@@ -22,7 +22,8 @@ from tap_lemlist_tasks.checks import (
 )
 from tap_lemlist_tasks.filters import InvalidFilterError, validate_filters
 from tap_lemlist_tasks.records import UnexpectedRecordError
-from tap_lemlist_tasks.streams import TasksStream
+from tap_lemlist_tasks.streams import TasksStream, TeamsStream
+from tap_lemlist_tasks.team import TeamOfKey
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -204,7 +205,9 @@ class TapLemlistTasks(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        return [TasksStream(self)]
+        # One read of GET /team per run, whichever stream syncs first.
+        team = TeamOfKey()
+        return [TasksStream(self, team), TeamsStream(self, team)]
 
     @override
     @classmethod

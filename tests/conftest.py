@@ -58,17 +58,31 @@ class TapRun:
 
     @property
     def records(self) -> list[dict[str, t.Any]]:
-        """The records emitted, in order."""
-        return [m["record"] for m in self.messages if m["type"] == "RECORD"]
+        """The task records emitted, in order."""
+        return self.records_of("tasks")
+
+    def records_of(self, stream: str) -> list[dict[str, t.Any]]:
+        """The records of one stream, in order."""
+        return [
+            m["record"]
+            for m in self.messages
+            if m["type"] == "RECORD" and m["stream"] == stream
+        ]
 
     @property
     def ids(self) -> list[str]:
         """The `_id` of every record emitted, in order."""
         return [record["_id"] for record in self.records]
 
-    def of_type(self, message_type: str) -> list[dict[str, t.Any]]:
-        """The messages of one Singer type, in order."""
-        return [m for m in self.messages if m["type"] == message_type]
+    def of_type(
+        self, message_type: str, stream: str = "tasks"
+    ) -> list[dict[str, t.Any]]:
+        """The messages of one Singer type, in order; of one stream if they name one."""
+        return [
+            m
+            for m in self.messages
+            if m["type"] == message_type and m.get("stream", stream) == stream
+        ]
 
 
 class _LogLines(logging.Handler):

@@ -340,6 +340,9 @@ class LemlistStandIn:
         self._pages: dict[tuple[str, int], bytes] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        #: What ``GET /api/team`` serves; None: ``sample_team(api_key=api_key)``.
+        self.team: dict[str, Any] | None = None
+        self._team_faults: deque[tuple[str, dict[str, Any]]] = deque()
 
     def __enter__(self) -> Self:
         """Start serving (see ``start()``)."""
@@ -570,6 +573,8 @@ class LemlistStandIn:
         """Reply to an admitted request; None means reset the connection."""
         if key != self.api_key:
             return _Reply(401, _TEXT, _UNAUTHORIZED)
+        if path == "/api/team":
+            return self._team_reply(method)
         if path != "/api/tasks":
             return _Reply(404, _TEXT, b"Not Found")
         if method != "GET":
@@ -662,6 +667,52 @@ class LemlistStandIn:
             self._matches.clear()
             self._pages.clear()
 
+    # GET /api/team: the key's team, secrets included, as lemlist documents it.
+
+    @property
+    def task_requests(self) -> list[RecordedRequest]:
+        """The requests for ``/api/tasks`` pages, in arrival order (no team read)."""
+        return [r for r in self.requests if r.path == "/api/tasks"]
+
+    def team_document(self) -> dict[str, Any]:
+        """Return the Team object ``GET /api/team`` serves to this stand-in's key."""
+        return self.team or sample_team(api_key=self.api_key)
+
+    def add_team_faults(self, fault: str, times: int = 1, **kwargs: Any) -> None:
+        """Answer the next ``times`` requests for ``GET /api/team`` with ``fault``.
+
+        Args:
+            fault: One of ``FAULTS``, as for ``add_faults``.
+            times: How many requests get the fault.
+            **kwargs: As for ``add_faults``.
+
+        Raises:
+            ValueError: For an unknown fault.
+        """
+        if fault not in FAULTS:
+            msg = f"unknown fault {fault!r}; expected one of {sorted(FAULTS)}"
+            raise ValueError(msg)
+        with self._lock:
+            self._team_faults.extend([(fault, kwargs)] * times)
+
+    def _team_reply(self, method: str) -> _Reply | None:
+        """Serve the team, unless the team's fault script says otherwise."""
+        if method != "GET":
+            return _Reply(405, _TEXT, b"Method Not Allowed")
+        with self._lock:
+            queued = self._team_faults
+            fault, options = queued.popleft() if queued else ("", {})
+        if fault in _STATIC_FAULTS:
+            return _Reply(*_STATIC_FAULTS[fault])
+        if reply := self._instead_of_page(fault, options, 0):
+            return reply
+        if fault == "reset":
+            return None
+        body = json.dumps(self.team_document(), ensure_ascii=False).encode()
+        if fault == "truncated":
+            body = body[: len(body) // 2]
+        return _Reply(200, _JSON, body)
+
 
 class _Lead(NamedTuple):
     lead_id: str
@@ -743,6 +794,39 @@ def sample_tasks(count: int, seed: int = 7) -> list[Task]:
             record["createdAt"] = _iso(due - rng.randrange(30 * _DAY_MS))
         tasks.append(Task(record, dict(lead.attributes) if lead else {}, state))
     return tasks
+
+
+def sample_team(
+    team_id: str = "tea_StandInTeam00001",
+    name: str = "Stand-in team",
+    *,
+    api_key: str = "",
+) -> dict[str, Any]:
+    """Build a Team object in lemlist's documented shape, secrets included.
+
+    ``apiKey``, ``hooks``, ``slackWebhook`` and ``invitedUsers`` are there so tests
+    can prove the tap keeps none of them.
+    """
+    return {
+        "_id": team_id,
+        "name": name,
+        "userIds": ["usr_StandInOwner0001", "usr_StandInMember001"],
+        "createdBy": "usr_StandInOwner0001",
+        "createdAt": "2024-03-01T10:00:00.000Z",
+        "apiKey": api_key,
+        "hooks": [
+            {
+                "_id": "hoo_StandInHook00001",
+                "targetUrl": f"https://hooks.example.com/secret-hook-{team_id}",
+            }
+        ],
+        "slackWebhook": f"https://hooks.slack.com/services/SECRET/{team_id}",
+        "invitedUsers": [{"email": f"invited-{team_id}@example.com"}],
+        "agency": {"isAgency": True},
+        "beta": [],
+        "pictureId": None,
+        "customDomain": f"track.{team_id.lower()}.example.com",
+    }
 
 
 def _rate_limit(text: str) -> tuple[int, float]:

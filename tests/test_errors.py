@@ -135,7 +135,7 @@ def test_a_permanent_fault_fails_at_once_with_an_explanation(
     assert run.exit_code == 1
     assert explained in run.stderr
     assert "Traceback" not in run.stderr
-    assert len(standin.requests) == 2
+    assert len(standin.task_requests) == 2
     assert run.of_type("ACTIVATE_VERSION") == []
     assert_key_not_shown(run)
 

@@ -79,7 +79,7 @@ def test_a_bad_filter_is_refused_before_any_request(
     assert "Setting 'filters', item 1:" in run.stderr
     assert problem in run.stderr
     assert run.messages == []
-    assert standin.requests == []
+    assert standin.task_requests == []
 
 
 @pytest.mark.parametrize("regex", [r"(?<first>\w+) ", r"\p{L}+", "in/(john"])
@@ -88,7 +88,7 @@ def test_a_regex_is_left_for_lemlist_to_judge(
 ) -> None:
     run = run_tap(filters=[{"filterId": "fullName", "regex": regex}])
 
-    sent = [json.loads(r.query["filters"]) for r in standin.requests]
+    sent = [json.loads(r.query["filters"]) for r in standin.task_requests]
     assert sent[0] == [{"filterId": "fullName", "regex": regex}]
     if regex == "in/(john":  # the stand-in, like lemlist, answers 400
         assert run.exit_code == 1
@@ -103,7 +103,7 @@ def test_a_filter_that_is_not_an_object_is_refused_before_any_request(
     assert run.exit_code != 0
     assert "'type=phone' is not of type 'object'" in run.stderr
     assert "config['filters'][1]" in run.stderr
-    assert standin.requests == []
+    assert standin.task_requests == []
 
 
 FILTERS_BY_FAMILY = {
@@ -165,9 +165,9 @@ def test_filters_can_come_from_the_environment(standin: LemlistStandIn) -> None:
     types = {
         json.loads(line)["record"]["type"]
         for line in completed.stdout.splitlines()
-        if '"RECORD"' in line
+        if '"RECORD"' in line and '"stream":"tasks"' in line.replace(" ", "")
     }
     assert types == {"phone"}
-    assert {r.query["filters"] for r in standin.requests} == {
+    assert {r.query["filters"] for r in standin.task_requests} == {
         json.dumps(filters, separators=(",", ":"))
     }

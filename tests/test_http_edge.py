@@ -71,7 +71,7 @@ def test_a_retry_after_longer_than_the_longest_wait_fails_at_once(
         "max_retry_wait_seconds (120 s)",
     )
     assert run.sleeps == []
-    assert len(standin.requests) == 2
+    assert len(standin.task_requests) == 2
 
 
 def test_exponential_waits_never_exceed_the_longest_wait(
@@ -136,7 +136,7 @@ def test_a_redirect_is_not_followed_and_fails_at_once_in_one_line(
     assert_one_line_failure(
         run, f"lemlist answered HTTP 302, a redirect to {location!r}. The tap follows"
     )
-    assert len(standin.requests) == 1
+    assert len(standin.task_requests) == 1
 
 
 def test_two_different_content_lengths_are_a_broken_answer_in_one_line(
@@ -184,8 +184,11 @@ def test_a_certificate_that_does_not_verify_fails_at_once(
     with LemlistStandIn(sample_tasks(5), api_key=API_KEY, tls=self_signed) as standin:
         run = tap({"api_key": API_KEY, "api_url": standin.url})
 
+    # The key's team is the first request of a sync.
     assert_one_line_failure(
-        run, "Reading page 0 from lemlist failed: TLS certificate verify failed."
+        run,
+        "Reading the team request (GET /team) from lemlist failed: TLS certificate "
+        "verify failed. Not retried.",
     )
     assert run.sleeps == []
 

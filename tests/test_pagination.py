@@ -15,7 +15,7 @@ if t.TYPE_CHECKING:
 
 
 def pages_requested(standin: LemlistStandIn) -> list[str]:
-    return [r.query["page"] for r in standin.requests]
+    return [r.query["page"] for r in standin.task_requests]
 
 
 def test_pages_are_read_from_0_until_the_first_empty_page(
@@ -79,7 +79,7 @@ def test_lemlist_ignoring_the_page_parameter_stops_the_sync_with_an_error(
     assert run.exit_code == 1
     assert "seems to ignore the page parameter" in run.stderr
     assert len(run.ids) == len(set(run.ids)) == 100
-    assert len(standin.requests) == 3
+    assert len(standin.task_requests) == 3
     assert run.of_type("ACTIVATE_VERSION") == []
 
 

@@ -198,7 +198,11 @@ def test_meltano_config_set_gives_every_setting_to_the_tap_with_its_type(
     assert configured_copy["printed"] == expected
     # Sensitive values go to .env, never into meltano.yml.
     after = yaml.safe_load(configured_copy["after"])
-    (extractor,) = after["plugins"]["extractors"]
+    (extractor,) = [
+        plugin
+        for plugin in after["plugins"]["extractors"]
+        if plugin["name"] == "tap-lemlist-tasks"
+    ]
     assert "api_key" not in extractor["config"]
     assert "TAP_LEMLIST_TASKS_API_KEY='some-text'" in configured_copy["dotenv"]
     assert "pg-secret" not in configured_copy["after"]

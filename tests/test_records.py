@@ -21,10 +21,10 @@ DOCUMENTED_FIELDS = {
 }  # fmt: skip
 
 
-def test_schema_has_every_documented_field_and_only_id_is_required() -> None:
+def test_schema_has_every_documented_field_and_only_id_and_team_are_required() -> None:
     properties = TasksStream.schema["properties"]
 
-    assert set(properties) == DOCUMENTED_FIELDS
+    assert set(properties) == DOCUMENTED_FIELDS | {"teamId"}
     nullable = {name for name, p in properties.items() if "null" in p["type"]}
     assert nullable == DOCUMENTED_FIELDS - {"_id"}
     assert TasksStream.primary_keys == ("_id",)
@@ -48,9 +48,10 @@ def test_every_pending_task_is_emitted_exactly_once_as_served(
     assert sorted(run.ids) == sorted(served)
     for record in run.records:
         expected = served[record["_id"]]
-        assert set(record) == DOCUMENTED_FIELDS  # null where lemlist left it out
+        assert set(record) == DOCUMENTED_FIELDS | {"teamId"}  # null if left out
         assert {k: v for k, v in record.items() if k != "priority"} == {
-            k: expected.get(k) for k in DOCUMENTED_FIELDS - {"priority"}
+            **{k: expected.get(k) for k in DOCUMENTED_FIELDS - {"priority", "teamId"}},
+            "teamId": standin.team_document()["_id"],
         }
 
 
@@ -113,8 +114,9 @@ def test_a_field_lemlist_adds_later_is_dropped_with_one_warning(
         run = tap({"api_key": API_KEY, "api_url": standin.url})
 
     assert run.exit_code == 0, run.stderr
-    assert [(r["_id"], r["title"], "mood" in r) for r in run.records] == [
-        (f"opp_{n}", "t", False) for n in range(3)
+    team = standin.team_document()["_id"]
+    assert [(r["_id"], r["title"], r["teamId"], "mood" in r) for r in run.records] == [
+        (f"opp_{n}", "t", team, False) for n in range(3)
     ]
     assert run.stderr.count("does not declare: mood") == 1
 

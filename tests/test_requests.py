@@ -22,9 +22,11 @@ def test_each_page_is_a_get_of_api_tasks_with_page_and_filters(
     run = run_tap(filters=[{"filterId": "type", "in": ["phone", "email"]}])
 
     assert run.exit_code == 0, run.stderr
-    assert [(r.method, r.path) for r in standin.requests] == [("GET", "/api/tasks")] * 3
-    assert [r.query["page"] for r in standin.requests] == ["0", "1", "0"]
-    sent = [json.loads(r.query["filters"]) for r in standin.requests]
+    assert [(r.method, r.path) for r in standin.task_requests] == [
+        ("GET", "/api/tasks")
+    ] * 3
+    assert [r.query["page"] for r in standin.task_requests] == ["0", "1", "0"]
+    sent = [json.loads(r.query["filters"]) for r in standin.task_requests]
     assert sent == [[{"filterId": "type", "in": ["phone", "email"]}]] * 3
 
 
@@ -33,7 +35,7 @@ def test_filters_are_sent_as_an_empty_array_when_none_are_set(
 ) -> None:
     run_tap()
 
-    assert {r.query["filters"] for r in standin.requests} == {"[]"}
+    assert {r.query["filters"] for r in standin.task_requests} == {"[]"}
 
 
 def test_authorization_is_basic_with_empty_user_and_api_key_as_password(
@@ -42,9 +44,9 @@ def test_authorization_is_basic_with_empty_user_and_api_key_as_password(
     run_tap()
 
     expected = "Basic " + base64.b64encode(f":{API_KEY}".encode()).decode()
-    assert {r.headers["Authorization"] for r in standin.requests} == {expected}
+    assert {r.headers["Authorization"] for r in standin.task_requests} == {expected}
     assert not any(
-        API_KEY in r.path or API_KEY in str(r.query) for r in standin.requests
+        API_KEY in r.path or API_KEY in str(r.query) for r in standin.task_requests
     )
 
 
@@ -54,5 +56,5 @@ def test_user_agent_names_the_tap_and_its_version(
     run_tap()
 
     version = metadata.version("tap-lemlist-tasks")
-    user_agents = {r.headers["User-Agent"] for r in standin.requests}
+    user_agents = {r.headers["User-Agent"] for r in standin.task_requests}
     assert user_agents == {f"tap-lemlist-tasks/{version}"}

@@ -22,10 +22,10 @@ if t.TYPE_CHECKING:
 
     from conftest import TapRun
 
-# 250 tasks in pages of 100. Requests: 1-4 read pages 0-3 forward (3 is empty),
-# 5-7 read pages 2, 1, 0 back.
-AFTER_PAGE_0, AFTER_PAGE_1 = 1, 2
-AFTER_CONFIRMING_PAGE_2, AFTER_CONFIRMING_PAGE_1 = 5, 6
+# 250 tasks in pages of 100. Requests: 1 reads the team, 2-5 read pages 0-3 forward
+# (3 is empty), 6-8 read pages 2, 1, 0 back.
+AFTER_PAGE_0, AFTER_PAGE_1 = 2, 3
+AFTER_CONFIRMING_PAGE_2, AFTER_CONFIRMING_PAGE_1 = 6, 7
 
 
 def ids_of(standin: LemlistStandIn) -> list[str]:

@@ -27,7 +27,7 @@ def test_activate_version_follows_the_last_record_of_a_complete_sync(
 ) -> None:
     run = run_tap()
 
-    types = [m["type"] for m in run.messages]
+    types = [m["type"] for m in run.messages if m.get("stream") == "tasks"]
     last_record = len(types) - 1 - types[::-1].index("RECORD")
     assert run.exit_code == 0, run.stderr
     assert types.count("ACTIVATE_VERSION") == 1
@@ -65,8 +65,9 @@ def test_two_syncs_of_one_embedded_tap_both_emit_every_task(
     tap.sync_all()
 
     messages = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    records = [m["record"]["_id"] for m in messages if m["type"] == "RECORD"]
-    versions = [m["version"] for m in messages if m["type"] == "ACTIVATE_VERSION"]
+    tasks = [m for m in messages if m.get("stream") == "tasks"]
+    records = [m["record"]["_id"] for m in tasks if m["type"] == "RECORD"]
+    versions = [m["version"] for m in tasks if m["type"] == "ACTIVATE_VERSION"]
     assert sorted(records) == sorted(2 * [t["_id"] for t in standin.pending_records()])
     assert len(versions) == len(set(versions)) == 2
 

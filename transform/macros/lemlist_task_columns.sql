@@ -2,9 +2,11 @@
     The select list that renames a row of the loaded `tasks` table (or of its snapshot) to
     snake_case. Both staging models use it, so the live table and the history agree.
     target-postgres keeps lemlist's camelCase names as quoted identifiers.
-    Team columns (agencies, issue #12) belong here once the stream has them.
+    team_name comes from stg_lemlist__teams, which both staging models join on team_id.
 -#}
 {% macro lemlist_task_columns() %}
+        "teamId"                    as team_id,
+        team_name,
         _id                         as task_id,
         type                        as task_type,
         title,

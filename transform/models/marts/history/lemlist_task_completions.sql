@@ -44,6 +44,8 @@ completions as (
 
     select
         r.task_version_id                               as task_completion_id,
+        r.team_id,
+        r.team_name,
         r.task_id,
         r.completion_number,
         r.task_type,

@@ -31,6 +31,8 @@ compared as (
 
 select
     task_version_id,
+    team_id,
+    team_name,
     task_id,
     version_number,
     valid_from,

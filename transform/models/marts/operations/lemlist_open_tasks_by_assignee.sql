@@ -1,5 +1,5 @@
--- One row per (assigned_user_id, task_type) with at least one open task.
--- Unassigned tasks form their own group (assigned_user_id is null).
+-- One row per (team_id, assigned_user_id, task_type) with at least one open task.
+-- Unassigned tasks form their own group (assigned_user_id is null) in each team.
 -- due_at is naive UTC, so it is compared with "now" in UTC: the `reference_time` var, or
 -- the time the model is built when that var is unset.
 
@@ -20,8 +20,13 @@ now_utc as (
 )
 
 select
-    md5(coalesce(t.assigned_user_id, '__unassigned__') || '|' || coalesce(t.task_type, '__untyped__'))
-                                                                as assignee_type_key,
+    md5(
+        coalesce(t.team_id, '__no_team__') || '|'
+        || coalesce(t.assigned_user_id, '__unassigned__') || '|'
+        || coalesce(t.task_type, '__untyped__')
+    )                                                           as assignee_type_key,
+    t.team_id,
+    t.team_name,
     t.assigned_user_id,
     t.task_type,
     count(*)                                                    as open_tasks,
@@ -33,4 +38,4 @@ select
 
 from open_tasks as t
 cross join now_utc as n
-group by t.assigned_user_id, t.task_type, n.ts, n.today
+group by t.team_id, t.team_name, t.assigned_user_id, t.task_type, n.ts, n.today

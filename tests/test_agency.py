@@ -1,0 +1,240 @@
+"""Agencies: two lemlist teams, two inherited extractors, one warehouse.
+
+Each team has its own key, its own extractor (`tap-lemlist-tasks--acme`,
+`tap-lemlist-tasks--globex` in meltano.yml), its own state and its own schema, so one
+team's ACTIVATE_VERSION or failure never touches the other's rows; dbt unites the
+schemas listed in LEMLIST_SCHEMAS. One series of real `meltano run`s is shared by the
+tests below:
+
+1. acme loads; 2. globex loads; 3 acme tasks are done, 3. acme loads again;
+4. globex's key is refused (401) while its tasks change; 5. dbt build on both schemas.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass, field
+
+import pytest
+from conftest import schema_for
+from lemlist_standin import LemlistStandIn, sample_tasks, sample_team
+from loads import Rows, live, retired
+from warehouse import Pipeline, meltano
+
+if t.TYPE_CHECKING:
+    import subprocess
+
+    from warehouse import PostgresCluster
+
+
+@dataclass
+class Team:
+    """One lemlist team of the agency: its stand-in, extractor and schema."""
+
+    name: str
+    team_id: str
+    team_name: str
+    standin: LemlistStandIn
+    schema: str
+
+    @property
+    def extractor(self) -> str:
+        return f"tap-lemlist-tasks--{self.name}"
+
+    @property
+    def prefix(self) -> str:
+        """The extractor's settings prefix (TAP_LEMLIST_TASKS__ACME_…)."""
+        return self.extractor.upper().replace("-", "_")
+
+
+@dataclass
+class Agency:
+    """What the warehouse held after each step of the series."""
+
+    pipeline: Pipeline
+    acme: Team
+    globex: Team
+    served: dict[str, set[str]] = field(default_factory=dict)
+    done: list[str] = field(default_factory=list)
+    runs: list[subprocess.CompletedProcess[str]] = field(default_factory=list)
+    rows: list[dict[str, Rows]] = field(default_factory=list)
+
+    def environment(self, **variables: str) -> dict[str, str]:
+        """A scheduled run's variables: each team's key and URL in its own settings."""
+        env = self.pipeline.environment(self.acme.standin, **variables)
+        del env["TAP_LEMLIST_TASKS_API_KEY"], env["TAP_LEMLIST_TASKS_API_URL"]
+        for team in (self.acme, self.globex):
+            env[f"{team.prefix}_API_KEY"] = team.standin.api_key
+            env[f"{team.prefix}_API_URL"] = team.standin.url
+        return env
+
+    def run(self, *blocks: str, **variables: str) -> None:
+        """`meltano run` the blocks, then note both teams' tables."""
+        self.runs.append(
+            meltano(
+                "run",
+                "--state-id-suffix",
+                self.pipeline.schema,
+                *blocks,
+                env=self.environment(**variables),
+            )
+        )
+        self.rows.append({team.name: self.table(team) for team in self.teams})
+
+    def load(self, team: Team) -> None:
+        """The team's job: its extractor into its own schema."""
+        schema = {"TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": team.schema}
+        self.run(team.extractor, "target-postgres", **schema)
+
+    @property
+    def teams(self) -> tuple[Team, Team]:
+        return self.acme, self.globex
+
+    def table(self, team: Team, name: str = "tasks") -> Rows:
+        """Every row of one team's table, by `_id`; empty before its first load."""
+        found = self.pipeline.postgres.query(
+            "SELECT 1 FROM information_schema.tables "
+            "WHERE table_schema = %s AND table_name = %s",
+            team.schema,
+            name,
+        )
+        if not found:
+            return {}
+        columns = [
+            column
+            for (column,) in self.pipeline.postgres.query(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                team.schema,
+                name,
+            )
+        ]
+        rows = self.pipeline.postgres.query(f'SELECT * FROM "{team.schema}".{name}')  # noqa: S608
+        return {row[0]: dict(zip(columns, row, strict=True)) for row in rows}
+
+    def analytics(self, sql: str) -> list[tuple[t.Any, ...]]:
+        """Rows of a query on dbt's schema (`{analytics}` in `sql`)."""
+        schema = f'"{self.pipeline.schema}_analytics"'
+        return self.pipeline.postgres.query(sql.format(analytics=schema))
+
+
+def a_day_at_the_agency(postgres: PostgresCluster) -> Agency:
+    base = schema_for("agency")
+    pipeline = Pipeline(postgres, base)
+    teams = {
+        "acme": ("tea_AcmeClient000001", "Acme Corp", 120, 11, "sk-acme-key-000000"),
+        "globex": ("tea_GlobexClient0001", "Globex Inc", 80, 22, "sk-globex-key-0000"),
+    }
+    standins = {
+        name: LemlistStandIn(sample_tasks(count, seed), api_key=key)
+        for name, (_, _, count, seed, key) in teams.items()
+    }
+    for name, standin in standins.items():
+        standin.team = sample_team(
+            teams[name][0], teams[name][1], api_key=standin.api_key
+        )
+    with standins["acme"] as acme_api, standins["globex"] as globex_api:
+        acme = Team("acme", *teams["acme"][:2], acme_api, f"{base}_acme")
+        globex = Team("globex", *teams["globex"][:2], globex_api, f"{base}_globex")
+        agency = Agency(pipeline, acme, globex)
+        for team in agency.teams:
+            agency.served[team.name] = {
+                t["_id"] for t in team.standin.pending_records()
+            }
+        agency.load(acme)
+        agency.load(globex)
+        agency.done = sorted(agency.served["acme"])[:3]
+        acme_api.complete(agency.done)
+        agency.load(acme)
+        globex_api.add_team_faults("401")
+        globex_api.complete(sorted(agency.served["globex"])[:5])
+        agency.load(globex)
+        agency.run(
+            "dbt-postgres:build",
+            LEMLIST_SCHEMAS=f"{acme.schema},{globex.schema}",
+            LEMLIST_SOURCE_SCHEMA=acme.schema,
+        )
+    return agency
+
+
+@pytest.fixture(scope="module")
+def agency(postgres: PostgresCluster, meltano_installed: None) -> Agency:
+    """The series of loads, shared by this module's tests."""
+    del meltano_installed
+    return a_day_at_the_agency(postgres)
+
+
+def test_each_team_loads_its_own_schema_tagged_with_its_team(agency: Agency) -> None:
+    assert agency.runs[0].returncode == 0, agency.runs[0].stderr
+    assert agency.runs[1].returncode == 0, agency.runs[1].stderr
+    for team in agency.teams:
+        rows = agency.rows[1][team.name]
+        assert set(rows) == agency.served[team.name]
+        assert {row["teamId"] for row in rows.values()} == {team.team_id}
+
+
+def test_each_teams_table_holds_its_one_team_and_no_secret(agency: Agency) -> None:
+    for team in agency.teams:
+        teams = agency.table(team, "teams")
+        assert list(teams) == [team.team_id]
+        row = teams[team.team_id]
+        assert row["name"] == team.team_name
+        assert not {"apiKey", "hooks", "slackWebhook", "invitedUsers"} & set(row)
+
+
+def test_tasks_done_in_one_team_retire_only_that_teams_rows(agency: Agency) -> None:
+    before, after = agency.rows[1], agency.rows[2]
+
+    assert agency.runs[2].returncode == 0, agency.runs[2].stderr
+    assert retired(after["acme"]) == set(agency.done)
+    assert live(after["acme"]) == agency.served["acme"] - set(agency.done)
+    assert after["globex"] == before["globex"]
+
+
+def test_a_team_whose_key_is_refused_changes_nothing_anywhere(agency: Agency) -> None:
+    before, after = agency.rows[2], agency.rows[3]
+
+    assert agency.runs[3].returncode != 0
+    assert "lemlist rejected the API key (HTTP 401)" in agency.runs[3].stderr
+    assert after == before
+    assert live(after["globex"]) == agency.served["globex"]
+
+
+def test_dbt_build_passes_on_the_union_of_both_teams(agency: Agency) -> None:
+    assert agency.runs[4].returncode == 0, agency.runs[4].stderr
+
+
+def test_dbt_staging_has_both_teams_with_their_names_and_counts(agency: Agency) -> None:
+    counts = agency.analytics(
+        "SELECT team_id, team_name, count(*), count(*) FILTER (WHERE is_open) "
+        "FROM {analytics}.stg_lemlist__tasks GROUP BY 1, 2 ORDER BY 1"
+    )
+
+    assert counts == [
+        ("tea_AcmeClient000001", "Acme Corp", 120, 117),
+        ("tea_GlobexClient0001", "Globex Inc", 80, 80),
+    ]
+
+
+def test_the_mart_counts_each_teams_open_tasks(agency: Agency) -> None:
+    per_team = agency.analytics(
+        "SELECT team_name, sum(open_tasks) "
+        "FROM {analytics}.lemlist_open_tasks_by_assignee GROUP BY 1 ORDER BY 1"
+    )
+
+    assert per_team == [("Acme Corp", 117), ("Globex Inc", 80)]
+
+
+def test_the_history_holds_both_teams_and_the_completions_of_one(
+    agency: Agency,
+) -> None:
+    versions = agency.analytics(
+        "SELECT team_id, count(DISTINCT task_id) "
+        "FROM {analytics}.lemlist_task_history GROUP BY 1 ORDER BY 1"
+    )
+    completions = agency.analytics(
+        "SELECT team_id, task_id FROM {analytics}.lemlist_task_completions"
+    )
+
+    assert versions == [("tea_AcmeClient000001", 120), ("tea_GlobexClient0001", 80)]
+    assert sorted(completions) == [("tea_AcmeClient000001", i) for i in agency.done]

@@ -1,0 +1,212 @@
+"""The API key's team: its id on every task, its one row, and none of its secrets.
+
+lemlist's `GET /api/team` answers the key's team together with the key itself,
+webhook URLs and invited users' emails. The tap reads it once per run, through the
+same budget and retries as the pages, and keeps `_id` and `name` only.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+import pytest
+from conftest import API_KEY
+from lemlist_standin import LemlistStandIn, sample_tasks, sample_team
+
+from tap_lemlist_tasks.tap import TapLemlistTasks
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from conftest import TapRun
+
+TEAM = sample_team(
+    "tea_AcmeClient000001", "Acme (client of the agency)", api_key=API_KEY
+)
+SECRETS = [
+    API_KEY,
+    TEAM["hooks"][0]["targetUrl"],
+    TEAM["slackWebhook"],
+    TEAM["invitedUsers"][0]["email"],
+    TEAM["customDomain"],
+    TEAM["createdBy"],
+]
+
+
+@pytest.fixture
+def standin() -> Iterator[LemlistStandIn]:
+    """The conftest stand-in, serving a team whose every secret field is set."""
+    with LemlistStandIn(sample_tasks(250), api_key=API_KEY, page_size=100) as server:
+        server.team = TEAM
+        yield server
+
+
+def team_requests(standin: LemlistStandIn) -> list[str]:
+    return [r.path for r in standin.requests if r.path == "/api/team"]
+
+
+def assert_no_secret_in(run: TapRun) -> None:
+    shown = run.stderr + json.dumps(run.messages)
+    for secret in SECRETS:
+        assert secret not in shown
+
+
+def test_every_task_carries_the_keys_team_id(run_tap: Callable[..., TapRun]) -> None:
+    run = run_tap()
+
+    assert run.exit_code == 0, run.stderr
+    assert len(run.records) == 250
+    assert {record["teamId"] for record in run.records} == {"tea_AcmeClient000001"}
+
+
+def test_the_teams_stream_is_one_row_of_id_and_name(
+    run_tap: Callable[..., TapRun],
+) -> None:
+    run = run_tap()
+
+    assert run.records_of("teams") == [
+        {"_id": "tea_AcmeClient000001", "name": "Acme (client of the agency)"}
+    ]
+    (schema,) = run.of_type("SCHEMA", stream="teams")
+    assert set(schema["schema"]["properties"]) == {"_id", "name"}
+    assert schema["key_properties"] == ["_id"]
+
+
+def test_a_run_reads_the_team_once_before_the_first_page(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    run = run_tap()
+
+    assert run.exit_code == 0, run.stderr
+    assert team_requests(standin) == ["/api/team"]
+    assert standin.requests[0].path == "/api/team"
+
+
+def test_the_team_request_is_counted_in_the_sdks_request_metrics(
+    run_tap: Callable[..., TapRun],
+) -> None:
+    run = run_tap()
+
+    assert '"endpoint":"/team","http_status_code":200' in run.stderr
+
+
+def test_no_other_field_of_the_team_reaches_output_or_log(
+    run_tap: Callable[..., TapRun],
+) -> None:
+    run = run_tap()
+
+    assert run.exit_code == 0, run.stderr
+    assert_no_secret_in(run)
+
+
+def test_the_teams_row_is_retired_only_after_it_was_read(
+    run_tap: Callable[..., TapRun],
+) -> None:
+    run = run_tap()
+
+    teams = [m["type"] for m in run.messages if m.get("stream") == "teams"]
+    assert teams == ["SCHEMA", "RECORD", "ACTIVATE_VERSION"]
+    (record,) = run.of_type("RECORD", stream="teams")
+    (activate,) = run.of_type("ACTIVATE_VERSION", stream="teams")
+    assert record["version"] == activate["version"]
+
+
+def test_a_team_body_that_does_not_decode_is_retried_without_echoing_it(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    broken = json.dumps({**TEAM, "_id": 12345})
+    standin.add_team_faults("body", times=2, body=broken)
+
+    run = run_tap(retry_max_tries=2)
+
+    assert run.exit_code == 1
+    assert (
+        "Retrying the team request (GET /team) in 0.5 s (attempt 1 of 2 failed: "
+        "team body has an unexpected shape (Expected `str`, got `int` - at `$._id`))"
+        in run.stderr
+    )
+    assert "lemlist kept failing on the team request (GET /team) after 2 tries" in (
+        run.stderr
+    )
+    assert run.records == []
+    assert standin.task_requests == []
+    assert_no_secret_in(run)
+
+
+def test_a_team_body_that_is_not_json_is_retried_without_echoing_it(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    standin.add_team_faults("truncated")
+
+    run = run_tap()
+
+    assert run.exit_code == 0, run.stderr
+    assert "team body is not valid JSON (application/json)" in run.stderr
+    assert len(team_requests(standin)) == 2
+    assert_no_secret_in(run)
+
+
+def test_a_transient_team_failure_waits_on_the_keys_budget(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    standin.add_team_faults("429", retry_after=3)
+
+    run = run_tap()
+
+    assert run.exit_code == 0, run.stderr
+    assert "Retrying the team request (GET /team) in 3.0 s" in run.stderr
+    assert 3.0 in run.sleeps
+    assert {record["teamId"] for record in run.records} == {"tea_AcmeClient000001"}
+
+
+@pytest.mark.parametrize(
+    ("fault", "explained"),
+    [
+        ("401", "lemlist rejected the API key (HTTP 401)"),
+        ("403", "lemlist refused access (HTTP 403)"),
+        ("404", "lemlist has no /team at http://127.0.0.1:"),
+        ("400", "lemlist refused to name the API key's team (HTTP 400"),
+    ],
+)
+def test_a_refused_team_request_stops_before_any_page_with_one_line(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun], fault: str, explained: str
+) -> None:
+    standin.add_team_faults(fault)
+
+    run = run_tap()
+
+    assert run.exit_code == 1
+    assert explained in run.stderr
+    assert "Traceback" not in run.stderr
+    assert standin.task_requests == []
+    assert run.records == []
+    assert_no_secret_in(run)
+
+
+def test_discovery_offers_teams_as_a_stream_of_its_own_without_any_request(
+    standin: LemlistStandIn,
+) -> None:
+    tap = TapLemlistTasks(config={"api_key": API_KEY, "api_url": standin.url})
+
+    streams = {entry["tap_stream_id"]: entry for entry in tap.catalog_dict["streams"]}
+
+    assert set(streams) == {"tasks", "teams"}
+    assert list(streams["teams"]["key_properties"]) == ["_id"]
+    assert "teamId" in streams["tasks"]["schema"]["required"]
+    assert standin.requests == []
+
+
+def test_a_redirected_team_request_fails_with_one_line_and_is_not_followed(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    standin.add_team_faults("redirect", location="https://collector.example/team")
+
+    run = run_tap()
+
+    assert run.exit_code == 1
+    assert (
+        "lemlist answered HTTP 302, a redirect to 'https://collector.example/team'"
+        in (run.stderr)
+    )
+    assert len(standin.requests) == 1
