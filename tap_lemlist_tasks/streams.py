@@ -23,7 +23,21 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 
-class TasksStream(LemlistStream):
+class _KnowsTheKeysTeam(LemlistStream):
+    """A stream that needs the API key's team, read once per run for all streams."""
+
+    def __init__(self, tap: Tap, team: TeamOfKey | None = None) -> None:
+        """Build the stream.
+
+        Args:
+            tap: The tap.
+            team: The key's team, shared by the tap's streams so a run reads it once.
+        """
+        super().__init__(tap)
+        self._team_of_key = team or TeamOfKey()
+
+
+class TasksStream(_KnowsTheKeysTeam):
     """lemlist tasks that are not done yet (`GET /tasks`), read in full each sync."""
 
     name = "tasks"
@@ -52,16 +66,7 @@ class TasksStream(LemlistStream):
         th.Property("completedAt", th.DateTimeType),
     ).to_dict()
 
-    def __init__(self, tap: Tap, team: TeamOfKey | None = None) -> None:
-        """Build the stream.
-
-        Args:
-            tap: The tap.
-            team: The key's team, shared with the `teams` stream so a run reads it once.
-        """
-        super().__init__(tap)
-        self._team_of_key = team or TeamOfKey()
-        self._team_id = ""
+    _team_id = ""
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
@@ -77,7 +82,7 @@ class TasksStream(LemlistStream):
         return row
 
 
-class TeamsStream(LemlistStream):
+class TeamsStream(_KnowsTheKeysTeam):
     """The API key's team (`GET /team`): one row, its `_id` and `name` only."""
 
     name = "teams"
@@ -88,16 +93,6 @@ class TeamsStream(LemlistStream):
         th.Property("_id", th.StringType, required=True, description="Team id, tea_…"),
         th.Property("name", th.StringType, description="The team's name in lemlist"),
     ).to_dict()
-
-    def __init__(self, tap: Tap, team: TeamOfKey | None = None) -> None:
-        """Build the stream.
-
-        Args:
-            tap: The tap.
-            team: The key's team, shared with the `tasks` stream so a run reads it once.
-        """
-        super().__init__(tap)
-        self._team_of_key = team or TeamOfKey()
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:

@@ -269,6 +269,12 @@ def _js_date(timestamp: float) -> str:
     )
 
 
+def _check_fault(fault: str) -> None:
+    if fault not in FAULTS:
+        msg = f"unknown fault {fault!r}; expected one of {sorted(FAULTS)}"
+        raise ValueError(msg)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     standin: LemlistStandIn
@@ -479,9 +485,7 @@ class LemlistStandIn:
         Raises:
             ValueError: For an unknown fault.
         """
-        if fault not in FAULTS:
-            msg = f"unknown fault {fault!r}; expected one of {sorted(FAULTS)}"
-            raise ValueError(msg)
+        _check_fault(fault)
         with self._lock:
             self._faults.setdefault(page, deque()).extend([(fault, kwargs)] * times)
 
@@ -689,9 +693,7 @@ class LemlistStandIn:
         Raises:
             ValueError: For an unknown fault.
         """
-        if fault not in FAULTS:
-            msg = f"unknown fault {fault!r}; expected one of {sorted(FAULTS)}"
-            raise ValueError(msg)
+        _check_fault(fault)
         with self._lock:
             self._team_faults.extend([(fault, kwargs)] * times)
 
