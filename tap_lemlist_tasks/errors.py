@@ -197,22 +197,26 @@ def _type_of(schema: dict[str, t.Any]) -> tuple[list[str], str | None]:
     return sorted([types] if isinstance(types, str) else types), schema.get("format")
 
 
-def page_not_json(content_type: str) -> str:
-    """The cause when a page's body is not JSON (an HTML error page, a cut body).
+def body_not_json(what: str, content_type: str) -> str:
+    """The cause when a body is not JSON (an HTML error page, a cut body).
+
+    Returns:
+        A few words for the retry line, e.g. `page body is not valid JSON (…)`.
+    """
+    return f"{what} body is not valid JSON ({content_type})"
+
+
+def body_shape(what: str, problem: str) -> str:
+    """The cause when a body's JSON is not the expected shape.
+
+    Args:
+        what: `page` or `team`.
+        problem: Which field and which types; never a value from the body.
 
     Returns:
         A few words for the retry line.
     """
-    return f"page body is not valid JSON ({content_type})"
-
-
-def page_shape(problem: str) -> str:
-    """The cause when a page's JSON is not `{"results": [...]}`.
-
-    Returns:
-        A few words for the retry line.
-    """
-    return f"page body has an unexpected shape ({problem})"
+    return f"{what} body has an unexpected shape ({problem})"
 
 
 def page_error(error: object) -> str:
@@ -302,24 +306,3 @@ def team_status(status: int, reason: str, where: str = "/team") -> str:
             "key): check the api_key setting."
         )
     return status_message(status, reason, "", where=where, filters="[]")
-
-
-def team_not_json(content_type: str) -> str:
-    """The cause when the team's body is not JSON.
-
-    Returns:
-        A few words for the retry line.
-    """
-    return f"team body is not valid JSON ({content_type})"
-
-
-def team_shape(problem: str) -> str:
-    """The cause when the team's JSON has no text `_id` (or a `name` not text).
-
-    Args:
-        problem: Which field and which types; never a value from the body.
-
-    Returns:
-        A few words for the retry line.
-    """
-    return f"team body has an unexpected shape ({problem})"

@@ -53,6 +53,34 @@ class PageToken(t.NamedTuple):
     confirming: bool = False
 
 
+_Body = t.TypeVar("_Body")
+
+
+def decode_body(response: requests.Response, shape: type[_Body], what: str) -> _Body:
+    """Decode a JSON body into `shape`; a body that is not one is worth a retry.
+
+    Args:
+        response: A 2xx answer from lemlist.
+        shape: The msgspec type to decode into (undeclared fields are not kept).
+        what: What the body is, for the message: `page` or `team`.
+
+    Returns:
+        The decoded body.
+
+    Raises:
+        RetriableAPIError: When the body is not JSON, or not of that shape. msgspec
+            names the field and types, never a value, so the body is never quoted.
+    """
+    try:
+        return msgspec.json.decode(response.content, type=shape)
+    except msgspec.ValidationError as error:
+        raise RetriableAPIError(errors.body_shape(what, str(error)), response) from None
+    except msgspec.DecodeError:
+        content_type = response.headers.get("Content-Type", "no content type")
+        message = errors.body_not_json(what, content_type)
+        raise RetriableAPIError(message, response) from None
+
+
 def decode_page(response: requests.Response, requested: int) -> Page:
     """Decode a page, and refuse one that is not what was asked for.
 
@@ -67,13 +95,7 @@ def decode_page(response: requests.Response, requested: int) -> Page:
         RetriableAPIError: When the body is not a page, carries an error, says it
             is another page, or is empty without saying which page it is.
     """
-    try:
-        page = msgspec.json.decode(response.content, type=Page)
-    except msgspec.ValidationError as error:
-        raise RetriableAPIError(errors.page_shape(str(error)), response) from None
-    except msgspec.DecodeError:
-        content_type = response.headers.get("Content-Type", "no content type")
-        raise RetriableAPIError(errors.page_not_json(content_type), response) from None
+    page = decode_body(response, Page, "page")
     problem = _page_problem(page, requested)
     if problem:
         raise RetriableAPIError(problem, response)

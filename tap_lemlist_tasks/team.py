@@ -22,6 +22,7 @@ import requests
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_lemlist_tasks import errors
+from tap_lemlist_tasks.paging import decode_body
 
 if t.TYPE_CHECKING:
     import requests
@@ -55,16 +56,9 @@ def decode_team(response: requests.Response) -> Team:
     Raises:
         RetriableAPIError: When the body is not a team; the message never quotes it.
     """
-    try:
-        team = msgspec.json.decode(response.content, type=Team)
-    except msgspec.ValidationError as error:
-        # msgspec names the field and the types, never the value.
-        raise RetriableAPIError(errors.team_shape(str(error)), response) from None
-    except msgspec.DecodeError:
-        content_type = response.headers.get("Content-Type", "no content type")
-        raise RetriableAPIError(errors.team_not_json(content_type), response) from None
+    team = decode_body(response, Team, "team")
     if not team.id:
-        raise RetriableAPIError(errors.team_shape("empty `_id`"), response)
+        raise RetriableAPIError(errors.body_shape("team", "empty `_id`"), response)
     return team
 
 

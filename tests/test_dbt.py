@@ -13,7 +13,6 @@ import hashlib
 import json
 import re
 import shutil
-import subprocess
 import typing as t
 from dataclasses import dataclass
 
@@ -21,10 +20,11 @@ import pytest
 import yaml
 from conftest import API_KEY
 from lemlist_standin import LemlistStandIn, sample_tasks
-from warehouse import MELTANO, REPO, Pipeline
+from warehouse import REPO, Pipeline, meltano
 
 if t.TYPE_CHECKING:
     import datetime as dt
+    import subprocess
     from pathlib import Path
 
     from warehouse import PostgresCluster
@@ -99,7 +99,7 @@ def scenario(postgres: PostgresCluster, meltano_installed: None) -> Scenario:
         env = without(pipeline.environment(standin), "LEMLIST_SOURCE_SCHEMA")
 
         def elt() -> subprocess.CompletedProcess[str]:
-            return meltano_in(REPO, "run", "lemlist-elt", env=env)
+            return meltano("run", "lemlist-elt", env=env)
 
         ids = sorted(task["_id"] for task in standin.pending_records())
         done, (rescheduled, reassigned, reopened, moved) = ids[:3], ids[3:7]
@@ -115,21 +115,6 @@ def scenario(postgres: PostgresCluster, meltano_installed: None) -> Scenario:
         open_ids = {task["_id"] for task in standin.pending_records()}
     return Scenario(
         pipeline, runs, done, rescheduled, reassigned, reopened, moved, open_ids
-    )
-
-
-def meltano_in(
-    project: Path, *args: str, env: dict[str, str]
-) -> subprocess.CompletedProcess[str]:
-    """Run Meltano in a project directory."""
-    return subprocess.run(  # noqa: S603
-        [str(MELTANO), *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
     )
 
 
@@ -257,19 +242,10 @@ def test_open_tasks_by_assignee_counts_what_lemlist_still_returns(
 
 
 def copy_project(destination: Path) -> Path:
-    """A copy of the Meltano project sharing the installed plugins, to edit freely."""
+    """A copy of the Meltano project to configure freely (Meltano's own directory
+    comes from MELTANO_SYS_DIR_ROOT, the test worker's)."""
     destination.mkdir()
     shutil.copy(REPO / "meltano.yml", destination / "meltano.yml")
-    shutil.copytree(
-        REPO / "transform",
-        destination / "transform",
-        ignore=shutil.ignore_patterns("target", "logs"),
-    )
-    (destination / ".meltano").mkdir()
-    for plugin_type in ("extractors", "loaders", "utilities"):
-        (destination / ".meltano" / plugin_type).symlink_to(
-            REPO / ".meltano" / plugin_type
-        )
     return destination
 
 
@@ -290,11 +266,11 @@ def test_dbt_follows_a_schema_set_with_meltano_config_set(
             "LEMLIST_SOURCE_SCHEMA",
         )
     meltano_yml = (project / "meltano.yml").read_text()
-    configured = meltano_in(
-        project, "config", "set", "target-postgres", "default_target_schema", schema,
-        env=env,
+    configured = meltano(
+        "config", "set", "target-postgres", "default_target_schema", schema,
+        env=env, project=project,
     )  # fmt: skip
-    printed = meltano_in(project, "config", "print", "dbt-postgres", env=env)
+    printed = meltano("config", "print", "dbt-postgres", env=env, project=project)
 
     assert configured.returncode == 0, configured.stderr
     assert (project / "meltano.yml").read_text() == meltano_yml

@@ -184,11 +184,13 @@ def worker_sys_dir() -> Path:
     return own
 
 
-def meltano(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run Meltano in the repository, as a user would."""
+def meltano(
+    *args: str, env: dict[str, str], project: Path = REPO
+) -> subprocess.CompletedProcess[str]:
+    """Run Meltano in a project (by default the repository's), as a user would."""
     return subprocess.run(  # noqa: S603
         [str(MELTANO), *args],
-        cwd=REPO,
+        cwd=project,
         env=env,
         capture_output=True,
         text=True,
