@@ -400,8 +400,15 @@ class LemlistStandIn:
 
     @property
     def port(self) -> int:
-        """The port asked for (0: a free one, known once started)."""
-        return self._address[1]
+        """The port the stand-in listens on (known once started).
+
+        Raises:
+            RuntimeError: When the stand-in is not running.
+        """
+        if self._server is None:
+            msg = "the stand-in is not running"
+            raise RuntimeError(msg)
+        return int(self._server.server_address[1])
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -452,6 +459,23 @@ class LemlistStandIn:
             new = list(tasks)
             self._tasks[position:position] = new
             self._by_id.update((task.id, task) for task in new)
+            self._matches.clear()
+            self._pages.clear()
+
+    def move(self, task_id: str, position: int) -> None:
+        """Move a pending task to `position` of the served list, as a reschedule does.
+
+        Raises:
+            KeyError: For an unknown task id.
+        """
+        with self._lock:
+            task = self._by_id[task_id]
+            self._tasks.remove(task)
+            pending = [other for other in self._tasks if other.pending]
+            before = pending[position] if position < len(pending) else None
+            self._tasks.insert(
+                self._tasks.index(before) if before else len(self._tasks), task
+            )
             self._matches.clear()
             self._pages.clear()
 

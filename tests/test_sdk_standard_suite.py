@@ -17,10 +17,9 @@ if t.TYPE_CHECKING:
 
 # The suite's class is built at collection, from a config naming the stand-in's
 # URL: the port is chosen now, and the stand-in listens only while the module runs.
-STANDIN = LemlistStandIn(
-    sample_tasks(250), api_key=API_KEY, page_size=100, port=free_port()
-)
-URL = f"http://127.0.0.1:{STANDIN.port}/api"
+PORT = free_port()
+STANDIN = LemlistStandIn(sample_tasks(250), api_key=API_KEY, page_size=100, port=PORT)
+URL = f"http://127.0.0.1:{PORT}/api"
 
 
 @pytest.fixture(scope="module", autouse=True)
