@@ -1,4 +1,4 @@
-"""The lemlist REST client: url, auth, paging, retries, throttling and versioning."""
+"""The lemlist REST client: url, auth, session, retries; and lemlist's paged lists."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import email.utils
 import sys
 import time
 import typing as t
-import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
 from http import HTTPStatus
@@ -21,11 +20,9 @@ from singer_sdk import RESTStream
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_lemlist_tasks import errors
-from tap_lemlist_tasks.filters import encode_filters
-from tap_lemlist_tasks.paging import Page, PageToken, TwoPassPaginator, decode_page
+from tap_lemlist_tasks import errors, retirement
+from tap_lemlist_tasks.reads import ListPaginator, ListReads, PageToken
 from tap_lemlist_tasks.records import RecordNormaliser
-from tap_lemlist_tasks.seen import CONFIRMING_READ, FIRST_READ, ReadLedger
 from tap_lemlist_tasks.throttle import (
     SYSTEM_CLOCK,
     Clock,
@@ -47,8 +44,7 @@ else:
     from typing_extensions import override
 
 MAX_BACKOFF_SECONDS = 60
-# Every failure of a request ends in backoff: transient ones are retried, the rest
-# give up at once, and either way the user reads one line (see _give_up).
+# Every failure of a request ends in backoff, which asks `retry_decision` what to do.
 REQUEST_ERRORS = (
     ConnectionResetError,
     RetriableAPIError,
@@ -62,6 +58,7 @@ TRANSIENT_ERRORS = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
+_Token = t.TypeVar("_Token")
 
 
 def is_transient(error: BaseException) -> bool:
@@ -119,20 +116,17 @@ def what_of(prepared_request: requests.PreparedRequest | None) -> str:
     return f"the {endpoint} request (GET /{endpoint})"
 
 
-@dataclass
-class SyncState:
-    """What one sync accumulates; a new sync starts from a new one."""
+@dataclass(frozen=True)
+class RetryDecision:
+    """After a failed attempt: wait `wait` seconds and try again, or give up."""
 
-    normalise: RecordNormaliser
-    ledger: ReadLedger = field(default_factory=ReadLedger)
-    pages: weakref.WeakKeyDictionary[requests.Response, Page] = field(
-        default_factory=weakref.WeakKeyDictionary
-    )
-    paginator: TwoPassPaginator | None = None
+    wait: float = 0.0
+    #: The one line to stop the sync with; None to try again.
+    give_up: str | None = None
 
 
-class LemlistStream(RESTStream[PageToken]):
-    """A lemlist list endpoint read page by page, in full, at lemlist's pace."""
+class LemlistStream(RESTStream[_Token]):
+    """A lemlist endpoint: its url, Basic auth, the key's rate budget and retries."""
 
     #: lemlist's transient statuses besides 5xx: rate limit, timeout, too early.
     extra_retry_statuses = [  # noqa: RUF012 - the SDK's attribute
@@ -148,7 +142,8 @@ class LemlistStream(RESTStream[PageToken]):
     #: Where waits happen; tests replace it with a fake clock.
     clock: t.ClassVar[Clock] = SYSTEM_CLOCK
 
-    _sync: SyncState
+    #: Attempts that failed and were retried, this sync.
+    retried = 0
 
     @override
     @property
@@ -193,8 +188,8 @@ class LemlistStream(RESTStream[PageToken]):
     @override
     def apply_catalog(self, catalog: Catalog) -> None:
         # Selection and field metadata are honoured; a different key would make
-        # de-duplication drop tasks, and different types would defeat the records'
-        # normalisation, so those are refused before any request.
+        # de-duplication drop records, and different types would defeat the
+        # records' normalisation, so those are refused before any request.
         keys, properties = list(self.primary_keys or ()), self.schema["properties"]
         super().apply_catalog(catalog)
         entry = catalog.get_stream(self.name)
@@ -208,50 +203,26 @@ class LemlistStream(RESTStream[PageToken]):
         if problem:
             raise errors.LemlistError(problem)
 
-    @override
-    def get_new_paginator(self) -> TwoPassPaginator:
-        self._sync.paginator = TwoPassPaginator(
-            self._sync.pages, self._sync.ledger, confirm=self._retires_unseen_tasks
-        )
-        return self._sync.paginator
+    def new_normaliser(self) -> RecordNormaliser:
+        """Return a normaliser of this stream's records, for one sync."""
+        return RecordNormaliser(self.schema, self.primary_keys[0], self.logger)
 
-    @override
-    def get_url_params(
-        self, context: Context | None, next_page_token: PageToken | None
-    ) -> dict[str, t.Any]:
-        # lemlist's reference always sends `filters`; `[]` when none are set.
-        return {
-            "page": next_page_token.number if next_page_token else 0,
-            "filters": encode_filters(self.config.get("filters", [])),
-        }
-
-    @property
-    def _paginator(self) -> TwoPassPaginator:
-        if self._sync.paginator is None:
-            msg = "no page is being read outside a sync"
-            raise RuntimeError(msg)
-        return self._sync.paginator
-
-    # Retries: backoff counts the tries; the wait is a pause of the key's budget
+    # Retries: backoff only loops; retry_decision decides each time.
 
     @override
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
-        # The SDK's, minus backoff's own log lines: backoff_handler logs one line.
         return backoff.on_exception(
             self.backoff_wait_generator,
             REQUEST_ERRORS,
-            max_tries=self.backoff_max_tries,
-            giveup=self._retry_would_not_help,
+            max_tries=None,  # retry_decision counts the tries
             on_backoff=self.backoff_handler,
-            on_giveup=self._give_up,
             jitter=None,
-            logger=None,
+            logger=None,  # backoff_handler logs one line of its own
         )(func)
 
     @override
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        # No sleep in backoff: backoff_handler pauses the key's budget instead, so
-        # every request on the key waits, through the stream's clock.
+        # backoff itself never sleeps: see backoff_handler.
         return backoff.constant(interval=0)
 
     @override
@@ -261,57 +232,54 @@ class LemlistStream(RESTStream[PageToken]):
     @override
     def backoff_handler(self, details: Details) -> None:
         error = t.cast("BaseException", details.get("exception"))
-        wait = self.retry_wait(error, details["tries"])
+        what, tries = what_of(details["args"][0]), details["tries"]
+        decision = self.retry_decision(error, tries, what)
+        if decision.give_up is not None:
+            raise errors.LemlistError(decision.give_up) from None
+        self.retried += 1
         self.logger.warning(
             errors.retrying(
-                what_of(details["args"][0]),
-                wait,
-                details["tries"],
+                what,
+                decision.wait,
+                tries,
                 self.backoff_max_tries(),
                 errors.failure_cause(error),
             )
         )
-        self.request_budget.pause(wait)
+        # The wait happens here, in the key's budget: the next request of every
+        # stream on this API key waits, on the stream's clock.
+        self.request_budget.pause(decision.wait)
 
-    def retry_wait(self, error: BaseException, tries: int) -> float:
-        """Return how long to wait after the failed attempt number `tries`.
+    def retry_decision(
+        self, error: BaseException, tries: int, what: str
+    ) -> RetryDecision:
+        """Decide, after failed attempt number `tries`, whether and when to retry.
 
         Args:
             error: Why the attempt failed.
             tries: Attempts made so far.
+            what: What was asked for, e.g. `page 3`, for the message.
 
         Returns:
-            `Retry-After` exactly when lemlist sent it; otherwise 1, 2, 4 … 60 s,
-            spread by the clock's jitter.
+            `Retry-After` exactly when lemlist sent it (unless it is longer than
+            max_retry_wait_seconds); otherwise 1, 2, 4 … 60 s spread by the clock's
+            jitter; or the line to give up with.
         """
+        cause = errors.failure_cause(error)
+        longest = int(self.config["max_retry_wait_seconds"])
         retry_after = retry_after_seconds(error)
+        if retry_after is not None and retry_after > longest:
+            return RetryDecision(
+                give_up=errors.wait_too_long(what, retry_after, longest)
+            )
+        if not is_transient(error):
+            return RetryDecision(give_up=errors.failed_at_once(what, cause))
+        if tries >= self.backoff_max_tries():
+            return RetryDecision(give_up=errors.gave_up(what, tries, cause))
         if retry_after is not None:
-            return retry_after
-        cap = min(MAX_BACKOFF_SECONDS, self._longest_wait)
-        return self.clock.jitter(min(2.0 ** (tries - 1), cap))
-
-    @property
-    def _longest_wait(self) -> int:
-        return int(self.config["max_retry_wait_seconds"])
-
-    def _retry_would_not_help(self, error: Exception) -> bool:
-        retry_after = retry_after_seconds(error)
-        too_long = retry_after is not None and retry_after > self._longest_wait
-        return too_long or not is_transient(error)
-
-    def _give_up(self, details: Details) -> None:
-        error = t.cast("BaseException", details.get("exception"))
-        page, cause = what_of(details["args"][0]), errors.failure_cause(error)
-        retry_after = retry_after_seconds(error)
-        if retry_after is not None and retry_after > self._longest_wait:
-            message = errors.wait_too_long(page, retry_after, self._longest_wait)
-        elif not is_transient(error):
-            message = errors.failed_at_once(page, cause)
-        else:
-            message = errors.gave_up(page, details["tries"], cause)
-        raise errors.LemlistError(message) from None
-
-    # Responses
+            return RetryDecision(wait=retry_after)
+        cap = min(MAX_BACKOFF_SECONDS, longest)
+        return RetryDecision(wait=self.clock.jitter(min(2.0 ** (tries - 1), cap)))
 
     @override
     def response_error_message(self, response: requests.Response) -> str:
@@ -320,65 +288,139 @@ class LemlistStream(RESTStream[PageToken]):
             response.reason,
             response.text,
             where=f"{self.path} at {self.url_base}",
-            filters=encode_filters(self.config.get("filters", [])),
+            filters="[]",
         )
 
-    @override
-    def validate_response(self, response: requests.Response) -> None:
-        super().validate_response(response)
-        requested = self._paginator.current_value.number
-        self._sync.pages[response] = decode_page(response, requested)
-
-    @override
-    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        sync = self._sync
-        confirming = self._paginator.current_value.confirming
-        read = CONFIRMING_READ if confirming else FIRST_READ
-        key = self.primary_keys[0]
-        # A task can reappear on another page when the list shifts during the sync:
-        # only its first reading is normalised and emitted.
-        return [
-            sync.normalise(task)
-            for task in sync.pages[response].results
-            if sync.ledger.add(task.get(key) if isinstance(task, dict) else None, read)
-        ]
-
-    # Versions: retire tasks that are gone only after a complete, sure sync
+    # Versions: retire what a sync did not see only once it is sure
 
     @override
     @property
     def emit_activate_version_messages(self) -> bool:
         # The SDK sends ACTIVATE_VERSION before the first record, which tells the
         # target to retire every row the sync has not seen yet: a sync failing half
-        # way would mark most tasks deleted. get_records sends it at the end instead.
+        # way would mark most rows deleted. Streams send it at the end instead.
         return False
 
     @property
-    def _retires_unseen_tasks(self) -> bool:
-        return bool(self.config["emit_activate_version_messages"])
+    def retires(self) -> bool:
+        """Whether this sync may retire what it does not emit (and is selected)."""
+        return bool(self.config["emit_activate_version_messages"]) and self.selected
 
-    @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        self._sync = SyncState(
-            RecordNormaliser(self.schema, self.primary_keys[0], self.logger)
-        )
-        if not self._retires_unseen_tasks:
-            yield from super().get_records(context)
-            self._sync.normalise.report()
-            return
+    def start_version(self) -> None:
+        """Stamp this sync's records with a table version of their own."""
         # Microseconds, not the SDK's seconds: two syncs started together differ.
         # The SDK has no public hook for either step, hence its private members:
         # records carry _stream_version, and the message honours stream maps.
-        version = time.time_ns() // 1_000
-        self._stream_version = version
-        yield from super().get_records(context)
-        self._sync.normalise.report()
-        departed, arrived = (
-            self._paginator.audit.departed(),
-            self._paginator.audit.arrived,
+        self._stream_version = time.time_ns() // 1_000
+
+    def activate_version(self) -> None:
+        """Tell the target to retire every row of an older version than this sync's."""
+        if self._stream_version is not None:
+            self._write_activate_version_message(self._stream_version)
+
+
+@dataclass
+class ListSync:
+    """What one sync of a list accumulates; a new sync starts from a new one."""
+
+    normalise: RecordNormaliser
+    reads: ListReads
+    #: The items of the page just answered (requests are sequential).
+    page: list[t.Any]
+
+
+class LemlistListStream(LemlistStream[PageToken]):
+    """A lemlist list, read as many times as it takes to prove one read whole."""
+
+    #: What the items are, for messages.
+    noun = "tasks"
+    _sync: ListSync
+
+    def ends_list(self, items: int) -> bool:
+        """Return whether a page of this many items is the list's last.
+
+        Args:
+            items: How many items the page held.
+
+        Returns:
+            True for an empty page: lemlist documents no page size for tasks.
+        """
+        return items == 0
+
+    def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
+        """Return the items of page `number` of the list.
+
+        Args:
+            response: A 2xx answer.
+            number: The page asked for.
+
+        Returns:
+            The page's items.
+        """
+        raise NotImplementedError
+
+    @override
+    def get_new_paginator(self) -> ListPaginator:
+        return ListPaginator(self._sync.reads)
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        super().validate_response(response)
+        # Decoded here, inside the retried request: a body that does not decode
+        # (HTML, half a body, an empty page that proves nothing) is retried.
+        token = t.cast("PageToken", self._sync.reads.token)
+        self._sync.page = self.decode_items(response, token.number)
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
+        sync = self._sync
+        keys = [sync.normalise.key_of(item) for item in sync.page]
+        fresh = sync.reads.take(keys)
+        # A task can reappear on another page, or in another read: only its first
+        # reading is normalised and emitted.
+        return [
+            sync.normalise(item)
+            for item, new in zip(sync.page, fresh, strict=True)
+            if new
+        ]
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        retiring = self.retires
+        max_reads = int(self.config["max_reads_per_sync"]) if retiring else 1
+        self._sync = ListSync(
+            self.new_normaliser(),
+            ListReads(max_reads=max_reads, ends_list=self.ends_list),
+            [],
         )
-        if departed and arrived:
-            # A task may have been skipped by both reads: retire nothing this time.
-            self.logger.warning(errors.not_sure_to_retire(departed, arrived))
-            return
-        self._write_activate_version_message(version)
+        self.retried = 0
+        if retiring:
+            self.start_version()
+        emitted = 0
+        for record in super().get_records(context):
+            emitted += 1
+            yield record
+        self._sync.normalise.report()
+        verdict = self._sync.reads.verdict()
+        if not retiring:
+            decision = retirement.Retirement(
+                retire=False,
+                reason="retired nothing: emit_activate_version_messages is false",
+            )
+        else:
+            decision = retirement.decide(
+                verdict,
+                emitted,
+                self.stream_state,
+                noun=self.noun,
+                max_retired_percent=int(self.config["max_retired_percent"]),
+            )
+        summary = errors.sync_summary(
+            self.name, emitted, verdict, self.retried, decision.reason
+        )
+        if decision.retire or not retiring:
+            self.logger.info("%s", summary)
+        else:
+            self.logger.warning("%s", summary)
+        if decision.retire:
+            self.activate_version()

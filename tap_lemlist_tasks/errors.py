@@ -15,6 +15,9 @@ import requests
 import urllib3
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
+if t.TYPE_CHECKING:
+    from tap_lemlist_tasks.reads import Verdict
+
 
 class LemlistError(FatalAPIError):
     """A failure the tap cannot recover from, told in one line."""
@@ -25,7 +28,7 @@ class DeadlineExceededError(requests.exceptions.ReadTimeout):
 
 
 def status_message(
-    status: int, reason: str, body: str, *, where: str, filters: str
+    status: int, reason: str, body: str, *, where: str, filters: str | None = None
 ) -> str:
     """Say what an HTTP error status from lemlist means for the user.
 
@@ -34,7 +37,7 @@ def status_message(
         reason: Its reason phrase.
         body: The response body as text.
         where: The endpoint, e.g. `/tasks at https://api.lemlist.com/api`.
-        filters: The `filters` parameter as sent.
+        filters: The `filters` parameter as sent, if the request sent one.
 
     Returns:
         One line; for a transient status, just the status.
@@ -55,10 +58,8 @@ def status_message(
             "looks wrong; the default is https://api.lemlist.com/api."
         )
     if status == HTTPStatus.BAD_REQUEST:
-        return (
-            f"lemlist refused the request (HTTP 400: {body.strip():.200}) "
-            f"with filters {filters}."
-        )
+        sent = f" with filters {filters}" if filters is not None else ""
+        return f"lemlist refused the request (HTTP 400: {body.strip():.200}){sent}."
     return f"HTTP {status} {reason}".strip()
 
 
@@ -259,16 +260,20 @@ def page_ignored(page: int) -> str:
     )
 
 
-def not_sure_to_retire(only_first: int, only_second: int) -> str:
-    """The warning when a sync cannot prove it read every open task.
+def sync_summary(
+    stream: str, emitted: int, verdict: Verdict, retried: int, retirement: str
+) -> str:
+    """The line that ends the sync of a list.
 
     Returns:
-        One line saying why ACTIVATE_VERSION is withheld.
+        What was emitted, how many reads and requests it took, and whether the
+        sync retired what it did not emit, and why.
     """
+    reads = len(verdict.reads)
+    requests = verdict.pages + retried
     return (
-        f"Not retiring tasks this sync: lemlist's task list lost {only_first} and "
-        f"gained {only_second} tasks while it was read, so a task that stayed open "
-        "may have been missed. Every task read was emitted; the next sync retires."
+        f"{stream}: {emitted} emitted in {reads} read{'s' * (reads != 1)} of the "
+        f"list, {requests} requests ({retried} retried); {retirement}."
     )
 
 
@@ -305,4 +310,4 @@ def team_status(status: int, reason: str, where: str = "/team") -> str:
             "lemlist refused to name the API key's team (HTTP 400, 'Bad team' or no "
             "key): check the api_key setting."
         )
-    return status_message(status, reason, "", where=where, filters="[]")
+    return status_message(status, reason, "", where=where)

@@ -159,6 +159,30 @@ class RecordNormaliser:
                 name,
             )
 
+    def key_of(self, record: object) -> str:
+        """Return a record's key, which every record must have as non-empty text.
+
+        Args:
+            record: One item of a lemlist list.
+
+        Returns:
+            The key, e.g. the task's `_id`.
+
+        Raises:
+            UnexpectedRecordError: If the record is not an object or has no such key.
+        """
+        if not isinstance(record, dict):
+            msg = f"lemlist returned an item that is not an object: {record!r:.80}"
+            raise UnexpectedRecordError(msg)
+        key = record.get(self._key)
+        if not isinstance(key, str) or not key:
+            msg = (
+                f"lemlist returned an item without a text {self._key!r}: "
+                f"{record!r:.200}"
+            )
+            raise UnexpectedRecordError(msg)
+        return key
+
     def __call__(self, record: object) -> dict[str, t.Any]:
         """Return the record's declared fields, each converted to its schema type.
 
@@ -172,15 +196,8 @@ class RecordNormaliser:
             UnexpectedRecordError: If the record is not an object, has no usable key,
                 or holds a value that cannot be converted.
         """
-        if not isinstance(record, dict):
-            msg = f"lemlist returned a task that is not an object: {record!r:.80}"
-            raise UnexpectedRecordError(msg)
-        key = record.get(self._key)
-        if not isinstance(key, str) or not key:
-            msg = (
-                f"lemlist returned a task without a text {self._key!r}: {record!r:.200}"
-            )
-            raise UnexpectedRecordError(msg)
+        key = self.key_of(record)
+        record = t.cast("dict[str, t.Any]", record)
         get = record.get
         try:
             # Every declared field, null when lemlist left it out: stream maps and

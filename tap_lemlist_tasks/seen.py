@@ -1,4 +1,4 @@
-"""A compact ledger of the tasks one sync read, and in which of its two reads."""
+"""A compact ledger of the tasks one sync read, and which of its reads saw each."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import typing as t
 
 _EMPTY = 0
 _INITIAL_SLOTS = 1024
-FIRST_READ = 1
-CONFIRMING_READ = 2
+#: One bit per read in a byte of flags.
+MAX_READS = 8
 
 
-def digest_of(key: t.Hashable) -> int:
+def digest_of(key: str) -> int:
     """Return the 64-bit digest a ledger keeps of a key (never 0: an empty slot).
 
     Args:
@@ -23,12 +23,18 @@ def digest_of(key: t.Hashable) -> int:
     return hash(key) or 1
 
 
+class Sighting(t.NamedTuple):
+    """What the ledger knew of a key when a read saw it."""
+
+    new: bool  #: no read of this sync saw it before
+    again: bool  #: the same read saw it before
+
+
 class ReadLedger:
-    """Remembers text keys in 9 bytes each, to emit every task once per sync.
+    """Remembers text keys in 9 bytes each: a 64-bit hash and one bit per read.
 
     A Python set of 200,000 task ids costs about 22 MiB (each id is a 70-byte str
-    object, plus the set's table); this open-addressing table of 64-bit hashes,
-    with one byte of flags saying which read saw the key, costs about 5 MiB. The
+    object, plus the set's table); this open-addressing table costs about 5 MiB. The
     price is a hash collision, which would drop one task from one sync: for n keys
     its probability is about n^2 / 2^65 (1e-9 at 200,000 tasks).
     """
@@ -39,63 +45,47 @@ class ReadLedger:
         self._reads = bytearray(_INITIAL_SLOTS)
         self._count = 0
 
-    def __len__(self) -> int:
-        """Return how many distinct keys were read."""
-        return self._count
-
-    def add(self, key: t.Hashable, read: int = FIRST_READ) -> bool:
-        """Note that `read` saw a key.
+    def add(self, key: str, read: int) -> Sighting:
+        """Note that read number `read` (0 to 7) saw a key.
 
         Args:
             key: The key, e.g. a task `_id`.
-            read: FIRST_READ or CONFIRMING_READ.
+            read: The read's number in the sync, from 0.
 
         Returns:
-            True if no read of this sync saw the key before.
+            Whether the key is new to the sync, and whether this read saw it already.
         """
         digest = digest_of(key)
         slot = self._slot(self._digests, digest)
         new = self._digests[slot] == _EMPTY
+        bit = 1 << read
+        again = bool(self._reads[slot] & bit)
         if new:
             self._digests[slot] = digest
             self._count += 1
-        self._reads[slot] |= read
+        self._reads[slot] |= bit
         if new and self._count * 2 > len(self._digests):  # keep probe chains short
             self._grow()
-        return new
+        return Sighting(new, again)
 
-    def reads_of(self, key: str) -> int:
-        """Return which reads saw a key.
-
-        Args:
-            key: The key, e.g. a task `_id`.
-
-        Returns:
-            FIRST_READ | CONFIRMING_READ flags; 0 for a key no read saw.
-        """
-        return self.reads_of_digest(digest_of(key))
-
-    def reads_of_digest(self, digest: int) -> int:
-        """Return which reads saw the key of this `digest_of`.
+    def seen_by_no_other(
+        self, read: int, *, others: t.Literal["later", "earlier"]
+    ) -> int:
+        """Return how many keys `read` saw that no later (or earlier) read saw.
 
         Args:
-            digest: The key's digest.
+            read: The read's number.
+            others: Which other reads count as witnesses.
 
         Returns:
-            FIRST_READ | CONFIRMING_READ flags; 0 for a key no read saw.
+            The number of keys without a witness.
         """
-        return self._reads[self._slot(self._digests, digest)]
-
-    def count_only(self, read: int) -> int:
-        """Return how many keys only `read` saw.
-
-        Args:
-            read: FIRST_READ or CONFIRMING_READ.
-
-        Returns:
-            The number of keys the other read did not see.
-        """
-        return self._reads.count(read)
+        bit = 1 << read
+        witnesses = (0xFF ^ (bit | (bit - 1))) if others == "later" else bit - 1
+        alone = bytes(
+            flags & bit != 0 and flags & witnesses == 0 for flags in range(256)
+        )
+        return self._reads.translate(alone).count(1)
 
     @staticmethod
     def _slot(digests: array.array[int], digest: int) -> int:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
-import time
 import typing as t
 
 from singer_sdk import typing as th
+from singer_sdk.pagination import SinglePagePaginator
 
-from tap_lemlist_tasks.client import LemlistStream
-from tap_lemlist_tasks.team import TeamOfKey
+from tap_lemlist_tasks import errors
+from tap_lemlist_tasks.bodies import Team, decode_page, decode_team
+from tap_lemlist_tasks.client import LemlistListStream, LemlistStream
+from tap_lemlist_tasks.filters import encode_filters
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -19,31 +21,78 @@ else:
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from singer_sdk import Tap
+    import requests
     from singer_sdk.helpers.types import Context
 
-
-class _KnowsTheKeysTeam(LemlistStream):
-    """A stream that needs the API key's team, read once per run for all streams."""
-
-    def __init__(self, tap: Tap, team: TeamOfKey | None = None) -> None:
-        """Build the stream.
-
-        Args:
-            tap: The tap.
-            team: The key's team, shared by the tap's streams so a run reads it once.
-        """
-        super().__init__(tap)
-        self._team_of_key = team or TeamOfKey()
+    from tap_lemlist_tasks.reads import PageToken
 
 
-class TasksStream(_KnowsTheKeysTeam):
+class TeamsStream(LemlistStream[None]):
+    """The API key's team (`GET /team`): one row, its `_id` and `name` only.
+
+    Its body also holds the API key itself, webhook URLs and invited users' emails;
+    `Team` decodes the two fields and nothing else. The other streams take the team
+    from this one, read once per sync.
+    """
+
+    name = "teams"
+    path = "/team"
+    primary_keys = ("_id",)
+    replication_key = None
+    schema = th.PropertiesList(
+        th.Property("_id", th.StringType, required=True, description="Team id, tea_…"),
+        th.Property("name", th.StringType, description="The team's name in lemlist"),
+    ).to_dict()
+
+    _team: Team
+
+    @override
+    def get_new_paginator(self) -> SinglePagePaginator:
+        return SinglePagePaginator()
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        super().validate_response(response)
+        # Decoded here, inside the retried request: a body that does not decode is
+        # retried like a broken page.
+        self._team = decode_team(response)
+
+    @override
+    def response_error_message(self, response: requests.Response) -> str:
+        return errors.team_status(
+            response.status_code, response.reason, f"{self.path} at {self.url_base}"
+        )
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
+        return [self._team.as_record()]
+
+    @override
+    def get_child_context(
+        self, record: dict[str, t.Any], context: Context | None
+    ) -> dict[str, t.Any]:
+        return {"team_id": record["_id"]}
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        retiring = self.retires
+        if retiring:
+            self.start_version()
+        yield from super().get_records(context)
+        if retiring:  # after the row, as for tasks: a failed read retires nothing
+            self.activate_version()
+
+
+class TasksStream(LemlistListStream):
     """lemlist tasks that are not done yet (`GET /tasks`), read in full each sync."""
 
     name = "tasks"
     path = "/tasks"
     primary_keys = ("_id",)
     replication_key = None
+    parent_stream_type = TeamsStream
+    #: One state entry for the stream, not one per team: a key has one team.
+    state_partitioning_keys: t.ClassVar[list[str]] = []
     schema = th.PropertiesList(
         th.Property("_id", th.StringType, required=True, description="Task id, opp_…"),
         th.Property(
@@ -66,40 +115,38 @@ class TasksStream(_KnowsTheKeysTeam):
         th.Property("completedAt", th.DateTimeType),
     ).to_dict()
 
-    _team_id = ""
+    @property
+    def filters(self) -> str:
+        """The `filters` parameter; lemlist's reference always sends it (`[]`)."""
+        return encode_filters(self.config.get("filters", []))
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        # Before the first page: an agency's warehouse unites many teams' tasks.
-        self._team_id = self._team_of_key.get(self).id
-        yield from super().get_records(context)
+    def get_url_params(
+        self, context: Context | None, next_page_token: PageToken | None
+    ) -> dict[str, t.Any]:
+        return {
+            "page": next_page_token.number if next_page_token else 0,
+            "filters": self.filters,
+        }
+
+    @override
+    def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
+        return decode_page(response, number).results
+
+    @override
+    def response_error_message(self, response: requests.Response) -> str:
+        return errors.status_message(
+            response.status_code,
+            response.reason,
+            response.text,
+            where=f"{self.path} at {self.url_base}",
+            filters=self.filters,
+        )
 
     @override
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any]:
-        row["teamId"] = self._team_id
+        # An agency's warehouse unites many teams' tasks.
+        row["teamId"] = (context or {})["team_id"]
         return row
-
-
-class TeamsStream(_KnowsTheKeysTeam):
-    """The API key's team (`GET /team`): one row, its `_id` and `name` only."""
-
-    name = "teams"
-    path = "/team"
-    primary_keys = ("_id",)
-    replication_key = None
-    schema = th.PropertiesList(
-        th.Property("_id", th.StringType, required=True, description="Team id, tea_…"),
-        th.Property("name", th.StringType, description="The team's name in lemlist"),
-    ).to_dict()
-
-    @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        # One request, not a paged list: none of the tasks machinery applies.
-        version = time.time_ns() // 1_000
-        self._stream_version = version
-        yield self._team_of_key.get(self).as_record()
-        if self._retires_unseen_tasks:
-            # After the row, as for tasks: a failed read retires nothing.
-            self._write_activate_version_message(version)

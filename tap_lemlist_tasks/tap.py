@@ -22,8 +22,8 @@ from tap_lemlist_tasks.checks import (
 )
 from tap_lemlist_tasks.filters import InvalidFilterError, validate_filters
 from tap_lemlist_tasks.records import UnexpectedRecordError
+from tap_lemlist_tasks.seen import MAX_READS
 from tap_lemlist_tasks.streams import TasksStream, TeamsStream
-from tap_lemlist_tasks.team import TeamOfKey
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -84,6 +84,33 @@ SETTINGS = th.PropertiesList(
             "tasks lemlist no longer returns (done) as deleted. Never sent by a "
             "sync that fails."
         ),
+    ),
+    th.Property(
+        "max_reads_per_sync",
+        th.IntegerType,
+        default=4,
+        title="Reads of the list per sync, at most",
+        description=(
+            "A sync that retires reads the task list forward, then backward, until "
+            "one read is proven to hold every task that stayed open (two reads when "
+            "nobody works meanwhile). This bounds the reads; a sync with no proven "
+            "read retires nothing."
+        ),
+        minimum=2,
+        maximum=MAX_READS,
+    ),
+    th.Property(
+        "max_retired_percent",
+        th.IntegerType,
+        default=50,
+        title="Collapse guard (percent)",
+        description=(
+            "A sync that would retire more than this percentage of the tasks the "
+            "last retiring sync emitted retires nothing, once, with a warning; the "
+            "next sync that sees the same drop retires. 100 turns the guard off."
+        ),
+        minimum=0,
+        maximum=100,
     ),
     th.Property(
         "rate_limit_requests",
@@ -170,12 +197,11 @@ class TapLemlistTasks(Tap):
             self._check_settings_lemlist_would_refuse()
 
     def _secret_values(self) -> list[object]:
-        config = getattr(self, "_config", {})
         properties = self.config_jsonschema["properties"]
         return [
-            config[name]
+            self.config[name]
             for name, schema in properties.items()
-            if schema.get("writeOnly") and name in config
+            if schema.get("writeOnly") and name in self.config
         ]
 
     def _check_settings_lemlist_would_refuse(self) -> None:
@@ -205,9 +231,8 @@ class TapLemlistTasks(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        # One read of GET /team per run, whichever stream syncs first.
-        team = TeamOfKey()
-        return [TasksStream(self, team), TeamsStream(self, team)]
+        # The SDK syncs the tasks as a child of the team, read once per sync.
+        return [TeamsStream(self), TasksStream(self)]
 
     @override
     @classmethod

@@ -114,6 +114,8 @@ def tap(fake_clock: FakeClock, tmp_path: Path) -> Callable[..., TapRun]:
         logs = _LogLines()
         root = logging.getLogger()
         root.addHandler(logs)
+        level = root.level
+        root.setLevel(logging.INFO)  # as the tap's command line sets it
         try:
             with contextlib.redirect_stdout(stdout):
                 command = TapLemlistTasks.get_singer_command()
@@ -124,6 +126,7 @@ def tap(fake_clock: FakeClock, tmp_path: Path) -> Callable[..., TapRun]:
             exit_code = stop.code
         finally:
             root.removeHandler(logs)
+            root.setLevel(level)
         stdout.flush()
         lines = stdout.buffer.getvalue().decode().splitlines()
         messages = [json.loads(line) for line in lines]
@@ -148,6 +151,23 @@ def run_tap(
 
     def run(**settings: t.Any) -> TapRun:
         return tap({"api_key": API_KEY, "api_url": standin.url, **settings})
+
+    return run
+
+
+@pytest.fixture
+def run_tap_with_state(
+    standin: LemlistStandIn, tap: Callable[..., TapRun], tmp_path: Path
+) -> Callable[..., TapRun]:
+    """Run the tap against the stand-in with `--state`, as Meltano does each run."""
+
+    def run(state: dict[str, t.Any] | None, **settings: t.Any) -> TapRun:
+        args = []
+        if state is not None:
+            state_file = tmp_path / "state.json"
+            state_file.write_text(json.dumps(state))
+            args = ["--state", str(state_file)]
+        return tap({"api_key": API_KEY, "api_url": standin.url, **settings}, *args)
 
     return run
 

@@ -35,13 +35,13 @@ def test_pages_are_read_from_0_until_the_first_empty_page(
     assert run.ids == [task["_id"] for task in standin.pending_records()]
 
 
-def test_a_sync_that_retires_reads_back_down_to_page_0_to_confirm(
+def test_a_sync_that_retires_asks_the_empty_page_again_and_reads_back_to_page_0(
     standin: LemlistStandIn, run_tap: Callable[..., TapRun]
 ) -> None:
     run = run_tap()
 
     assert run.exit_code == 0, run.stderr
-    assert pages_requested(standin) == ["0", "1", "2", "3", "2", "1", "0"]
+    assert pages_requested(standin) == ["0", "1", "2", "3", "3", "2", "1", "0"]
     assert run.ids == [task["_id"] for task in standin.pending_records()]
 
 

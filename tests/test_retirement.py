@@ -1,9 +1,11 @@
 """Retiring done tasks: never a task that stayed open while the sync read the list.
 
 lemlist pages over a live list. A completion behind the cursor moves every later
-task one place left, so a forward read skips one; an insertion before the cursor
-moves them right, so a backward read skips one. The tap reads forward, then back,
-and retires only when the two reads together are sure to hold every open task.
+task one place left, so a forward read skips one; a creation behind the cursor of a
+backward read moves them right, so it skips one. The tap reads forward, then back
+until one read is proven whole (tap_lemlist_tasks/reads.py), and retires only then.
+These are the shapes that broke earlier versions, through the stand-in's HTTP; the
+model in test_retirement_model.py tries every other.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ if t.TYPE_CHECKING:
 
     from conftest import TapRun
 
-# 250 tasks in pages of 100. Requests: 1 reads the team, 2-5 read pages 0-3 forward
-# (3 is empty), 6-8 read pages 2, 1, 0 back.
-AFTER_PAGE_0, AFTER_PAGE_1 = 2, 3
-AFTER_CONFIRMING_PAGE_2, AFTER_CONFIRMING_PAGE_1 = 6, 7
+# 250 tasks in pages of 100. Request 1 reads the team; 2-5 read pages 0-3 forward
+# (3 is empty); 6 asks page 3 again, 7-9 read pages 2, 1, 0 back. A third read, when
+# one is needed, asks page 3 again (10), then 2, 1, 0 (11-13).
+AFTER_PAGE_0 = 2
+AFTER_BACK_PAGE_2, AFTER_BACK_PAGE_1 = 7, 8
 
 
 def ids_of(standin: LemlistStandIn) -> list[str]:
@@ -36,35 +39,108 @@ def new_tasks(count: int, prefix: str = "opp_new") -> list[Task]:
     return [Task({"_id": f"{prefix}{n:05d}", "title": "new"}) for n in range(count)]
 
 
-def complete(ids: list[str]) -> Callable[[LemlistStandIn], None]:
+def complete(*ids: str) -> Callable[[LemlistStandIn], None]:
     return lambda standin: standin.complete(ids)
 
 
-def insert(tasks: list[Task]) -> Callable[[LemlistStandIn], None]:
+def insert_at_top(tasks: list[Task]) -> Callable[[LemlistStandIn], None]:
     return lambda standin: standin.insert(0, tasks)
 
 
-def test_tasks_completed_during_the_first_read_skip_no_open_task(
+def move(task_id: str, position: int) -> Callable[[LemlistStandIn], None]:
+    return lambda standin: standin.move(task_id, position)
+
+
+def summary(run: TapRun) -> str:
+    (line,) = [line for line in run.stderr.splitlines() if line.startswith("tasks: ")]
+    return line
+
+
+def test_a_quiet_sync_proves_its_first_read_and_retires(
+    run_tap: Callable[..., TapRun],
+) -> None:
+    run = run_tap()
+
+    assert run.exit_code == 0, run.stderr
+    assert len(run.of_type("ACTIVATE_VERSION")) == 1
+    assert summary(run) == (
+        "tasks: 250 emitted in 2 reads of the list, 8 requests (0 retried); "
+        "retired the others (read 1 of 2 proven complete)."
+    )
+
+
+def test_a_completion_and_a_creation_that_make_both_first_reads_skip_a_task(
     standin: LemlistStandIn, run_tap: Callable[..., TapRun]
 ) -> None:
+    # The last task of page 0 is done: the first of page 1 slides onto page 0,
+    # read already, and the forward read skips it. A task created at the top
+    # while the backward read is past page 1 pushes it back up: that read skips it
+    # too. The third read finds it, but no read before it saw it: the fourth,
+    # quiet, proves the list.
     first = ids_of(standin)
-    standin.after_request(AFTER_PAGE_0, complete(first[0:3]))
-    standin.after_request(AFTER_PAGE_1, complete(first[100:102]))
+    standin.after_request(AFTER_PAGE_0, complete(first[99]))
+    standin.after_request(AFTER_BACK_PAGE_1, insert_at_top(new_tasks(1)))
 
     run = run_tap()
 
-    open_throughout = set(first) - set(first[0:3]) - set(first[100:102])
     assert run.exit_code == 0, run.stderr
-    assert open_throughout <= set(run.ids)
+    assert first[100] in run.ids
+    assert set(first) - {first[99]} <= set(run.ids)
+    assert len(run.ids) == len(set(run.ids))
+    assert len(run.of_type("ACTIVATE_VERSION")) == 1
+    assert "in 4 reads of the list, 16 requests" in summary(run)
+
+
+def test_a_completion_beside_a_backward_page_boundary_retires_no_open_task(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    first = ids_of(standin)
+    standin.after_request(AFTER_BACK_PAGE_2, complete(first[99], first[100]))
+
+    run = run_tap()
+
+    assert run.exit_code == 0, run.stderr
+    assert set(first) - {first[99], first[100]} <= set(run.ids)
+    assert len(run.of_type("ACTIVATE_VERSION")) == 1
+
+
+def test_an_arrival_on_a_forward_page_boundary_retires_no_open_task(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    # Created as the last task of page 0, once page 0 was read: the forward read
+    # reads the task it pushed onto page 1 twice.
+    first = ids_of(standin)
+    standin.after_request(AFTER_PAGE_0, lambda s: s.insert(99, new_tasks(1)))
+
+    run = run_tap()
+
+    assert run.exit_code == 0, run.stderr
+    assert set(first) | {"opp_new00000"} <= set(run.ids)
     assert len(run.ids) == len(set(run.ids))
     assert len(run.of_type("ACTIVATE_VERSION")) == 1
 
 
-def test_tasks_inserted_during_the_confirming_read_skip_no_open_task(
+def test_a_task_reopened_during_the_sync_is_emitted_and_retires_no_open_task(
     standin: LemlistStandIn, run_tap: Callable[..., TapRun]
 ) -> None:
     first = ids_of(standin)
-    standin.after_request(AFTER_CONFIRMING_PAGE_1, insert(new_tasks(3)))
+    standin.complete([first[0]])
+    standin.after_request(AFTER_PAGE_0, lambda s: s.reopen([first[0]]))
+
+    run = run_tap()
+
+    assert run.exit_code == 0, run.stderr
+    assert set(first) - {first[0]} <= set(run.ids)
+    assert len(run.of_type("ACTIVATE_VERSION")) == 1
+
+
+def test_a_task_moved_away_and_back_during_the_sync_retires_no_open_task(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    # Rescheduled to the end of the list behind the forward read, then back.
+    first = ids_of(standin)
+    standin.after_request(AFTER_PAGE_0, move(first[10], 249))
+    standin.after_request(AFTER_PAGE_0 + 2, move(first[10], 10))
 
     run = run_tap()
 
@@ -73,21 +149,37 @@ def test_tasks_inserted_during_the_confirming_read_skip_no_open_task(
     assert len(run.of_type("ACTIVATE_VERSION")) == 1
 
 
-def test_a_sync_that_may_have_missed_an_open_task_retires_nothing(
+def test_an_empty_page_in_the_middle_of_the_list_retires_no_open_task(
     standin: LemlistStandIn, run_tap: Callable[..., TapRun]
 ) -> None:
-    first = ids_of(standin)
-    standin.after_request(AFTER_PAGE_0, complete(first[0:3]))
-    standin.after_request(AFTER_CONFIRMING_PAGE_1, insert(new_tasks(3)))
+    # Once, lemlist answers page 1 with a well-formed empty page: the forward read
+    # ends there. The backward read asks page 1 again, finds tasks, climbs to the
+    # real end and cannot be proven; the third read proves the list.
+    standin.add_faults(1, "body", body='{"results": [], "page": "1"}')
 
     run = run_tap()
 
     assert run.exit_code == 0, run.stderr
-    assert set(first[100:103]).isdisjoint(run.ids)  # skipped by both reads
+    assert len(set(run.ids)) == 250
+    assert len(run.of_type("ACTIVATE_VERSION")) == 1
+    assert "read 3 of 3 proven complete" in summary(run)
+
+
+def test_a_sync_whose_reads_are_all_unproven_retires_nothing_and_says_why(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    first = ids_of(standin)
+    standin.after_request(AFTER_PAGE_0, complete(first[99]))
+    standin.after_request(AFTER_BACK_PAGE_1, insert_at_top(new_tasks(1)))
+
+    run = run_tap(max_reads_per_sync=2)
+
+    assert run.exit_code == 0, run.stderr
     assert run.of_type("ACTIVATE_VERSION") == []
-    assert (
-        "Not retiring tasks this sync: lemlist's task list lost 3 and gained 3 tasks"
-        in run.stderr
+    assert summary(run) == (
+        "tasks: 250 emitted in 2 reads of the list, 8 requests (0 retried); "
+        "retired nothing: no read was proven complete (tasks came, went or came "
+        "back during each read); the next quieter sync retires."
     )
 
 
@@ -95,8 +187,8 @@ def test_a_burst_of_inserted_pages_does_not_fail_the_sync(
     standin: LemlistStandIn, run_tap: Callable[..., TapRun]
 ) -> None:
     first = ids_of(standin)
-    standin.after_request(AFTER_PAGE_0, insert(new_tasks(200, "opp_burst_a")))
-    standin.after_request(AFTER_PAGE_1, insert(new_tasks(100, "opp_burst_b")))
+    standin.after_request(AFTER_PAGE_0, insert_at_top(new_tasks(200, "opp_burst_a")))
+    standin.after_request(AFTER_PAGE_0 + 1, insert_at_top(new_tasks(100, "opp_b")))
 
     run = run_tap()
 
@@ -106,11 +198,67 @@ def test_a_burst_of_inserted_pages_does_not_fail_the_sync(
     assert len(run.of_type("ACTIVATE_VERSION")) == 1
 
 
-@pytest.mark.parametrize("hard_delete", [None])
-def test_batch_config_is_refused_before_any_request(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun], hard_delete: None
+def test_one_read_is_made_when_retirement_is_off(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
 ) -> None:
-    del hard_delete
+    run = run_tap(emit_activate_version_messages=False)
+
+    assert run.exit_code == 0, run.stderr
+    assert [r.query["page"] for r in standin.task_requests] == ["0", "1", "2", "3"]
+    assert run.of_type("ACTIVATE_VERSION") == []
+    assert "retired nothing: emit_activate_version_messages is false" in summary(run)
+
+
+# The collapse guard: state carries what the last retiring sync emitted.
+
+
+def state_after(run: TapRun) -> dict[str, t.Any]:
+    states = run.of_type("STATE")
+    return t.cast("dict[str, t.Any]", states[-1]["value"])
+
+
+def test_a_sync_that_would_retire_most_tasks_withholds_once_then_retires(
+    standin: LemlistStandIn, run_tap_with_state: Callable[..., TapRun]
+) -> None:
+    first = run_tap_with_state(None)
+    standin.complete(ids_of(standin)[:200])  # lemlist has a bad minute, or not
+
+    withheld = run_tap_with_state(state_after(first))
+    agreed = run_tap_with_state(state_after(withheld))
+
+    assert len(first.of_type("ACTIVATE_VERSION")) == 1
+    assert withheld.of_type("ACTIVATE_VERSION") == []
+    assert (
+        "retired nothing: 200 of the 250 tasks of the last retiring sync are gone, "
+        "more than max_retired_percent (50%); if lemlist really holds 50 now, the "
+        "next sync retires them." in summary(withheld)
+    )
+    assert len(agreed.of_type("ACTIVATE_VERSION")) == 1
+    assert "as the sync before saw too" in summary(agreed)
+
+
+def test_a_collapse_that_lemlist_takes_back_retires_nothing_it_listed(
+    standin: LemlistStandIn, run_tap_with_state: Callable[..., TapRun]
+) -> None:
+    first = run_tap_with_state(None)
+    gone = ids_of(standin)[:200]
+    standin.complete(gone)
+    withheld = run_tap_with_state(state_after(first))
+    standin.reopen(gone)
+
+    back = run_tap_with_state(state_after(withheld))
+
+    assert withheld.of_type("ACTIVATE_VERSION") == []
+    assert len(back.ids) == 250
+    assert len(back.of_type("ACTIVATE_VERSION")) == 1
+    assert state_after(back)["bookmarks"]["tasks"]["retirement"] == {
+        "last_retiring_sync_emitted": 250
+    }
+
+
+def test_batch_config_is_refused_before_any_request(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
     batch_config = {
         "encoding": {"format": "jsonl", "compression": "gzip"},
         "storage": {"root": "file:///tmp/lemlist-batches"},

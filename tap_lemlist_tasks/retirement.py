@@ -1,0 +1,78 @@
+"""Whether a sync retires what it did not emit: a proven read, and a collapse guard.
+
+A proven read (see `reads`) means no task that stayed open was missed. The guard
+covers what no proof can: lemlist itself answering a much shorter list for a while.
+A proven sync that would retire more than `max_retired_percent` of the tasks the
+last retiring sync emitted retires nothing, once; the next proven sync that sees
+the same drop retires. What it needs between syncs is kept in the stream's Singer
+state, which Meltano stores.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass
+
+if t.TYPE_CHECKING:
+    from tap_lemlist_tasks.reads import Verdict
+
+#: The key of the stream's state the guard keeps its counts under.
+STATE_KEY = "retirement"
+
+
+@dataclass(frozen=True)
+class Retirement:
+    """Whether to send ACTIVATE_VERSION, and why, in words a user can act on."""
+
+    retire: bool
+    reason: str
+
+
+def decide(
+    verdict: Verdict,
+    emitted: int,
+    state: dict[str, t.Any],
+    *,
+    noun: str,
+    max_retired_percent: int,
+) -> Retirement:
+    """Decide whether this sync retires, and remember what the guard needs.
+
+    Args:
+        verdict: How the sync's reads went.
+        emitted: How many items the sync emitted.
+        state: The stream's Singer state, updated in place.
+        noun: What the items are, e.g. `tasks`.
+        max_retired_percent: The guard's threshold (100: no guard).
+
+    Returns:
+        The decision.
+    """
+    proven = verdict.proven
+    if proven is None:
+        return Retirement(
+            retire=False,
+            reason=(
+                f"retired nothing: no read was proven complete ({noun} came, went "
+                "or came back during each read); the next quieter sync retires"
+            ),
+        )
+    memory = state.setdefault(STATE_KEY, {})
+    last = memory.get("last_retiring_sync_emitted")
+    proof = f"read {proven.number + 1} of {len(verdict.reads)} proven complete"
+    if isinstance(last, int) and emitted * 100 < last * (100 - max_retired_percent):
+        gone = f"{last - emitted} of the {last} {noun} of the last retiring sync"
+        if "collapse_withheld_emitted" not in memory:
+            memory["collapse_withheld_emitted"] = emitted
+            return Retirement(
+                retire=False,
+                reason=(
+                    f"retired nothing: {gone} are gone, more than "
+                    f"max_retired_percent ({max_retired_percent}%); if lemlist really "
+                    f"holds {emitted} now, the next sync retires them"
+                ),
+            )
+        proof += f"; {gone} are gone, as the sync before saw too"
+    memory["last_retiring_sync_emitted"] = emitted
+    memory.pop("collapse_withheld_emitted", None)
+    return Retirement(retire=True, reason=f"retired the others ({proof})")

@@ -1,0 +1,200 @@
+"""A model of lemlist's task list that changes between requests, and syncs over it.
+
+The model pages by position, as lemlist does: page p holds the tasks at positions
+p*s … p*s+s-1 of the list at the moment it is asked. Between any two requests a
+task may be created, completed, moved or reopened, at any position. A sync drives
+the tap's real reads (`ListReads`) and paginator over it, without HTTP, and says
+whether it was safe: a sync that retires must have emitted every task that was open
+when it started and is open when it ends.
+
+Shared by the property tests (tests/test_retirement_model.py) and the benchmark
+(benchmarks/bench_retirement.py).
+"""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass, field
+
+from hypothesis import strategies as st
+
+from tap_lemlist_tasks.errors import LemlistError
+from tap_lemlist_tasks.reads import ListPaginator, ListReads, Verdict
+
+if t.TYPE_CHECKING:
+    import requests
+
+Kind = t.Literal["complete", "create", "move", "reopen"]
+SINGLE_KINDS: tuple[Kind, ...] = ("complete", "create", "move")
+ANY_KINDS: tuple[Kind, ...] = (*SINGLE_KINDS, "reopen")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to the list, made after request number `after` (from 1).
+
+    It changes the task `task` if named (wherever it is then), else the task at
+    position `at` modulo the list's length, so any scenario applies to any list;
+    `to` chooses where a task goes, modulo the length.
+    """
+
+    after: int
+    kind: Kind
+    at: int = 0
+    to: int = 0
+    task: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What one sync over the model did."""
+
+    verdict: Verdict
+    emitted: set[str]
+    missed: set[str]  #: open at the start and at the end, yet never emitted
+    requests: int
+    left_and_came_back: bool  #: some task was completed, then reopened
+    failed: bool  #: the sync stopped with an error, retiring nothing
+
+    @property
+    def retired(self) -> bool:
+        """Whether the sync would send ACTIVATE_VERSION."""
+        return not self.failed and self.verdict.proven is not None
+
+    @property
+    def unsafe(self) -> bool:
+        """Whether it would retire a task that is open."""
+        return self.retired and bool(self.missed)
+
+
+@dataclass
+class LemlistList:
+    """The list, and the changes still to come."""
+
+    tasks: list[str]
+    changes: list[Change]
+    done: list[str] = field(default_factory=list)
+    created: int = 0
+    reopened: set[str] = field(default_factory=set)
+
+    def page(self, number: int, size: int) -> list[str]:
+        return self.tasks[number * size : (number + 1) * size]
+
+    def apply(self, change: Change) -> None:
+        if change.kind == "create":
+            self.created += 1
+            self.tasks.insert(change.at % (len(self.tasks) + 1), f"new{self.created}")
+        elif change.kind == "reopen":
+            if self.done:
+                task = self.done.pop(change.at % len(self.done))
+                self.reopened.add(task)
+                self.tasks.insert(change.to % (len(self.tasks) + 1), task)
+        elif change.task is None or change.task in self.tasks:
+            self._complete_or_move(change)
+
+    def _complete_or_move(self, change: Change) -> None:
+        if not self.tasks:
+            return
+        at = self.tasks.index(change.task) if change.task else change.at
+        task = self.tasks.pop(at % len(self.tasks))
+        if change.kind == "complete":
+            self.done.append(task)
+        else:
+            self.tasks.insert(change.to % (len(self.tasks) + 1), task)
+
+
+def sync(
+    tasks: list[str], changes: list[Change], *, page_size: int, max_reads: int
+) -> Outcome:
+    """Run one sync over the list while the changes happen.
+
+    Args:
+        tasks: The open tasks when the sync starts, in lemlist's order.
+        changes: What people do meanwhile.
+        page_size: lemlist's page size.
+        max_reads: The tap's `max_reads_per_sync`.
+
+    Returns:
+        What the sync emitted and whether it would retire.
+    """
+    listed = LemlistList(list(tasks), sorted(changes, key=lambda c: c.after))
+    reads = ListReads(max_reads=max_reads, ends_list=lambda items: items == 0)
+    paginator = ListPaginator(reads)
+    emitted: set[str] = set()
+    made = 0
+    failed = False
+    while not paginator.finished:
+        page = listed.page(paginator.current_value.number, page_size)
+        try:
+            fresh = reads.take(page)
+        except LemlistError:  # pages that look like lemlist ignores `page`
+            failed = True
+            break
+        emitted.update(task for task, new in zip(page, fresh, strict=True) if new)
+        made += 1
+        paginator.advance(t.cast("requests.Response", None))
+        if paginator.finished:
+            break  # what happens next happens after the sync
+        for change in [c for c in listed.changes if c.after == made]:
+            listed.apply(change)
+    open_then_and_now = set(tasks) & set(listed.tasks)
+    return Outcome(
+        reads.verdict(),
+        emitted,
+        open_then_and_now - emitted,
+        made,
+        bool(listed.reopened & set(tasks)),
+        failed,
+    )
+
+
+# Scenarios for hypothesis: a list, a page size, and changes after any request.
+
+MAX_REQUEST = 40
+Scenario = tuple[list[str], list[Change], int]
+
+
+@st.composite
+def single_changes(draw: st.DrawFn) -> Scenario:
+    """A list, changes in which no task changes twice, and lemlist's page size.
+
+    Returns:
+        The scenario.
+    """
+    tasks = [f"t{n}" for n in range(draw(st.integers(0, 30)))]
+    untouched = list(tasks)
+    changes = []
+    for _ in range(draw(st.integers(0, 6))):
+        after = draw(st.integers(1, MAX_REQUEST))
+        kind = draw(st.sampled_from(SINGLE_KINDS))
+        if kind == "create":
+            changes.append(Change(after, "create", at=draw(st.integers(0, 100))))
+        elif untouched:
+            task = untouched.pop(draw(st.integers(0, len(untouched) - 1)))
+            to = draw(st.integers(0, 100))
+            changes.append(Change(after, kind, to=to, task=task))
+    return tasks, changes, draw(st.integers(1, 6))
+
+
+@st.composite
+def any_changes(draw: st.DrawFn) -> Scenario:
+    """A list, changes of any kind to any position, and lemlist's page size.
+
+    A task may change twice: be moved and moved back, or completed and reopened.
+
+    Returns:
+        The scenario.
+    """
+    tasks = [f"t{n}" for n in range(draw(st.integers(0, 30)))]
+    kinds = st.sampled_from(ANY_KINDS)
+    positions = st.integers(0, 100)
+    changes = [
+        Change(
+            draw(st.integers(1, MAX_REQUEST)),
+            draw(kinds),
+            draw(positions),
+            draw(positions),
+        )
+        for _ in range(draw(st.integers(0, 8)))
+    ]
+    return tasks, changes, draw(st.integers(1, 6))

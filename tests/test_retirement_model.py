@@ -1,0 +1,78 @@
+"""Retirement over a model of lemlist's list: a proven read never misses a task.
+
+The model (tests/list_model.py) changes the list between any two requests, at any
+position, and drives the tap's real reads and paginator. `scripts/test` runs a few
+hundred scenarios of each kind; `benchmarks/bench_retirement.py` runs tens of
+thousands and prints the rates.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from list_model import Change, Scenario, any_changes, single_changes, sync
+
+SCENARIOS = settings(max_examples=300, deadline=None)
+
+
+@SCENARIOS
+@given(single_changes())
+def test_with_no_task_changing_twice_a_sync_that_retires_missed_no_open_task(
+    scenario: Scenario,
+) -> None:
+    tasks, changes, page_size = scenario
+
+    outcome = sync(tasks, changes, page_size=page_size, max_reads=4)
+
+    assert not outcome.unsafe, outcome
+
+
+@SCENARIOS
+@given(any_changes())
+def test_only_a_task_that_left_and_came_back_can_make_a_sync_unsafe(
+    scenario: Scenario,
+) -> None:
+    tasks, changes, page_size = scenario
+
+    outcome = sync(tasks, changes, page_size=page_size, max_reads=4)
+
+    assert not outcome.unsafe or outcome.left_and_came_back, outcome
+
+
+def test_a_task_completed_and_reopened_during_a_sync_can_be_missed() -> None:
+    # Pages of 1. Once t0 and t1 are read, t0 is completed: t2 slides to page 1,
+    # already read, and the forward read ends at page 2. The backward read finds
+    # page 2 still empty; then t0 comes back to page 0, pushing t2 up to page 2,
+    # already checked. Both reads miss t2, and the forward read looks proven.
+    tasks = ["t0", "t1", "t2"]
+    changes = [
+        Change(after=2, kind="complete", task="t0"),
+        Change(after=4, kind="reopen", at=0, to=0),
+    ]
+
+    outcome = sync(tasks, changes, page_size=1, max_reads=4)
+
+    assert outcome.unsafe
+    assert outcome.missed == {"t2"}
+    assert outcome.left_and_came_back
+
+
+def test_a_quiet_sync_reads_forward_and_back_once_each() -> None:
+    tasks = [f"t{n}" for n in range(10)]
+
+    outcome = sync(tasks, [], page_size=3, max_reads=4)
+
+    assert outcome.retired
+    assert len(outcome.verdict.reads) == 2
+    # Forward: pages 0-3 and the empty page 4; back: page 4 again, then 3-0.
+    assert outcome.requests == 5 + 5
+    assert outcome.emitted == set(tasks)
+
+
+def test_a_sync_allowed_one_read_reads_forward_and_retires_nothing() -> None:
+    tasks = [f"t{n}" for n in range(10)]
+
+    outcome = sync(tasks, [], page_size=3, max_reads=1)
+
+    assert not outcome.retired
+    assert outcome.requests == 5
+    assert outcome.emitted == set(tasks)
