@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import argparse
 import collections
-import functools
 import random
 import sys
+import typing as t
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 from list_model import Change, Scenario, any_changes, single_changes, sync
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable
 
 PAGE_SIZE = 100
 
@@ -45,8 +48,19 @@ def safety(examples: int) -> None:
         ("tasks may change twice", any_changes()),
     ):
         counts: collections.Counter[str] = collections.Counter()
-        quiet(given(strategy)(functools.partial(tally, counts=counts)))()
+        quiet(given(strategy)(counting_into(counts)))()
         print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def counting_into(
+    counts: collections.Counter[str],
+) -> Callable[[Scenario], None]:
+    """Return a test that syncs one scenario and counts what happened in `counts`."""
+
+    def count(scenario: Scenario) -> None:
+        tally(scenario, counts)
+
+    return count
 
 
 def tally(scenario: Scenario, counts: collections.Counter[str]) -> None:
