@@ -4,7 +4,8 @@ The stand-in enforces lemlist's limit (20 requests per 2 s, 429 beyond) over 60
 pages of tasks. Two configurations are synced, each in a fresh stand-in:
 
 - retiring (default settings): the tap reads forward from page 0 to the first
-  empty page, then back down to page 0 to confirm, so 2 x pages + 1 requests;
+  empty page, then asks that page again and reads back down to page 0, so
+  2 x (pages + 1) requests in a quiet sync;
 - one read (`emit_activate_version_messages` false): forward only, pages + 1.
 
 The floor: with at most 20 requests in any 2 s, request k (from 0) cannot start
@@ -80,7 +81,8 @@ def sync_once(settings: dict[str, object]) -> Run:
         standin.stop()
     metrics = [json.loads(found) for found in METRIC.findall(cost.stderr)]
     attempts = [m for m in metrics if m["metric"] == "http_request_duration"]
-    sync = next(m["value"] for m in metrics if m["metric"] == "sync_duration")
+    # The team's sync holds the tasks' (the SDK syncs them as its child stream).
+    sync = max(m["value"] for m in metrics if m["metric"] == "sync_duration")
     records = sum(m["value"] for m in metrics if m["metric"] == "record_count")
     return Run(
         requests=len(attempts),
