@@ -12,6 +12,8 @@ import json
 import re
 import typing as t
 
+# The `type` filter's values in lemlist's reference, plus `linkedin`, which its
+# create-task reference lists.
 TASK_TYPES = (
     "manual",
     "phone",
@@ -24,6 +26,7 @@ TASK_TYPES = (
     "opportunityClicked",
     "email",
     "whatsappMessage",
+    "linkedin",
 )
 CAMPAIGN_STATES = ("draft", "running", "ended", "paused", "errors", "archived")
 

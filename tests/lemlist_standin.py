@@ -39,7 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
-from tap_lemlist_tasks.filters import CAMPAIGN_STATES, TASK_TYPES
+import regex
 
 if TYPE_CHECKING:
     import ssl
@@ -48,6 +48,15 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
+# lemlist's documented values, copied here so that the stand-in plays lemlist: it
+# never asks the tap what lemlist accepts. Task types are the filter reference's,
+# plus `linkedin`, which lemlist's create-task reference lists.
+TASK_TYPES = (
+    "manual", "phone", "linkedinInvite", "linkedinSend", "linkedinVoiceNote",
+    "emailsReplied", "opportunityReplied", "linkedinReplied", "opportunityClicked",
+    "email", "whatsappMessage", "linkedin",
+)  # fmt: skip
+CAMPAIGN_STATES = ("draft", "running", "ended", "paused", "errors", "archived")
 LEAD_ATTRIBUTES = ("fullName", "email", "phone", "linkedin")
 TASK_FIELDS = frozenset({
     "_id", "type", "title", "priority", "leadId", "campaignId", "contactId",
@@ -150,11 +159,15 @@ def _params(item: dict[str, Any], allowed: set[str], valid: type) -> dict[str, A
 def _lead_filter(attribute: str, item: dict[str, Any]) -> Callable[[Task], bool]:
     params = _params(item, {"value", "regex"}, str)
     value = params.get("value")
+    # lemlist runs on Node.js: a regex is JavaScript's, e.g. \p{L} or (?<name>…),
+    # which the `regex` module reads and Python's `re` refuses.
     try:
         pattern = (
-            re.compile(params["regex"], re.IGNORECASE) if "regex" in params else None
+            regex.compile(params["regex"], regex.IGNORECASE)
+            if "regex" in params
+            else None
         )
-    except re.error as error:
+    except regex.error as error:
         raise MalformedFiltersError from error
 
     def match(task: Task) -> bool:

@@ -83,14 +83,6 @@ def test_a_run_reads_the_team_once_before_the_first_page(
     assert standin.requests[0].path == "/api/team"
 
 
-def test_the_team_request_is_counted_in_the_sdks_request_metrics(
-    run_tap: Callable[..., TapRun],
-) -> None:
-    run = run_tap()
-
-    assert '"endpoint":"/team","http_status_code":200' in run.stderr
-
-
 def test_no_other_field_of_the_team_reaches_output_or_log(
     run_tap: Callable[..., TapRun],
 ) -> None:
