@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from lemlist_standin import LemlistStandIn, sample_tasks
+from lemlist_sample import sample_tasks
+from lemlist_standin import LemlistStandIn
 from warehouse import REPO, Pipeline, PostgresCluster, meltano
 
 from tap_lemlist_tasks.client import LemlistStream

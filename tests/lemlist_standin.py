@@ -23,7 +23,6 @@ import base64
 import binascii
 import json
 import math
-import random
 import re
 import signal
 import socket
@@ -31,15 +30,22 @@ import struct
 import sys
 import threading
 import time
-import unicodedata
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import regex
+from lemlist_sample import (
+    CAMPAIGN_STATES,
+    TASK_TYPES,
+    Task,
+    sample_campaigns,
+    sample_tasks,
+    sample_team,
+)
 
 if TYPE_CHECKING:
     import ssl
@@ -48,20 +54,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-# lemlist's documented values, copied here so that the stand-in plays lemlist: it
-# never asks the tap what lemlist accepts. Task types are the filter reference's,
-# plus `linkedin`, which lemlist's create-task reference lists.
-TASK_TYPES = (
-    "manual", "phone", "linkedinInvite", "linkedinSend", "linkedinVoiceNote",
-    "emailsReplied", "opportunityReplied", "linkedinReplied", "opportunityClicked",
-    "email", "whatsappMessage", "linkedin",
-)  # fmt: skip
-CAMPAIGN_STATES = ("draft", "running", "ended", "paused", "errors", "archived")
 LEAD_ATTRIBUTES = ("fullName", "email", "phone", "linkedin")
-TASK_FIELDS = frozenset({
-    "_id", "type", "title", "priority", "leadId", "campaignId", "contactId",
-    "dueDate", "userId", "content", "status", "createdAt",
-})  # fmt: skip
 _TEXT, _JSON, _HTML = "text/plain; charset=utf-8", "application/json", "text/html"
 _UNAUTHORIZED = b"The authentication you supplied is incorrect"
 _STATIC_FAULTS = {
@@ -81,35 +74,9 @@ _OTHER_FAULTS = (
 )  # fmt: skip
 FAULTS = frozenset(_STATIC_FAULTS).union(_OTHER_FAULTS)
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
-
-
-@dataclass
-class Task:
-    """One lemlist task.
-
-    Attributes:
-        record: The task exactly as served (lemlist Task fields only).
-        lead: Hidden lead attributes (``fullName``, ``email``, ``phone``,
-            ``linkedin``) used only by filters; empty for a task without lead.
-        campaign_state: Hidden state of the task's campaign; None without campaign.
-        done: Set by ``complete()``; done tasks are never served.
-    """
-
-    record: dict[str, Any]
-    lead: dict[str, str] = field(default_factory=dict)
-    campaign_state: str | None = None
-    done: bool = False
-
-    @property
-    def id(self) -> str:
-        """The task's ``_id``."""
-        return str(self.record["_id"])
-
-    @property
-    def pending(self) -> bool:
-        """Whether lemlist serves it: not done, and no "done"/"completed" status."""
-        return not self.done and self.record.get("status") not in {"done", "completed"}
+_MAX_CAMPAIGNS_LIMIT = 100
+#: Routes answered in one response, with a fault script of their own each.
+_ONE_SHOT_ROUTES = {"/api/team": "team", "/api/campaigns": "campaigns"}
 
 
 @dataclass
@@ -323,6 +290,7 @@ class LemlistStandIn:
         ignore_page: bool = False,
         clock: Callable[[], float] = time.monotonic,
         tls: ssl.SSLContext | None = None,
+        campaigns: list[dict[str, Any]] | None = None,
     ) -> None:
         """Configure the stand-in; ``start()`` it or use it as a context manager.
 
@@ -336,6 +304,7 @@ class LemlistStandIn:
             ignore_page: Serve page 0's tasks whatever ``page`` says.
             clock: Monotonic clock of the rate limit; tests share a fake one.
             tls: Serve HTTPS with this server context (e.g. a self-signed cert).
+            campaigns: Campaigns to serve; None serves ``sample_campaigns()``.
 
         Raises:
             ValueError: When the rate limit is below 1 request.
@@ -361,7 +330,17 @@ class LemlistStandIn:
         self._thread: threading.Thread | None = None
         #: What ``GET /api/team`` serves; None: ``sample_team(api_key=api_key)``.
         self.team: dict[str, Any] | None = None
-        self._team_faults: deque[tuple[str, dict[str, Any]]] = deque()
+        #: What ``GET /api/campaigns`` serves, in creation order.
+        self.campaigns: list[dict[str, Any]] = (
+            sample_campaigns() if campaigns is None else campaigns
+        )
+        #: ``array`` as lemlist's OpenAPI document shows, or ``object`` as other
+        #: clients read: ``{"campaigns": [...], "pagination": {...}}``.
+        self.campaigns_shape = "array"
+        #: Routes (``team``, ``campaigns``) this account's plan does not include:
+        #: lemlist answers them 402.
+        self.plan_gated: set[str] = set()
+        self._route_faults: dict[str, deque[tuple[str, dict[str, Any]]]] = {}
 
     def __enter__(self) -> Self:
         """Start serving (see ``start()``)."""
@@ -492,6 +471,18 @@ class LemlistStandIn:
             self._matches.clear()
             self._pages.clear()
 
+    def delete_campaign(self, campaign_id: str) -> None:
+        """Delete a campaign: it is no longer listed.
+
+        Raises:
+            KeyError: For an unknown campaign id.
+        """
+        with self._lock:
+            found = [c for c in self.campaigns if c["_id"] == campaign_id]
+            if not found:
+                raise KeyError(campaign_id)
+            self.campaigns.remove(found[0])
+
     def after_request(
         self, number: int, event: Callable[[LemlistStandIn], None]
     ) -> None:
@@ -614,12 +605,12 @@ class LemlistStandIn:
         """Reply to an admitted request; None means reset the connection."""
         if key != self.api_key:
             return _Reply(401, _TEXT, _UNAUTHORIZED)
-        if path == "/api/team":
-            return self._team_reply(method)
-        if path != "/api/tasks":
+        if path not in {"/api/tasks", *_ONE_SHOT_ROUTES}:
             return _Reply(404, _TEXT, b"Not Found")
         if method != "GET":
             return _Reply(405, _TEXT, b"Method Not Allowed")
+        if path in _ONE_SHOT_ROUTES:
+            return self._route_reply(_ONE_SHOT_ROUTES[path], query)
         page = query.get("page", "0")
         if not re.fullmatch(r"[0-9]+", page):
             return _Reply(400, _TEXT, b"Bad params")
@@ -719,10 +710,13 @@ class LemlistStandIn:
         """Return the Team object ``GET /api/team`` serves to this stand-in's key."""
         return self.team or sample_team(api_key=self.api_key)
 
-    def add_team_faults(self, fault: str, times: int = 1, **kwargs: Any) -> None:
-        """Answer the next ``times`` requests for ``GET /api/team`` with ``fault``.
+    def add_route_faults(
+        self, route: str, fault: str, times: int = 1, **kwargs: Any
+    ) -> None:
+        """Answer the next ``times`` requests for ``GET /api/<route>`` with ``fault``.
 
         Args:
+            route: ``team`` or ``campaigns``.
             fault: One of ``FAULTS``, as for ``add_faults``.
             times: How many requests get the fault.
             **kwargs: As for ``add_faults``.
@@ -732,140 +726,69 @@ class LemlistStandIn:
         """
         _check_fault(fault)
         with self._lock:
-            self._team_faults.extend([(fault, kwargs)] * times)
+            queue = self._route_faults.setdefault(route, deque())
+            queue.extend([(fault, kwargs)] * times)
 
-    def _team_reply(self, method: str) -> _Reply | None:
-        """Serve the team, unless the team's fault script says otherwise."""
-        if method != "GET":
-            return _Reply(405, _TEXT, b"Method Not Allowed")
+    def _route_reply(self, route: str, query: dict[str, str]) -> _Reply | None:
+        """Serve a one-shot route, unless its fault script or plan says otherwise."""
         with self._lock:
-            queued = self._team_faults
+            queued = self._route_faults.get(route)
             fault, options = queued.popleft() if queued else ("", {})
-        if fault in _STATIC_FAULTS:
-            return _Reply(*_STATIC_FAULTS[fault])
-        if reply := self._instead_of_page(fault, options, 0):
-            return reply
         if fault == "reset":
             return None
-        body = json.dumps(self.team_document(), ensure_ascii=False).encode()
+        if fault in _STATIC_FAULTS:
+            return _Reply(*_STATIC_FAULTS[fault])
+        reply = self._instead_of_page(fault, options, 0)
+        if reply is None and route in self.plan_gated:
+            reply = _Reply(402, _JSON, b'"route is available starting emailPro plan"')
+        if reply is None:
+            reply = self._team(query) if route == "team" else self._campaigns(query)
         if fault == "truncated":
-            body = body[: len(body) // 2]
-        return _Reply(200, _JSON, body)
+            return replace(reply, body=reply.body[: len(reply.body) // 2])
+        return reply
 
+    def _team(self, query: dict[str, str]) -> _Reply:
+        # lemlist adds the team's users only with ?version=v2.
+        team = dict(self.team_document())
+        if query.get("version") != "v2":
+            team.pop("users", None)
+        return _Reply(200, _JSON, json.dumps(team, ensure_ascii=False).encode())
 
-class _Lead(NamedTuple):
-    lead_id: str
-    contact_id: str
-    attributes: dict[str, str]
-
-
-_NAMES = (
-    "John Doe", "Zoë Dupont", "María José Núñez", "田中 花子", "Olivia Smith",
-    "Liam O'Brien", "Chloé Martin", "Jürgen Weiß", "Priya Patel", "Ahmed Ali",
-    "Håkon Berg", "Emma Johnson",
-)  # fmt: skip
-_TITLES = (
-    "Keep an eye on {first}", "Call {first} back", "Send the deck to {first}",
-    "Rappeler Zoë — café ☕", "東京のリード", "Follow up 🚀",
-    "Check {first}'s LinkedIn activity", "API Reference Illustration",
-)  # fmt: skip
-_CONTENTS = (
-    "", "", "does he have bandwidth to help us? would be grand",
-    "Budget mentioned for Q3 — ask again", "Voicemail 📞, try tomorrow",
-    "日本語のメモ", "Line one\nLine two", 'Quote: "hello" & <b>bye</b>',
-)  # fmt: skip
-_OCT_1_2025_MS = 1_759_276_800_000
-_DAY_MS = 86_400_000
-
-
-def _make_id(rng: random.Random, prefix: str) -> str:
-    return prefix + "".join(rng.choices(_ID_ALPHABET, k=17))
-
-
-def _iso(epoch_ms: int) -> str:
-    """Format like lemlist: ``2025-11-10T09:58:57.169Z``."""
-    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch_ms // 1000))
-    return f"{seconds}.{epoch_ms % 1000:03d}Z"
-
-
-def _make_lead(rng: random.Random, number: int) -> _Lead:
-    name = rng.choice(_NAMES)
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z]+", ".", ascii_name.lower()).strip(".") or "lead"
-    attributes = {"fullName": name, "email": f"{slug}{number}@example.com"}
-    if rng.random() < 0.8:
-        attributes["phone"] = f"+33 6 {rng.randrange(10**8):08d}"
-    if rng.random() < 0.7:
-        attributes["linkedin"] = f"https://www.linkedin.com/in/{slug}-{number}"
-    return _Lead(_make_id(rng, "lea_"), _make_id(rng, "ctc_"), attributes)
-
-
-def sample_tasks(count: int, seed: int = 7) -> list[Task]:
-    """Build ``count`` varied, realistic pending tasks, deterministic for ``seed``.
-
-    About 15% have no lead, campaign or contact; a few lack ``dueDate`` or
-    ``priority`` or store ``priority`` as a string; texts include unicode and "".
-    """
-    rng = random.Random(seed)  # noqa: S311 - sample data, not security
-    users = [_make_id(rng, "usr_") for _ in range(4)]
-    campaigns = [(_make_id(rng, "cam_"), state) for state in CAMPAIGN_STATES * 2]
-    leads = [_make_lead(rng, number) for number in range(max(1, count // 3))]
-    tasks = []
-    for _ in range(count):
-        lead = None if rng.random() < 0.15 else rng.choice(leads)
-        first = lead.attributes["fullName"].split()[0] if lead else "them"
-        record: dict[str, Any] = {"_id": _make_id(rng, "opp_")}
-        record["type"] = rng.choice(TASK_TYPES)
-        record["title"] = rng.choice(_TITLES).format(first=first)
-        if (roll := rng.random()) < 0.9:
-            record["priority"] = rng.randint(0, 2) if roll < 0.8 else rng.choice("1 ")
-        campaign_id, state = rng.choice(campaigns) if lead else (None, None)
-        if lead:
-            record["leadId"], record["campaignId"] = lead.lead_id, campaign_id
-            record["contactId"] = lead.contact_id
-        due = _OCT_1_2025_MS + rng.randrange(90 * _DAY_MS)
-        if rng.random() < 0.95:
-            record["dueDate"] = _iso(due)
-        record["userId"], record["content"] = rng.choice(users), rng.choice(_CONTENTS)
-        if rng.random() < 0.3:
-            record["status"] = "pending"
-        if rng.random() < 0.4:
-            record["createdAt"] = _iso(due - rng.randrange(30 * _DAY_MS))
-        tasks.append(Task(record, dict(lead.attributes) if lead else {}, state))
-    return tasks
-
-
-def sample_team(
-    team_id: str = "tea_StandInTeam00001",
-    name: str = "Stand-in team",
-    *,
-    api_key: str = "",
-) -> dict[str, Any]:
-    """Build a Team object in lemlist's documented shape, secrets included.
-
-    ``apiKey``, ``hooks``, ``slackWebhook`` and ``invitedUsers`` are there so tests
-    can prove the tap keeps none of them.
-    """
-    return {
-        "_id": team_id,
-        "name": name,
-        "userIds": ["usr_StandInOwner0001", "usr_StandInMember001"],
-        "createdBy": "usr_StandInOwner0001",
-        "createdAt": "2024-03-01T10:00:00.000Z",
-        "apiKey": api_key,
-        "hooks": [
-            {
-                "_id": "hoo_StandInHook00001",
-                "targetUrl": f"https://hooks.example.com/secret-hook-{team_id}",
+    def _campaigns(self, query: dict[str, str]) -> _Reply:
+        # lemlist's reference: offset, limit (at most 100), sortBy=createdAt and
+        # sortOrder. The order without sortBy is undocumented: newest first here, so
+        # that a client which does not ask for oldest first sees the list shift.
+        try:
+            offset, limit = (
+                int(query.get("offset", "0")),
+                int(query.get("limit", "100")),
+            )
+        except ValueError:
+            return _Reply(400, _TEXT, b"Bad params")
+        if offset < 0 or not 1 <= limit <= _MAX_CAMPAIGNS_LIMIT:
+            return _Reply(400, _TEXT, b"Bad params")
+        oldest_first = (
+            query.get("sortBy") == "createdAt" and query.get("sortOrder") == "asc"
+        )
+        with self._lock:
+            ordered = sorted(
+                self.campaigns,
+                key=lambda campaign: str(campaign.get("createdAt", "")),
+                reverse=not oldest_first,
+            )
+        page = ordered[offset : offset + limit]
+        body: object = page
+        if self.campaigns_shape == "object":
+            pages = max(1, math.ceil(len(ordered) / limit))
+            body = {
+                "campaigns": page,
+                "pagination": {
+                    "totalRecords": len(ordered),
+                    "currentPage": offset // limit + 1,
+                    "totalPage": pages,
+                },
             }
-        ],
-        "slackWebhook": f"https://hooks.slack.com/services/SECRET/{team_id}",
-        "invitedUsers": [{"email": f"invited-{team_id}@example.com"}],
-        "agency": {"isAgency": True},
-        "beta": [],
-        "pictureId": None,
-        "customDomain": f"track.{team_id.lower()}.example.com",
-    }
+        return _Reply(200, _JSON, json.dumps(body, ensure_ascii=False).encode())
 
 
 def _rate_limit(text: str) -> tuple[int, float]:

@@ -6,7 +6,8 @@ import typing as t
 from dataclasses import dataclass, field
 
 from conftest import API_KEY, schema_for
-from lemlist_standin import LemlistStandIn, sample_tasks
+from lemlist_sample import sample_tasks
+from lemlist_standin import LemlistStandIn
 from warehouse import Pipeline, PostgresCluster
 
 Rows = dict[str, dict[str, t.Any]]

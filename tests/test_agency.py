@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import pytest
 from conftest import schema_for
-from lemlist_standin import LemlistStandIn, sample_tasks, sample_team
+from lemlist_sample import sample_tasks, sample_team
+from lemlist_standin import LemlistStandIn
 from loads import Rows, live, retired
 from warehouse import Pipeline, meltano
 
@@ -146,7 +147,7 @@ def a_day_at_the_agency(postgres: PostgresCluster) -> Agency:
         agency.done = sorted(agency.served["acme"])[:3]
         acme_api.complete(agency.done)
         agency.load(acme)
-        globex_api.add_team_faults("401")
+        globex_api.add_route_faults("team", "401")
         globex_api.complete(sorted(agency.served["globex"])[:5])
         agency.load(globex)
         agency.run(

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import pytest
 import yaml
 from conftest import API_KEY
-from lemlist_standin import LemlistStandIn, sample_tasks
+from lemlist_sample import sample_tasks
+from lemlist_standin import LemlistStandIn
 from warehouse import REPO, Pipeline, meltano
 
 if t.TYPE_CHECKING:

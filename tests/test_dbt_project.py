@@ -6,7 +6,7 @@ tap), so a value added to one and not the others fails here.
 
 from __future__ import annotations
 
-import lemlist_standin
+import lemlist_sample
 import yaml
 from warehouse import REPO
 
@@ -29,11 +29,11 @@ def test_dbt_campaign_states_are_the_ones_the_filters_accept() -> None:
 
 
 def test_the_filters_accept_the_task_types_lemlist_documents() -> None:
-    assert filters.TASK_TYPES == lemlist_standin.TASK_TYPES
+    assert filters.TASK_TYPES == lemlist_sample.TASK_TYPES
 
 
 def test_the_filters_accept_the_campaign_states_lemlist_documents() -> None:
-    assert filters.CAMPAIGN_STATES == lemlist_standin.CAMPAIGN_STATES
+    assert filters.CAMPAIGN_STATES == lemlist_sample.CAMPAIGN_STATES
 
 
 def test_dbt_yaml_files_name_no_task_type_outside_the_vars() -> None:

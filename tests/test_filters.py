@@ -10,7 +10,7 @@ import typing as t
 
 import pytest
 from conftest import API_KEY
-from lemlist_standin import sample_tasks
+from lemlist_sample import sample_tasks
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable

@@ -6,7 +6,8 @@ import typing as t
 
 import pytest
 from conftest import API_KEY
-from lemlist_standin import LemlistStandIn, sample_tasks
+from lemlist_sample import sample_tasks
+from lemlist_standin import LemlistStandIn
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable

@@ -6,7 +6,8 @@ import typing as t
 
 import pytest
 from conftest import API_KEY
-from lemlist_standin import LemlistStandIn, Task
+from lemlist_sample import Task
+from lemlist_standin import LemlistStandIn
 
 from tap_lemlist_tasks.streams import TasksStream
 

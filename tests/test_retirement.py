@@ -15,7 +15,7 @@ import typing as t
 
 import pytest
 from conftest import API_KEY
-from lemlist_standin import LemlistStandIn, Task
+from lemlist_sample import Task
 
 from tap_lemlist_tasks.tap import SETTINGS
 
@@ -23,6 +23,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Callable
 
     from conftest import TapRun
+    from lemlist_standin import LemlistStandIn
 
 # 250 tasks in pages of 100. Request 1 reads the team; 2-5 read pages 0-3 forward
 # (3 is empty); 6 asks page 3 again, 7-9 read pages 2, 1, 0 back. A third read, when

@@ -6,7 +6,8 @@ import typing as t
 
 import pytest
 from conftest import API_KEY
-from lemlist_standin import LemlistStandIn, sample_tasks
+from lemlist_sample import sample_tasks
+from lemlist_standin import LemlistStandIn
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 from warehouse import free_port
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from lemlist_standin import TASK_FIELDS, LemlistStandIn, Task, sample_tasks
+from lemlist_sample import TASK_FIELDS, Task, sample_tasks
+from lemlist_standin import LemlistStandIn
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterator

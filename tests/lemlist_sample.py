@@ -1,0 +1,248 @@
+"""lemlist's data, as its reference documents it, and sample data in that shape.
+
+The stand-in (lemlist_standin.py) serves these; nothing here comes from the tap, so
+a test comparing the tap's lists of lemlist's values with these can fail.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
+
+# lemlist's documented values, copied here so that the stand-in plays lemlist: it
+# never asks the tap what lemlist accepts. Task types are the filter reference's,
+# plus `linkedin`, which lemlist's create-task reference lists.
+TASK_TYPES = (
+    "manual", "phone", "linkedinInvite", "linkedinSend", "linkedinVoiceNote",
+    "emailsReplied", "opportunityReplied", "linkedinReplied", "opportunityClicked",
+    "email", "whatsappMessage", "linkedin",
+)  # fmt: skip
+CAMPAIGN_STATES = ("draft", "running", "ended", "paused", "errors", "archived")
+#: The fields of lemlist's Task object a stand-in task may have.
+TASK_FIELDS = frozenset({
+    "_id", "type", "title", "priority", "leadId", "campaignId", "contactId",
+    "dueDate", "userId", "content", "status", "createdAt",
+})  # fmt: skip
+
+
+@dataclass
+class Task:
+    """One lemlist task.
+
+    Attributes:
+        record: The task exactly as served (lemlist Task fields only).
+        lead: Hidden lead attributes (``fullName``, ``email``, ``phone``,
+            ``linkedin``) used only by filters; empty for a task without lead.
+        campaign_state: Hidden state of the task's campaign; None without campaign.
+        done: Set by ``complete()``; done tasks are never served.
+    """
+
+    record: dict[str, Any]
+    lead: dict[str, str] = field(default_factory=dict)
+    campaign_state: str | None = None
+    done: bool = False
+
+    @property
+    def id(self) -> str:
+        """The task's ``_id``."""
+        return str(self.record["_id"])
+
+    @property
+    def pending(self) -> bool:
+        """Whether lemlist serves it: not done, and no "done"/"completed" status."""
+        return not self.done and self.record.get("status") not in {"done", "completed"}
+
+
+class _Lead(NamedTuple):
+    lead_id: str
+    contact_id: str
+    attributes: dict[str, str]
+
+
+_NAMES = (
+    "John Doe", "Zoë Dupont", "María José Núñez", "田中 花子", "Olivia Smith",
+    "Liam O'Brien", "Chloé Martin", "Jürgen Weiß", "Priya Patel", "Ahmed Ali",
+    "Håkon Berg", "Emma Johnson",
+)  # fmt: skip
+_TITLES = (
+    "Keep an eye on {first}", "Call {first} back", "Send the deck to {first}",
+    "Rappeler Zoë — café ☕", "東京のリード", "Follow up 🚀",
+    "Check {first}'s LinkedIn activity", "API Reference Illustration",
+)  # fmt: skip
+_CONTENTS = (
+    "", "", "does he have bandwidth to help us? would be grand",
+    "Budget mentioned for Q3 — ask again", "Voicemail 📞, try tomorrow",
+    "日本語のメモ", "Line one\nLine two", 'Quote: "hello" & <b>bye</b>',
+)  # fmt: skip
+_OCT_1_2025_MS = 1_759_276_800_000
+_DAY_MS = 86_400_000
+
+
+def _make_id(rng: random.Random, prefix: str) -> str:
+    return prefix + "".join(rng.choices(_ID_ALPHABET, k=17))
+
+
+def _iso(epoch_ms: int) -> str:
+    """Format like lemlist: ``2025-11-10T09:58:57.169Z``."""
+    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch_ms // 1000))
+    return f"{seconds}.{epoch_ms % 1000:03d}Z"
+
+
+def _make_lead(rng: random.Random, number: int) -> _Lead:
+    name = rng.choice(_NAMES)
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z]+", ".", ascii_name.lower()).strip(".") or "lead"
+    attributes = {"fullName": name, "email": f"{slug}{number}@example.com"}
+    if rng.random() < 0.8:
+        attributes["phone"] = f"+33 6 {rng.randrange(10**8):08d}"
+    if rng.random() < 0.7:
+        attributes["linkedin"] = f"https://www.linkedin.com/in/{slug}-{number}"
+    return _Lead(_make_id(rng, "lea_"), _make_id(rng, "ctc_"), attributes)
+
+
+def sample_tasks(count: int, seed: int = 7) -> list[Task]:
+    """Build ``count`` varied, realistic pending tasks, deterministic for ``seed``.
+
+    About 15% have no lead, campaign or contact; a few lack ``dueDate`` or
+    ``priority`` or store ``priority`` as a string; texts include unicode and "".
+    """
+    rng = random.Random(seed)  # noqa: S311 - sample data, not security
+    users, campaigns = _team_of(rng)
+    leads = [_make_lead(rng, number) for number in range(max(1, count // 3))]
+    tasks = []
+    for _ in range(count):
+        lead = None if rng.random() < 0.15 else rng.choice(leads)
+        first = lead.attributes["fullName"].split()[0] if lead else "them"
+        record: dict[str, Any] = {"_id": _make_id(rng, "opp_")}
+        record["type"] = rng.choice(TASK_TYPES)
+        record["title"] = rng.choice(_TITLES).format(first=first)
+        if (roll := rng.random()) < 0.9:
+            record["priority"] = rng.randint(0, 2) if roll < 0.8 else rng.choice("1 ")
+        campaign = rng.choice(campaigns) if lead else None
+        if lead and campaign:
+            record["leadId"], record["campaignId"] = lead.lead_id, campaign.id
+            record["contactId"] = lead.contact_id
+        due = _OCT_1_2025_MS + rng.randrange(90 * _DAY_MS)
+        if rng.random() < 0.95:
+            record["dueDate"] = _iso(due)
+        record["userId"] = rng.choice(users).id
+        record["content"] = rng.choice(_CONTENTS)
+        if rng.random() < 0.3:
+            record["status"] = "pending"
+        if rng.random() < 0.4:
+            record["createdAt"] = _iso(due - rng.randrange(30 * _DAY_MS))
+        state = campaign.status if campaign else None
+        tasks.append(Task(record, dict(lead.attributes) if lead else {}, state))
+    return tasks
+
+
+class _Person(NamedTuple):
+    id: str
+    name: str
+
+
+class _Campaign(NamedTuple):
+    id: str
+    name: str
+    status: str
+
+
+def _team_of(rng: random.Random) -> tuple[list[_Person], list[_Campaign]]:
+    """Draw the team's users and campaigns, first, from a sample's generator."""
+    users = [
+        _Person(_make_id(rng, "usr_"), name)
+        for name in ("Alice Martin", "Bruno Díaz", "Chen Wei", "Dana O'Neil")
+    ]
+    campaigns = [
+        _Campaign(_make_id(rng, "cam_"), f"{theme} ({status})", status)
+        for theme, status in zip(
+            ("Q4 outreach", "Webinar follow-up", "Founders 🚀", "Relance clients") * 3,
+            CAMPAIGN_STATES * 2,
+            strict=True,
+        )
+    ]
+    return users, campaigns
+
+
+def sample_users(seed: int = 7) -> list[dict[str, Any]]:
+    """The team's users as `GET /team?version=v2` lists them: the sample tasks' ones.
+
+    Shares its first draws with ``sample_tasks(…, seed)``, so every task's
+    ``userId`` is one of them.
+    """
+    users, _ = _team_of(random.Random(seed))  # noqa: S311 - sample data
+    roles = ("admin", "user", "user", "user")
+    return [
+        {
+            "userId": user.id,
+            "name": user.name,
+            "email": f"{user.name.split()[0].lower()}@team.example.com",
+            "role": role,
+        }
+        for user, role in zip(users, roles, strict=True)
+    ]
+
+
+def sample_campaigns(seed: int = 7) -> list[dict[str, Any]]:
+    """The team's campaigns as `GET /campaigns` lists them: the sample tasks' ones.
+
+    Shares its first draws with ``sample_tasks(…, seed)``, so every task's
+    ``campaignId`` is one of them; created a day apart from September 2025.
+    """
+    users, campaigns = _team_of(random.Random(seed))  # noqa: S311 - sample data
+    return [
+        {
+            "_id": campaign.id,
+            "name": campaign.name,
+            "emoji": "📣",
+            "labels": ["sample"] if number % 2 else [],
+            "createdAt": _iso(_OCT_1_2025_MS - (30 - number) * _DAY_MS),
+            "createdBy": users[number % len(users)].id,
+            "status": campaign.status,
+            "hasError": campaign.status == "errors",
+            "errors": ["mailbox disconnected"] if campaign.status == "errors" else [],
+        }
+        for number, campaign in enumerate(campaigns)
+    ]
+
+
+def sample_team(
+    team_id: str = "tea_StandInTeam00001",
+    name: str = "Stand-in team",
+    *,
+    api_key: str = "",
+    users: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Build a Team object in lemlist's documented shape, secrets included.
+
+    ``apiKey``, ``hooks``, ``slackWebhook`` and ``invitedUsers`` are there so tests
+    can prove the tap keeps none of them; ``users`` is what `version=v2` adds.
+    """
+    members = sample_users() if users is None else users
+    return {
+        "_id": team_id,
+        "name": name,
+        "userIds": [user["userId"] for user in members],
+        "users": members,
+        "createdBy": "usr_StandInOwner0001",
+        "createdAt": "2024-03-01T10:00:00.000Z",
+        "apiKey": api_key,
+        "hooks": [
+            {
+                "_id": "hoo_StandInHook00001",
+                "targetUrl": f"https://hooks.example.com/secret-hook-{team_id}",
+            }
+        ],
+        "slackWebhook": f"https://hooks.slack.com/services/SECRET/{team_id}",
+        "invitedUsers": [{"email": f"invited-{team_id}@example.com"}],
+        "agency": {"isAgency": True},
+        "beta": [],
+        "pictureId": None,
+        "customDomain": f"track.{team_id.lower()}.example.com",
+    }
