@@ -28,14 +28,24 @@ class Page(msgspec.Struct):
 
 
 class Team(msgspec.Struct, frozen=True):
-    """The two fields of lemlist's Team object the tap keeps."""
+    """The fields of lemlist's Team object (`?version=v2`) the tap keeps.
+
+    `users` is None when lemlist sent none (an answer without `version=v2`).
+    """
 
     id: str = msgspec.field(name="_id")
-    name: str | None = None
+    name: t.Any = None
+    users: list[t.Any] | None = None
 
     def as_record(self) -> dict[str, t.Any]:
         """The row of the `teams` stream."""
         return {"_id": self.id, "name": self.name}
+
+
+class CampaignsPage(msgspec.Struct):
+    """`GET /campaigns` as other clients read it: `{"campaigns": [...], …}`."""
+
+    campaigns: list[t.Any]
 
 
 _Body = t.TypeVar("_Body")
@@ -102,6 +112,24 @@ def decode_team(response: requests.Response) -> Team:
     if not team.id:
         raise RetriableAPIError(errors.body_shape("team", "empty `_id`"), response)
     return team
+
+
+def decode_campaigns(response: requests.Response) -> list[t.Any]:
+    """Decode a page of `GET /campaigns`, in either shape lemlist is seen to send.
+
+    Args:
+        response: A 2xx answer.
+
+    Returns:
+        The page's campaigns.
+    """
+    # lemlist's OpenAPI document shows a bare array; other clients read an object.
+    body: list[t.Any] | CampaignsPage = decode_body(
+        response,
+        t.cast("type[list[t.Any] | CampaignsPage]", list[t.Any] | CampaignsPage),
+        "campaigns page",
+    )
+    return body.campaigns if isinstance(body, CampaignsPage) else body
 
 
 def _page_problem(page: Page, requested: int) -> str | None:

@@ -109,10 +109,12 @@ def what_of(prepared_request: requests.PreparedRequest | None) -> str:
         `page 3` for a page of a list, else e.g. `the team request (GET /team)`.
     """
     url = urlparse((prepared_request.url if prepared_request else None) or "")
-    page = parse_qs(url.query).get("page")
-    if page:
-        return f"page {page[0]}"
+    query = parse_qs(url.query)
     endpoint = url.path.rsplit("/", 1)[-1]
+    if "page" in query:
+        return f"page {query['page'][0]}"
+    if "offset" in query:
+        return f"{endpoint} from offset {query['offset'][0]}"
     return f"the {endpoint} request (GET /{endpoint})"
 
 
@@ -206,6 +208,15 @@ class LemlistStream(RESTStream[_Token]):
     def new_normaliser(self) -> RecordNormaliser:
         """Return a normaliser of this stream's records, for one sync."""
         return RecordNormaliser(self.schema, self.primary_keys[0], self.logger)
+
+    @override
+    def post_process(
+        self, row: dict[str, t.Any], context: Context | None = None
+    ) -> dict[str, t.Any]:
+        # A child of the team carries its id: an agency's warehouse unites teams.
+        if context and "team_id" in context:
+            row["teamId"] = context["team_id"]
+        return row
 
     # Retries: backoff only loops; retry_decision decides each time.
 
@@ -358,6 +369,11 @@ class LemlistListStream(LemlistStream[PageToken]):
             The page's items.
         """
         raise NotImplementedError
+
+    @override
+    def preprocess_context(self, context: Context) -> Context:
+        # The team's id only: its members are the users stream's.
+        return {key: value for key, value in context.items() if key == "team_id"}
 
     @override
     def get_new_paginator(self) -> ListPaginator:

@@ -23,6 +23,10 @@ class LemlistError(FatalAPIError):
     """A failure the tap cannot recover from, told in one line."""
 
 
+class PlanGatedError(FatalAPIError):
+    """lemlist's plan for this account does not include a route (HTTP 402)."""
+
+
 class DeadlineExceededError(requests.exceptions.ReadTimeout):
     """lemlist's answer did not arrive in full within the request's deadline."""
 
@@ -311,3 +315,29 @@ def team_status(status: int, reason: str, where: str = "/team") -> str:
             "key): check the api_key setting."
         )
     return status_message(status, reason, "", where=where)
+
+
+def plan_gated(stream: str, body: str) -> str:
+    """The warning when lemlist's plan gates a route (HTTP 402).
+
+    Returns:
+        One line naming the route, lemlist's words, and what the sync did instead.
+    """
+    said = body.strip().strip('"')
+    return (
+        f"{stream}: lemlist's plan for this account does not include GET /{stream} "
+        f"(HTTP 402: {said:.120}); no {stream} loaded and none retired, the other "
+        "streams load as usual."
+    )
+
+
+def no_users_listed() -> str:
+    """The warning when the team's answer lists no users (no `version=v2`?).
+
+    Returns:
+        One line saying that the users stream loads and retires nothing.
+    """
+    return (
+        "users: lemlist's answer to GET /team?version=v2 lists no users; none "
+        "loaded and none retired."
+    )

@@ -99,6 +99,13 @@ def _unchanged(value: t.Any) -> t.Any:  # noqa: ANN401
     return value
 
 
+def _to_boolean(value: t.Any) -> bool | None:  # noqa: ANN401
+    if value is None or isinstance(value, bool):
+        return value
+    msg = "is not true or false"
+    raise ValueError(msg)
+
+
 class RecordNormaliser:
     """Normalises records of one stream, field by field, as its schema says.
 
@@ -130,13 +137,42 @@ class RecordNormaliser:
         types = set(property_schema.get("type", [])) - {"null"}
         if types == {"integer"}:
             return _to_integer
+        if types == {"boolean"}:
+            return _to_boolean
         if types == {"string"} and property_schema.get("format") == "date-time":
             return _to_date_time
         if types == {"string"} and "format" not in property_schema:
             return functools.partial(self._to_text, name)
+        if types == {"array"}:
+            items = property_schema.get("items") or {}
+            each = self._normaliser(name, items) if items else self._scrubbed(name)
+            return functools.partial(self._to_array, each)
         # Found when the stream is built, not on every record of a sync.
         msg = f"field {name!r}: no normaliser for schema {property_schema}"
         raise TypeError(msg)
+
+    @staticmethod
+    def _to_array(each: Normaliser, value: t.Any) -> list[t.Any] | None:  # noqa: ANN401
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            msg = "is not a list"
+            raise ValueError(msg)  # noqa: TRY004 - the normalisers' one signal
+        return [each(item) for item in value]
+
+    def _scrubbed(self, name: str) -> Normaliser:
+        # Items of any JSON shape: kept as they are, but for NUL, which PostgreSQL
+        # refuses in jsonb as in text.
+        def scrub(value: t.Any) -> t.Any:  # noqa: ANN401
+            if isinstance(value, str):
+                return self._to_text(name, value)
+            if isinstance(value, list):
+                return [scrub(item) for item in value]
+            if isinstance(value, dict):
+                return {scrub(key): scrub(item) for key, item in value.items()}
+            return value
+
+        return scrub
 
     def _to_text(self, name: str, value: t.Any) -> str | None:  # noqa: ANN401
         if value is None:

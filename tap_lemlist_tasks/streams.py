@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 import typing as t
+from dataclasses import dataclass
+from http import HTTPStatus
 
 from singer_sdk import typing as th
 from singer_sdk.pagination import SinglePagePaginator
 
 from tap_lemlist_tasks import errors
-from tap_lemlist_tasks.bodies import Team, decode_page, decode_team
+from tap_lemlist_tasks.bodies import Team, decode_campaigns, decode_page, decode_team
 from tap_lemlist_tasks.client import LemlistListStream, LemlistStream
 from tap_lemlist_tasks.filters import encode_filters
 
@@ -27,12 +29,30 @@ if t.TYPE_CHECKING:
     from tap_lemlist_tasks.reads import PageToken
 
 
+@dataclass(frozen=True)
+class TeamMembers:
+    """The team's users, carried from the team's answer to the users stream.
+
+    The SDK prints a stream's context in its logs and metrics; this prints as a
+    count, so no name or email reaches a log line.
+    """
+
+    #: The `users` lemlist listed; None when its answer had none.
+    users: tuple[t.Any, ...] | None
+
+    def __str__(self) -> str:
+        """E.g. `4 users`."""
+        return "no users listed" if self.users is None else f"{len(self.users)} users"
+
+    __repr__ = __str__
+
+
 class TeamsStream(LemlistStream[None]):
-    """The API key's team (`GET /team`): one row, its `_id` and `name` only.
+    """The API key's team (`GET /team?version=v2`): one row, `_id` and `name`.
 
     Its body also holds the API key itself, webhook URLs and invited users' emails;
-    `Team` decodes the two fields and nothing else. The other streams take the team
-    from this one, read once per sync.
+    `Team` decodes `_id`, `name` and `users` and nothing else. The other streams are
+    its children: they take the team, read once per sync, from their context.
     """
 
     name = "teams"
@@ -51,6 +71,12 @@ class TeamsStream(LemlistStream[None]):
         return SinglePagePaginator()
 
     @override
+    def get_url_params(
+        self, context: Context | None, next_page_token: None
+    ) -> dict[str, t.Any]:
+        return {"version": "v2"}  # v2 adds the team's users
+
+    @override
     def validate_response(self, response: requests.Response) -> None:
         super().validate_response(response)
         # Decoded here, inside the retried request: a body that does not decode is
@@ -65,13 +91,18 @@ class TeamsStream(LemlistStream[None]):
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        return [self._team.as_record()]
+        normalise = self.new_normaliser()
+        record = normalise(self._team.as_record())
+        normalise.report()
+        return [record]
 
     @override
     def get_child_context(
         self, record: dict[str, t.Any], context: Context | None
     ) -> dict[str, t.Any]:
-        return {"team_id": record["_id"]}
+        users = self._team.users
+        members = TeamMembers(None if users is None else tuple(users))
+        return {"team_id": record["_id"], "members": members}
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
@@ -143,10 +174,109 @@ class TasksStream(LemlistListStream):
             filters=self.filters,
         )
 
+
+class UsersStream(LemlistStream[None]):
+    """The team's users (`users` of `GET /team?version=v2`), one row each.
+
+    They come with the team's answer: this stream makes no request of its own.
+    """
+
+    name = "users"
+    path = "/team"
+    primary_keys = ("userId",)
+    replication_key = None
+    parent_stream_type = TeamsStream
+    state_partitioning_keys: t.ClassVar[list[str]] = []
+    schema = th.PropertiesList(
+        th.Property("userId", th.StringType, required=True, description="usr_…"),
+        th.Property("teamId", th.StringType, required=True, description="tea_…"),
+        th.Property("name", th.StringType, description="The user's name in lemlist"),
+        th.Property("email", th.StringType),
+        th.Property("role", th.StringType, description="The user's role in the team"),
+    ).to_dict()
+
     @override
-    def post_process(
-        self, row: dict[str, t.Any], context: Context | None = None
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        members = t.cast("TeamMembers", (context or {})["members"])
+        if members.users is None:
+            self.logger.warning(errors.no_users_listed())
+            return
+        retiring = self.retires
+        if retiring:
+            self.start_version()
+        normalise = self.new_normaliser()
+        by_id = {normalise.key_of(user): user for user in members.users}
+        for user in by_id.values():
+            yield normalise(user)
+        normalise.report()
+        if retiring:  # the list came whole, in one answer
+            self.activate_version()
+
+
+class CampaignsStream(LemlistListStream):
+    """The team's campaigns (`GET /campaigns`), oldest first, read in full each sync.
+
+    Asked oldest first, so that a campaign created during a sync joins the end of the
+    list; whether the list is read whole is proven as for tasks. On a plan that
+    does not include the route (HTTP 402), the stream loads and retires nothing.
+    """
+
+    name = "campaigns"
+    path = "/campaigns"
+    primary_keys = ("_id",)
+    replication_key = None
+    parent_stream_type = TeamsStream
+    state_partitioning_keys: t.ClassVar[list[str]] = []
+    noun = "campaigns"
+    #: lemlist's most campaigns per page (`limit`).
+    page_size = 100
+    schema = th.PropertiesList(
+        th.Property("_id", th.StringType, required=True, description="cam_…"),
+        th.Property("teamId", th.StringType, required=True, description="tea_…"),
+        th.Property("name", th.StringType),
+        th.Property(
+            "status",
+            th.StringType,
+            description="draft, running, ended, paused, errors, archived",
+        ),
+        th.Property("createdAt", th.DateTimeType),
+        th.Property("createdBy", th.StringType, description="usr_…"),
+        th.Property("labels", th.ArrayType(th.StringType)),
+        th.Property("hasError", th.BooleanType),
+        th.Property("errors", th.ArrayType(th.AnyType())),
+        th.Property("emoji", th.StringType),
+    ).to_dict()
+
+    @override
+    def get_url_params(
+        self, context: Context | None, next_page_token: PageToken | None
     ) -> dict[str, t.Any]:
-        # An agency's warehouse unites many teams' tasks.
-        row["teamId"] = (context or {})["team_id"]
-        return row
+        number = next_page_token.number if next_page_token else 0
+        return {
+            "version": "v2",
+            "offset": number * self.page_size,
+            "limit": self.page_size,
+            "sortBy": "createdAt",
+            "sortOrder": "asc",
+        }
+
+    @override
+    def ends_list(self, items: int) -> bool:
+        return items < self.page_size
+
+    @override
+    def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
+        return decode_campaigns(response)
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        if response.status_code == HTTPStatus.PAYMENT_REQUIRED:
+            raise errors.PlanGatedError(errors.plan_gated(self.name, response.text))
+        super().validate_response(response)
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        try:
+            yield from super().get_records(context)
+        except errors.PlanGatedError as gated:
+            self.logger.warning("%s", gated)

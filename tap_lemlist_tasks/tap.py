@@ -23,7 +23,12 @@ from tap_lemlist_tasks.checks import (
 from tap_lemlist_tasks.filters import InvalidFilterError, validate_filters
 from tap_lemlist_tasks.records import UnexpectedRecordError
 from tap_lemlist_tasks.seen import MAX_READS
-from tap_lemlist_tasks.streams import TasksStream, TeamsStream
+from tap_lemlist_tasks.streams import (
+    CampaignsStream,
+    TasksStream,
+    TeamsStream,
+    UsersStream,
+)
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -231,8 +236,13 @@ class TapLemlistTasks(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        # The SDK syncs the tasks as a child of the team, read once per sync.
-        return [TeamsStream(self), TasksStream(self)]
+        # The SDK syncs the others as children of the team, read once per sync.
+        return [
+            TeamsStream(self),
+            TasksStream(self),
+            UsersStream(self),
+            CampaignsStream(self),
+        ]
 
     @override
     @classmethod

@@ -12,7 +12,8 @@ import pytest
 import requests
 import urllib3
 from conftest import API_KEY
-from lemlist_standin import LemlistStandIn, sample_tasks
+from lemlist_sample import sample_tasks
+from lemlist_standin import LemlistStandIn
 
 from tap_lemlist_tasks import errors
 from tap_lemlist_tasks.client import retry_after_seconds
@@ -265,7 +266,8 @@ def catalog_with(change: Callable[[dict[str, t.Any]], None]) -> dict[str, t.Any]
     catalog = TapLemlistTasks(
         config={"api_key": API_KEY}, validate_config=False
     ).catalog_dict
-    change(catalog["streams"][0])
+    (tasks,) = [s for s in catalog["streams"] if s["tap_stream_id"] == "tasks"]
+    change(tasks)
     return catalog
 
 

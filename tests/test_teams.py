@@ -12,7 +12,8 @@ import typing as t
 
 import pytest
 from conftest import API_KEY
-from lemlist_standin import LemlistStandIn, sample_tasks, sample_team
+from lemlist_sample import sample_tasks, sample_team
+from lemlist_standin import LemlistStandIn
 
 from tap_lemlist_tasks.tap import TapLemlistTasks
 
@@ -108,7 +109,7 @@ def test_a_team_body_that_does_not_decode_is_retried_without_echoing_it(
     standin: LemlistStandIn, run_tap: Callable[..., TapRun]
 ) -> None:
     broken = json.dumps({**TEAM, "_id": 12345})
-    standin.add_team_faults("body", times=2, body=broken)
+    standin.add_route_faults("team", "body", times=2, body=broken)
 
     run = run_tap(retry_max_tries=2)
 
@@ -129,7 +130,7 @@ def test_a_team_body_that_does_not_decode_is_retried_without_echoing_it(
 def test_a_team_body_that_is_not_json_is_retried_without_echoing_it(
     standin: LemlistStandIn, run_tap: Callable[..., TapRun]
 ) -> None:
-    standin.add_team_faults("truncated")
+    standin.add_route_faults("team", "truncated")
 
     run = run_tap()
 
@@ -142,7 +143,7 @@ def test_a_team_body_that_is_not_json_is_retried_without_echoing_it(
 def test_a_transient_team_failure_waits_on_the_keys_budget(
     standin: LemlistStandIn, run_tap: Callable[..., TapRun]
 ) -> None:
-    standin.add_team_faults("429", retry_after=3)
+    standin.add_route_faults("team", "429", retry_after=3)
 
     run = run_tap()
 
@@ -164,7 +165,7 @@ def test_a_transient_team_failure_waits_on_the_keys_budget(
 def test_a_refused_team_request_stops_before_any_page_with_one_line(
     standin: LemlistStandIn, run_tap: Callable[..., TapRun], fault: str, explained: str
 ) -> None:
-    standin.add_team_faults(fault)
+    standin.add_route_faults("team", fault)
 
     run = run_tap()
 
@@ -176,23 +177,26 @@ def test_a_refused_team_request_stops_before_any_page_with_one_line(
     assert_no_secret_in(run)
 
 
-def test_discovery_offers_teams_as_a_stream_of_its_own_without_any_request(
+def test_discovery_offers_every_stream_with_the_teams_id_without_any_request(
     standin: LemlistStandIn,
 ) -> None:
     tap = TapLemlistTasks(config={"api_key": API_KEY, "api_url": standin.url})
 
     streams = {entry["tap_stream_id"]: entry for entry in tap.catalog_dict["streams"]}
 
-    assert set(streams) == {"tasks", "teams"}
+    assert set(streams) == {"tasks", "teams", "users", "campaigns"}
     assert list(streams["teams"]["key_properties"]) == ["_id"]
-    assert "teamId" in streams["tasks"]["schema"]["required"]
+    for child in ("tasks", "users", "campaigns"):
+        assert "teamId" in streams[child]["schema"]["required"]
     assert standin.requests == []
 
 
 def test_a_redirected_team_request_fails_with_one_line_and_is_not_followed(
     standin: LemlistStandIn, run_tap: Callable[..., TapRun]
 ) -> None:
-    standin.add_team_faults("redirect", location="https://collector.example/team")
+    standin.add_route_faults(
+        "team", "redirect", location="https://collector.example/team"
+    )
 
     run = run_tap()
 
