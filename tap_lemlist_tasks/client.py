@@ -77,7 +77,10 @@ def is_transient(error: BaseException) -> bool:
 
 
 def retry_after_seconds(error: BaseException) -> float | None:
-    """Return the wait lemlist asked for in `Retry-After`, if it asked readably.
+    """Return the wait lemlist asked for in a 429's `Retry-After`, if readable.
+
+    lemlist sends `Retry-After` on every response, with its rate-limit headers: it
+    says when the key's window frees up, which matters for a 429 only.
 
     Args:
         error: The exception of the failed attempt.
@@ -86,7 +89,9 @@ def retry_after_seconds(error: BaseException) -> float | None:
         Seconds to wait (possibly huge), or None without a usable header.
     """
     response = getattr(error, "response", None)
-    header = response.headers.get("Retry-After") if response is not None else None
+    if response is None or response.status_code != HTTPStatus.TOO_MANY_REQUESTS:
+        return None
+    header = response.headers.get("Retry-After")
     text = (header or "").strip()
     if text.isascii() and text.isdigit():
         return float(text)

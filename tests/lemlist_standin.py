@@ -60,7 +60,7 @@ _UNAUTHORIZED = b"The authentication you supplied is incorrect"
 _STATIC_FAULTS = {
     "400": (400, _TEXT, b"Bad params"),
     "401": (401, _TEXT, _UNAUTHORIZED),
-    "403": (403, _TEXT, b"User blocked"),
+    "403": (403, _TEXT, b"User linked to this API key is blocked"),
     "404": (404, _TEXT, b"Not Found"),
     "500": (500, _TEXT, b"Internal Server Error"),
     "502": (502, _HTML, b"<html><body><h1>502 Bad Gateway</h1></body></html>"),
@@ -70,11 +70,19 @@ _STATIC_FAULTS = {
 }
 _OTHER_FAULTS = (
     "429", "reset", "timeout", "truncated", "not_a_list", "body", "status",
-    "redirect", "trickle", "two_lengths",
+    "redirect", "trickle", "two_lengths", "headers", "slow_headers", "gzip_stall",
+    "chunk_stall",
 )  # fmt: skip
+# What lemlist's web app answers on a path that is not its API: a page, with 200.
+_WEB_APP_PAGE = b"<!DOCTYPE html><html><head><title>lemlist</title></head></html>"
+# Stalls that send bytes steadily without ever completing an answer.
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"
+_EMPTY_DEFLATE_BLOCK = b"\x00\x00\x00\xff\xff"  # a stored block of no bytes
+_STALL_BYTES = 2000
 FAULTS = frozenset(_STATIC_FAULTS).union(_OTHER_FAULTS)
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MAX_CAMPAIGNS_LIMIT = 100
+_LEMLIST_LIMIT, _LEMLIST_WINDOW = 20, 2  # lemlist's documented rate limit
 #: Routes answered in one response, with a fault script of their own each.
 _ONE_SHOT_ROUTES = {"/api/team": "team", "/api/campaigns": "campaigns"}
 
@@ -109,9 +117,13 @@ class _Reply:
     status: int
     content_type: str
     body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str | None] = field(default_factory=dict)
     trickle: float = 0.0  # seconds between bytes of the body
     extra_length: bool = False  # a second, different Content-Length header
+    #: A whole response written by hand instead (status line, headers, body):
+    #: its first `raw_at_once` bytes at once, the rest trickled.
+    raw: bytes = b""
+    raw_at_once: int = 0
 
 
 def _params(item: dict[str, Any], allowed: set[str], valid: type) -> dict[str, Any]:
@@ -231,14 +243,20 @@ def parse_filters(raw: str | None) -> tuple[str, list[Callable[[Task], bool]]]:
 
 
 def _presented_key(authorization: str | None) -> str | None:
-    """Return the API key of a ``Basic base64(":" + key)`` header, else None."""
-    scheme, _, encoded = (authorization or "").partition(" ")
+    """Return the API key of a ``Basic base64(":" + key)`` header.
+
+    Returns:
+        The key; "" for a header that is not one; None without a header.
+    """
+    if authorization is None:
+        return None
+    scheme, _, encoded = authorization.partition(" ")
     try:
         decoded = base64.b64decode(encoded, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
-        return None
+        return ""
     user, colon, password = decoded.partition(":")
-    return password if scheme == "Basic" and colon and not user else None
+    return password if scheme == "Basic" and colon and not user else ""
 
 
 def _js_date(timestamp: float) -> str:
@@ -247,6 +265,31 @@ def _js_date(timestamp: float) -> str:
     return time.strftime(
         "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)", utc
     )
+
+
+def _stall(fault: str, every: float, page: _Reply) -> _Reply:
+    """A 200 that sends a byte every `every` seconds and never completes.
+
+    `slow_headers` trickles the status line and headers; `gzip_stall` sends a gzip
+    body made of empty deflate blocks, which decode to nothing; `chunk_stall` sends
+    a chunk-size line whose extension never ends.
+    """
+    if fault == "slow_headers":
+        raw = b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"." * _STALL_BYTES
+        return replace(page, raw=raw, trickle=every)
+    if fault == "gzip_stall":
+        head = (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            f"Content-Encoding: gzip\r\nContent-Length: {10**7}\r\n\r\n"
+        ).encode()
+        body = _GZIP_HEADER + _EMPTY_DEFLATE_BLOCK * (_STALL_BYTES // 5)
+    else:
+        head = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        body = b"1;ext=" + b"x" * _STALL_BYTES
+    return replace(page, raw=head + body, raw_at_once=len(head), trickle=every)
 
 
 def _check_fault(fault: str) -> None:
@@ -534,6 +577,10 @@ class LemlistStandIn:
             if admitted
             else _Reply(429, _TEXT, b"Too Many Requests")
         )
+        if reply is not None and reply.raw:
+            self._write_raw(handler, reply)
+            self._run_events(len_at_arrival)
+            return
         if reply is None:  # "reset": SO_LINGER 0 makes close() send a TCP RST
             linger = struct.pack("ii", 1, 0)
             handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
@@ -547,7 +594,8 @@ class LemlistStandIn:
         try:
             handler.send_response(reply.status)
             for name, value in (sent | limit_headers | reply.headers).items():
-                handler.send_header(name, value)
+                if value is not None:  # None: a header the reply leaves out
+                    handler.send_header(name, value)
             if reply.extra_length:
                 handler.send_header("Content-Length", str(len(reply.body) + 7))
             handler.end_headers()
@@ -556,6 +604,18 @@ class LemlistStandIn:
         except OSError:  # the client gave up, e.g. during a "timeout" fault
             handler.close_connection = True
         self._run_events(len_at_arrival)
+
+    @staticmethod
+    def _write_raw(handler: BaseHTTPRequestHandler, reply: _Reply) -> None:
+        handler.close_connection = True
+        try:
+            handler.wfile.write(reply.raw[: reply.raw_at_once])
+            for byte in range(reply.raw_at_once, len(reply.raw)):
+                handler.wfile.write(reply.raw[byte : byte + 1])
+                handler.wfile.flush()
+                time.sleep(reply.trickle)
+        except OSError:  # the client gave up, as it should
+            return
 
     @staticmethod
     def _write_body(handler: BaseHTTPRequestHandler, reply: _Reply) -> None:
@@ -576,10 +636,17 @@ class LemlistStandIn:
     def _admit(self, key: str | None, now: float) -> tuple[bool, dict[str, str]]:
         """Apply the sliding-window rate limit (hold the lock).
 
-        Every admitted request counts, faulted or not; rejected ones do not.
+        Every admitted request counts, faulted or not; rejected ones do not. lemlist
+        documents its rate-limit headers, `Retry-After` included, on every response;
+        without a limit to enforce, they show lemlist's with a full budget.
         """
         if self._rate_limit is None:
-            return True, {}
+            return True, {
+                "X-RateLimit-Limit": str(_LEMLIST_LIMIT),
+                "X-RateLimit-Remaining": str(_LEMLIST_LIMIT),
+                "X-RateLimit-Reset": _js_date(time.time() + _LEMLIST_WINDOW),
+                "Retry-After": str(_LEMLIST_WINDOW),
+            }
         limit, window = self._rate_limit
         arrivals = self._arrivals.setdefault(key, deque())
         while arrivals and arrivals[0] <= now - window:
@@ -594,27 +661,33 @@ class LemlistStandIn:
             "X-RateLimit-Limit": str(limit),
             "X-RateLimit-Remaining": str(max(0, limit - len(arrivals))),
             "X-RateLimit-Reset": _js_date(time.time() + frees_in),
+            "Retry-After": str(max(1, math.ceil(frees_in))),
         }
-        if not admitted:
-            headers["Retry-After"] = str(max(1, math.ceil(frees_in)))
         return admitted, headers
 
     def _answer(
         self, method: str, path: str, query: dict[str, str], key: str | None
     ) -> _Reply | None:
         """Reply to an admitted request; None means reset the connection."""
-        if key != self.api_key:
-            return _Reply(401, _TEXT, _UNAUTHORIZED)
         if path not in {"/api/tasks", *_ONE_SHOT_ROUTES}:
-            return _Reply(404, _TEXT, b"Not Found")
-        if method != "GET":
-            return _Reply(405, _TEXT, b"Method Not Allowed")
+            return _Reply(200, _HTML, _WEB_APP_PAGE)  # lemlist's web app answers
+        if refusal := self._refusal(method, key):
+            return refusal
         if path in _ONE_SHOT_ROUTES:
             return self._route_reply(_ONE_SHOT_ROUTES[path], query)
         page = query.get("page", "0")
         if not re.fullmatch(r"[0-9]+", page):
             return _Reply(400, _TEXT, b"Bad params")
         return self._faulted(int(page), query.get("filters"))
+
+    def _refusal(self, method: str, key: str | None) -> _Reply | None:
+        if key is None:
+            return _Reply(400, _TEXT, b"No API key provided")
+        if key != self.api_key:
+            return _Reply(401, _TEXT, _UNAUTHORIZED)
+        if method != "GET":
+            return _Reply(405, _TEXT, b"Method Not Allowed")
+        return None
 
     def _faulted(self, page: int, filters: str | None) -> _Reply | None:
         """Serve ``page``, unless the fault script says otherwise."""
@@ -633,7 +706,7 @@ class LemlistStandIn:
     ) -> _Reply | None:
         if fault == "429":
             retry_after = options.get("retry_after", 1)
-            retry = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
+            retry = {"Retry-After": None if retry_after is None else f"{retry_after:g}"}
             return _Reply(429, _TEXT, b"Too Many Requests", retry)
         if fault == "body":
             return _Reply(200, _JSON, str(options["body"]).encode())
@@ -655,13 +728,19 @@ class LemlistStandIn:
         if fault == "reset":
             return None
         reply = self._page(filters, page)
-        if fault == "truncated":
-            return replace(reply, body=reply.body[: len(reply.body) // 2])
-        if fault == "trickle":
-            return replace(reply, trickle=float(options.get("every", 0.2)))
-        if fault == "two_lengths":
-            return replace(reply, extra_length=True)
-        return reply
+        every = float(options.get("every", 0.05))
+        changed: dict[str, Callable[[], _Reply]] = {
+            "truncated": lambda: replace(
+                reply, body=reply.body[: len(reply.body) // 2]
+            ),
+            "trickle": lambda: replace(reply, trickle=float(options.get("every", 0.2))),
+            "two_lengths": lambda: replace(reply, extra_length=True),
+            "headers": lambda: replace(reply, headers=dict(options.get("headers", {}))),
+            "slow_headers": lambda: _stall(fault, every, reply),
+            "gzip_stall": lambda: _stall(fault, every, reply),
+            "chunk_stall": lambda: _stall(fault, every, reply),
+        }
+        return changed[fault]() if fault in changed else reply
 
     def _page(self, filters: str | None, page: int) -> _Reply:
         """Serve a page, encoded once per (filters, page) until the tasks change."""

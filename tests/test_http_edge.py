@@ -90,6 +90,7 @@ class _FailedError(Exception):
     def __init__(self, retry_after: str) -> None:
         super().__init__("429")
         self.response = requests.Response()
+        self.response.status_code = 429
         self.response.headers["Retry-After"] = retry_after
 
 

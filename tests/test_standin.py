@@ -53,12 +53,50 @@ def read_all(api: LemlistStandIn, filters: t.Any = ()) -> list[dict[str, t.Any]]
     raise AssertionError
 
 
-def test_wrong_or_missing_credentials_get_401(api: LemlistStandIn) -> None:
-    for auth in [("", "wrong"), ("user", KEY), None]:
+def test_wrong_credentials_get_401(api: LemlistStandIn) -> None:
+    for auth in [("", "wrong"), ("user", KEY)]:
         response = get(api, auth=auth)
         assert response.status_code == 401
         assert response.text == "The authentication you supplied is incorrect"
-    assert [r.status for r in api.requests] == [401, 401, 401]
+    assert [r.status for r in api.requests] == [401, 401]
+
+
+def test_no_key_gets_400_no_api_key_provided(api: LemlistStandIn) -> None:
+    response = get(api, auth=None)
+
+    assert response.status_code == 400
+    assert response.text == "No API key provided"
+
+
+def test_a_path_outside_the_api_gets_the_web_apps_page_with_200(
+    api: LemlistStandIn,
+) -> None:
+    response = requests.get(api.url.replace("/api", "/app/tasks"), timeout=5)
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html"
+    assert response.text.startswith("<!DOCTYPE html>")
+
+
+def test_every_response_carries_lemlists_rate_limit_headers(
+    api: LemlistStandIn,
+) -> None:
+    ok, refused = get(api), get(api, auth=("", "wrong"))
+
+    for response in (ok, refused):
+        assert response.headers["X-RateLimit-Limit"] == "20"
+        assert {"X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"} <= set(
+            response.headers
+        )
+
+
+def test_a_blocked_user_gets_403_with_lemlists_words(api: LemlistStandIn) -> None:
+    api.add_faults(0, "403")
+
+    response = get(api)
+
+    assert response.status_code == 403
+    assert response.text == "User linked to this API key is blocked"
 
 
 def test_pages_count_from_0_and_end_with_an_empty_page(api: LemlistStandIn) -> None:
