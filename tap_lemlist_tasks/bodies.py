@@ -69,6 +69,8 @@ def decode_body(response: requests.Response, shape: type[_Body], what: str) -> _
         return msgspec.json.decode(response.content, type=shape)
     except msgspec.ValidationError as error:
         raise RetriableAPIError(errors.body_shape(what, str(error)), response) from None
+    except RecursionError:
+        raise RetriableAPIError(errors.body_too_deep(what), response) from None
     except msgspec.DecodeError:
         content_type = response.headers.get("Content-Type", "no content type")
         message = errors.body_not_json(what, content_type)

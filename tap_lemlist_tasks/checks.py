@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
+import re
 import typing as t
 
 from urllib3.exceptions import LocationParseError
@@ -17,6 +19,11 @@ if t.TYPE_CHECKING:
     from collections.abc import Mapping
 
 _MAX_PORT = 65535
+_MAX_HOST_LENGTH = 253
+_HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_BOOLEAN_TEXT = {"true", "false", "1", "0", "yes", "no", "on", "off"}
+_SHOWN = 40
+_SHORTEST_HIDDEN = 8
 
 
 class UnsafeSettingError(ValueError):
@@ -124,11 +131,34 @@ def _api_url_problem(api_url: str) -> str | None:  # noqa: PLR0911
         return "holds a query or fragment"
     if url.port is not None and not 0 < url.port <= _MAX_PORT:
         return "is not a URL the HTTP client can parse (is the port 1 to 65535?)"
+    if url.host and not _is_loopback(url.host) and not _is_host_name(url.host):
+        return (
+            "names a host that is not a valid host name (dot-separated labels of "
+            "1 to 63 letters, digits or inner hyphens)"
+        )
     if url.scheme == "https" and url.host:
         return None
     if url.scheme == "http" and _is_loopback(url.host or ""):
         return None
     return "must start with https:// so the API key never travels in clear text"
+
+
+def _is_host_name(host: str) -> bool:
+    # What a resolver takes (RFC 1123), after IDNA encoding as the HTTP client does.
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return True
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return len(ascii_host) <= _MAX_HOST_LENGTH and all(
+        _HOST_LABEL.fullmatch(label)
+        for label in ascii_host.removesuffix(".").split(".")
+    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -138,6 +168,38 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+class _HideSecrets(logging.Filter):
+    """Removes the secret settings' values from every line logged."""
+
+    def __init__(self, secrets: list[object]) -> None:
+        super().__init__()
+        # A value this short is no real key, and would blot out words instead.
+        self.secrets = [s for s in secrets if len(str(s)) >= _SHORTEST_HIDDEN]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        hidden = redact(message, self.secrets)
+        if hidden != message:
+            record.msg, record.args = hidden, ()
+        return True
+
+
+def hide_in_logs(secrets: list[object]) -> None:
+    """Keep secret values out of every log line, whoever logs it.
+
+    A server can echo what it was sent (a redirect's `Location`, an error body);
+    the messages built here never quote the key, and this filter on the process's
+    log handlers makes sure no other line does.
+
+    Args:
+        secrets: The values of the secret settings.
+    """
+    for handler in logging.getLogger().handlers:
+        for old in [f for f in handler.filters if isinstance(f, _HideSecrets)]:
+            handler.removeFilter(old)
+        handler.addFilter(_HideSecrets(secrets))
 
 
 def redact(text: str, secrets: list[object]) -> str:
@@ -158,3 +220,98 @@ def redact(text: str, secrets: list[object]) -> str:
     for form in sorted(forms - {"", "None", "null", "[]", "()"}, key=len, reverse=True):
         text = text.replace(form, "***")
     return text
+
+
+def environment_problem(
+    schema: Mapping[str, t.Any], prefix: str, environ: Mapping[str, str]
+) -> str | None:
+    """Say which setting variable the SDK cannot read as its setting's type.
+
+    The SDK reads an integer with `int()` (a traceback for `abc`), JSON with a
+    JSON parser, and a boolean as true only if it is `true`, `1`, `yes` or `on`:
+    `ture` would quietly turn a setting off.
+
+    Args:
+        schema: The tap's settings schema, built-in settings included.
+        prefix: The variables' prefix, e.g. `TAP_LEMLIST_TASKS_`.
+        environ: The environment.
+
+    Returns:
+        One line naming the first variable that is not its setting's type, or None.
+    """
+    for name, setting in schema["properties"].items():
+        variable = prefix + name.upper()
+        if variable not in environ:
+            continue
+        problem = _text_problem(environ[variable], setting)
+        if problem:
+            return (
+                f"Environment variable {variable} {problem}: set it to a valid "
+                "value, or unset it to use the default."
+            )
+    return None
+
+
+def _text_problem(text: str, setting: Mapping[str, t.Any]) -> str | None:
+    types = setting.get("type", [])
+    types = {types} if isinstance(types, str) else set(types)
+    shown = "" if setting.get("writeOnly") else f" ({text[:_SHOWN]!r})"
+    if not text.strip() and types & {"integer", "boolean", "array", "object"}:
+        return "is empty"
+    if "integer" in types and not re.fullmatch(r"\s*[-+]?\d+\s*", text):
+        return f"is not a whole number{shown}"
+    if "boolean" in types and text.strip().lower() not in _BOOLEAN_TEXT:
+        return f"is not true or false{shown}"
+    for kind, python_type in (("array", list), ("object", dict)):
+        if kind in types:
+            try:
+                value = json.loads(text)
+            except ValueError:
+                return f"is not JSON{shown}"
+            if not isinstance(value, python_type):
+                return f"is not a JSON {kind}{shown}"
+    return None
+
+
+def schema_error_line(errors: list[str]) -> str:
+    """Turn the SDK's settings-schema errors into one line naming each setting.
+
+    Args:
+        errors: E.g. `3601 is greater than the maximum of 3600 in
+            config['request_timeout_seconds']`.
+
+    Returns:
+        E.g. `Setting 'request_timeout_seconds': 3601 is greater than …`.
+    """
+    lines = []
+    for error in errors:
+        found = re.fullmatch(r"(.*) in config\[('[^']*')\](.*)", error, re.DOTALL)
+        lines.append(f"Setting {found[2]}{found[3]}: {found[1]}" if found else error)
+    return "; ".join(lines) + ". See tap-lemlist-tasks --about for every setting."
+
+
+def read_state(text: str) -> dict[str, t.Any]:
+    """Read a `--state` file as the SDK would, refusing what it would trip on.
+
+    Args:
+        text: The file's text.
+
+    Returns:
+        The state.
+
+    Raises:
+        UnsafeSettingError: When it is not JSON, or not a JSON object.
+    """
+    try:
+        state = json.loads(text)
+    except ValueError:
+        problem = "is not JSON"
+    else:
+        if isinstance(state, dict):
+            return state
+        problem = "is not a JSON object"
+    msg = (
+        f"The --state file {problem}: pass the state Meltano saved (meltano state "
+        "get), or no --state for a first sync."
+    )
+    raise UnsafeSettingError(msg)

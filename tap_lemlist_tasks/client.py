@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import logging
 import sys
 import time
 import typing as t
@@ -209,6 +210,16 @@ class LemlistStream(RESTStream[_Token]):
         )
         if problem:
             raise errors.LemlistError(problem)
+
+    @override
+    def log(
+        self, message: str, *args: t.Any, level: int = logging.INFO, **kwargs: t.Any
+    ) -> None:
+        # The tap's entry point tells what stopped a sync in one line; the SDK's own
+        # note that a stream failed would add an error line for every stream.
+        if message.startswith("An unhandled error occurred while syncing"):
+            level = logging.DEBUG
+        super().log(message, *args, level=level, **kwargs)
 
     def new_normaliser(self) -> RecordNormaliser:
         """Return a normaliser of this stream's records, for one sync."""

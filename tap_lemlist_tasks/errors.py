@@ -102,7 +102,8 @@ def _connection_cause(error: BaseException) -> str:
     if isinstance(reason, urllib3.exceptions.NameResolutionError):
         return "host not found (DNS)"
     if isinstance(reason, urllib3.exceptions.NewConnectionError):
-        return "connection refused or unreachable"
+        why = "connection refused" if "refused" in str(reason) else "unreachable"
+        return f"{_NOT_CONNECTED} {_address_of(reason)} ({why})"
     cause = error.args[0] if error.args else None
     if isinstance(cause, urllib3.exceptions.ProtocolError):
         reset = any(isinstance(arg, ConnectionResetError) for arg in cause.args)
@@ -126,8 +127,16 @@ def gave_up(what: str, tries: int, cause: str) -> str:
     """The error when a request failed on every try.
 
     Returns:
-        One line naming the request, the tries and the last cause.
+        One line naming the request, the tries and the last cause; when nothing
+        answered at all, the address instead of lemlist.
     """
+    if cause.startswith(_NOT_CONNECTED):
+        address, _, why = cause.removeprefix(_NOT_CONNECTED).strip().partition(" ")
+        return (
+            f"Could not connect to {address} after {tries} tries {why}, for "
+            f"{what}: nothing answered there. Check api_url (the default is "
+            "https://api.lemlist.com/api) and the network."
+        )
     return (
         f"lemlist kept failing on {what} after {tries} tries: {cause}. "
         "Try again later, or raise retry_max_tries."
@@ -224,6 +233,27 @@ def body_shape(what: str, problem: str) -> str:
     return f"{what} body has an unexpected shape ({problem})"
 
 
+def body_too_deep(what: str) -> str:
+    """The cause when a body nests arrays or objects deeper than msgspec decodes.
+
+    Returns:
+        A few words for the retry line.
+    """
+    return f"{what} body nests deeper than the decoder allows"
+
+
+def not_the_api(url: str, content_type: str) -> str:
+    """The error when `api_url` answers with a web page: lemlist's web app does.
+
+    Returns:
+        One line naming the URL and the fix.
+    """
+    return (
+        f"{url} answered with a web page ({content_type}), not lemlist's API: check "
+        "api_url (the default is https://api.lemlist.com/api)."
+    )
+
+
 def page_error(error: object) -> str:
     """The cause when a 200 page carries an `error`.
 
@@ -279,6 +309,15 @@ def sync_summary(
         f"{stream}: {emitted} emitted in {reads} read{'s' * (reads != 1)} of the "
         f"list, {requests} requests ({retried} retried); {retirement}."
     )
+
+
+_NOT_CONNECTED = "could not connect to"
+
+
+def _address_of(error: urllib3.exceptions.NewConnectionError) -> str:
+    connection = getattr(error, "conn", None)
+    host, port = getattr(connection, "host", "?"), getattr(connection, "port", "?")
+    return f"{host}:{port}"
 
 
 # In order: the first kind an error is an instance of names its cause.

@@ -79,6 +79,11 @@ class TeamsStream(LemlistStream[None]):
     @override
     def validate_response(self, response: requests.Response) -> None:
         super().validate_response(response)
+        content_type = response.headers.get("Content-Type", "")
+        if content_type.startswith("text/html"):
+            # The sync's first request: lemlist's web app answers any path that is
+            # not its API with a page. Later in a sync, HTML is a glitch to retry.
+            raise errors.LemlistError(errors.not_the_api(self.url_base, content_type))
         # Decoded here, inside the retried request: a body that does not decode is
         # retried like a broken page.
         self._team = decode_team(response)

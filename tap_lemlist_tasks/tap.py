@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import io
+import json
+import os
 import signal
 import sys
 import typing as t
@@ -9,7 +13,12 @@ import typing as t
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
+from singer_sdk.exceptions import (
+    ConfigValidationError,
+    FatalAPIError,
+    MapExpressionError,
+    StreamMapConfigError,
+)
 from singer_sdk.helpers.capabilities import PluginCapabilities
 
 from tap_lemlist_tasks.checks import (
@@ -18,7 +27,11 @@ from tap_lemlist_tasks.checks import (
     check_api_url,
     check_no_batch_config,
     check_no_nulls,
+    environment_problem,
+    hide_in_logs,
+    read_state,
     redact,
+    schema_error_line,
 )
 from tap_lemlist_tasks.filters import InvalidFilterError, validate_filters
 from tap_lemlist_tasks.records import UnexpectedRecordError
@@ -99,7 +112,7 @@ SETTINGS = th.PropertiesList(
             "A sync that retires reads the task list forward, then backward, until "
             "one read is proven to hold every task that stayed open (two reads when "
             "nobody works meanwhile). This bounds the reads; a sync with no proven "
-            "read retires nothing."
+            f"read retires nothing. 2 to {MAX_READS}."
         ),
         minimum=2,
         maximum=MAX_READS,
@@ -112,7 +125,8 @@ SETTINGS = th.PropertiesList(
         description=(
             "A sync that would retire more than this percentage of the tasks the "
             "last retiring sync emitted retires nothing, once, with a warning; the "
-            "next sync that sees the same drop retires. 100 turns the guard off."
+            "next sync that sees the same drop retires. 0 to 100; 100 turns the "
+            "guard off."
         ),
         minimum=0,
         maximum=100,
@@ -124,17 +138,19 @@ SETTINGS = th.PropertiesList(
         title="Rate limit: requests",
         description=(
             "Requests allowed per window (lemlist: 20 per 2 s per API key). "
-            "Lower it when several jobs share one key."
+            "Lower it when several jobs share one key. 1 to 1000."
         ),
         minimum=1,
+        maximum=1000,
     ),
     th.Property(
         "rate_limit_window_seconds",
         th.IntegerType,
         default=2,
         title="Rate limit: window (seconds)",
-        description="The window the request budget applies to.",
+        description="The window the request budget applies to. 1 to 3600.",
         minimum=1,
+        maximum=3600,
     ),
     th.Property(
         "request_timeout_seconds",
@@ -143,9 +159,11 @@ SETTINGS = th.PropertiesList(
         title="Request timeout (seconds)",
         description=(
             "Deadline for one request: connecting, the headers and the whole "
-            "body. A request over it is retried like a timeout."
+            "body (not the host name lookup). A request over it is retried like a "
+            "timeout. 1 to 3600."
         ),
         minimum=1,
+        maximum=3600,
     ),
     th.Property(
         "max_retry_wait_seconds",
@@ -155,9 +173,10 @@ SETTINGS = th.PropertiesList(
         description=(
             "The longest wait the tap accepts before a retry. When lemlist's "
             "Retry-After asks for more, the sync fails at once, so a scheduled run "
-            "never sleeps into the next one."
+            "never sleeps into the next one. 1 to 3600."
         ),
         minimum=1,
+        maximum=3600,
     ),
     th.Property(
         "retry_max_tries",
@@ -166,9 +185,10 @@ SETTINGS = th.PropertiesList(
         title="Tries per request",
         description=(
             "Attempts per page on transient failures (429, 5xx, timeouts, "
-            "broken responses) before the sync fails."
+            "broken responses) before the sync fails. 1 to 100."
         ),
         minimum=1,
+        maximum=100,
     ),
 )
 
@@ -189,15 +209,28 @@ class TapLemlistTasks(Tap):
 
     @override
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        from_environment = bool(kwargs.get("parse_env_config"))
         try:
             super().__init__(*args, **kwargs)
         except ConfigValidationError as error:
+            line = schema_error_line(error.errors)
+            if from_environment:
+                line = self._environment_problem() or line
             # The SDK's schema errors quote the values they refuse, the key too.
-            secrets = self._secret_values()
-            errors = [redact(str(line), secrets) for line in error.errors]
-            raise ConfigValidationError(
-                redact(str(error), secrets), errors=errors, schema=error.schema
-            ) from None
+            raise _refusal(redact(line, self._secret_values())) from None
+        except ValueError:
+            # The SDK reads TAP_LEMLIST_TASKS_* variables with int() and JSON
+            # parsers of its own, before any code of the tap's runs.
+            problem = self._environment_problem() if from_environment else None
+            if problem is None:
+                raise
+            raise _refusal(problem) from None
+        except StreamMapConfigError as error:
+            line = f"Setting 'stream_maps': {error}"
+            raise _refusal(line) from None
+        if from_environment and (problem := self._environment_problem()):
+            raise _refusal(problem)  # e.g. `ture`, which the SDK reads as false
+        hide_in_logs(self._secret_values())
         if kwargs.get("validate_config", True):
             self._check_settings_lemlist_would_refuse()
 
@@ -209,6 +242,11 @@ class TapLemlistTasks(Tap):
             if schema.get("writeOnly") and name in self.config
         ]
 
+    def _environment_problem(self) -> str | None:
+        schema = copy.deepcopy(self.config_jsonschema)
+        self.append_builtin_config(schema)
+        return environment_problem(schema, self._env_var_prefix, os.environ)
+
     def _check_settings_lemlist_would_refuse(self) -> None:
         # Checked before any request: the SDK's JSON schema check cannot say which
         # filter is wrong, nor see that a key would travel in clear text.
@@ -219,7 +257,7 @@ class TapLemlistTasks(Tap):
             check_api_url(str(self.config.get("api_url", "")))
             check_no_batch_config(self.config)
         except (InvalidFilterError, UnsafeSettingError) as error:
-            raise ConfigValidationError(str(error), errors=[str(error)]) from None
+            raise _refusal(redact(str(error), self._secret_values())) from None
 
     @override
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
@@ -247,12 +285,26 @@ class TapLemlistTasks(Tap):
     @override
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
-        # A failure lemlist explains is one line, not a traceback.
+        # Whatever stops the tap is told in one line, never a traceback.
         try:
+            if kwargs.get("state") is not None:
+                state = read_state(kwargs["state"].read())
+                kwargs["state"] = io.StringIO(json.dumps(state))
             super().invoke(*args, **kwargs)
-        except (FatalAPIError, UnexpectedRecordError) as error:
+        except (
+            ConfigValidationError,
+            FatalAPIError,
+            MapExpressionError,
+            UnexpectedRecordError,
+            UnsafeSettingError,
+        ) as error:
             cls.logger.error("%s", error)  # noqa: TRY400
             raise SystemExit(1) from None
+
+
+def _refusal(line: str) -> ConfigValidationError:
+    """A refused setting, as the SDK's command line reports it: one line."""
+    return ConfigValidationError(line, errors=[line])
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
+import socket
+import sys
 import threading
 import time
 import typing as t
@@ -11,11 +14,19 @@ from dataclasses import dataclass
 
 import backoff
 from requests.adapters import HTTPAdapter
+from requests.exceptions import RequestException
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import HTTPError
 
 from tap_lemlist_tasks.errors import DeadlineExceededError, LemlistError, redirected
 
 if t.TYPE_CHECKING:
     import requests
+
+if sys.version_info >= (3, 11):
+    from typing import Self
+else:
+    from typing_extensions import Self
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,6 +41,7 @@ class Clock:
 
 SYSTEM_CLOCK = Clock()
 _CHUNK = 64 * 1024
+_MAX_DIGITS = 9
 
 
 class RequestBudget:
@@ -114,12 +126,71 @@ def budget_for(api_key: str, limit: int, window: float, clock: Clock) -> Request
         )
 
 
+_watched = threading.local()
+
+
+class _Watch:
+    """One request's deadline, enforced by shutting its socket when it passes.
+
+    requests' timeout applies to each socket read: a server sending a byte a
+    second (headers, a chunk-size line, a gzip body of empty blocks that urllib3
+    keeps reading because it decodes to nothing) would keep a request alive for
+    hours. A timer that shuts the socket ends any of those reads at once.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.connection: object = None  #: set by the pool when it hands one out
+        self.fired = False
+        self._done = threading.Event()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Self:
+        _watched.watch = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        self._timer.cancel()
+        _watched.watch = None
+
+    def _fire(self) -> None:
+        self.fired = True
+        while not self._done.is_set():  # until connected, if still connecting
+            sock = getattr(self.connection, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                return
+            self._done.wait(0.05)
+
+
+def _watched_pool(pool: type[HTTPConnectionPool]) -> type[HTTPConnectionPool]:
+    class WatchedPool(pool):  # type: ignore[valid-type,misc]
+        """Tells the request's watch which connection it got."""
+
+        def _get_conn(self, timeout: float | None = None) -> t.Any:  # noqa: ANN401
+            connection = super()._get_conn(timeout)
+            watch = getattr(_watched, "watch", None)
+            if watch is not None:
+                watch.connection = connection
+            return connection
+
+    return WatchedPool
+
+
+_WATCHED_POOLS = {
+    "http": _watched_pool(HTTPConnectionPool),
+    "https": _watched_pool(HTTPSConnectionPool),
+}
+
+
 class ThrottledAdapter(HTTPAdapter):
     """Sends each request when the key's budget allows it, and counts its answer.
 
-    It also gives each request a deadline for its whole answer (requests' own
-    timeout applies to each socket read, so a server trickling a byte a second
-    would keep one request alive for hours), and follows no redirect.
+    It also gives each request a deadline for its whole answer, the headers
+    included (see `_Watch`), and follows no redirect.
     """
 
     def __init__(self, budget: RequestBudget, *, deadline: float) -> None:
@@ -129,9 +200,19 @@ class ThrottledAdapter(HTTPAdapter):
             budget: The API key's request budget.
             deadline: Seconds for connecting, the headers and the whole body.
         """
-        super().__init__()
         self.budget = budget
         self.deadline = deadline
+        super().__init__()
+
+    def init_poolmanager(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
+        """Build requests' pool manager, with pools that tell a request's watch.
+
+        Args:
+            *args: As for `HTTPAdapter.init_poolmanager`.
+            **kwargs: As for `HTTPAdapter.init_poolmanager`.
+        """
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
 
     def send(  # type: ignore[override]
         self,
@@ -162,7 +243,26 @@ class ThrottledAdapter(HTTPAdapter):
         **kwargs: t.Any,  # noqa: ANN401 - as HTTPAdapter.send
     ) -> requests.Response:
         # Real time, not the clock's: the network does not run on a fake clock.
-        give_up_at = time.monotonic() + self.deadline
+        cut: BaseException | None = None
+        with _Watch(self.deadline) as watch:
+            try:
+                response, body = self._send_and_read(request, **kwargs)
+            except (OSError, RequestException, HTTPError) as error:
+                if not watch.fired:
+                    raise
+                cut = error
+        if watch.fired:
+            msg = f"no complete answer within {self.deadline:g} s"
+            raise DeadlineExceededError(msg, request=request) from cut
+        # What Session.send would have read itself, had stream been False.
+        response._content = body  # noqa: SLF001
+        return response
+
+    def _send_and_read(
+        self,
+        request: requests.PreparedRequest,
+        **kwargs: t.Any,  # noqa: ANN401 - as HTTPAdapter.send
+    ) -> tuple[requests.Response, bytes]:
         response = super().send(request, **{**kwargs, "stream": True})
         if response.is_redirect:
             # lemlist documents no redirect; following one could take the key to
@@ -172,18 +272,11 @@ class ThrottledAdapter(HTTPAdapter):
             raise LemlistError(redirected(response.status_code, location))
         body = bytearray()
         try:
-            # read1 returns what has arrived, so the deadline is checked between
-            # reads of at most one socket timeout each.
             while chunk := response.raw.read1(_CHUNK, decode_content=True):
                 body += chunk
-                if time.monotonic() > give_up_at:
-                    msg = f"no complete answer within {self.deadline:g} s"
-                    raise DeadlineExceededError(msg, request=request)
         finally:
             response.close()
-        # What Session.send would have read itself, had stream been False.
-        response._content = bytes(body)  # noqa: SLF001
-        return response
+        return response, bytes(body)
 
 
 def rate_limit_remaining(response: requests.Response) -> int | None:
@@ -196,4 +289,7 @@ def rate_limit_remaining(response: requests.Response) -> int | None:
         The requests left in the current window.
     """
     header = response.headers.get("X-RateLimit-Remaining", "").strip()
-    return int(header) if header.isascii() and header.isdigit() else None
+    # A count of requests: more digits than any budget has would only be garbage
+    # (and Python refuses to read an integer of over 4,300 digits).
+    readable = header.isascii() and header.isdigit() and len(header) <= _MAX_DIGITS
+    return int(header) if readable else None

@@ -56,6 +56,8 @@ class TapRun:
     messages: list[dict[str, t.Any]]
     stderr: str
     sleeps: list[float] = field(default_factory=list)
+    #: The lines logged at ERROR or above.
+    errors: list[str] = field(default_factory=list)
 
     @property
     def records(self) -> list[dict[str, t.Any]]:
@@ -90,10 +92,13 @@ class _LogLines(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.lines: list[str] = []
+        self.errors: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         assert record.exc_info is None, "a traceback would be printed"
         self.lines.append(record.getMessage())
+        if record.levelno >= logging.ERROR:
+            self.errors.append(record.getMessage())
 
 
 @pytest.fixture
@@ -108,9 +113,11 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 def tap(fake_clock: FakeClock, tmp_path: Path) -> Callable[..., TapRun]:
     """Run the tap's command in this process, as `tap-lemlist-tasks --config FILE`."""
 
-    def run(config: dict[str, t.Any], *args: str) -> TapRun:
+    def run(config: dict[str, t.Any] | None, *args: str) -> TapRun:
+        """Run with `config` as the config file, or with None as `--config ENV`."""
         config_file = tmp_path / "config.json"
         config_file.write_text(json.dumps(config))
+        config_args = ["--config", "ENV" if config is None else str(config_file)]
         stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
         logs = _LogLines()
         root = logging.getLogger()
@@ -120,9 +127,7 @@ def tap(fake_clock: FakeClock, tmp_path: Path) -> Callable[..., TapRun]:
         try:
             with contextlib.redirect_stdout(stdout):
                 command = TapLemlistTasks.get_singer_command()
-                exit_code = command.main(
-                    ["--config", str(config_file), *args], standalone_mode=False
-                )
+                exit_code = command.main([*config_args, *args], standalone_mode=False)
         except SystemExit as stop:
             exit_code = stop.code
         finally:
@@ -132,7 +137,9 @@ def tap(fake_clock: FakeClock, tmp_path: Path) -> Callable[..., TapRun]:
         lines = stdout.buffer.getvalue().decode().splitlines()
         messages = [json.loads(line) for line in lines]
         stderr = "\n".join(logs.lines)
-        return TapRun(int(exit_code or 0), messages, stderr, fake_clock.sleeps)
+        return TapRun(
+            int(exit_code or 0), messages, stderr, fake_clock.sleeps, logs.errors
+        )
 
     return run
 

@@ -38,7 +38,7 @@ TRANSIENT_FAULTS = {
     "503": "HTTP 503 Service Unavailable",
     "504": "HTTP 504 Gateway Timeout",
     "reset": "connection reset",
-    "timeout": "read timeout",
+    "timeout": "no complete answer within 1 s",
     "truncated": "page body is not valid JSON (application/json)",
     "html": "page body is not valid JSON (text/html)",
     "not_a_list": "page body has an unexpected shape",

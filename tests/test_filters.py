@@ -113,8 +113,12 @@ def test_a_filter_that_is_not_an_object_is_refused_before_any_request(
     run = run_tap(filters=[{"filterId": "type", "in": ["phone"]}, "type=phone"])
 
     assert run.exit_code != 0
-    assert "'type=phone' is not of type 'object'" in run.stderr
-    assert "config['filters'][1]" in run.stderr
+    assert run.errors == [
+        (
+            "Setting 'filters'[1]: 'type=phone' is not of type 'object'. See "
+            "tap-lemlist-tasks --about for every setting."
+        )
+    ]
     assert standin.task_requests == []
 
 

@@ -1,0 +1,296 @@
+"""Every failure ends in one line naming what is wrong and how to fix it, in time.
+
+Each case was reported by a review that made the tap print a traceback, run past its
+deadline, or change behaviour silently. Whatever fails: exit code not 0, no
+ACTIVATE_VERSION, no API key in any output, and the one error line below.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import typing as t
+
+import pytest
+from conftest import API_KEY
+from warehouse import free_port
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from conftest import TapRun
+    from lemlist_standin import LemlistStandIn
+
+
+def assert_fails_in_one_line(run: TapRun, line: str) -> None:
+    assert run.exit_code != 0
+    assert len(run.errors) == 1, run.errors
+    assert line in run.errors[0]
+    assert run.of_type("ACTIVATE_VERSION") == []
+    shown = run.stderr + json.dumps(run.messages)
+    assert API_KEY not in shown
+    assert base64.b64encode(f":{API_KEY}".encode()).decode() not in shown
+
+
+# Odd bodies and headers
+
+
+@pytest.mark.parametrize("task_id", [["opp_a"], {"id": "opp_a"}])
+def test_a_task_id_that_is_not_text_stops_the_sync_naming_it(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun], task_id: object
+) -> None:
+    body = json.dumps({"results": [{"_id": task_id, "title": "x"}], "page": "0"})
+    standin.add_faults(0, "body", body=body)
+
+    run = run_tap()
+
+    assert_fails_in_one_line(run, "lemlist returned an item without a text '_id'")
+
+
+def test_a_rate_limit_header_of_5000_digits_is_not_read_as_a_number(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    standin.add_faults(0, "headers", headers={"X-RateLimit-Remaining": "9" * 5000})
+
+    run = run_tap()
+
+    assert run.exit_code == 0, run.stderr
+    assert len(run.ids) == 250
+
+
+def test_a_body_nested_100000_deep_is_retried_then_named(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    nested = "[" * 100_000 + "]" * 100_000
+    body = f'{{"results": [{{"_id": "opp_a", "title": {nested}}}], "page": "0"}}'
+    standin.add_faults(0, "body", times=2, body=body)
+
+    run = run_tap(retry_max_tries=2)
+
+    assert_fails_in_one_line(
+        run,
+        "lemlist kept failing on page 0 after 2 tries: page body nests deeper "
+        "than the decoder allows",
+    )
+
+
+# Settings
+
+
+@pytest.mark.parametrize(
+    "api_url",
+    ["https://x..y/api", f"https://{'a' * 300}.example.com/api", "https://-x-/api"],
+    ids=["empty label", "300-character label", "label starting with a hyphen"],
+)
+def test_an_api_url_whose_host_no_resolver_takes_is_refused_before_any_request(
+    tap: Callable[..., TapRun], api_url: str
+) -> None:
+    run = tap({"api_key": API_KEY, "api_url": api_url})
+
+    assert_fails_in_one_line(
+        run, "Setting 'api_url' names a host that is not a valid host name"
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("request_timeout_seconds", 10_000_000_000),
+        ("rate_limit_requests", 10**30),
+        ("retry_max_tries", 1000),
+    ],
+)
+def test_a_setting_beyond_its_maximum_is_refused_before_any_request(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun], setting: str, value: int
+) -> None:
+    run = run_tap(**{setting: value})
+
+    assert_fails_in_one_line(run, f"Setting '{setting}'")
+    assert "is greater than the maximum of" in run.errors[0]
+    assert standin.requests == []
+
+
+# What the SDK parses before the tap's own code runs: the environment, --state,
+# stream maps
+
+
+@pytest.fixture
+def env_config(
+    standin: LemlistStandIn, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., None]:
+    """Configure the tap from TAP_LEMLIST_TASKS_* variables, as `--config ENV`."""
+    monkeypatch.setenv("TAP_LEMLIST_TASKS_API_KEY", API_KEY)
+    monkeypatch.setenv("TAP_LEMLIST_TASKS_API_URL", standin.url)
+
+    def set_variables(**variables: str) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(f"TAP_LEMLIST_TASKS_{name.upper()}", value)
+
+    return set_variables
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "problem"),
+    [
+        ("rate_limit_requests", "abc", "is not a whole number ('abc')"),
+        ("request_timeout_seconds", "", "is empty"),
+        ("filters", "[bad", "is not JSON"),
+        ("filters", '{"filterId": "type"}', "is not a JSON array"),
+        ("stream_maps", "[]", "is not a JSON object"),
+    ],
+)
+def test_a_variable_the_sdk_cannot_parse_is_named_in_one_line(
+    env_config: Callable[..., None],
+    tap: Callable[..., TapRun],
+    setting: str,
+    value: str,
+    problem: str,
+) -> None:
+    env_config(**{setting: value})
+
+    run = tap(None)
+
+    assert_fails_in_one_line(
+        run, f"Environment variable TAP_LEMLIST_TASKS_{setting.upper()} {problem}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("ture", "is not true or false ('ture')"),
+        ("garbage", "is not true or false ('garbage')"),
+        ("", "is empty"),
+    ],
+)
+def test_a_boolean_variable_that_is_not_a_boolean_is_refused_not_read_as_false(
+    env_config: Callable[..., None],
+    tap: Callable[..., TapRun],
+    value: str,
+    problem: str,
+) -> None:
+    env_config(emit_activate_version_messages=value)
+
+    run = tap(None)
+
+    assert_fails_in_one_line(
+        run,
+        f"Environment variable TAP_LEMLIST_TASKS_EMIT_ACTIVATE_VERSION_MESSAGES "
+        f"{problem}",
+    )
+
+
+@pytest.mark.parametrize("value", ["true", "FALSE", "1", "0"])
+def test_a_boolean_variable_reads_true_false_1_and_0(
+    env_config: Callable[..., None], tap: Callable[..., TapRun], value: str
+) -> None:
+    env_config(emit_activate_version_messages=value)
+
+    run = tap(None)
+
+    assert run.exit_code == 0, run.stderr
+    retired = bool(run.of_type("ACTIVATE_VERSION"))
+    assert retired == (value.lower() in {"true", "1"})
+
+
+@pytest.mark.parametrize(
+    ("state", "problem"),
+    [("{not json", "is not JSON"), ("[1, 2]", "is not a JSON object")],
+)
+def test_a_state_file_that_is_not_a_state_is_refused_in_one_line(
+    standin: LemlistStandIn,
+    tap: Callable[..., TapRun],
+    tmp_path: Path,
+    state: str,
+    problem: str,
+) -> None:
+    state_file = tmp_path / "bad-state.json"
+    state_file.write_text(state)
+
+    run = tap({"api_key": API_KEY, "api_url": standin.url}, "--state", str(state_file))
+
+    assert_fails_in_one_line(run, f"The --state file {problem}")
+    assert standin.requests == []
+
+
+def test_a_stream_map_removing_the_key_is_refused_in_one_line(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    run = run_tap(stream_maps={"tasks": {"_id": None}})
+
+    assert_fails_in_one_line(
+        run, "Setting 'stream_maps': Removing key property '_id' is not permitted"
+    )
+    assert standin.requests == []
+
+
+# Deadlines: the whole answer, headers included, within request_timeout_seconds
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("stall", ["slow_headers", "gzip_stall", "chunk_stall"])
+def test_an_answer_that_never_completes_is_cut_at_the_deadline(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun], stall: str
+) -> None:
+    standin.add_faults(0, stall, every=0.02)
+
+    run = run_tap(request_timeout_seconds=1, retry_max_tries=1)
+
+    assert_fails_in_one_line(
+        run,
+        "lemlist kept failing on page 0 after 1 tries: no complete answer within 1 s",
+    )
+
+
+# Echoes and blame
+
+
+def test_a_key_pasted_as_a_filter_id_is_not_shown(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    run = run_tap(filters=[{"filterId": API_KEY, "in": ["phone"]}])
+
+    assert_fails_in_one_line(run, "Setting 'filters', item 0: unknown filterId")
+    assert standin.requests == []
+
+
+def test_a_redirect_carrying_the_key_does_not_show_it(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    standin.add_faults(0, "redirect", location=f"https://x.example/?key={API_KEY}")
+
+    run = run_tap()
+
+    assert_fails_in_one_line(run, "lemlist answered HTTP 302, a redirect to")
+
+
+def test_nothing_listening_is_named_with_host_and_port_not_blamed_on_lemlist(
+    tap: Callable[..., TapRun],
+) -> None:
+    port = free_port()
+
+    run = tap(
+        {
+            "api_key": API_KEY,
+            "api_url": f"http://127.0.0.1:{port}/api",
+            "retry_max_tries": 2,
+        }
+    )
+
+    assert_fails_in_one_line(
+        run, f"Could not connect to 127.0.0.1:{port} after 2 tries (connection refused)"
+    )
+    assert "lemlist kept failing" not in run.stderr
+
+
+def test_an_api_url_that_answers_a_web_page_is_named_at_once(
+    standin: LemlistStandIn, tap: Callable[..., TapRun]
+) -> None:
+    # lemlist's web app answers every path that is not its API with a page.
+    run = tap({"api_key": API_KEY, "api_url": standin.url.replace("/api", "/app")})
+
+    assert_fails_in_one_line(
+        run, "answered with a web page (text/html), not lemlist's API"
+    )
+    assert len(standin.requests) == 1
