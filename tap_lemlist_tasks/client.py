@@ -374,6 +374,11 @@ class LemlistListStream(LemlistStream[PageToken]):
         """
         return items == 0
 
+    @property
+    def scope(self) -> str:
+        """A fingerprint of what selects the list's items (e.g. the tasks' filters)."""
+        return ""
+
     def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
         """Return the items of page `number` of the list.
 
@@ -446,6 +451,7 @@ class LemlistListStream(LemlistStream[PageToken]):
                 self.stream_state,
                 noun=self.noun,
                 max_retired_percent=int(self.config["max_retired_percent"]),
+                scope=self.scope,
             )
         summary = errors.sync_summary(
             self.name, emitted, verdict, self.retried, decision.reason

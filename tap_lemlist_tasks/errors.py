@@ -380,3 +380,19 @@ def no_users_listed() -> str:
         "users: lemlist's answer to GET /team?version=v2 lists no users; none "
         "loaded and none retired."
     )
+
+
+def drifting_filters(filter_ids: list[str]) -> str:
+    """The warning at the start of a retiring sync whose filters can drift.
+
+    Returns:
+        One line naming the filters and how to get exact completions.
+    """
+    names = ", ".join(filter_ids)
+    return (
+        f"tasks: the filters on {names} select on what changes while a task stays "
+        "open (a reassignment, a reschedule, a paused campaign, an edited lead): a "
+        "task that leaves them is retired as if done. For exact completions, filter "
+        "only on type or campaignId, or give each filter set an extractor and a "
+        "schema of its own."
+    )

@@ -64,6 +64,38 @@ def validate_filters(filters: object) -> None:
             raise InvalidFilterError(msg)
 
 
+#: Filters on what a task can change while it stays open: a reassignment, a
+#: reschedule, a paused campaign or an edited lead moves it out of the filtered list.
+DRIFTING_FILTERS = ("assignedTo", "dueDate", "campaignState", *TEXT_FILTERS)
+
+
+def drifting(filters: list[dict[str, t.Any]]) -> list[str]:
+    """Return the filterIds a task may leave while it stays open, in order.
+
+    Args:
+        filters: Validated filter objects.
+
+    Returns:
+        E.g. `["assignedTo", "dueDate"]`; `type` and `campaignId` never drift.
+    """
+    ids = [str(f.get("filterId")) for f in filters]
+    return [i for i in dict.fromkeys(ids) if i in DRIFTING_FILTERS]
+
+
+def canonical_filters(filters: list[dict[str, t.Any]]) -> str:
+    """Return the filters as canonical JSON: the same for the same filters.
+
+    Args:
+        filters: Validated filter objects.
+
+    Returns:
+        JSON text with sorted keys, filters in their order.
+    """
+    return json.dumps(
+        filters, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+
+
 def encode_filters(filters: list[dict[str, t.Any]]) -> str:
     """Encode filters as the JSON array lemlist expects in the `filters` parameter.
 

@@ -28,13 +28,14 @@ class Retirement:
     reason: str
 
 
-def decide(
+def decide(  # noqa: PLR0913 - one decision, from all it depends on
     verdict: Verdict,
     emitted: int,
     state: dict[str, t.Any],
     *,
     noun: str,
     max_retired_percent: int,
+    scope: str,
 ) -> Retirement:
     """Decide whether this sync retires, and remember what the guard needs.
 
@@ -44,6 +45,9 @@ def decide(
         state: The stream's Singer state, updated in place.
         noun: What the items are, e.g. `tasks`.
         max_retired_percent: The guard's threshold (100: no guard).
+        scope: A fingerprint of what selects the list (the tasks' filters). When it
+            changed, what is retired may only have left the list's selection, and
+            counts of two selections do not compare: the guard stands aside.
 
     Returns:
         The decision.
@@ -59,7 +63,20 @@ def decide(
         )
     memory = state.setdefault(STATE_KEY, {})
     last = memory.get("last_retiring_sync_emitted")
+    last_scope = memory.get("last_retiring_sync_scope", scope)
     proof = f"read {proven.number + 1} of {len(verdict.reads)} proven complete"
+    memory["last_retiring_sync_scope"] = scope
+    if last_scope != scope:
+        memory["last_retiring_sync_emitted"] = emitted
+        memory.pop("collapse_withheld_emitted", None)
+        return Retirement(
+            retire=True,
+            reason=(
+                f"retired the others ({proof}); the filters changed since the last "
+                f"retiring sync, so {noun} retired now may only have left them, and "
+                "not be done"
+            ),
+        )
     if isinstance(last, int) and emitted * 100 < last * (100 - max_retired_percent):
         gone = f"{last - emitted} of the {last} {noun} of the last retiring sync"
         if "collapse_withheld_emitted" not in memory:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import typing as t
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from singer_sdk.pagination import SinglePagePaginator
 from tap_lemlist_tasks import errors
 from tap_lemlist_tasks.bodies import Team, decode_campaigns, decode_page, decode_team
 from tap_lemlist_tasks.client import LemlistListStream, LemlistStream
-from tap_lemlist_tasks.filters import encode_filters
+from tap_lemlist_tasks.filters import canonical_filters, drifting, encode_filters
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -62,6 +63,14 @@ class TeamsStream(LemlistStream[None]):
     schema = th.PropertiesList(
         th.Property("_id", th.StringType, required=True, description="Team id, tea_…"),
         th.Property("name", th.StringType, description="The team's name in lemlist"),
+        th.Property(
+            "taskFilters",
+            th.StringType,
+            description=(
+                "The `filters` setting this sync read the tasks with, as canonical "
+                "JSON: dbt tells a task that left the filters from a done one"
+            ),
+        ),
     ).to_dict()
 
     _team: Team
@@ -99,6 +108,7 @@ class TeamsStream(LemlistStream[None]):
         normalise = self.new_normaliser()
         record = normalise(self._team.as_record())
         normalise.report()
+        record["taskFilters"] = canonical_filters(self.config.get("filters", []))
         return [record]
 
     @override
@@ -155,6 +165,19 @@ class TasksStream(LemlistListStream):
     def filters(self) -> str:
         """The `filters` parameter; lemlist's reference always sends it (`[]`)."""
         return encode_filters(self.config.get("filters", []))
+
+    @override
+    @property
+    def scope(self) -> str:
+        canonical = canonical_filters(self.config.get("filters", []))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        moving = drifting(self.config.get("filters", []))
+        if moving and self.retires:
+            self.logger.warning(errors.drifting_filters(moving))
+        yield from super().get_records(context)
 
     @override
     def get_url_params(

@@ -190,3 +190,93 @@ def test_filters_can_come_from_the_environment(standin: LemlistStandIn) -> None:
     assert {r.query["filters"] for r in standin.task_requests} == {
         json.dumps(filters, separators=(",", ":"))
     }
+
+
+# Filters and retirement: a task that leaves the filtered list is not done.
+
+ASSIGNED_TO_TWO = [{"filterId": "assignedTo", "in": ["usr_a", "usr_b"]}]
+
+
+def test_a_retiring_sync_with_a_filter_that_can_drift_says_so_once(
+    run_tap: Callable[..., TapRun],
+) -> None:
+    run = run_tap(
+        filters=[
+            {"filterId": "type", "out": ["manual"]},
+            {"filterId": "dueDate", "from": "2025-10-01"},
+            {"filterId": "assignedTo", "out": ["usr_x"]},
+        ]
+    )
+
+    lines = run.stderr.splitlines()
+    assert [line for line in lines if "select on what changes" in line] == [
+        (
+            "tasks: the filters on dueDate, assignedTo select on what changes while a "
+            "task stays open (a reassignment, a reschedule, a paused campaign, an "
+            "edited lead): a task that leaves them is retired as if done. For exact "
+            "completions, filter only on type or campaignId, or give each filter set "
+            "an extractor and a schema of its own."
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        [{"filterId": "type", "in": ["phone"]}],
+        [{"filterId": "campaignId", "out": ["cam_x"]}],
+        [],
+    ],
+)
+def test_filters_on_what_never_changes_give_no_warning(
+    run_tap: Callable[..., TapRun], filters: list[dict[str, t.Any]]
+) -> None:
+    run = run_tap(filters=filters)
+
+    assert "select on what changes" not in run.stderr
+
+
+def test_a_sync_that_does_not_retire_gives_no_drift_warning(
+    run_tap: Callable[..., TapRun],
+) -> None:
+    run = run_tap(filters=ASSIGNED_TO_TWO, emit_activate_version_messages=False)
+
+    assert "select on what changes" not in run.stderr
+
+
+def test_the_teams_row_names_the_filters_the_tasks_were_read_with(
+    run_tap: Callable[..., TapRun],
+) -> None:
+    run = run_tap(filters=[{"in": ["phone"], "filterId": "type"}])
+
+    (team,) = run.records_of("teams")
+    assert team["taskFilters"] == '[{"filterId":"type","in":["phone"]}]'
+
+
+def summary(run: TapRun) -> str:
+    (line,) = [line for line in run.stderr.splitlines() if line.startswith("tasks: ")]
+    return line
+
+
+def last_state(run: TapRun) -> dict[str, t.Any]:
+    return t.cast("dict[str, t.Any]", run.of_type("STATE")[-1]["value"])
+
+
+def test_the_first_sync_after_the_filters_narrow_says_what_it_retires_may_have_left(
+    run_tap_with_state: Callable[..., TapRun],
+) -> None:
+    wide = run_tap_with_state(None)
+    narrow_filters = [{"filterId": "type", "in": ["phone"]}]
+
+    narrowed = run_tap_with_state(last_state(wide), filters=narrow_filters)
+    again = run_tap_with_state(last_state(narrowed), filters=narrow_filters)
+
+    # Most tasks left the selection, but the collapse guard does not withhold:
+    # the counts of two selections do not compare.
+    assert len(narrowed.ids) < len(wide.ids) / 2
+    assert len(narrowed.of_type("ACTIVATE_VERSION")) == 1
+    assert summary(narrowed).endswith(
+        "; the filters changed since the last retiring sync, so tasks retired now "
+        "may only have left them, and not be done."
+    )
+    assert "the filters changed" not in summary(again)

@@ -61,16 +61,20 @@ def test_every_task_carries_the_keys_team_id(run_tap: Callable[..., TapRun]) -> 
     assert {record["teamId"] for record in run.records} == {"tea_AcmeClient000001"}
 
 
-def test_the_teams_stream_is_one_row_of_id_and_name(
+def test_the_teams_stream_is_one_row_of_id_name_and_the_task_filters(
     run_tap: Callable[..., TapRun],
 ) -> None:
     run = run_tap()
 
     assert run.records_of("teams") == [
-        {"_id": "tea_AcmeClient000001", "name": "Acme (client of the agency)"}
+        {
+            "_id": "tea_AcmeClient000001",
+            "name": "Acme (client of the agency)",
+            "taskFilters": "[]",
+        }
     ]
     (schema,) = run.of_type("SCHEMA", stream="teams")
-    assert set(schema["schema"]["properties"]) == {"_id", "name"}
+    assert set(schema["schema"]["properties"]) == {"_id", "name", "taskFilters"}
     assert schema["key_properties"] == ["_id"]
 
 
