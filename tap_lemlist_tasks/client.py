@@ -45,6 +45,8 @@ else:
     from typing_extensions import override
 
 MAX_BACKOFF_SECONDS = 60
+#: A progress line every this many pages of a read, besides its first.
+PROGRESS_PAGES = 25
 # Every failure of a request ends in backoff, which asks `retry_decision` what to do.
 REQUEST_ERRORS = (
     ConnectionResetError,
@@ -354,6 +356,8 @@ class ListSync:
     reads: ListReads
     #: The items of the page just answered (requests are sequential).
     page: list[t.Any]
+    #: Items emitted so far.
+    emitted: int = 0
 
 
 class LemlistListStream(LemlistStream[PageToken]):
@@ -411,15 +415,30 @@ class LemlistListStream(LemlistStream[PageToken]):
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         sync = self._sync
+        token = t.cast("PageToken", sync.reads.token)
         keys = [sync.normalise.key_of(item) for item in sync.page]
         fresh = sync.reads.take(keys)
         # A task can reappear on another page, or in another read: only its first
         # reading is normalised and emitted.
-        return [
+        records = [
             sync.normalise(item)
             for item, new in zip(sync.page, fresh, strict=True)
             if new
         ]
+        sync.emitted += len(records)
+        self._log_progress(token)
+        return records
+
+    def _log_progress(self, token: PageToken) -> None:
+        # A line when a read starts, and every PROGRESS_PAGES pages within it.
+        read = self._sync.reads.verdict().reads[token.read]
+        if read.pages == 1 or read.pages % PROGRESS_PAGES == 0:
+            self.logger.info(
+                "%s",
+                errors.progress(
+                    self.name, read, token.number, self._sync.emitted, self.noun
+                ),
+            )
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:

@@ -16,7 +16,7 @@ import urllib3
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 if t.TYPE_CHECKING:
-    from tap_lemlist_tasks.reads import Verdict
+    from tap_lemlist_tasks.reads import Read, Verdict
 
 
 class LemlistError(FatalAPIError):
@@ -395,4 +395,17 @@ def drifting_filters(filter_ids: list[str]) -> str:
         "task that leaves them is retired as if done. For exact completions, filter "
         "only on type or campaignId, or give each filter set an extractor and a "
         "schema of its own."
+    )
+
+
+def progress(stream: str, read: Read, page: int, emitted: int, noun: str) -> str:
+    """The progress line of a sync, at the start of each read and every few pages.
+
+    Returns:
+        E.g. `tasks: read 2 (back from the end to page 0), page 3; 250 tasks so far`.
+    """
+    way = "back from the end to page 0" if read.backward else "forward from page 0"
+    return (
+        f"{stream}: read {read.number + 1} ({way}), page {page}; "
+        f"{emitted:,} {noun} so far"
     )

@@ -30,6 +30,7 @@ import struct
 import sys
 import threading
 import time
+import urllib.request
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -384,6 +385,7 @@ class LemlistStandIn:
         #: lemlist answers them 402.
         self.plan_gated: set[str] = set()
         self._route_faults: dict[str, deque[tuple[str, dict[str, Any]]]] = {}
+        self._created = 0
 
     def __enter__(self) -> Self:
         """Start serving (see ``start()``)."""
@@ -669,6 +671,8 @@ class LemlistStandIn:
         self, method: str, path: str, query: dict[str, str], key: str | None
     ) -> _Reply | None:
         """Reply to an admitted request; None means reset the connection."""
+        if path.startswith("/_standin/") and method == "POST":
+            return self._story(path.removeprefix("/_standin/"), query)
         if path not in {"/api/tasks", *_ONE_SHOT_ROUTES}:
             return _Reply(200, _HTML, _WEB_APP_PAGE)  # lemlist's web app answers
         if refusal := self._refusal(method, key):
@@ -679,6 +683,52 @@ class LemlistStandIn:
         if not re.fullmatch(r"[0-9]+", page):
             return _Reply(400, _TEXT, b"Bad params")
         return self._faulted(int(page), query.get("filters"))
+
+    def tell(self, command: str, count: int) -> list[str]:
+        """Change `count` tasks as people do in lemlist, for a rehearsal.
+
+        Args:
+            command: `complete` the first pending tasks, `create` new ones at the
+                top, `reassign` the first to another user, or `reschedule` them a
+                week later.
+            count: How many tasks.
+
+        Returns:
+            The ids of the tasks changed or created.
+
+        Raises:
+            ValueError: For another command.
+        """
+        pending = [task["_id"] for task in self.pending_records()][:count]
+        if command == "complete":
+            self.complete(pending)
+            return pending
+        if command == "create":
+            self._created += count
+            new = [
+                Task({"_id": f"opp_rehearsal{self._created - n:06d}", "type": "manual",
+                      "title": "Created for the rehearsal"})
+                for n in range(count)
+            ]  # fmt: skip
+            self.insert(0, new)
+            return [task.id for task in new]
+        if command == "reassign":
+            for task_id in pending:
+                self.update(task_id, userId="usr_rehearsalOther01")
+            return pending
+        if command == "reschedule":
+            for task_id in pending:
+                self.update(task_id, dueDate="2030-01-15T09:00:00.000Z")
+            return pending
+        msg = f"unknown story command {command!r}; use one of {STORY_COMMANDS}"
+        raise ValueError(msg)
+
+    def _story(self, command: str, query: dict[str, str]) -> _Reply:
+        try:
+            changed = self.tell(command, int(query.get("count", "1")))
+        except ValueError as error:
+            return _Reply(400, _TEXT, str(error).encode())
+        return _Reply(200, _JSON, json.dumps({"changed": changed}).encode())
 
     def _refusal(self, method: str, key: str | None) -> _Reply | None:
         if key is None:
@@ -876,14 +926,22 @@ def _rate_limit(text: str) -> tuple[int, float]:
     return int(limit), float(window)
 
 
+STORY_COMMANDS = ("complete", "create", "reassign", "reschedule")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Serve sample tasks until SIGTERM/SIGINT, printing ``LEMLIST_STANDIN_URL=...``."""
+    """Serve sample tasks, or change the tasks of a stand-in that is serving."""
     parser = argparse.ArgumentParser(
-        description="Serve a stand-in of lemlist's GET /api/tasks with sample tasks; "
-        "print LEMLIST_STANDIN_URL=<api url> and serve until SIGTERM or SIGINT.",
+        description="Serve a stand-in of lemlist's API with sample tasks (print "
+        "LEMLIST_STANDIN_URL=<api url>, serve until SIGTERM or SIGINT), or, with a "
+        "command, change the tasks of one that is serving at --url, as people "
+        "working in lemlist would: complete N, create N, reassign N, reschedule N.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add = parser.add_argument
+    add("command", nargs="?", choices=("serve", *STORY_COMMANDS), default="serve")
+    add("count", nargs="?", type=int, default=1, help="how many tasks to change")
+    add("--url", help="the serving stand-in's API url, for a command")
     add("--tasks", type=int, default=500, help="number of sample tasks")
     add("--seed", type=int, default=7, help="sample data seed")
     add("--page-size", type=int, default=100, help="tasks per page")
@@ -893,6 +951,10 @@ def main(argv: list[str] | None = None) -> int:
     add("--rate-limit", type=_rate_limit, metavar="N/SECONDS", help="e.g. 20/2")
     add("--ignore-page", action="store_true", help="always serve page 0")
     args = parser.parse_args(argv)
+    if args.command != "serve":
+        if not args.url:
+            parser.error("a command needs --url, the serving stand-in's API url")
+        return _tell(args.url, args.command, args.count)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
@@ -909,6 +971,16 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(f"LEMLIST_STANDIN_URL={standin.url}\n")
         sys.stdout.flush()
         stopping.wait()
+    return 0
+
+
+def _tell(url: str, command: str, count: int) -> int:
+    """Send a story command to a serving stand-in; print what it changed."""
+    control = url.rstrip("/").removesuffix("/api") + f"/_standin/{command}"
+    request = urllib.request.Request(f"{control}?count={count}", method="POST")  # noqa: S310 - the url given
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+        changed = json.loads(answer.read())["changed"]
+    sys.stdout.write(f"{command}: {', '.join(changed) or 'no task'}\n")
     return 0
 
 

@@ -123,3 +123,18 @@ def test_an_integer_page_echo_proves_the_end_like_a_string_one(
     assert run.exit_code == 0, run.stderr
     assert len(run.of_type("ACTIVATE_VERSION")) == 1
     assert run.sleeps == []
+
+
+def test_a_sync_says_where_it_is_when_each_read_starts_and_every_25_pages(
+    tap: Callable[..., TapRun],
+) -> None:
+    with LemlistStandIn(sample_tasks(130), api_key=API_KEY, page_size=5) as standin:
+        run = tap({"api_key": API_KEY, "api_url": standin.url})
+
+    progress = [line for line in run.stderr.splitlines() if "so far" in line]
+    assert [line for line in progress if line.startswith("tasks: ")] == [
+        "tasks: read 1 (forward from page 0), page 0; 5 tasks so far",
+        "tasks: read 1 (forward from page 0), page 24; 125 tasks so far",
+        "tasks: read 2 (back from the end to page 0), page 26; 130 tasks so far",
+        "tasks: read 2 (back from the end to page 0), page 2; 130 tasks so far",
+    ]

@@ -246,16 +246,48 @@ def test_served_tasks_hold_only_lemlist_task_fields(api: LemlistStandIn) -> None
     assert any(not record["content"] for record in records)
 
 
+SCRIPT = Path(__file__).with_name("lemlist_standin.py")
+
+
+def served_ids(url: str) -> list[str]:
+    response = requests.get(
+        f"{url}/tasks", params={"filters": "[]"}, auth=AUTH, timeout=5
+    )
+    return [task["_id"] for task in response.json()["results"]]
+
+
 def test_cli_prints_its_url_and_stops_on_sigterm() -> None:
-    script = Path(__file__).with_name("lemlist_standin.py")
-    command = [sys.executable, str(script), "--tasks", "30", "--api-key", KEY]
+    command = [sys.executable, str(SCRIPT), "--tasks", "30", "--api-key", KEY]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:  # noqa: S603
         assert process.stdout is not None
         url = process.stdout.readline().strip().removeprefix("LEMLIST_STANDIN_URL=")
-        response = requests.get(
-            f"{url}/tasks", params={"filters": "[]"}, auth=AUTH, timeout=5
-        )
+        served = served_ids(url)
         process.send_signal(signal.SIGTERM)
 
-        assert len(response.json()["results"]) == 30
+        assert len(served) == 30
         assert process.wait(timeout=5) == 0
+
+
+def test_cli_commands_change_the_tasks_of_a_serving_stand_in(
+    api: LemlistStandIn,
+) -> None:
+    before = served_ids(api.url)
+
+    def tell(*command: str) -> str:
+        told = subprocess.run(  # noqa: S603
+            [sys.executable, str(SCRIPT), *command, "--url", api.url],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        return told.stdout
+
+    completed = tell("complete", "2")
+    created = tell("create", "3")
+
+    after = served_ids(api.url)
+    assert completed == f"complete: {before[0]}, {before[1]}\n"
+    assert created.startswith("create: opp_rehearsal")
+    assert after[:3] == created.removeprefix("create: ").strip().split(", ")
+    assert after[3:] == before[2:][: len(after) - 3]
