@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import sys
 import time
 import typing as t
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from functools import cached_property
 from http import HTTPStatus
 from importlib import metadata
-from urllib.parse import parse_qs, urlparse
 
 import backoff
 import requests
 from requests.auth import HTTPBasicAuth
 from singer_sdk import RESTStream
-from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_lemlist_tasks import errors, retirement
+from tap_lemlist_tasks import errors, retirement, retries
 from tap_lemlist_tasks.reads import ListPaginator, ListReads, PageToken
 from tap_lemlist_tasks.records import RecordNormaliser
 from tap_lemlist_tasks.throttle import (
@@ -33,7 +29,7 @@ from tap_lemlist_tasks.throttle import (
 )
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     from backoff.types import Details
     from singer_sdk.helpers.types import Context, RequestFunc
@@ -44,95 +40,9 @@ if sys.version_info >= (3, 12):
 else:
     from typing_extensions import override
 
-MAX_BACKOFF_SECONDS = 60
 #: A progress line every this many pages of a read, besides its first.
 PROGRESS_PAGES = 25
-# Every failure of a request ends in backoff, which asks `retry_decision` what to do.
-REQUEST_ERRORS = (
-    ConnectionResetError,
-    RetriableAPIError,
-    requests.exceptions.RequestException,
-)
-TRANSIENT_ERRORS = (
-    ConnectionResetError,
-    RetriableAPIError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
 _Token = t.TypeVar("_Token")
-
-
-def is_transient(error: BaseException) -> bool:
-    """Return whether trying the same request again may succeed.
-
-    Args:
-        error: The exception of the failed attempt.
-
-    Returns:
-        False for redirects gone wrong, malformed URLs or headers, and TLS
-        certificates that do not verify; True for timeouts, resets and 5xx.
-    """
-    if isinstance(error, requests.exceptions.SSLError):
-        return not errors.certificate_rejected(error)
-    return isinstance(error, TRANSIENT_ERRORS)
-
-
-def retry_after_seconds(error: BaseException) -> float | None:
-    """Return the wait lemlist asked for in a 429's `Retry-After`, if readable.
-
-    lemlist sends `Retry-After` on every response, with its rate-limit headers: it
-    says when the key's window frees up, which matters for a 429 only.
-
-    Args:
-        error: The exception of the failed attempt.
-
-    Returns:
-        Seconds to wait (possibly huge), or None without a usable header.
-    """
-    response = getattr(error, "response", None)
-    if response is None or response.status_code != HTTPStatus.TOO_MANY_REQUESTS:
-        return None
-    header = response.headers.get("Retry-After")
-    text = (header or "").strip()
-    if text.isascii() and text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-        if when.tzinfo is None:  # "-0000": RFC 5322's unknown zone; HTTP means GMT
-            when = when.replace(tzinfo=timezone.utc)
-        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-    except (TypeError, ValueError, OverflowError, IndexError):
-        return None
-
-
-def what_of(prepared_request: requests.PreparedRequest | None) -> str:
-    """Name what a request asks lemlist for, for the user.
-
-    Args:
-        prepared_request: A request to lemlist.
-
-    Returns:
-        `page 3` for a page of a list, else e.g. `the team request (GET /team)`.
-    """
-    url = urlparse((prepared_request.url if prepared_request else None) or "")
-    query = parse_qs(url.query)
-    endpoint = url.path.rsplit("/", 1)[-1]
-    if "page" in query:
-        return f"page {query['page'][0]}"
-    if "offset" in query:
-        return f"{endpoint} from offset {query['offset'][0]}"
-    return f"the {endpoint} request (GET /{endpoint})"
-
-
-@dataclass(frozen=True)
-class RetryDecision:
-    """After a failed attempt: wait `wait` seconds and try again, or give up."""
-
-    wait: float = 0.0
-    #: The one line to stop the sync with; None to try again.
-    give_up: str | None = None
 
 
 class LemlistStream(RESTStream[_Token]):
@@ -236,14 +146,14 @@ class LemlistStream(RESTStream[_Token]):
             row["teamId"] = context["team_id"]
         return row
 
-    # Retries: backoff only loops; retry_decision decides each time.
+    # Retries: backoff only loops; retries.decide decides each time.
 
     @override
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
         return backoff.on_exception(
             self.backoff_wait_generator,
-            REQUEST_ERRORS,
-            max_tries=None,  # retry_decision counts the tries
+            retries.REQUEST_ERRORS,
+            max_tries=None,  # retries.decide counts the tries
             on_backoff=self.backoff_handler,
             jitter=None,
             logger=None,  # backoff_handler logs one line of its own
@@ -261,8 +171,15 @@ class LemlistStream(RESTStream[_Token]):
     @override
     def backoff_handler(self, details: Details) -> None:
         error = t.cast("BaseException", details.get("exception"))
-        what, tries = what_of(details["args"][0]), details["tries"]
-        decision = self.retry_decision(error, tries, what)
+        what, tries = retries.what_of(details["args"][0]), details["tries"]
+        decision = retries.decide(
+            error,
+            tries,
+            what=what,
+            max_tries=self.backoff_max_tries(),
+            longest_wait=int(self.config["max_retry_wait_seconds"]),
+            jitter=self.clock.jitter,
+        )
         if decision.give_up is not None:
             raise errors.LemlistError(decision.give_up) from None
         self.retried += 1
@@ -278,37 +195,6 @@ class LemlistStream(RESTStream[_Token]):
         # The wait happens here, in the key's budget: the next request of every
         # stream on this API key waits, on the stream's clock.
         self.request_budget.pause(decision.wait)
-
-    def retry_decision(
-        self, error: BaseException, tries: int, what: str
-    ) -> RetryDecision:
-        """Decide, after failed attempt number `tries`, whether and when to retry.
-
-        Args:
-            error: Why the attempt failed.
-            tries: Attempts made so far.
-            what: What was asked for, e.g. `page 3`, for the message.
-
-        Returns:
-            `Retry-After` exactly when lemlist sent it (unless it is longer than
-            max_retry_wait_seconds); otherwise 1, 2, 4 … 60 s spread by the clock's
-            jitter; or the line to give up with.
-        """
-        cause = errors.failure_cause(error)
-        longest = int(self.config["max_retry_wait_seconds"])
-        retry_after = retry_after_seconds(error)
-        if retry_after is not None and retry_after > longest:
-            return RetryDecision(
-                give_up=errors.wait_too_long(what, retry_after, longest)
-            )
-        if not is_transient(error):
-            return RetryDecision(give_up=errors.failed_at_once(what, cause))
-        if tries >= self.backoff_max_tries():
-            return RetryDecision(give_up=errors.gave_up(what, tries, cause))
-        if retry_after is not None:
-            return RetryDecision(wait=retry_after)
-        cap = min(MAX_BACKOFF_SECONDS, longest)
-        return RetryDecision(wait=self.clock.jitter(min(2.0 ** (tries - 1), cap)))
 
     @override
     def response_error_message(self, response: requests.Response) -> str:
@@ -346,6 +232,22 @@ class LemlistStream(RESTStream[_Token]):
         """Tell the target to retire every row of an older version than this sync's."""
         if self._stream_version is not None:
             self._write_activate_version_message(self._stream_version)
+
+    def whole(self, records: Iterable[dict[str, t.Any]]) -> Iterator[dict[str, t.Any]]:
+        """Yield records that come whole in one answer; then retire the rest.
+
+        Args:
+            records: Every row of the stream, from one response.
+
+        Yields:
+            The records, stamped with this sync's version when it retires.
+        """
+        retiring = self.retires
+        if retiring:
+            self.start_version()
+        yield from records
+        if retiring:  # after the last row: a failed read retires nothing
+            self.activate_version()
 
 
 @dataclass

@@ -121,12 +121,7 @@ class TeamsStream(LemlistStream[None]):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        retiring = self.retires
-        if retiring:
-            self.start_version()
-        yield from super().get_records(context)
-        if retiring:  # after the row, as for tasks: a failed read retires nothing
-            self.activate_version()
+        yield from self.whole(super().get_records(context))
 
 
 class TasksStream(LemlistListStream):
@@ -229,16 +224,10 @@ class UsersStream(LemlistStream[None]):
         if members.users is None:
             self.logger.warning(errors.no_users_listed())
             return
-        retiring = self.retires
-        if retiring:
-            self.start_version()
         normalise = self.new_normaliser()
         by_id = {normalise.key_of(user): user for user in members.users}
-        for user in by_id.values():
-            yield normalise(user)
+        yield from self.whole(normalise(user) for user in by_id.values())
         normalise.report()
-        if retiring:  # the list came whole, in one answer
-            self.activate_version()
 
 
 class CampaignsStream(LemlistListStream):

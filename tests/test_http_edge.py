@@ -16,7 +16,7 @@ from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
 
 from tap_lemlist_tasks import errors
-from tap_lemlist_tasks.client import retry_after_seconds
+from tap_lemlist_tasks.retries import retry_after_seconds
 from tap_lemlist_tasks.tap import TapLemlistTasks
 
 if t.TYPE_CHECKING:

@@ -53,7 +53,11 @@ def move(task_id: str, position: int) -> Callable[[LemlistStandIn], None]:
 
 
 def summary(run: TapRun) -> str:
-    (line,) = [line for line in run.stderr.splitlines() if line.startswith("tasks: ")]
+    (line,) = [
+        line
+        for line in run.stderr.splitlines()
+        if line.startswith("tasks: ") and " emitted in " in line
+    ]
     return line
 
 
