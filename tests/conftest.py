@@ -28,6 +28,8 @@ if t.TYPE_CHECKING:
 
 API_KEY = "sk-lemlist-test-0123456789abcdef"
 TESTS = Path(__file__).parent
+# The default timezone of the non-UTC database (e.g. a managed server in New York).
+NON_UTC_TIMEZONE = "America/New_York"
 
 
 class FakeClock:
@@ -180,6 +182,12 @@ def postgres() -> Iterator[PostgresCluster]:
     cluster.start()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def non_utc_database(postgres: PostgresCluster) -> str:
+    """A second database in the session's cluster, its timezone America/New_York."""
+    return postgres.create_database("warehouse_new_york", timezone=NON_UTC_TIMEZONE)
 
 
 @pytest.fixture(scope="session")

@@ -70,7 +70,7 @@ class Scenario:
     def rows(self, model: str, columns: str) -> list[dict[str, t.Any]]:
         """The rows of one dbt model, as dicts."""
         names = [name.strip() for name in columns.split(",")]
-        rows = self.pipeline.postgres.query(
+        rows = self.pipeline.query(
             f'SELECT {columns} FROM "{self.pipeline.schema}_analytics".{model}'  # noqa: S608
         )
         return [dict(zip(names, row, strict=True)) for row in rows]
