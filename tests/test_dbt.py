@@ -1,10 +1,10 @@
 """The dbt layer: it reads the schema the loader wrote, and keeps the task history.
 
 One scenario runs the `lemlist-elt` job (load, then `dbt build`: run + snapshot + test)
-three times, with tasks completed, rescheduled, reassigned and reopened in between; the
-tests below read what it left. The models' logic is specified by dbt unit tests
-(`unit_tests:` in transform/models); these tests check the wiring and that `dbt build`
-runs those unit tests against a real load.
+three times, with tasks completed, rescheduled, reassigned and reopened in between, into
+a database whose timezone is America/New_York; the tests below read what it left. The
+models' logic is specified by dbt unit tests (`unit_tests:` in transform/models); these
+tests check the wiring and that `dbt build` runs those unit tests against a real load.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import pytest
 import yaml
-from conftest import API_KEY
+from conftest import API_KEY, NON_UTC_TIMEZONE
 from lemlist_standin import LemlistStandIn, sample_tasks
-from warehouse import REPO, Pipeline, meltano
+from warehouse import REPO, Pipeline, meltano, utc_now
 
 if t.TYPE_CHECKING:
     import datetime as dt
@@ -56,6 +56,8 @@ class Scenario:
     done_then_reopened: str
     rescheduled_still_open: str
     open_ids: set[str]
+    # Naive UTC clock readings just before and after each run.
+    windows: list[tuple[dt.datetime, dt.datetime]]
 
     @property
     def left(self) -> set[str]:
@@ -87,19 +89,26 @@ class Scenario:
 
 
 @pytest.fixture(scope="module")
-def scenario(postgres: PostgresCluster, meltano_installed: None) -> Scenario:
+def scenario(
+    postgres: PostgresCluster, non_utc_database: str, meltano_installed: None
+) -> Scenario:
     """Three `meltano run lemlist-elt`, changing tasks in lemlist between them.
 
     dbt gets no LEMLIST_SOURCE_SCHEMA: it must follow the loader's schema, set by
     TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA.
     """
     del meltano_installed
-    pipeline = Pipeline(postgres, unique_schema("dbt_history_scenario"))
+    schema = unique_schema("dbt_history_scenario")
+    pipeline = Pipeline(postgres, schema, non_utc_database)
+    windows = []
     with LemlistStandIn(sample_tasks(60), api_key=API_KEY) as standin:
         env = without(pipeline.environment(standin), "LEMLIST_SOURCE_SCHEMA")
 
         def elt() -> subprocess.CompletedProcess[str]:
-            return meltano("run", "lemlist-elt", env=env)
+            started = utc_now()
+            run = meltano("run", "lemlist-elt", env=env)
+            windows.append((started, utc_now()))
+            return run
 
         ids = sorted(task["_id"] for task in standin.pending_records())
         done, (rescheduled, reassigned, reopened, moved) = ids[:3], ids[3:7]
@@ -114,7 +123,15 @@ def scenario(postgres: PostgresCluster, meltano_installed: None) -> Scenario:
         runs.append(elt())
         open_ids = {task["_id"] for task in standin.pending_records()}
     return Scenario(
-        pipeline, runs, done, rescheduled, reassigned, reopened, moved, open_ids
+        pipeline,
+        runs,
+        done,
+        rescheduled,
+        reassigned,
+        reopened,
+        moved,
+        open_ids,
+        windows,
     )
 
 
@@ -231,6 +248,24 @@ def test_history_keeps_one_version_of_a_task_that_never_changed(
 
     assert len(scenario.history(unchanged)) == 1
     assert len(scenario.history(scenario.rescheduled_still_open)) == 2
+
+
+def test_history_times_are_utc_instants_in_a_non_utc_database(
+    scenario: Scenario,
+) -> None:
+    versions = scenario.rows(
+        "stg_lemlist__task_versions", "loaded_at, retired_at, snapshotted_at"
+    )
+
+    def during_a_run(instant: dt.datetime | None) -> bool:
+        return instant is None or any(a <= instant <= b for a, b in scenario.windows)
+
+    assert scenario.pipeline.query("SHOW timezone") == [(NON_UTC_TIMEZONE,)]
+    assert len(versions) > 60
+    for version in versions:
+        assert during_a_run(version["loaded_at"])
+        assert during_a_run(version["retired_at"])
+        assert during_a_run(version["snapshotted_at"])
 
 
 def test_open_tasks_by_assignee_counts_what_lemlist_still_returns(
