@@ -142,7 +142,12 @@ class Pipeline:
         self.database = self.database or self.postgres.database
 
     def environment(self, standin: LemlistStandIn, **variables: str) -> dict[str, str]:
-        """The variables a scheduled run would have, pointed at the stand-in."""
+        """The variables a scheduled run would have, pointed at the stand-in.
+
+        dbt writes target/ and logs/ per schema, not in transform/: test workers run
+        dbt at the same time, and a scenario's later dbt runs reuse its partial parse.
+        """
+        dbt_files = REPO / ".meltano" / "dbt" / self.database / self.schema
         return {
             **os.environ,
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -159,6 +164,8 @@ class Pipeline:
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.schema,
             "LEMLIST_SOURCE_SCHEMA": self.schema,
             "DBT_TARGET_SCHEMA": f"{self.schema}_analytics",
+            "DBT_TARGET_PATH": str(dbt_files / "target"),
+            "DBT_LOG_PATH": str(dbt_files / "logs"),
             "MELTANO_SYS_DIR_ROOT": str(worker_sys_dir()),
             **variables,
         }
