@@ -151,6 +151,16 @@ def test_every_run_of_the_elt_job_passes_dbt_build(scenario: Scenario) -> None:
         assert re.search(r"Completed successfully", run.stderr)
 
 
+def test_dbt_build_on_a_fresh_warehouse_snapshots_before_the_history(
+    scenario: Scenario,
+) -> None:
+    first = scenario.runs[0]
+
+    assert first.returncode == 0, first.stderr[-5000:]
+    assert "no task history yet" not in first.stderr
+    assert re.search(r"OK snapshotted \S+\.snp_lemlist__tasks", first.stderr)
+
+
 def test_dbt_reads_the_schema_the_loader_wrote_from_the_environment(
     scenario: Scenario,
 ) -> None:
