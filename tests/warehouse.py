@@ -20,6 +20,8 @@ if t.TYPE_CHECKING:
 
 REPO = Path(__file__).parent.parent
 MELTANO = Path(sys.executable).parent / "meltano"
+# The dbt of the `dbt-postgres` utility, after `meltano install`.
+DBT = REPO / ".meltano" / "utilities" / "dbt-postgres" / "venv" / "bin" / "dbt"
 PASSWORD = "warehouse-password"
 
 
@@ -149,18 +151,11 @@ class Pipeline:
         """
         dbt_files = REPO / ".meltano" / "dbt" / self.database / self.schema
         return {
-            **os.environ,
+            **self.connection_environment(),
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "MELTANO_CLI_DISABLE_VERSION_CHECK": "1",
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "DO_NOT_TRACK": "1",
             "TAP_LEMLIST_TASKS_API_KEY": standin.api_key,
             "TAP_LEMLIST_TASKS_API_URL": standin.url,
-            "TARGET_POSTGRES_HOST": "127.0.0.1",
-            "TARGET_POSTGRES_PORT": str(self.postgres.port),
-            "TARGET_POSTGRES_USER": "postgres",
-            "TARGET_POSTGRES_PASSWORD": PASSWORD,
-            "TARGET_POSTGRES_DATABASE": self.database,
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.schema,
             "LEMLIST_SOURCE_SCHEMA": self.schema,
             "DBT_TARGET_SCHEMA": f"{self.schema}_analytics",
@@ -168,6 +163,20 @@ class Pipeline:
             "DBT_LOG_PATH": str(dbt_files / "logs"),
             "MELTANO_SYS_DIR_ROOT": str(worker_sys_dir()),
             **variables,
+        }
+
+    def connection_environment(self) -> dict[str, str]:
+        """The shell's variables plus the database's (the profiles read them), and
+        dbt kept offline."""
+        return {
+            **os.environ,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DO_NOT_TRACK": "1",
+            "TARGET_POSTGRES_HOST": "127.0.0.1",
+            "TARGET_POSTGRES_PORT": str(self.postgres.port),
+            "TARGET_POSTGRES_USER": "postgres",
+            "TARGET_POSTGRES_PASSWORD": PASSWORD,
+            "TARGET_POSTGRES_DATABASE": self.database,
         }
 
     def run(
