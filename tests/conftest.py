@@ -19,6 +19,7 @@ import pytest
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
 from warehouse import REPO, Pipeline, PostgresCluster, meltano
+from xdist.scheduler import LoadScopeScheduling
 
 from tap_lemlist_tasks.client import LemlistStream
 from tap_lemlist_tasks.tap import TapLemlistTasks
@@ -29,6 +30,8 @@ if t.TYPE_CHECKING:
 
 API_KEY = "sk-lemlist-test-0123456789abcdef"
 TESTS = Path(__file__).parent
+# The default timezone of the non-UTC database (e.g. a managed server in New York).
+NON_UTC_TIMEZONE = "America/New_York"
 
 
 class FakeClock:
@@ -211,19 +214,34 @@ def postgres() -> Iterator[PostgresCluster]:
 
 
 @pytest.fixture(scope="session")
+def non_utc_database(postgres: PostgresCluster) -> str:
+    """A second database in the session's cluster, its timezone America/New_York."""
+    return postgres.create_database("warehouse_new_york", timezone=NON_UTC_TIMEZONE)
+
+
+@pytest.fixture(scope="session")
 def meltano_installed() -> None:
     """`meltano install` of the repository's plugins, once per session.
 
-    Test workers in parallel take turns: two installs into one .meltano collide.
+    Test workers in parallel take turns: two installs into one .meltano collide. The
+    lock file names the test run that last installed, so the other worker of the same
+    run does not install again.
     """
     lock_file = REPO / ".meltano" / "install.lock"
     lock_file.parent.mkdir(exist_ok=True)
-    with lock_file.open("w") as lock:
+    test_run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
+    with lock_file.open("a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.seek(0)
+        if test_run and lock.read() == test_run:
+            return
         installed = meltano(
             "install", env={**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "1"}
         )
-    assert installed.returncode == 0, installed.stderr
+        assert installed.returncode == 0, installed.stderr
+        lock.seek(0)
+        lock.truncate()
+        lock.write(test_run)
 
 
 def schema_for(test_name: str) -> str:
@@ -257,6 +275,38 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "pipeline: needs PostgreSQL or runs Meltano (CI: on one Python)"
     )
+
+
+# Modules that run series of real pipelines, slowest first (seconds on 2 cores).
+# pytest-xdist gives a worker one module at a time, by default those with the most
+# tests first; handing these out first instead lets the quick modules fill in at the
+# end, rather than one of these running alone after everything else.
+SLOWEST_MODULES = (
+    "tests/test_dbt.py",  # ~85
+    "tests/test_agency.py",  # ~60
+    "tests/test_warehouse.py",  # ~40
+    "tests/test_hard_delete.py",  # ~30
+    "tests/test_plugin_definition.py",  # ~25
+    "tests/test_meltano_stream_maps.py",  # ~7
+)
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: unknown under -p no:xdist
+def pytest_xdist_make_scheduler(
+    config: pytest.Config, log: t.Any
+) -> LoadScopeScheduling | None:
+    """With `--dist loadscope`, hand out SLOWEST_MODULES first."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    return _SlowestFirst(config, log)
+
+
+class _SlowestFirst(LoadScopeScheduling):
+    def _assign_work_unit(self, node: t.Any) -> None:
+        pending = [scope for scope in SLOWEST_MODULES if scope in self.workqueue]
+        if pending:
+            self.workqueue.move_to_end(pending[0], last=False)
+        super()._assign_work_unit(node)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from conftest import API_KEY, schema_for
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
-from warehouse import Pipeline, PostgresCluster
+from warehouse import Pipeline, PostgresCluster, utc_now
+
+if t.TYPE_CHECKING:
+    from datetime import datetime
 
 Rows = dict[str, dict[str, t.Any]]
 
@@ -37,21 +40,28 @@ class Scenario:
     rows: list[Rows] = field(default_factory=list)
     exit_codes: list[int] = field(default_factory=list)
     stderr: list[str] = field(default_factory=list)
+    # Naive UTC clock readings just before and after each run.
+    windows: list[tuple[datetime, datetime]] = field(default_factory=list)
 
     def run(self, standin: LemlistStandIn, **variables: str) -> None:
+        started = utc_now()
         completed = self.pipeline.run(standin, **variables)
+        self.windows.append((started, utc_now()))
         self.exit_codes.append(completed.returncode)
         self.stderr.append(completed.stderr)
         self.rows.append(self.pipeline.tasks())
 
 
-def a_week_of_loads(postgres: PostgresCluster, hard_delete: str) -> Scenario:
+def a_week_of_loads(
+    postgres: PostgresCluster, hard_delete: str, database: str = ""
+) -> Scenario:
     """Load; 3 done, load; 3 more done but a 401, load; 1 reopened, load.
 
     During the last load people keep working: 2 tasks are done after page 0 was
     read, and 2 more after page 1, which makes the forward read skip 4 open tasks.
+    The loads go to `database` of the cluster, by default the warehouse.
     """
-    pipeline = Pipeline(postgres, schema_for(f"week_{hard_delete}"))
+    pipeline = Pipeline(postgres, schema_for(f"week_{hard_delete}"), database)
     scenario = Scenario(pipeline, hard_delete)
     env = {"TARGET_POSTGRES_HARD_DELETE": hard_delete}
     with LemlistStandIn(sample_tasks(250), api_key=API_KEY) as standin:

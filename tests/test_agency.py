@@ -3,15 +3,18 @@
 Each team has its own key, its own extractor (`tap-lemlist-tasks--acme`,
 `tap-lemlist-tasks--globex` in meltano.yml), its own state and its own schema, so one
 team's ACTIVATE_VERSION or failure never touches the other's rows; dbt unites the
-schemas listed in LEMLIST_SCHEMAS. One series of real `meltano run`s is shared by the
-tests below:
+schemas listed in the `dbt-postgres--agency` utility's `schemas`. One series of real
+`meltano run`s is shared by the tests below:
 
 1. acme loads; 2. globex loads; 3 acme tasks are done, 3. acme loads again;
-4. globex's key is refused (401) while its tasks change; 5. dbt build on both schemas.
+4. globex's key is refused (401) while its tasks change; 5. `dbt run` then `dbt test`
+on both schemas, on a warehouse where dbt has built nothing yet (no snapshot);
+6. `dbt build`.
 """
 
 from __future__ import annotations
 
+import re
 import typing as t
 from dataclasses import dataclass, field
 
@@ -59,6 +62,8 @@ class Agency:
     done: list[str] = field(default_factory=list)
     runs: list[subprocess.CompletedProcess[str]] = field(default_factory=list)
     rows: list[dict[str, Rows]] = field(default_factory=list)
+    # Rows of the history models after `dbt run` and `dbt test`, before any snapshot.
+    history_before_snapshot: dict[str, int | None] = field(default_factory=dict)
 
     def environment(self, **variables: str) -> dict[str, str]:
         """A scheduled run's variables: each team's key and URL in its own settings."""
@@ -93,7 +98,7 @@ class Agency:
 
     def table(self, team: Team, name: str = "tasks") -> Rows:
         """Every row of one team's table, by `_id`; empty before its first load."""
-        found = self.pipeline.postgres.query(
+        found = self.pipeline.query(
             "SELECT 1 FROM information_schema.tables "
             "WHERE table_schema = %s AND table_name = %s",
             team.schema,
@@ -103,20 +108,34 @@ class Agency:
             return {}
         columns = [
             column
-            for (column,) in self.pipeline.postgres.query(
+            for (column,) in self.pipeline.query(
                 "SELECT column_name FROM information_schema.columns "
                 "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
                 team.schema,
                 name,
             )
         ]
-        rows = self.pipeline.postgres.query(f'SELECT * FROM "{team.schema}".{name}')  # noqa: S608
+        rows = self.pipeline.query(f'SELECT * FROM "{team.schema}".{name}')  # noqa: S608
         return {row[0]: dict(zip(columns, row, strict=True)) for row in rows}
 
     def analytics(self, sql: str) -> list[tuple[t.Any, ...]]:
         """Rows of a query on dbt's schema (`{analytics}` in `sql`)."""
         schema = f'"{self.pipeline.schema}_analytics"'
-        return self.pipeline.postgres.query(sql.format(analytics=schema))
+        return self.pipeline.query(sql.format(analytics=schema))
+
+    def count(self, model: str) -> int | None:
+        """The rows of one dbt model; None if dbt did not build it."""
+        relation = f'"{self.pipeline.schema}_analytics".{model}'
+        if not self.pipeline.query("SELECT to_regclass(%s)", relation)[0][0]:
+            return None
+        return int(self.pipeline.query(f"SELECT count(*) FROM {relation}")[0][0])  # noqa: S608
+
+
+HISTORY_MODELS = (
+    "stg_lemlist__task_versions",
+    "lemlist_task_history",
+    "lemlist_task_completions",
+)
 
 
 def a_day_at_the_agency(postgres: PostgresCluster) -> Agency:
@@ -150,11 +169,12 @@ def a_day_at_the_agency(postgres: PostgresCluster) -> Agency:
         globex_api.add_route_faults("team", "401")
         globex_api.complete(sorted(agency.served["globex"])[:5])
         agency.load(globex)
-        agency.run(
-            "dbt-postgres:build",
-            LEMLIST_SCHEMAS=f"{acme.schema},{globex.schema}",
-            LEMLIST_SOURCE_SCHEMA=acme.schema,
-        )
+        schemas = {"DBT_POSTGRES__AGENCY_SCHEMAS": f"{acme.schema},{globex.schema}"}
+        agency.run("dbt-postgres--agency:run", "dbt-postgres--agency:test", **schemas)
+        agency.history_before_snapshot = {
+            model: agency.count(model) for model in HISTORY_MODELS
+        }
+        agency.run("dbt-postgres--agency:build", **schemas)
     return agency
 
 
@@ -201,8 +221,34 @@ def test_a_team_whose_key_is_refused_changes_nothing_anywhere(agency: Agency) ->
     assert live(after["globex"]) == agency.served["globex"]
 
 
-def test_dbt_build_passes_on_the_union_of_both_teams(agency: Agency) -> None:
-    assert agency.runs[4].returncode == 0, agency.runs[4].stderr
+def test_dbt_run_and_dbt_test_pass_before_the_first_snapshot(agency: Agency) -> None:
+    run_and_test = agency.runs[4]
+
+    assert run_and_test.returncode == 0, run_and_test.stderr[-5000:]
+    assert re.search(r"Finished running \d+ table models in", run_and_test.stderr)
+    assert re.search(
+        r"Finished running \d+ data tests, \d+ unit tests in", run_and_test.stderr
+    )
+    assert run_and_test.stderr.count("Completed successfully") == 2
+
+
+def test_the_history_is_empty_until_the_first_snapshot_and_says_so(
+    agency: Agency,
+) -> None:
+    assert agency.history_before_snapshot == dict.fromkeys(HISTORY_MODELS, 0)
+    assert "no task history yet" in agency.runs[4].stderr
+
+
+def test_dbt_build_after_dbt_run_snapshots_and_fills_the_history(
+    agency: Agency,
+) -> None:
+    versions = agency.analytics(
+        "SELECT count(*) FROM {analytics}.stg_lemlist__task_versions"
+    )
+
+    assert agency.runs[5].returncode == 0, agency.runs[5].stderr[-5000:]
+    assert "no task history yet" not in agency.runs[5].stderr
+    assert versions == [(120 + 80,)]
 
 
 def test_dbt_staging_has_both_teams_with_their_names_and_counts(agency: Agency) -> None:

@@ -1,10 +1,10 @@
 """The dbt layer: it reads the schema the loader wrote, and keeps the task history.
 
 One scenario runs the `lemlist-elt` job (load, then `dbt build`: run + snapshot + test)
-three times, with tasks completed, rescheduled, reassigned and reopened in between; the
-tests below read what it left. The models' logic is specified by dbt unit tests
-(`unit_tests:` in transform/models); these tests check the wiring and that `dbt build`
-runs those unit tests against a real load.
+three times, with tasks completed, rescheduled, reassigned and reopened in between, into
+a database whose timezone is America/New_York; the tests below read what it left. The
+models' logic is specified by dbt unit tests (`unit_tests:` in transform/models); these
+tests check the wiring and that `dbt build` runs those unit tests against a real load.
 """
 
 from __future__ import annotations
@@ -13,20 +13,20 @@ import hashlib
 import json
 import re
 import shutil
+import subprocess
 import typing as t
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import yaml
-from conftest import API_KEY
+from conftest import API_KEY, NON_UTC_TIMEZONE
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
-from warehouse import REPO, Pipeline, meltano
+from warehouse import DBT, REPO, Pipeline, meltano, utc_now
 
 if t.TYPE_CHECKING:
     import datetime as dt
-    import subprocess
-    from pathlib import Path
 
     from warehouse import PostgresCluster
 
@@ -57,6 +57,8 @@ class Scenario:
     done_then_reopened: str
     rescheduled_still_open: str
     open_ids: set[str]
+    # Naive UTC clock readings just before and after each run.
+    windows: list[tuple[dt.datetime, dt.datetime]]
 
     @property
     def left(self) -> set[str]:
@@ -71,7 +73,7 @@ class Scenario:
     def rows(self, model: str, columns: str) -> list[dict[str, t.Any]]:
         """The rows of one dbt model, as dicts."""
         names = [name.strip() for name in columns.split(",")]
-        rows = self.pipeline.postgres.query(
+        rows = self.pipeline.query(
             f'SELECT {columns} FROM "{self.pipeline.schema}_analytics".{model}'  # noqa: S608
         )
         return [dict(zip(names, row, strict=True)) for row in rows]
@@ -88,19 +90,26 @@ class Scenario:
 
 
 @pytest.fixture(scope="module")
-def scenario(postgres: PostgresCluster, meltano_installed: None) -> Scenario:
+def scenario(
+    postgres: PostgresCluster, non_utc_database: str, meltano_installed: None
+) -> Scenario:
     """Three `meltano run lemlist-elt`, changing tasks in lemlist between them.
 
     dbt gets no LEMLIST_SOURCE_SCHEMA: it must follow the loader's schema, set by
     TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA.
     """
     del meltano_installed
-    pipeline = Pipeline(postgres, unique_schema("dbt_history_scenario"))
+    schema = unique_schema("dbt_history_scenario")
+    pipeline = Pipeline(postgres, schema, non_utc_database)
+    windows = []
     with LemlistStandIn(sample_tasks(60), api_key=API_KEY) as standin:
         env = without(pipeline.environment(standin), "LEMLIST_SOURCE_SCHEMA")
 
         def elt() -> subprocess.CompletedProcess[str]:
-            return meltano("run", "lemlist-elt", env=env)
+            started = utc_now()
+            run = meltano("run", "lemlist-elt", env=env)
+            windows.append((started, utc_now()))
+            return run
 
         ids = sorted(task["_id"] for task in standin.pending_records())
         done, (rescheduled, reassigned, reopened, moved) = ids[:3], ids[3:7]
@@ -115,7 +124,15 @@ def scenario(postgres: PostgresCluster, meltano_installed: None) -> Scenario:
         runs.append(elt())
         open_ids = {task["_id"] for task in standin.pending_records()}
     return Scenario(
-        pipeline, runs, done, rescheduled, reassigned, reopened, moved, open_ids
+        pipeline,
+        runs,
+        done,
+        rescheduled,
+        reassigned,
+        reopened,
+        moved,
+        open_ids,
+        windows,
     )
 
 
@@ -133,6 +150,16 @@ def test_every_run_of_the_elt_job_passes_dbt_build(scenario: Scenario) -> None:
         assert run.returncode == 0, run.stderr[-5000:]
         assert "dbt-postgres" in run.stderr
         assert re.search(r"Completed successfully", run.stderr)
+
+
+def test_dbt_build_on_a_fresh_warehouse_snapshots_before_the_history(
+    scenario: Scenario,
+) -> None:
+    first = scenario.runs[0]
+
+    assert first.returncode == 0, first.stderr[-5000:]
+    assert "no task history yet" not in first.stderr
+    assert re.search(r"OK snapshotted \S+\.snp_lemlist__tasks", first.stderr)
 
 
 def test_dbt_reads_the_schema_the_loader_wrote_from_the_environment(
@@ -234,6 +261,24 @@ def test_history_keeps_one_version_of_a_task_that_never_changed(
     assert len(scenario.history(scenario.rescheduled_still_open)) == 2
 
 
+def test_history_times_are_utc_instants_in_a_non_utc_database(
+    scenario: Scenario,
+) -> None:
+    versions = scenario.rows(
+        "stg_lemlist__task_versions", "loaded_at, retired_at, snapshotted_at"
+    )
+
+    def during_a_run(instant: dt.datetime | None) -> bool:
+        return instant is None or any(a <= instant <= b for a, b in scenario.windows)
+
+    assert scenario.pipeline.query("SHOW timezone") == [(NON_UTC_TIMEZONE,)]
+    assert len(versions) > 60
+    for version in versions:
+        assert during_a_run(version["loaded_at"])
+        assert during_a_run(version["retired_at"])
+        assert during_a_run(version["snapshotted_at"])
+
+
 def test_open_tasks_by_assignee_counts_what_lemlist_still_returns(
     scenario: Scenario,
 ) -> None:
@@ -276,3 +321,91 @@ def test_dbt_follows_a_schema_set_with_meltano_config_set(
     assert configured.returncode == 0, configured.stderr
     assert (project / "meltano.yml").read_text() == meltano_yml
     assert json.loads(printed.stdout)["source_schema"] == schema
+
+
+# What dbt writes in a project, and the variables of the Meltano project's dbt.
+DBT_OUTPUTS = ("target", "logs", "dbt_packages", "package-lock.yml")
+DBT_VARIABLES = ("DBT_TARGET_PATH", "DBT_LOG_PATH", "LEMLIST_SCHEMAS")
+
+
+@dataclass
+class PackageBuild:
+    """examples/dbt-project, a dbt project using transform/ as a package, built by
+    plain dbt (no Meltano) on the scenario's loaded tables."""
+
+    project: Path
+    schema: str
+    deps: subprocess.CompletedProcess[str]
+    build: subprocess.CompletedProcess[str]
+    window: tuple[dt.datetime, dt.datetime]
+    pipeline: Pipeline
+
+    def query(self, sql: str) -> list[tuple[t.Any, ...]]:
+        """Rows of a query on the project's schema (`{schema}` in `sql`)."""
+        return self.pipeline.query(sql.format(schema=f'"{self.schema}"'))
+
+
+@pytest.fixture(scope="module")
+def package_build(
+    scenario: Scenario, tmp_path_factory: pytest.TempPathFactory
+) -> PackageBuild:
+    """`dbt deps` then `dbt build` of the example project, as its README says.
+
+    The example sits next to a link to transform/, as in a clone, so its packages.yml
+    is used unchanged. Its vars point the package at the scenario's load schema.
+    """
+    root = tmp_path_factory.mktemp("clone")
+    (root / "transform").symlink_to(REPO / "transform", target_is_directory=True)
+    example = Path("examples", "dbt-project")
+    project = shutil.copytree(
+        REPO / example,
+        root / example,
+        ignore=shutil.ignore_patterns(*DBT_OUTPUTS),
+    )
+    schema = f"{scenario.pipeline.schema}_package"
+    shell = without(scenario.pipeline.connection_environment(), *DBT_VARIABLES)
+    env = {**shell, "DBT_TARGET_SCHEMA": schema}
+    lemlist_vars = json.dumps({"lemlist_schemas": [scenario.pipeline.schema]})
+
+    def dbt(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603
+            [str(DBT), *args, "--profiles-dir", str(project)],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+
+    deps = dbt("deps")
+    started = utc_now()
+    build = dbt("build", "--vars", lemlist_vars)
+    window = (started, utc_now())
+    return PackageBuild(project, schema, deps, build, window, scenario.pipeline)
+
+
+def test_transform_builds_as_a_package_of_another_dbt_project(
+    package_build: PackageBuild, scenario: Scenario
+) -> None:
+    per_team = package_build.query(
+        "SELECT sum(open_tasks) FROM {schema}.lemlist_open_tasks_per_team"
+    )
+
+    assert package_build.deps.returncode == 0, package_build.deps.stdout
+    assert (package_build.project / "dbt_packages" / "lemlist_tasks").is_dir()
+    assert package_build.build.returncode == 0, package_build.build.stdout[-5000:]
+    assert per_team == [(len(scenario.open_ids),)]
+
+
+def test_the_packages_snapshot_stamps_utc_in_a_non_utc_database(
+    package_build: PackageBuild,
+) -> None:
+    started, finished = package_build.window
+    [(first, last)] = package_build.query(
+        "SELECT min(dbt_valid_from), max(dbt_valid_from) "
+        "FROM {schema}.snp_lemlist__tasks"
+    )
+
+    assert package_build.query("SHOW timezone") == [(NON_UTC_TIMEZONE,)]
+    assert started <= first <= last <= finished

@@ -4,6 +4,9 @@ lemlist never returns done tasks, so a task done since the last run must leave t
 warehouse's live set; a run that fails must leave the warehouse as it was; a task
 that stayed open must never leave it. One week of real `meltano run`s is shared by
 the tests that read it; test_hard_delete.py runs the same week with hard deletes.
+
+This week loads a database whose timezone is America/New_York: every timestamp must
+still land as the true UTC instant (`timestamp without time zone`, naive UTC).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import typing as t
 
 import pytest
+from conftest import NON_UTC_TIMEZONE
 from loads import Scenario, a_week_of_loads, live, retired
 
 if t.TYPE_CHECKING:
@@ -20,10 +24,13 @@ if t.TYPE_CHECKING:
 
 
 @pytest.fixture(scope="module")
-def week(postgres: PostgresCluster, meltano_installed: None) -> Scenario:
-    """A week of loads with soft deletes (target-postgres's default)."""
+def week(
+    postgres: PostgresCluster, non_utc_database: str, meltano_installed: None
+) -> Scenario:
+    """A week of loads with soft deletes (target-postgres's default), into a
+    database in New York time."""
     del meltano_installed
-    return a_week_of_loads(postgres, "false")
+    return a_week_of_loads(postgres, "false", non_utc_database)
 
 
 def test_first_load_puts_every_pending_task_live_once(week: Scenario) -> None:
@@ -34,7 +41,7 @@ def test_first_load_puts_every_pending_task_live_once(week: Scenario) -> None:
 
 def test_columns_have_warehouse_types(week: Scenario) -> None:
     types = dict(
-        week.pipeline.postgres.query(
+        week.pipeline.query(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = %s AND table_name = 'tasks'",
             week.pipeline.schema,
@@ -53,13 +60,37 @@ def test_values_land_as_lemlist_served_them(week: Scenario) -> None:
         assert row["title"] == served.get("title")  # unicode included
         assert row["leadId"] == served.get("leadId")  # null where lemlist omits it
         assert row["content"] == served.get("content")
-        if "dueDate" in served:
-            due = row["dueDate"].isoformat(timespec="milliseconds") + "Z"
-            assert due == served["dueDate"]
-        else:
-            assert row["dueDate"] is None
+        for name in ("dueDate", "createdAt"):  # UTC, whatever the database's zone
+            if name in served:
+                stored = row[name].isoformat(timespec="milliseconds") + "Z"
+                assert stored == served[name]
+            else:
+                assert row[name] is None
     assert any(not (row["title"] or "").isascii() for row in rows.values())
     assert any(row["leadId"] is None for row in rows.values())
+
+
+def test_the_week_loads_a_database_whose_timezone_is_not_utc(week: Scenario) -> None:
+    assert week.pipeline.query("SHOW timezone") == [(NON_UTC_TIMEZONE,)]
+
+
+def test_extraction_times_are_utc_instants_in_a_non_utc_database(
+    week: Scenario,
+) -> None:
+    started, finished = week.windows[0]
+    extracted = [row["_sdc_extracted_at"] for row in week.rows[0].values()]
+
+    assert all(started <= instant <= finished for instant in extracted)
+
+
+def test_retirement_times_are_utc_instants_in_a_non_utc_database(
+    week: Scenario,
+) -> None:
+    started, finished = week.windows[1]
+    done = week.done[:3]
+    retired_at = [week.rows[1][task_id]["_sdc_deleted_at"] for task_id in done]
+
+    assert all(started <= instant <= finished for instant in retired_at)
 
 
 def test_tasks_done_since_the_last_run_leave_the_live_set(week: Scenario) -> None:

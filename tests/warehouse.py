@@ -10,6 +10,7 @@ import sys
 import tempfile
 import typing as t
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import psycopg
@@ -19,6 +20,8 @@ if t.TYPE_CHECKING:
 
 REPO = Path(__file__).parent.parent
 MELTANO = Path(sys.executable).parent / "meltano"
+# The dbt of the `dbt-postgres` utility, after `meltano install`.
+DBT = REPO / ".meltano" / "utilities" / "dbt-postgres" / "venv" / "bin" / "dbt"
 PASSWORD = "warehouse-password"
 
 
@@ -27,6 +30,11 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def utc_now() -> datetime:
+    """The time now as naive UTC, the way the warehouse stores instants."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _postgres_bin(program: str) -> str:
@@ -90,10 +98,22 @@ class PostgresCluster:
         name = database or self.database
         return f"postgresql://postgres:{PASSWORD}@127.0.0.1:{self.port}/{name}"
 
-    def query(self, sql: str, *params: object) -> list[tuple[t.Any, ...]]:
-        """Run one SQL statement on the warehouse database and return its rows."""
-        with psycopg.connect(self.url()) as connection:
+    def query(
+        self, sql: str, *params: object, database: str | None = None
+    ) -> list[tuple[t.Any, ...]]:
+        """Run one SQL statement on a database (the warehouse's) and return its rows."""
+        with psycopg.connect(self.url(database)) as connection:
             return connection.execute(sql, params).fetchall()
+
+    def create_database(self, name: str, *, timezone: str) -> str:
+        """Create a database whose sessions default to `timezone`, like a managed
+        server outside UTC (`ALTER DATABASE … SET timezone`); return its name."""
+        with psycopg.connect(self.url("postgres"), autocommit=True) as connection:
+            connection.execute(f"CREATE DATABASE {name}")
+            connection.execute(
+                f"ALTER DATABASE {name} SET timezone TO {_literal(timezone)}"
+            )
+        return name
 
     def _run(self, program: str, *args: str) -> None:
         subprocess.run(  # noqa: S603
@@ -103,33 +123,60 @@ class PostgresCluster:
         )
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 @dataclass
 class Pipeline:
-    """`meltano run` from the repository's meltano.yml into one warehouse schema."""
+    """`meltano run` from the repository's meltano.yml into one warehouse schema.
+
+    The schema is in the warehouse database unless `database` names another one of
+    the cluster (e.g. one whose timezone is not UTC).
+    """
 
     postgres: PostgresCluster
     schema: str
+    database: str = ""
+
+    def __post_init__(self) -> None:
+        """Default to the cluster's warehouse database."""
+        self.database = self.database or self.postgres.database
 
     def environment(self, standin: LemlistStandIn, **variables: str) -> dict[str, str]:
-        """The variables a scheduled run would have, pointed at the stand-in."""
+        """The variables a scheduled run would have, pointed at the stand-in.
+
+        dbt writes target/ and logs/ per schema, not in transform/: test workers run
+        dbt at the same time, and a scenario's later dbt runs reuse its partial parse.
+        """
+        dbt_files = REPO / ".meltano" / "dbt" / self.database / self.schema
         return {
-            **os.environ,
+            **self.connection_environment(),
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "MELTANO_CLI_DISABLE_VERSION_CHECK": "1",
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "DO_NOT_TRACK": "1",
             "TAP_LEMLIST_TASKS_API_KEY": standin.api_key,
             "TAP_LEMLIST_TASKS_API_URL": standin.url,
+            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.schema,
+            "LEMLIST_SOURCE_SCHEMA": self.schema,
+            "DBT_TARGET_SCHEMA": f"{self.schema}_analytics",
+            "DBT_TARGET_PATH": str(dbt_files / "target"),
+            "DBT_LOG_PATH": str(dbt_files / "logs"),
+            "MELTANO_SYS_DIR_ROOT": str(worker_sys_dir()),
+            **variables,
+        }
+
+    def connection_environment(self) -> dict[str, str]:
+        """The shell's variables plus the database's (the profiles read them), and
+        dbt kept offline."""
+        return {
+            **os.environ,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DO_NOT_TRACK": "1",
             "TARGET_POSTGRES_HOST": "127.0.0.1",
             "TARGET_POSTGRES_PORT": str(self.postgres.port),
             "TARGET_POSTGRES_USER": "postgres",
             "TARGET_POSTGRES_PASSWORD": PASSWORD,
-            "TARGET_POSTGRES_DATABASE": self.postgres.database,
-            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.schema,
-            "LEMLIST_SOURCE_SCHEMA": self.schema,
-            "DBT_TARGET_SCHEMA": f"{self.schema}_analytics",
-            "MELTANO_SYS_DIR_ROOT": str(worker_sys_dir()),
-            **variables,
+            "TARGET_POSTGRES_DATABASE": self.database,
         }
 
     def run(
@@ -150,9 +197,13 @@ class Pipeline:
             env=self.environment(standin, **variables),
         )
 
+    def query(self, sql: str, *params: object) -> list[tuple[t.Any, ...]]:
+        """Run one SQL statement on the pipeline's database and return its rows."""
+        return self.postgres.query(sql, *params, database=self.database)
+
     def tasks(self) -> dict[str, dict[str, t.Any]]:
         """Every row of the loaded tasks table, by `_id`."""
-        with psycopg.connect(self.postgres.url()) as connection:
+        with psycopg.connect(self.postgres.url(self.database)) as connection:
             cursor = connection.cursor(row_factory=psycopg.rows.dict_row)
             rows = cursor.execute(f'SELECT * FROM "{self.schema}".tasks').fetchall()  # noqa: S608
         return {row["_id"]: row for row in rows}
