@@ -21,10 +21,6 @@ from pathlib import Path
 import pytest
 import yaml
 from meltano_batch import SEPARATOR
-from warehouse import MELTANO
-
-if t.TYPE_CHECKING:
-    from lemlist_standin import LemlistStandIn
 
 REPO = Path(__file__).parent.parent
 TESTS = Path(__file__).parent
@@ -215,64 +211,3 @@ def test_every_setting_from_the_environment_reaches_the_tap_with_its_type(
     expected = {s["name"]: sample(s)[1] for s in definition()["settings"]}
 
     assert configured_copy["from_env"] == expected
-
-
-@pytest.mark.pipeline
-def test_a_new_meltano_project_adds_installs_configures_and_runs_the_tap(
-    tmp_path: Path, standin: LemlistStandIn
-) -> None:
-    """The definition of done of issue #14, as a user would type it, offline."""
-    project = tmp_path / "new-project"
-    project.mkdir()
-    target_jsonl = meltano_yml_plugin("target-jsonl")
-    (project / "meltano.yml").write_text(
-        yaml.safe_dump(
-            {
-                "project_id": "brand-new",
-                "send_anonymous_usage_stats": False,
-                "default_environment": "dev",
-                "environments": [{"name": "dev"}],
-                "plugins": {"loaders": [target_jsonl]},
-            },
-            sort_keys=False,
-        )
-    )
-    # The published definition installs from PyPI; this one from the checkout.
-    local = tmp_path / "tap-lemlist-tasks.yml"
-    local.write_text(
-        DEFINITION.read_text().replace(
-            "\npip_url: tap-lemlist-tasks\n", f"\npip_url: -e {REPO}\n"
-        )
-    )
-    stream_maps = {"tasks": {"content": "__NULL__", "is_call": "bool(type == 'phone')"}}
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TAP_LEMLIST_")},
-        **QUIET_MELTANO,
-        "TAP_LEMLIST_TASKS_API_KEY": standin.api_key,
-        "TAP_LEMLIST_TASKS_API_URL": standin.url,
-    }
-    commands = [
-        ["add", "--plugin-type", "extractor", "tap-lemlist-tasks", "--no-install"],
-        ["install"],
-        ["config", "set", "tap-lemlist-tasks", "stream_maps", json.dumps(stream_maps)],
-        ["run", "tap-lemlist-tasks", "target-jsonl"],
-    ]
-    commands[0] += ["--from-ref", str(local)]
-    for command in commands:
-        done = subprocess.run(  # noqa: S603
-            [str(MELTANO), *command],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-        assert done.returncode == 0, f"meltano {' '.join(command)}:\n{done.stderr}"
-
-    (output,) = (project / "output").glob("tasks*.jsonl")
-    records = [json.loads(line) for line in output.read_text().splitlines()]
-    served = {task["_id"]: task for task in standin.pending_records()}
-    assert {r["_id"] for r in records} == set(served)
-    assert not any("content" in r for r in records)
-    assert all(r["is_call"] == (served[r["_id"]]["type"] == "phone") for r in records)
