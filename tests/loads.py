@@ -1,4 +1,4 @@
-"""A week of scheduled loads, shared by the soft- and hard-delete test modules."""
+"""Series of scheduled loads, shared by the tests of one module each."""
 
 from __future__ import annotations
 
@@ -52,18 +52,16 @@ class Scenario:
         self.rows.append(self.pipeline.tasks())
 
 
-def a_week_of_loads(
-    postgres: PostgresCluster, hard_delete: str, database: str = ""
-) -> Scenario:
+def a_week_of_loads(postgres: PostgresCluster, database: str = "") -> Scenario:
     """Load; 3 done, load; 3 more done but a 401, load; 1 reopened, load.
 
     During the last load people keep working: 2 tasks are done after page 0 was
     read, and 2 more after page 1, which makes the forward read skip 4 open tasks.
     The loads go to `database` of the cluster, by default the warehouse.
     """
-    pipeline = Pipeline(postgres, schema_for(f"week_{hard_delete}"), database)
-    scenario = Scenario(pipeline, hard_delete)
-    env = {"TARGET_POSTGRES_HARD_DELETE": hard_delete}
+    pipeline = Pipeline(postgres, schema_for("week_false"), database)
+    scenario = Scenario(pipeline, "false")
+    env = {"TARGET_POSTGRES_HARD_DELETE": "false"}
     with LemlistStandIn(sample_tasks(250), api_key=API_KEY) as standin:
         scenario.served = standin.pending_records()
         first = sorted(pending_ids(standin))
@@ -85,5 +83,37 @@ def a_week_of_loads(
         base = len(standin.requests) + 1  # the load's first request reads the team
         standin.after_request(base + 1, lambda s: s.complete(during[:2]))
         standin.after_request(base + 2, lambda s: s.complete(during[2:]))
+        scenario.run(standin, **env)
+    return scenario
+
+
+def deletions(postgres: PostgresCluster) -> Scenario:
+    """With hard_delete: load; 3 done before and 4 during the load, load; a 401, load.
+
+    The week of loads again, shortened: a reopened task is re-inserted like any new
+    one, so hard deletion needs no reopening step.
+    """
+    pipeline = Pipeline(postgres, schema_for("deletions"))
+    scenario = Scenario(pipeline, "true")
+    env = {"TARGET_POSTGRES_HARD_DELETE": "true"}
+    with LemlistStandIn(sample_tasks(250), api_key=API_KEY) as standin:
+        scenario.served = standin.pending_records()
+        first = sorted(pending_ids(standin))
+        scenario.done = first[:6]
+        scenario.run(standin, **env)
+        standin.complete(first[:3])
+        order = [task["_id"] for task in standin.pending_records()]
+        during = scenario.done_during_load = [
+            order[0],
+            order[10],
+            order[120],
+            order[150],
+        ]
+        base = len(standin.requests) + 1  # the load's first request reads the team
+        standin.after_request(base + 1, lambda s: s.complete(during[:2]))
+        standin.after_request(base + 2, lambda s: s.complete(during[2:]))
+        scenario.run(standin, **env)
+        standin.complete(first[3:6])
+        standin.add_faults(1, "401")
         scenario.run(standin, **env)
     return scenario
