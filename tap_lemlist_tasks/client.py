@@ -196,6 +196,11 @@ class LemlistStream(RESTStream[_Token]):
         # stream on this API key waits, on the stream's clock.
         self.request_budget.pause(decision.wait)
 
+    @property
+    def filters(self) -> str | None:
+        """The `filters` parameter the stream sends, if any, for messages."""
+        return None
+
     @override
     def response_error_message(self, response: requests.Response) -> str:
         return errors.status_message(
@@ -203,7 +208,7 @@ class LemlistStream(RESTStream[_Token]):
             response.reason,
             response.text,
             where=f"{self.path} at {self.url_base}",
-            filters="[]",
+            filters=self.filters,
         )
 
     # Versions: retire what a sync did not see only once it is sure

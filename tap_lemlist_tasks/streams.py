@@ -156,6 +156,7 @@ class TasksStream(LemlistListStream):
         th.Property("completedAt", th.DateTimeType),
     ).to_dict()
 
+    @override
     @property
     def filters(self) -> str:
         """The `filters` parameter; lemlist's reference always sends it (`[]`)."""
@@ -186,16 +187,6 @@ class TasksStream(LemlistListStream):
     @override
     def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
         return decode_page(response, number).results
-
-    @override
-    def response_error_message(self, response: requests.Response) -> str:
-        return errors.status_message(
-            response.status_code,
-            response.reason,
-            response.text,
-            where=f"{self.path} at {self.url_base}",
-            filters=self.filters,
-        )
 
 
 class UsersStream(LemlistStream[None]):

@@ -148,3 +148,15 @@ def test_a_failing_campaigns_page_is_retried_and_named(
         in run.stderr
     )
     assert len(run.records_of("campaigns")) == len(sample_campaigns())
+
+
+def test_a_refused_campaigns_request_stops_with_lemlists_words_and_no_filters(
+    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+) -> None:
+    standin.add_route_faults("campaigns", "400")
+
+    run = run_tap()
+
+    assert run.exit_code == 1
+    assert run.errors == ["lemlist refused the request (HTTP 400: Bad params)."]
+    assert run.of_type("ACTIVATE_VERSION", stream="campaigns") == []
