@@ -21,7 +21,7 @@ from pathlib import Path
 from measure import API_KEY, ProcessCost, StandInProcess, measure, tap_command
 
 HERE = Path(__file__).parent
-UNTHROTTLED = {"rate_limit_requests": 1_000_000_000, "rate_limit_window_seconds": 1}
+UNTHROTTLED = {"rate_limit_requests": 10_000, "rate_limit_window_seconds": 1}
 SETTINGS: dict[str, object] = dict(UNTHROTTLED)
 
 

@@ -138,10 +138,10 @@ SETTINGS = th.PropertiesList(
         title="Rate limit: requests",
         description=(
             "Requests allowed per window (lemlist: 20 per 2 s per API key). "
-            "Lower it when several jobs share one key. 1 to 1000."
+            "Lower it when several jobs share one key. 1 to 10000."
         ),
         minimum=1,
-        maximum=1000,
+        maximum=10_000,
     ),
     th.Property(
         "rate_limit_window_seconds",
