@@ -10,6 +10,9 @@ schemas listed in the `dbt-postgres--agency` utility's `schemas`. One series of 
 4. globex's key is refused (401) while its tasks change; 5. `dbt run` then `dbt test`
 on both schemas, on a warehouse where dbt has built nothing yet (no snapshot);
 6. `dbt build`.
+
+Neither team's lemlist plan has the campaigns route (402), so no schema has campaigns;
+lemlist lists acme's users (those of its tasks) and none of globex's.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from conftest import schema_for
-from lemlist_sample import sample_tasks, sample_team
+from lemlist_sample import sample_tasks, sample_team, sample_users
 from lemlist_standin import LemlistStandIn
 from loads import Rows, live, retired
 from warehouse import Pipeline, meltano
@@ -133,6 +136,7 @@ class Agency:
 
 HISTORY_MODELS = (
     "stg_lemlist__task_versions",
+    "stg_lemlist__team_versions",
     "lemlist_task_history",
     "lemlist_task_completions",
 )
@@ -150,9 +154,14 @@ def a_day_at_the_agency(postgres: PostgresCluster) -> Agency:
         for name, (_, _, count, seed, key) in teams.items()
     }
     for name, standin in standins.items():
-        standin.team = sample_team(
-            teams[name][0], teams[name][1], api_key=standin.api_key
+        team_id, team_name, _, seed, _ = teams[name]
+        document = sample_team(
+            team_id, team_name, api_key=standin.api_key, users=sample_users(seed)
         )
+        if name == "globex":
+            del document["users"]  # as lemlist answers without version=v2
+        standin.team = document
+        standin.plan_gated.add("campaigns")
     with standins["acme"] as acme_api, standins["globex"] as globex_api:
         acme = Team("acme", *teams["acme"][:2], acme_api, f"{base}_acme")
         globex = Team("globex", *teams["globex"][:2], globex_api, f"{base}_globex")
@@ -285,3 +294,46 @@ def test_the_history_holds_both_teams_and_the_completions_of_one(
 
     assert versions == [("tea_AcmeClient000001", 120), ("tea_GlobexClient0001", 80)]
     assert sorted(completions) == [("tea_AcmeClient000001", i) for i in agency.done]
+
+
+def test_dbt_builds_without_campaigns_anywhere_nor_one_teams_users(
+    agency: Agency,
+) -> None:
+    # 402 on the campaigns route: the stream loads nothing, in either schema.
+    campaigns = [agency.table(team, "campaigns") for team in agency.teams]
+    users = agency.analytics(
+        "SELECT team_name, count(*) FROM {analytics}.stg_lemlist__users GROUP BY 1"
+    )
+
+    assert campaigns == [{}, {}]
+    assert agency.analytics(
+        "SELECT count(*) FROM {analytics}.stg_lemlist__campaigns"
+    ) == [(0,)]
+    assert users == [("Acme Corp", 4)]
+
+
+def test_the_marts_name_assignees_where_lemlist_lists_them(agency: Agency) -> None:
+    named = agency.analytics(
+        "SELECT team_name, bool_and(assignee_name IS NOT NULL), "
+        "bool_and(assignee_name IS NULL), sum(open_tasks) "
+        "FROM {analytics}.lemlist_open_tasks_by_assignee GROUP BY 1 ORDER BY 1"
+    )
+    by_campaign = agency.analytics(
+        "SELECT team_name, sum(open_tasks), count(campaign_name) "
+        "FROM {analytics}.lemlist_open_tasks_by_campaign GROUP BY 1 ORDER BY 1"
+    )
+
+    assert named == [("Acme Corp", True, False, 117), ("Globex Inc", False, True, 80)]
+    assert by_campaign == [("Acme Corp", 117, 0), ("Globex Inc", 80, 0)]
+    # Nothing to check a team's tasks against without its users or campaigns.
+    for run in agency.runs[4:]:
+        assert " WARN " not in run.stderr
+
+
+def test_completions_without_filters_are_done_or_deleted(agency: Agency) -> None:
+    because = agency.analytics(
+        "SELECT left_because, retiring_task_filters, count(*) "
+        "FROM {analytics}.lemlist_task_completions GROUP BY 1, 2"
+    )
+
+    assert because == [("done or deleted", "[]", len(agency.done))]

@@ -28,6 +28,12 @@ def test_dbt_campaign_states_are_the_ones_the_filters_accept() -> None:
     assert dbt_vars()["lemlist_campaign_states"] == list(filters.CAMPAIGN_STATES)
 
 
+def test_dbt_drifting_filters_are_the_ones_the_tap_warns_about() -> None:
+    # dbt names a retirement by a sync with one of these "done, deleted or left the
+    # filters"; the tap warns at the start of such a sync (issue #23).
+    assert dbt_vars()["lemlist_drifting_filters"] == list(filters.DRIFTING_FILTERS)
+
+
 def test_the_filters_accept_the_task_types_lemlist_documents() -> None:
     assert filters.TASK_TYPES == lemlist_sample.TASK_TYPES
 

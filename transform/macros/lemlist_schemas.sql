@@ -23,9 +23,13 @@
     with `_lemlist_schema` saying which schema a row came from. A column one schema lacks
     (loaded by an older tap) is null there. A schema without the table fails the model
     when `required` (a mistyped schema must not look like a team without tasks), and is
-    left out otherwise; `if_none` is the query when no schema has the table.
+    left out otherwise. `columns` ({name: type}) are the columns the result always has,
+    of those types: one a schema's table lacks is null there, and when no schema has the table at all (a
+    stream that loaded nothing, e.g. campaigns on a plan without that route) the result
+    is no row with `_lemlist_schema` and these columns. `if_none`, when given, is the
+    query for that case instead.
 -#}
-{% macro lemlist_union(table_name, required=true, if_none='') -%}
+{% macro lemlist_union(table_name, required=true, if_none='', columns={}) -%}
     {%- if not execute -%}
         select null as _lemlist_schema
     {%- else -%}
@@ -50,6 +54,10 @@
             {%- endfor -%}
             {%- do columns_of.update({relation.schema: names}) -%}
         {%- endfor -%}
+        {#- Declared types win: PostgreSQL reports an array column as just ARRAY. -#}
+        {%- for name, data_type in columns.items() -%}
+            {%- do types.update({name: data_type}) -%}
+        {%- endfor -%}
         {%- for relation in relations %}
         select
             cast({{ dbt.string_literal(relation.schema) }} as text) as _lemlist_schema
@@ -63,8 +71,15 @@
         from {{ relation }}
         {% if not loop.last %}union all{% endif -%}
         {%- endfor -%}
-        {%- if not relations %}
+        {%- if not relations and if_none %}
         {{ if_none }}
+        {%- elif not relations %}
+        select
+            cast(null as text) as _lemlist_schema
+            {%- for name, data_type in types.items() %},
+            cast(null as {{ data_type }}) as {{ adapter.quote(name) }}
+            {%- endfor %}
+        where false
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -4,6 +4,14 @@
 -- lemlist sends no completion time. The task was completed somewhere between
 -- last_seen_open_at (the last extraction that returned it) and retired_at (the sync that
 -- found it gone): the precision is the sync interval.
+--
+-- A task also leaves the list when it no longer matches the tap's `filters` (left_because):
+-- when the sync that retired it read with other filters than the sync that last saw it
+-- ('filters changed'), or with a filter a task can leave while open, e.g. assignedTo or
+-- dueDate ('done, deleted or left the filters'); else it was 'done or deleted'. Each
+-- sync's filters come from the teams snapshot (stg_lemlist__team_versions): the version
+-- in effect at an instant is the last one loaded by then, and the team's first version
+-- is taken to hold before it too (the warehouse recorded no filters earlier).
 
 with history as (
 
@@ -40,6 +48,12 @@ retirements as (
 
 ),
 
+team_versions as (
+
+    select * from {{ ref('stg_lemlist__team_versions') }}
+
+),
+
 completions as (
 
     select
@@ -69,11 +83,32 @@ completions as (
         r.loaded_at                                     as last_seen_open_at,
         r.retired_at,
         s.times_rescheduled,
-        s.times_reassigned
+        s.times_reassigned,
+        retiring.task_filters                           as retiring_task_filters,
+        case
+            when seen.task_filters is not null
+                and retiring.task_filters is not null
+                and seen.task_filters <> retiring.task_filters
+                then 'filters changed'
+            -- drifting filters, or filters not known (null)
+            when retiring.has_drifting_filters is not false
+                then 'done, deleted or left the filters'
+            else 'done or deleted'
+        end                                             as left_because
     from retirements as r
     inner join spells as s
         on r.task_id = s.task_id
         and r.completion_number = s.completion_number
+    -- the team's filters when the last sync that returned the task read it
+    left join team_versions as seen
+        on r.team_id = seen.team_id
+        and (seen.version_number = 1 or seen.valid_from <= r.loaded_at)
+        and (seen.valid_to is null or r.loaded_at < seen.valid_to)
+    -- the team's filters in the sync that retired it (read before the retirement)
+    left join team_versions as retiring
+        on r.team_id = retiring.team_id
+        and (retiring.version_number = 1 or retiring.valid_from <= r.retired_at)
+        and (retiring.valid_to is null or r.retired_at < retiring.valid_to)
 
 )
 

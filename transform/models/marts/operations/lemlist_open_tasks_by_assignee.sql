@@ -1,5 +1,7 @@
--- One row per (team_id, assigned_user_id, task_type) with at least one open task.
--- Unassigned tasks form their own group (assigned_user_id is null) in each team.
+-- One row per (team_id, assigned_user_id, task_type) with at least one open task, with
+-- the assignee's name and email from the team's users (null for a user lemlist no longer
+-- lists: the tasks still count). Unassigned tasks form their own group
+-- (assigned_user_id is null) in each team.
 -- due_at is naive UTC, so it is compared with "now" in UTC: the `reference_time` var, or
 -- the time the model is built when that var is unset.
 
@@ -8,6 +10,13 @@ with open_tasks as (
     select *
     from {{ ref('stg_lemlist__tasks') }}
     where is_open
+
+),
+
+users as (
+
+    select team_id, user_id, user_name, email
+    from {{ ref('stg_lemlist__users') }}
 
 ),
 
@@ -28,6 +37,8 @@ select
     t.team_id,
     t.team_name,
     t.assigned_user_id,
+    u.user_name                                                 as assignee_name,
+    u.email                                                     as assignee_email,
     t.task_type,
     count(*)                                                    as open_tasks,
     count(*) filter (where t.due_at < n.ts)                     as overdue_tasks,
@@ -37,5 +48,11 @@ select
     n.ts                                                        as computed_at
 
 from open_tasks as t
+-- users are unique per team (tested), so the join keeps one row per task
+left join users as u
+    on t.team_id = u.team_id
+    and t.assigned_user_id = u.user_id
 cross join now_utc as n
-group by t.team_id, t.team_name, t.assigned_user_id, t.task_type, n.ts, n.today
+group by
+    t.team_id, t.team_name, t.assigned_user_id, u.user_name, u.email, t.task_type,
+    n.ts, n.today
