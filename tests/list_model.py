@@ -53,7 +53,7 @@ class Outcome:
     emitted: set[str]
     missed: set[str]  #: open at the start and at the end, yet never emitted
     requests: int
-    left_and_came_back: bool  #: some task was completed, then reopened
+    left_and_came_back: bool  #: some task, old or new, was completed, then reopened
     failed: bool  #: the sync stopped with an error, retiring nothing
 
     @property
@@ -143,7 +143,7 @@ def sync(
         emitted,
         open_then_and_now - emitted,
         made,
-        bool(listed.reopened & set(tasks)),
+        bool(listed.reopened),
         failed,
     )
 
