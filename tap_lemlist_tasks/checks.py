@@ -12,6 +12,7 @@ import logging
 import re
 import typing as t
 
+from singer_sdk import mapper
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
@@ -290,28 +291,31 @@ def schema_error_line(errors: list[str]) -> str:
     return "; ".join(lines) + ". See tap-lemlist-tasks --about for every setting."
 
 
-def read_state(text: str) -> dict[str, t.Any]:
-    """Read a `--state` file as the SDK would, refusing what it would trip on.
+def stream_map_failure(error: BaseException) -> str | None:
+    """The line for an error a `stream_maps` expression raised on a record, if it was.
+
+    The SDK turns only an expression's syntax and unknown names into a
+    MapExpressionError; one that divides by zero or reads a missing key raises from
+    inside the SDK's mapper, found here by the frames the error passed through.
 
     Args:
-        text: The file's text.
+        error: What stopped the sync.
 
     Returns:
-        The state.
-
-    Raises:
-        UnsafeSettingError: When it is not JSON, or not a JSON object.
+        One line naming the expression and the error, or None for any other error.
     """
-    try:
-        state = json.loads(text)
-    except ValueError:
-        problem = "is not JSON"
-    else:
-        if isinstance(state, dict):
-            return state
-        problem = "is not a JSON object"
-    msg = (
-        f"The --state file {problem}: pass the state Meltano saved (meltano state "
-        "get), or no --state for a first sync."
-    )
-    raise UnsafeSettingError(msg)
+    line = None
+    trace = error.__traceback__
+    while trace is not None:
+        code, names = trace.tb_frame.f_code, trace.tb_frame.f_locals
+        if code.co_filename == mapper.__file__ and isinstance(names.get("expr"), str):
+            where = f"{getattr(names.get('self'), 'stream_alias', '?')}"
+            if names.get("property_name"):
+                where += f".{names['property_name']}"
+            line = (
+                f"Setting 'stream_maps': the expression {names['expr']!r} for "
+                f"{where} failed on a record ({type(error).__name__}: {error}); "
+                "fix or remove it."
+            )
+        trace = trace.tb_next
+    return line

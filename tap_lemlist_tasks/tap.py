@@ -29,11 +29,12 @@ from tap_lemlist_tasks.checks import (
     check_no_nulls,
     environment_problem,
     hide_in_logs,
-    read_state,
     redact,
     schema_error_line,
+    stream_map_failure,
 )
 from tap_lemlist_tasks.filters import InvalidFilterError, validate_filters
+from tap_lemlist_tasks.inputs import check_config_file, read_catalog, read_state
 from tap_lemlist_tasks.records import UnexpectedRecordError
 from tap_lemlist_tasks.seen import MAX_READS
 from tap_lemlist_tasks.streams import (
@@ -51,6 +52,7 @@ else:
 if t.TYPE_CHECKING:
     from types import FrameType
 
+    import click
     from singer_sdk.streams import Stream
 
 FILTERS_EXAMPLE = [
@@ -284,12 +286,28 @@ class TapLemlistTasks(Tap):
 
     @override
     @classmethod
+    def cb_config(
+        cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]
+    ) -> t.Any:
+        # The SDK reads the --config files here, before invoke, with a traceback
+        # for a missing file or bad JSON.
+        try:
+            for path in value:
+                if path != "ENV":
+                    check_config_file(path)
+        except UnsafeSettingError as error:
+            cls.logger.error("%s", error)  # noqa: TRY400
+            raise SystemExit(1) from None
+        return super().cb_config(ctx, param, value)
+
+    @override
+    @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         # Whatever stops the tap is told in one line, never a traceback.
         try:
-            if kwargs.get("state") is not None:
-                state = read_state(kwargs["state"].read())
-                kwargs["state"] = io.StringIO(json.dumps(state))
+            for option, read in (("state", read_state), ("catalog", read_catalog)):
+                if (given := kwargs.get(option)) is not None:
+                    kwargs[option] = io.StringIO(json.dumps(read(given.read())))
             super().invoke(*args, **kwargs)
         except (
             ConfigValidationError,
@@ -299,6 +317,11 @@ class TapLemlistTasks(Tap):
             UnsafeSettingError,
         ) as error:
             cls.logger.error("%s", error)  # noqa: TRY400
+            raise SystemExit(1) from None
+        except Exception as error:
+            if (line := stream_map_failure(error)) is None:
+                raise
+            cls.logger.error("%s", line)  # noqa: TRY400
             raise SystemExit(1) from None
 
 

@@ -195,8 +195,52 @@ def test_a_boolean_variable_reads_true_false_1_and_0(
 
 
 @pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (None, "does not exist"),
+        ("{not json", "is not JSON"),
+        ('["api_key"]', "is not a JSON object"),
+    ],
+)
+def test_a_config_file_that_is_not_settings_is_refused_in_one_line(
+    standin: LemlistStandIn,
+    tap: Callable[..., TapRun],
+    tmp_path: Path,
+    text: str | None,
+    problem: str,
+) -> None:
+    config_file = tmp_path / "more-config.json"
+    if text is not None:
+        config_file.write_text(text)
+
+    run = tap(
+        {"api_key": API_KEY, "api_url": standin.url}, "--config", str(config_file)
+    )
+
+    assert_fails_in_one_line(run, f"The --config file {config_file} {problem}")
+    assert standin.requests == []
+
+
+def test_a_config_file_that_is_a_directory_is_refused_in_one_line(
+    standin: LemlistStandIn, tap: Callable[..., TapRun], tmp_path: Path
+) -> None:
+    run = tap({"api_key": API_KEY, "api_url": standin.url}, "--config", str(tmp_path))
+
+    assert_fails_in_one_line(run, f"The --config file {tmp_path} is a directory")
+
+
+@pytest.mark.parametrize(
     ("state", "problem"),
-    [("{not json", "is not JSON"), ("[1, 2]", "is not a JSON object")],
+    [
+        ("{not json", "file is not JSON"),
+        ("[1, 2]", "file is not a JSON object"),
+        ('{"bookmarks": []}', "file's bookmarks is not a JSON object"),
+        ('{"bookmarks": {"tasks": "x"}}', "file's bookmarks.tasks is not a JSON"),
+        (
+            '{"bookmarks": {"tasks": {"retirement": []}}}',
+            "file's bookmarks.tasks.retirement is not a JSON object",
+        ),
+    ],
 )
 def test_a_state_file_that_is_not_a_state_is_refused_in_one_line(
     standin: LemlistStandIn,
@@ -210,8 +254,54 @@ def test_a_state_file_that_is_not_a_state_is_refused_in_one_line(
 
     run = tap({"api_key": API_KEY, "api_url": standin.url}, "--state", str(state_file))
 
-    assert_fails_in_one_line(run, f"The --state file {problem}")
+    assert_fails_in_one_line(run, f"The --state {problem}")
     assert standin.requests == []
+
+
+@pytest.mark.parametrize(
+    ("catalog", "problem"),
+    [
+        ("{not json", "is not JSON"),
+        ("[]", "is not a JSON object"),
+        ('{"streams": "tasks"}', "is not a Singer catalog"),
+        ('{"streams": [{"stream": "tasks"}]}', "is not a Singer catalog"),
+    ],
+)
+def test_a_catalog_file_that_is_not_a_catalog_is_refused_in_one_line(
+    standin: LemlistStandIn,
+    tap: Callable[..., TapRun],
+    tmp_path: Path,
+    catalog: str,
+    problem: str,
+) -> None:
+    catalog_file = tmp_path / "catalog.json"
+    catalog_file.write_text(catalog)
+
+    run = tap(
+        {"api_key": API_KEY, "api_url": standin.url}, "--catalog", str(catalog_file)
+    )
+
+    assert_fails_in_one_line(run, f"The --catalog file {problem}")
+    assert standin.requests == []
+
+
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    [
+        ("1/0", "ZeroDivisionError: division by zero"),
+        ("record['nope']", "KeyError: 'nope'"),
+    ],
+)
+def test_a_stream_map_failing_on_a_record_is_named_in_one_line(
+    run_tap: Callable[..., TapRun], expression: str, error: str
+) -> None:
+    run = run_tap(stream_maps={"tasks": {"x": expression}})
+
+    assert_fails_in_one_line(
+        run,
+        f"Setting 'stream_maps': the expression {expression!r} for tasks.x failed "
+        f"on a record ({error}); fix or remove it.",
+    )
 
 
 def test_a_stream_map_removing_the_key_is_refused_in_one_line(
