@@ -34,6 +34,8 @@ TEXT_FILTERS = ("fullName", "email", "phone", "linkedin")
 LIST_FILTERS = ("campaignId", "campaignState", "type", "assignedTo")
 DATE_FILTERS = ("dueDate",)
 FILTER_IDS = TEXT_FILTERS + LIST_FILTERS + DATE_FILTERS
+# A list filter's parameters: sets of values, whatever their order.
+_SETS = ("in", "out")
 
 ALLOWED_VALUES: dict[str, tuple[str, ...]] = {
     "campaignState": CAMPAIGN_STATES,
@@ -83,16 +85,27 @@ def drifting(filters: list[dict[str, t.Any]]) -> list[str]:
 
 
 def canonical_filters(filters: list[dict[str, t.Any]]) -> str:
-    """Return the filters as canonical JSON: the same for the same filters.
+    """Return the filters as canonical JSON: the same for filters that select alike.
+
+    Each filter narrows the list (lemlist's reference), so their order selects
+    nothing, nor does the order of an `in` or `out` set: both are sorted.
 
     Args:
         filters: Validated filter objects.
 
     Returns:
-        JSON text with sorted keys, filters in their order.
+        JSON text with sorted keys, sets and filters.
     """
+    return "[" + ",".join(sorted(_canonical(each) for each in filters)) + "]"
+
+
+def _canonical(one: dict[str, t.Any]) -> str:
+    as_sets = {
+        name: sorted(value, key=json.dumps) if name in _SETS else value
+        for name, value in one.items()
+    }
     return json.dumps(
-        filters, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        as_sets, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
 
 

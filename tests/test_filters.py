@@ -284,3 +284,24 @@ def test_the_first_sync_after_the_filters_narrow_says_what_it_retires_may_have_l
         "may only have left them, and not be done."
     )
     assert "the filters changed" not in summary(again)
+
+
+def test_the_same_filters_in_another_order_are_not_a_change_of_filters(
+    run_tap_with_state: Callable[..., TapRun],
+) -> None:
+    # Each filter narrows the list and `in` is a set: the order selects nothing, so
+    # the collapse guard stays on.
+    some = [
+        {"filterId": "type", "in": ["phone", "email", "manual"]},
+        {"filterId": "dueDate", "from": "2025-01-01"},
+    ]
+    same = [
+        {"filterId": "dueDate", "from": "2025-01-01"},
+        {"filterId": "type", "in": ["manual", "phone", "email"]},
+    ]
+
+    first = run_tap_with_state(None, filters=some)
+    reordered = run_tap_with_state(last_state(first), filters=same)
+
+    assert reordered.ids
+    assert "the filters changed" not in summary(reordered)
