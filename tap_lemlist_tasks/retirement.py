@@ -4,8 +4,8 @@ A proven read (see `reads`) means no task that stayed open was missed. The guard
 covers what no proof can: lemlist itself answering a much shorter list for a while.
 A proven sync that would retire more than `max_retired_percent` of the tasks the
 last retiring sync emitted retires nothing, once; the next proven sync that sees
-the same drop retires. What it needs between syncs is kept in the stream's Singer
-state, which Meltano stores.
+the same drop retires, unless a sync in between saw the list whole again. What it
+needs between syncs is kept in the stream's Singer state, which Meltano stores.
 """
 
 from __future__ import annotations
@@ -52,8 +52,20 @@ def decide(  # noqa: PLR0913 - one decision, from all it depends on
     Returns:
         The decision.
     """
+    memory = state.setdefault(STATE_KEY, {})
+    last = memory.get("last_retiring_sync_emitted")
+    last_scope = memory.get("last_retiring_sync_scope", scope)
+    collapsed = (
+        last_scope == scope
+        and isinstance(last, int)
+        and emitted * 100 < last * (100 - max_retired_percent)
+    )
     proven = verdict.proven
     if proven is None:
+        if not collapsed and last_scope == scope:
+            # lemlist answered a full list again: a collapse withheld before was
+            # its bad minute, and the next one must be withheld anew.
+            memory.pop("collapse_withheld_emitted", None)
         return Retirement(
             retire=False,
             reason=(
@@ -61,9 +73,6 @@ def decide(  # noqa: PLR0913 - one decision, from all it depends on
                 "or came back during each read); the next quieter sync retires"
             ),
         )
-    memory = state.setdefault(STATE_KEY, {})
-    last = memory.get("last_retiring_sync_emitted")
-    last_scope = memory.get("last_retiring_sync_scope", scope)
     proof = f"read {proven.number + 1} of {len(verdict.reads)} proven complete"
     memory["last_retiring_sync_scope"] = scope
     if last_scope != scope:
@@ -77,7 +86,7 @@ def decide(  # noqa: PLR0913 - one decision, from all it depends on
                 "not be done"
             ),
         )
-    if isinstance(last, int) and emitted * 100 < last * (100 - max_retired_percent):
+    if collapsed:
         gone = f"{last - emitted} of the {last} {noun} of the last retiring sync"
         if "collapse_withheld_emitted" not in memory:
             memory["collapse_withheld_emitted"] = emitted

@@ -261,6 +261,29 @@ def test_a_collapse_that_lemlist_takes_back_retires_nothing_it_listed(
     assert "collapse_withheld_emitted" not in memory
 
 
+def test_a_second_collapse_after_lemlist_came_back_is_withheld_anew(
+    standin: LemlistStandIn, run_tap_with_state: Callable[..., TapRun]
+) -> None:
+    first = run_tap_with_state(None)
+    ids = ids_of(standin)
+    standin.complete(ids[:200])
+    withheld = run_tap_with_state(state_after(first))
+    standin.reopen(ids[:200])
+    # lemlist is whole again, but too busy for this sync to prove a read.
+    made = len(standin.requests)
+    standin.after_request(made + 2, lambda api: api.complete([ids[99]]))
+    standin.after_request(made + 8, insert_at_top(new_tasks(1)))
+    busy = run_tap_with_state(state_after(withheld), max_reads_per_sync=2)
+    standin.complete(ids_of(standin)[:200])  # another bad minute, days later
+
+    second = run_tap_with_state(state_after(busy))
+
+    assert len(busy.ids) >= 250
+    assert busy.of_type("ACTIVATE_VERSION") == []
+    assert second.of_type("ACTIVATE_VERSION") == []
+    assert "more than max_retired_percent" in summary(second)
+
+
 def test_batch_config_is_refused_before_any_request(
     standin: LemlistStandIn, run_tap: Callable[..., TapRun]
 ) -> None:
