@@ -52,7 +52,6 @@ else:
 if t.TYPE_CHECKING:
     from types import FrameType
 
-    import click
     from singer_sdk.streams import Stream
 
 FILTERS_EXAMPLE = [
@@ -286,9 +285,7 @@ class TapLemlistTasks(Tap):
 
     @override
     @classmethod
-    def cb_config(
-        cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]
-    ) -> t.Any:
+    def cb_config(cls, ctx: t.Any, param: t.Any, value: tuple[str, ...]) -> t.Any:
         # The SDK reads the --config files here, before invoke, with a traceback
         # for a missing file or bad JSON.
         try:
