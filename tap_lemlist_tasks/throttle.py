@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import backoff
 from requests.adapters import HTTPAdapter
-from requests.exceptions import RequestException
+from requests.exceptions import ReadTimeout, RequestException
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import HTTPError
+from urllib3.exceptions import HTTPError, ReadTimeoutError
 
 from tap_lemlist_tasks.errors import DeadlineExceededError, LemlistError, redirected
 
@@ -248,10 +248,15 @@ class ThrottledAdapter(HTTPAdapter):
             try:
                 response, body = self._send_and_read(request, **kwargs)
             except (OSError, RequestException, HTTPError) as error:
-                if not watch.fired:
+                # A socket silent for the whole deadline races the watch: either
+                # way the answer did not come in time, and is told so.
+                silent = isinstance(
+                    error, (ReadTimeout, ReadTimeoutError, TimeoutError)
+                )
+                if not (watch.fired or silent):
                     raise
                 cut = error
-        if watch.fired:
+        if cut is not None or watch.fired:
             msg = f"no complete answer within {self.deadline:g} s"
             raise DeadlineExceededError(msg, request=request) from cut
         # What Session.send would have read itself, had stream been False.

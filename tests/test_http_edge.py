@@ -15,7 +15,7 @@ from conftest import API_KEY
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
 
-from tap_lemlist_tasks import errors
+from tap_lemlist_tasks import errors, throttle
 from tap_lemlist_tasks.retries import retry_after_seconds
 from tap_lemlist_tasks.tap import TapLemlistTasks
 
@@ -45,6 +45,21 @@ def test_a_trickling_answer_is_cut_at_the_deadline_and_retried(
     assert run.exit_code == 0, run.stderr
     assert len(run.ids) == 250
     assert "failed: no complete answer within 1 s)" in run.stderr
+
+
+def test_a_silent_answer_reads_as_the_deadline_when_the_socket_notices_first(
+    standin: LemlistStandIn,
+    run_tap: Callable[..., TapRun],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The socket's own timeout and the deadline's timer race; here the timer loses.
+    monkeypatch.setattr(throttle._Watch, "_fire", lambda _watch: None)
+    standin.add_faults(1, "timeout", delay=2.0)
+
+    run = run_tap(request_timeout_seconds=1)
+
+    assert len(run.ids) == 250
+    assert "(attempt 1 of 8 failed: no complete answer within 1 s)" in run.stderr
 
 
 @pytest.mark.parametrize("status", [408, 425])
