@@ -303,6 +303,15 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     standin: LemlistStandIn
 
+    def handle_error(
+        self,
+        request: socket.socket | tuple[bytes, socket.socket],
+        client_address: object,
+    ) -> None:
+        """Stay quiet when a client hangs up (the tap cuts answers at its deadline)."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as a benchmark client expects
