@@ -55,16 +55,14 @@ def decide(  # noqa: PLR0913 - one decision, from all it depends on
     memory = state.setdefault(STATE_KEY, {})
     last = memory.get("last_retiring_sync_emitted")
     last_scope = memory.get("last_retiring_sync_scope", scope)
-    collapsed = (
-        last_scope == scope
-        and isinstance(last, int)
-        and emitted * 100 < last * (100 - max_retired_percent)
-    )
+    if last_scope != scope:
+        last = None  # counts of two selections do not compare
+    collapsed = last is not None and emitted * 100 < last * (100 - max_retired_percent)
     proven = verdict.proven
     if proven is None:
-        if not collapsed and last_scope == scope:
-            # lemlist answered a full list again: a collapse withheld before was
-            # its bad minute, and the next one must be withheld anew.
+        if _came_back(emitted, last, memory.get("collapse_withheld_emitted")):
+            # lemlist answered about the old list again: a collapse withheld before
+            # was its bad minute, and the next one must be withheld anew.
             memory.pop("collapse_withheld_emitted", None)
         return Retirement(
             retire=False,
@@ -102,3 +100,15 @@ def decide(  # noqa: PLR0913 - one decision, from all it depends on
     memory["last_retiring_sync_emitted"] = emitted
     memory.pop("collapse_withheld_emitted", None)
     return Retirement(retire=True, reason=f"retired the others ({proof})")
+
+
+def _came_back(emitted: int, last: int | None, withheld: int | None) -> bool:
+    """Whether an unproven sync saw nearer the old count than the withheld one.
+
+    An unproven count is inflated by the tasks that came and went during the
+    sync; nearer the collapsed count, it says nothing, and clearing on it would
+    let churn withhold a real drop forever.
+    """
+    if last is None or withheld is None:
+        return False
+    return emitted - withheld > last - emitted

@@ -17,6 +17,8 @@ import pytest
 from conftest import API_KEY
 from lemlist_sample import Task
 
+from tap_lemlist_tasks import retirement
+from tap_lemlist_tasks.reads import Read, Verdict
 from tap_lemlist_tasks.tap import SETTINGS
 
 if t.TYPE_CHECKING:
@@ -282,6 +284,24 @@ def test_a_second_collapse_after_lemlist_came_back_is_withheld_anew(
     assert busy.of_type("ACTIVATE_VERSION") == []
     assert second.of_type("ACTIVATE_VERSION") == []
     assert "more than max_retired_percent" in summary(second)
+
+
+def test_churn_in_unproven_syncs_does_not_withhold_a_real_drop_forever() -> None:
+    # 250 tasks, then really 100: proven syncs see 100, unproven ones 130 (tasks
+    # that came and went during them). 130 is nearer 100 than 250: no recovery.
+    proven = Verdict([Read(0), Read(1)], Read(0))
+    unproven = Verdict([Read(0), Read(1)], None)
+    state: dict[str, t.Any] = {}
+
+    def sync(verdict: Verdict, emitted: int) -> bool:
+        return retirement.decide(
+            verdict, emitted, state, noun="tasks", max_retired_percent=50, scope=""
+        ).retire
+
+    assert sync(proven, 250)
+    assert not sync(proven, 100)
+    assert not sync(unproven, 130)
+    assert sync(proven, 100)
 
 
 def test_batch_config_is_refused_before_any_request(
