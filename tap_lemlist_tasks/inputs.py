@@ -7,6 +7,7 @@ would and refuses what it would trip on in one line naming the file and the fix.
 
 from __future__ import annotations
 
+import decimal
 import json
 import typing as t
 from pathlib import Path
@@ -28,19 +29,25 @@ _FIX = {
 def check_config_file(path: str) -> None:
     """Refuse a `--config` file that is missing, unreadable, or not a JSON object.
 
+    A pipe (`--config <(…)`, `/dev/stdin`) can be read only once, so it is left
+    to the SDK.
+
     Args:
         path: The file, as given on the command line.
 
     Raises:
         UnsafeSettingError: Naming the file and what is wrong with it.
     """
-    what = f"--config file {path}"
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
+    what = f"--config file {path!r}" if not path else f"--config file {path}"
+    file = Path(path)
+    if not path or not file.exists():
         _refuse(what, "does not exist")
-    except IsADirectoryError:
+    if file.is_dir():
         _refuse(what, "is a directory")
+    if not file.is_file():
+        return
+    try:
+        text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         _refuse(what, "is not UTF-8 text")
     except OSError as error:
@@ -48,39 +55,54 @@ def check_config_file(path: str) -> None:
     _read_object(text, what)
 
 
-def read_state(text: str) -> dict[str, t.Any]:
+def read_state(text: str) -> str:
     """Read a `--state` file, refusing a shape the SDK or the tap would trip on.
+
+    `meltano state get` prints the state inside `{"singer_state": …}`; that is
+    unwrapped, as Meltano does when it passes the state to the tap.
 
     Args:
         text: The file's text.
 
     Returns:
-        The state.
+        The state's text, for the SDK to read.
 
     Raises:
-        UnsafeSettingError: When it is not JSON, or a part that must be a JSON
-            object is not.
+        UnsafeSettingError: When it is not JSON, or a part of it is not of the
+            type the SDK and the collapse guard read.
     """
-    state = _read_object(text, "--state file")
+    what = "--state file"
+    state = _read_object(text, what)
+    if "singer_state" in state and "bookmarks" not in state:
+        state = state["singer_state"]
+        _require(state, dict, what, "singer_state")
+        text = json.dumps(state, default=str)
     bookmarks = state.get("bookmarks", {})
-    _require_object(bookmarks, "--state file", "bookmarks")
+    _require(bookmarks, dict, what, "bookmarks")
     for stream, bookmark in bookmarks.items():
         where = f"bookmarks.{stream}"
-        _require_object(bookmark, "--state file", where)
-        # The tap keeps what the collapse guard needs here (retirement.py).
-        retirement = bookmark.get("retirement", {})
-        _require_object(retirement, "--state file", f"{where}.retirement")
-    return state
+        _require(bookmark, dict, what, where)
+        for name, kind in _BOOKMARK_PARTS.items():
+            if name in bookmark:
+                _require(bookmark[name], kind, what, f"{where}.{name}")
+        for partition in bookmark.get("partitions", []):
+            _require(partition, dict, what, f"{where}.partitions[]")
+            _require(partition.get("context", {}), dict, what, f"{where}.context")
+        for name, kind in _RETIREMENT_PARTS.items():
+            value = bookmark.get("retirement", {}).get(name)
+            if value is not None:
+                _require(value, kind, what, f"{where}.retirement.{name}")
+    return text
 
 
-def read_catalog(text: str) -> dict[str, t.Any]:
+def read_catalog(text: str) -> str:
     """Read a `--catalog` file, refusing what is not a Singer catalog.
 
     Args:
         text: The file's text.
 
     Returns:
-        The catalog.
+        The catalog's text, for the SDK to read.
 
     Raises:
         UnsafeSettingError: When it is not JSON, or not shaped as a catalog.
@@ -90,21 +112,51 @@ def read_catalog(text: str) -> dict[str, t.Any]:
         Catalog.from_dict(t.cast("t.Any", catalog))
     except (AttributeError, KeyError, TypeError, ValueError):
         _refuse("--catalog file", "is not a Singer catalog")
-    return catalog
+    return text
+
+
+# The parts of a stream's bookmark the SDK reads, and what the collapse guard keeps.
+_BOOKMARK_PARTS: dict[str, type] = {
+    "partitions": list,
+    "progress_markers": dict,
+    "retirement": dict,
+}
+_RETIREMENT_PARTS: dict[str, type] = {
+    "last_retiring_sync_emitted": int,
+    "collapse_withheld_emitted": int,
+    "last_retiring_sync_scope": str,
+}
+_KINDS = {
+    dict: "a JSON object",
+    list: "a JSON array",
+    int: "a whole number",
+    str: "text",
+}
 
 
 def _read_object(text: str, what: str) -> dict[str, t.Any]:
     try:
-        value = json.loads(text)
+        # As the SDK reads these files (simplejson): a BOM is fine, NaN is not.
+        value = json.loads(
+            text.removeprefix("\ufeff"),
+            parse_float=decimal.Decimal,
+            parse_constant=_no_constant,
+        )
     except ValueError:
         _refuse(what, "is not JSON")
-    _require_object(value, what)
+    _require(value, dict, what)
     return t.cast("dict[str, t.Any]", value)
 
 
-def _require_object(value: object, what: str, part: str | None = None) -> None:
-    if not isinstance(value, dict):
-        _refuse(f"{what}'s {part}" if part else what, "is not a JSON object")
+def _no_constant(name: str) -> t.NoReturn:
+    msg = f"{name} is not JSON"
+    raise ValueError(msg)
+
+
+def _require(value: object, kind: type, what: str, part: str | None = None) -> None:
+    # A bool is an int to Python, not a count to the guard.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        _refuse(f"{what}'s {part}" if part else what, f"is not {_KINDS[kind]}")
 
 
 def _refuse(what: str, problem: str) -> t.NoReturn:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
-import json
 import os
 import signal
 import sys
@@ -50,6 +50,8 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
+    import logging
+    from collections.abc import Iterator
     from types import FrameType
 
     from singer_sdk.streams import Stream
@@ -288,38 +290,48 @@ class TapLemlistTasks(Tap):
     def cb_config(cls, ctx: t.Any, param: t.Any, value: tuple[str, ...]) -> t.Any:
         # The SDK reads the --config files here, before invoke, with a traceback
         # for a missing file or bad JSON.
-        try:
+        with _told_in_one_line(cls.logger):
             for path in value:
                 if path != "ENV":
                     check_config_file(path)
-        except UnsafeSettingError as error:
-            cls.logger.error("%s", error)  # noqa: TRY400
-            raise SystemExit(1) from None
         return super().cb_config(ctx, param, value)
 
     @override
     @classmethod
+    def cb_test(cls, ctx: t.Any, param: t.Any, value: str) -> None:
+        # --test runs here, outside invoke.
+        with _told_in_one_line(cls.logger):
+            super().cb_test(ctx, param, value)
+
+    @override
+    @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
-        # Whatever stops the tap is told in one line, never a traceback.
-        try:
+        with _told_in_one_line(cls.logger):
             for option, read in (("state", read_state), ("catalog", read_catalog)):
                 if (given := kwargs.get(option)) is not None:
-                    kwargs[option] = io.StringIO(json.dumps(read(given.read())))
+                    kwargs[option] = io.StringIO(read(given.read()))
             super().invoke(*args, **kwargs)
-        except (
-            ConfigValidationError,
-            FatalAPIError,
-            MapExpressionError,
-            UnexpectedRecordError,
-            UnsafeSettingError,
-        ) as error:
-            cls.logger.error("%s", error)  # noqa: TRY400
-            raise SystemExit(1) from None
-        except Exception as error:
-            if (line := stream_map_failure(error)) is None:
-                raise
-            cls.logger.error("%s", line)  # noqa: TRY400
-            raise SystemExit(1) from None
+
+
+@contextlib.contextmanager
+def _told_in_one_line(logger: logging.Logger) -> Iterator[None]:
+    """Whatever stops the tap is told in one line and exit code 1, not a traceback."""
+    try:
+        yield
+    except (
+        ConfigValidationError,
+        FatalAPIError,
+        MapExpressionError,
+        UnexpectedRecordError,
+        UnsafeSettingError,
+    ) as error:
+        logger.error("%s", error)  # noqa: TRY400
+        raise SystemExit(1) from None
+    except Exception as error:
+        if (line := stream_map_failure(error)) is None:
+            raise
+        logger.error("%s", line)  # noqa: TRY400
+        raise SystemExit(1) from None
 
 
 def _refusal(line: str) -> ConfigValidationError:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import threading
 import typing as t
 
 import pytest
@@ -221,6 +223,34 @@ def test_a_config_file_that_is_not_settings_is_refused_in_one_line(
     assert standin.requests == []
 
 
+@pytest.mark.timeout(20)  # read twice, the pipe would block for ever
+def test_a_config_read_from_a_pipe_is_read_once(
+    standin: LemlistStandIn, tap: Callable[..., TapRun], tmp_path: Path
+) -> None:
+    pipe = tmp_path / "config-pipe"
+    os.mkfifo(pipe)
+    settings = json.dumps({"api_key": API_KEY, "api_url": standin.url})
+    threading.Thread(target=pipe.write_text, args=(settings,), daemon=True).start()
+
+    run = tap({}, "--config", str(pipe))
+
+    assert run.exit_code == 0, run.stderr
+    assert len(run.ids) == 250
+
+
+def test_a_config_file_with_a_byte_order_mark_is_read(
+    standin: LemlistStandIn, tap: Callable[..., TapRun], tmp_path: Path
+) -> None:
+    config_file = tmp_path / "saved-by-notepad.json"
+    settings = json.dumps({"api_key": API_KEY, "api_url": standin.url})
+    config_file.write_text("\ufeff" + settings, encoding="utf-8")
+
+    run = tap({}, "--config", str(config_file))
+
+    assert run.exit_code == 0, run.stderr
+    assert len(run.ids) == 250
+
+
 def test_a_config_file_that_is_a_directory_is_refused_in_one_line(
     standin: LemlistStandIn, tap: Callable[..., TapRun], tmp_path: Path
 ) -> None:
@@ -240,6 +270,21 @@ def test_a_config_file_that_is_a_directory_is_refused_in_one_line(
             '{"bookmarks": {"tasks": {"retirement": []}}}',
             "file's bookmarks.tasks.retirement is not a JSON object",
         ),
+        (
+            '{"bookmarks": {"tasks": {"partitions": "x"}}}',
+            "file's bookmarks.tasks.partitions is not a JSON array",
+        ),
+        (
+            (
+                '{"bookmarks": {"tasks": {"retirement": '
+                '{"last_retiring_sync_emitted": "250"}}}}'
+            ),
+            (
+                "file's bookmarks.tasks.retirement.last_retiring_sync_emitted is not a "
+                "whole number"
+            ),
+        ),
+        ('{"bookmarks": {"tasks": {"x": NaN}}}', "file is not JSON"),
     ],
 )
 def test_a_state_file_that_is_not_a_state_is_refused_in_one_line(
@@ -302,6 +347,42 @@ def test_a_stream_map_failing_on_a_record_is_named_in_one_line(
         f"Setting 'stream_maps': the expression {expression!r} for tasks.x failed "
         f"on a record ({error}); fix or remove it.",
     )
+
+
+def test_the_state_meltano_state_get_prints_is_read_inside_its_wrapper(
+    standin: LemlistStandIn, run_tap_with_state: Callable[..., TapRun]
+) -> None:
+    first = run_tap_with_state(None)
+    standin.complete([task["_id"] for task in standin.pending_records()][:200])
+
+    wrapped = {"singer_state": first.of_type("STATE")[-1]["value"]}
+    collapse = run_tap_with_state(wrapped)
+
+    # The guard read the last retiring sync's count from the wrapped state.
+    assert collapse.exit_code == 0, collapse.stderr
+    assert collapse.of_type("ACTIVATE_VERSION") == []
+    assert "more than max_retired_percent" in collapse.stderr
+
+
+def test_a_big_number_in_the_state_is_handed_on_as_written(
+    standin: LemlistStandIn, tap: Callable[..., TapRun], tmp_path: Path
+) -> None:
+    state_file = tmp_path / "state.json"
+    state_file.write_text('{"bookmarks": {"elsewhere": {"x": 1e400}}}')
+
+    run = tap({"api_key": API_KEY, "api_url": standin.url}, "--state", str(state_file))
+
+    assert run.exit_code == 0, run.stderr
+
+
+def test_a_refused_key_in_test_mode_is_told_in_one_line(
+    standin: LemlistStandIn, tap: Callable[..., TapRun]
+) -> None:
+    run = tap({"api_key": "sk-not-the-key-0000", "api_url": standin.url}, "--test")
+
+    assert run.exit_code == 1
+    assert len(run.errors) == 1, run.errors
+    assert "401" in run.errors[0] or "key" in run.errors[0]
 
 
 def test_a_stream_map_removing_the_key_is_refused_in_one_line(
