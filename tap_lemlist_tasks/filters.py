@@ -87,8 +87,10 @@ def drifting(filters: list[dict[str, t.Any]]) -> list[str]:
 def canonical_filters(filters: list[dict[str, t.Any]]) -> str:
     """Return the filters as canonical JSON: the same for filters that select alike.
 
-    Each filter narrows the list (lemlist's reference), so their order selects
-    nothing, nor does the order of an `in` or `out` set: both are sorted.
+    Each filter narrows the list (lemlist's reference), so the order of filters of
+    different ids selects nothing, nor does the order of an `in` or `out` set, nor
+    a value given twice. What lemlist does with one id given twice is undocumented:
+    then the filters keep their order.
 
     Args:
         filters: Validated filter objects.
@@ -96,12 +98,16 @@ def canonical_filters(filters: list[dict[str, t.Any]]) -> str:
     Returns:
         JSON text with sorted keys, sets and filters.
     """
-    return "[" + ",".join(sorted(_canonical(each) for each in filters)) + "]"
+    each = [_canonical(one) for one in filters]
+    ids = [one.get("filterId") for one in filters]
+    if len(set(ids)) == len(ids):
+        each.sort()
+    return "[" + ",".join(each) + "]"
 
 
 def _canonical(one: dict[str, t.Any]) -> str:
     as_sets = {
-        name: sorted(value, key=json.dumps) if name in _SETS else value
+        name: sorted(set(value)) if name in _SETS else value
         for name, value in one.items()
     }
     return json.dumps(

@@ -12,6 +12,8 @@ import pytest
 from conftest import API_KEY
 from lemlist_sample import sample_tasks
 
+from tap_lemlist_tasks.filters import canonical_filters
+
 if t.TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -305,3 +307,22 @@ def test_the_same_filters_in_another_order_are_not_a_change_of_filters(
 
     assert reordered.ids
     assert "the filters changed" not in summary(reordered)
+
+
+def test_a_value_given_twice_selects_as_given_once() -> None:
+    twice = [{"filterId": "type", "in": ["phone", "phone"]}]
+    once = [{"filterId": "type", "in": ["phone"]}]
+
+    assert canonical_filters(twice) == canonical_filters(once)
+
+
+def test_filters_of_one_id_given_twice_keep_their_order() -> None:
+    # Undocumented: lemlist might keep only the last one of an id.
+    phone_then_email = [
+        {"filterId": "type", "in": ["phone"]},
+        {"filterId": "type", "in": ["email"]},
+    ]
+
+    assert canonical_filters(phone_then_email) != canonical_filters(
+        phone_then_email[::-1]
+    )
