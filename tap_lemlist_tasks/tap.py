@@ -102,8 +102,8 @@ SETTINGS = th.PropertiesList(
         title="Retire done tasks",
         description=(
             "Send ACTIVATE_VERSION after a complete sync, so the target marks "
-            "tasks lemlist no longer returns (done) as deleted. Never sent by a "
-            "sync that fails."
+            "tasks lemlist no longer returns (done) as deleted. Never sent for a "
+            "stream whose sync did not finish."
         ),
     ),
     th.Property(
