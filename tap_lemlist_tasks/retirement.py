@@ -4,8 +4,9 @@ A proven read (see `reads`) means no task that stayed open was missed. The guard
 covers what no proof can: lemlist itself answering a much shorter list for a while.
 A proven sync that would retire more than `max_retired_percent` of the tasks the
 last retiring sync emitted retires nothing, once; the next proven sync that sees
-the same drop retires, unless a sync in between saw the list whole again. What it
-needs between syncs is kept in the stream's Singer state, which Meltano stores.
+the same drop (not a deeper one) retires, unless a sync in between saw no collapse.
+What it needs between syncs is kept in the stream's Singer state, which Meltano
+stores.
 """
 
 from __future__ import annotations
@@ -57,12 +58,14 @@ def decide(  # noqa: PLR0913 - one decision, from all it depends on
     last_scope = memory.get("last_retiring_sync_scope", scope)
     if last_scope != scope:
         last = None  # counts of two selections do not compare
-    collapsed = last is not None and emitted * 100 < last * (100 - max_retired_percent)
+    collapsed = last is not None and _dropped(emitted, last, max_retired_percent)
+    withheld = memory.get("collapse_withheld_emitted")
     proven = verdict.proven
     if proven is None:
-        if _came_back(emitted, last, memory.get("collapse_withheld_emitted")):
-            # lemlist answered about the old list again: a collapse withheld before
-            # was its bad minute, and the next one must be withheld anew.
+        if not collapsed:
+            # lemlist answered a list that is no collapse: one withheld before was
+            # its bad minute, and the next one must be withheld anew. (A busy
+            # team's unproven counts can thus keep a real drop withheld: safe.)
             memory.pop("collapse_withheld_emitted", None)
         return Retirement(
             retire=False,
@@ -86,7 +89,8 @@ def decide(  # noqa: PLR0913 - one decision, from all it depends on
         )
     if collapsed:
         gone = f"{last - emitted} of the {last} {noun} of the last retiring sync"
-        if "collapse_withheld_emitted" not in memory:
+        # Retired only when it agrees with the drop withheld before, not deeper.
+        if withheld is None or _dropped(emitted, withheld, max_retired_percent):
             memory["collapse_withheld_emitted"] = emitted
             return Retirement(
                 retire=False,
@@ -102,13 +106,6 @@ def decide(  # noqa: PLR0913 - one decision, from all it depends on
     return Retirement(retire=True, reason=f"retired the others ({proof})")
 
 
-def _came_back(emitted: int, last: int | None, withheld: int | None) -> bool:
-    """Whether an unproven sync saw nearer the old count than the withheld one.
-
-    An unproven count is inflated by the tasks that came and went during the
-    sync; nearer the collapsed count, it says nothing, and clearing on it would
-    let churn withhold a real drop forever.
-    """
-    if last is None or withheld is None:
-        return False
-    return emitted - withheld > last - emitted
+def _dropped(now: int, before: int, max_retired_percent: int) -> bool:
+    """Whether going from `before` to `now` items retires more than the guard allows."""
+    return now * 100 < before * (100 - max_retired_percent)

@@ -286,22 +286,35 @@ def test_a_second_collapse_after_lemlist_came_back_is_withheld_anew(
     assert "more than max_retired_percent" in summary(second)
 
 
-def test_churn_in_unproven_syncs_does_not_withhold_a_real_drop_forever() -> None:
-    # 250 tasks, then really 100: proven syncs see 100, unproven ones 130 (tasks
-    # that came and went during them). 130 is nearer 100 than 250: no recovery.
-    proven = Verdict([Read(0), Read(1)], Read(0))
-    unproven = Verdict([Read(0), Read(1)], None)
-    state: dict[str, t.Any] = {}
+PROVEN = Verdict([Read(0), Read(1)], Read(0))
+UNPROVEN = Verdict([Read(0), Read(1)], None)
 
-    def sync(verdict: Verdict, emitted: int) -> bool:
-        return retirement.decide(
+
+def guarded_syncs(*syncs: tuple[Verdict, int]) -> list[bool]:
+    """Whether each sync of the sequence retires, at the default 50%."""
+    state: dict[str, t.Any] = {}
+    return [
+        retirement.decide(
             verdict, emitted, state, noun="tasks", max_retired_percent=50, scope=""
         ).retire
+        for verdict, emitted in syncs
+    ]
 
-    assert sync(proven, 250)
-    assert not sync(proven, 100)
-    assert not sync(unproven, 130)
-    assert sync(proven, 100)
+
+def test_an_unproven_sync_that_saw_the_collapse_too_keeps_it_withheld() -> None:
+    # 250 tasks, then really 100; an unproven sync of 120 (tasks came and went)
+    # is a collapse too, and tells nothing against it.
+    retired = guarded_syncs(
+        (PROVEN, 250), (PROVEN, 100), (UNPROVEN, 120), (PROVEN, 100)
+    )
+
+    assert retired == [True, False, False, True]
+
+
+def test_a_deeper_drop_after_a_withheld_collapse_is_withheld_again() -> None:
+    retired = guarded_syncs((PROVEN, 1000), (PROVEN, 400), (PROVEN, 10), (PROVEN, 10))
+
+    assert retired == [True, False, False, True]
 
 
 def test_batch_config_is_refused_before_any_request(
