@@ -90,7 +90,7 @@ def canonical_filters(filters: list[dict[str, t.Any]]) -> str:
     Each filter narrows the list (lemlist's reference), so the order of filters of
     different ids selects nothing, nor does the order of an `in` or `out` set, nor
     a value given twice. What lemlist does with one id given twice is undocumented:
-    then the filters keep their order.
+    filters of one id keep their order.
 
     Args:
         filters: Validated filter objects.
@@ -98,11 +98,8 @@ def canonical_filters(filters: list[dict[str, t.Any]]) -> str:
     Returns:
         JSON text with sorted keys, sets and filters.
     """
-    each = [_canonical(one) for one in filters]
-    ids = [one.get("filterId") for one in filters]
-    if len(set(ids)) == len(ids):
-        each.sort()
-    return "[" + ",".join(each) + "]"
+    by_id = sorted(filters, key=lambda one: str(one.get("filterId")))  # stable
+    return "[" + ",".join(_canonical(one) for one in by_id) + "]"
 
 
 def _canonical(one: dict[str, t.Any]) -> str:

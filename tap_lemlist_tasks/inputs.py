@@ -26,7 +26,7 @@ _FIX = {
 }
 
 
-def check_config_file(path: str) -> None:
+def check_config_file(path: str) -> bool:
     """Refuse a `--config` file that is missing, unreadable, or not a JSON object.
 
     A pipe (`--config <(…)`, `/dev/stdin`) can be read only once, so it is left
@@ -34,6 +34,9 @@ def check_config_file(path: str) -> None:
 
     Args:
         path: The file, as given on the command line.
+
+    Returns:
+        True when checked; False for a pipe or a device, left to the SDK.
 
     Raises:
         UnsafeSettingError: Naming the file and what is wrong with it.
@@ -45,7 +48,7 @@ def check_config_file(path: str) -> None:
     if file.is_dir():
         _refuse(what, "is a directory")
     if not file.is_file():
-        return
+        return False
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -53,6 +56,20 @@ def check_config_file(path: str) -> None:
     except OSError as error:
         _refuse(what, f"cannot be read ({error.strerror})")
     _read_object(text, what)
+    return True
+
+
+def config_not_json(paths: list[str]) -> UnsafeSettingError:
+    """The refusal of `--config` pipes the SDK could not read as JSON.
+
+    Args:
+        paths: The pipes and devices given as `--config` (read only by the SDK).
+
+    Returns:
+        The error to raise.
+    """
+    msg = f"The --config file {', '.join(paths)} is not JSON: {_FIX['--config']}."
+    return UnsafeSettingError(msg)
 
 
 def read_state(text: str) -> str:
@@ -76,7 +93,7 @@ def read_state(text: str) -> str:
     if "singer_state" in state and "bookmarks" not in state:
         state = state["singer_state"]
         _require(state, dict, what, "singer_state")
-        text = json.dumps(state, default=str)
+        text = json.dumps(state, default=float)
     bookmarks = state.get("bookmarks", {})
     _require(bookmarks, dict, what, "bookmarks")
     for stream, bookmark in bookmarks.items():
@@ -87,7 +104,9 @@ def read_state(text: str) -> str:
                 _require(bookmark[name], kind, what, f"{where}.{name}")
         for partition in bookmark.get("partitions", []):
             _require(partition, dict, what, f"{where}.partitions[]")
-            _require(partition.get("context", {}), dict, what, f"{where}.context")
+            context = partition.get("context", "missing")
+            if context is not None:  # the SDK reads null as no context
+                _require(context, dict, what, f"{where}.partitions[].context")
         for name, kind in _RETIREMENT_PARTS.items():
             value = bookmark.get("retirement", {}).get(name)
             if value is not None:

@@ -34,7 +34,12 @@ from tap_lemlist_tasks.checks import (
     stream_map_failure,
 )
 from tap_lemlist_tasks.filters import InvalidFilterError, validate_filters
-from tap_lemlist_tasks.inputs import check_config_file, read_catalog, read_state
+from tap_lemlist_tasks.inputs import (
+    check_config_file,
+    config_not_json,
+    read_catalog,
+    read_state,
+)
 from tap_lemlist_tasks.records import UnexpectedRecordError
 from tap_lemlist_tasks.seen import MAX_READS
 from tap_lemlist_tasks.streams import (
@@ -291,10 +296,12 @@ class TapLemlistTasks(Tap):
         # The SDK reads the --config files here, before invoke, with a traceback
         # for a missing file or bad JSON.
         with _told_in_one_line(cls.logger):
-            for path in value:
-                if path != "ENV":
-                    check_config_file(path)
-        return super().cb_config(ctx, param, value)
+            unchecked = [path for path in value if path != "ENV"]
+            unchecked = [path for path in unchecked if not check_config_file(path)]
+            try:
+                return super().cb_config(ctx, param, value)
+            except ValueError:  # a pipe or a device, such as /dev/null
+                raise config_not_json(unchecked) from None
 
     @override
     @classmethod

@@ -238,6 +238,14 @@ def test_a_config_read_from_a_pipe_is_read_once(
     assert len(run.ids) == 250
 
 
+def test_a_config_device_that_is_not_json_is_refused_in_one_line(
+    standin: LemlistStandIn, tap: Callable[..., TapRun]
+) -> None:
+    run = tap({"api_key": API_KEY, "api_url": standin.url}, "--config", "/dev/null")
+
+    assert_fails_in_one_line(run, "The --config file /dev/null is not JSON")
+
+
 def test_a_config_file_with_a_byte_order_mark_is_read(
     standin: LemlistStandIn, tap: Callable[..., TapRun], tmp_path: Path
 ) -> None:
@@ -285,6 +293,10 @@ def test_a_config_file_that_is_a_directory_is_refused_in_one_line(
             ),
         ),
         ('{"bookmarks": {"tasks": {"x": NaN}}}', "file is not JSON"),
+        (
+            '{"bookmarks": {"tasks": {"partitions": [{}]}}}',
+            "file's bookmarks.tasks.partitions[].context is not a JSON object",
+        ),
     ],
 )
 def test_a_state_file_that_is_not_a_state_is_refused_in_one_line(

@@ -326,3 +326,15 @@ def test_filters_of_one_id_given_twice_keep_their_order() -> None:
     assert canonical_filters(phone_then_email) != canonical_filters(
         phone_then_email[::-1]
     )
+
+
+def test_filters_of_other_ids_move_freely_around_an_id_given_twice() -> None:
+    phone, email = (
+        {"filterId": "type", "in": ["phone"]},
+        {"filterId": "type", "in": ["email"]},
+    )
+    running = {"filterId": "campaignState", "in": ["running"]}
+
+    assert canonical_filters([phone, running, email]) == canonical_filters(
+        [running, phone, email]
+    )
