@@ -52,6 +52,19 @@ class Scenario:
         self.rows.append(self.pipeline.tasks())
 
 
+def complete_during_next_load(standin: LemlistStandIn) -> list[str]:
+    """Have 2 tasks done after the next load reads page 0, and 2 more after page 1.
+
+    The forward read then skips 4 open tasks. Returns the 4 tasks.
+    """
+    order = [task["_id"] for task in standin.pending_records()]
+    during = [order[0], order[10], order[120], order[150]]
+    base = len(standin.requests) + 1  # the load's first request reads the team
+    standin.after_request(base + 1, lambda api: api.complete(during[:2]))
+    standin.after_request(base + 2, lambda api: api.complete(during[2:]))
+    return during
+
+
 def a_week_of_loads(postgres: PostgresCluster, database: str = "") -> Scenario:
     """Load; 3 done, load; 3 more done but a 401, load; 1 reopened, load.
 
@@ -73,16 +86,7 @@ def a_week_of_loads(postgres: PostgresCluster, database: str = "") -> Scenario:
         standin.add_faults(1, "401")
         scenario.run(standin, **env)
         standin.reopen(first[:1])
-        order = [task["_id"] for task in standin.pending_records()]
-        during = scenario.done_during_load = [
-            order[0],
-            order[10],
-            order[120],
-            order[150],
-        ]
-        base = len(standin.requests) + 1  # the load's first request reads the team
-        standin.after_request(base + 1, lambda s: s.complete(during[:2]))
-        standin.after_request(base + 2, lambda s: s.complete(during[2:]))
+        scenario.done_during_load = complete_during_next_load(standin)
         scenario.run(standin, **env)
     return scenario
 
@@ -102,16 +106,7 @@ def deletions(postgres: PostgresCluster) -> Scenario:
         scenario.done = first[:6]
         scenario.run(standin, **env)
         standin.complete(first[:3])
-        order = [task["_id"] for task in standin.pending_records()]
-        during = scenario.done_during_load = [
-            order[0],
-            order[10],
-            order[120],
-            order[150],
-        ]
-        base = len(standin.requests) + 1  # the load's first request reads the team
-        standin.after_request(base + 1, lambda s: s.complete(during[:2]))
-        standin.after_request(base + 2, lambda s: s.complete(during[2:]))
+        scenario.done_during_load = complete_during_next_load(standin)
         scenario.run(standin, **env)
         standin.complete(first[3:6])
         standin.add_faults(1, "401")
