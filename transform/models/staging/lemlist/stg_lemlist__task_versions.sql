@@ -8,40 +8,8 @@
 -- `dbt run` and `dbt test` on a new warehouse then build this model, and the history
 -- models on it, empty, and say so in the log. `dbt build` takes the snapshot first.
 
-{%- set snapshot = ref('snp_lemlist__tasks') %}
-{%- set loaded = ref('base_lemlist__tasks') %}
-{%- set taken = execute and adapter.get_relation(
-        database=snapshot.database, schema=snapshot.schema, identifier=snapshot.identifier
-    ) is not none %}
-{%- if execute and not taken %}
-    {{- log(
-        "stg_lemlist__task_versions: no task history yet, the snapshot " ~ snapshot
-        ~ " has not been taken. The history starts with the first `dbt snapshot`"
-        ~ " (`dbt build` takes one before this model).",
-        info=true
-    ) }}
-{%- endif %}
-
 with snapshot as (
-
-{%- if taken %}
-
-    select * from {{ snapshot }}
-
-{%- else %}
-
-    -- No snapshot yet: no versions, with the columns the snapshot will have.
-    select
-        *,
-        cast(null as text)      as dbt_scd_id,
-        cast(null as timestamp) as dbt_updated_at,
-        cast(null as timestamp) as dbt_valid_from,
-        cast(null as timestamp) as dbt_valid_to
-    from {{ loaded }}
-    where false
-
-{%- endif %}
-
+{{ lemlist_snapshot_versions(ref('snp_lemlist__tasks'), ref('base_lemlist__tasks'), 'task') }}
 ),
 
 teams as (

@@ -8,40 +8,8 @@
 -- `dbt run` and `dbt test` on a new warehouse then build this model empty, as
 -- stg_lemlist__task_versions, and say so in the log.
 
-{%- set snapshot = ref('snp_lemlist__teams') %}
-{%- set loaded = ref('base_lemlist__teams') %}
-{%- set taken = execute and adapter.get_relation(
-        database=snapshot.database, schema=snapshot.schema, identifier=snapshot.identifier
-    ) is not none %}
-{%- if execute and not taken %}
-    {{- log(
-        "stg_lemlist__team_versions: no team history yet, the snapshot " ~ snapshot
-        ~ " has not been taken. The history starts with the first `dbt snapshot`"
-        ~ " (`dbt build` takes one before this model).",
-        info=true
-    ) }}
-{%- endif %}
-
 with snapshot as (
-
-{%- if taken %}
-
-    select * from {{ snapshot }}
-
-{%- else %}
-
-    -- No snapshot yet: no versions, with the columns the snapshot will have.
-    select
-        *,
-        cast(null as text)      as dbt_scd_id,
-        cast(null as timestamp) as dbt_updated_at,
-        cast(null as timestamp) as dbt_valid_from,
-        cast(null as timestamp) as dbt_valid_to
-    from {{ loaded }}
-    where false
-
-{%- endif %}
-
+{{ lemlist_snapshot_versions(ref('snp_lemlist__teams'), ref('base_lemlist__teams'), 'team') }}
 ),
 
 renamed as (
