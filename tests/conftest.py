@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import hashlib
@@ -26,7 +27,7 @@ from tap_lemlist_tasks.tap import TapLemlistTasks
 from tap_lemlist_tasks.throttle import Clock
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
 API_KEY = "sk-lemlist-test-0123456789abcdef"
 TESTS = Path(__file__).parent
@@ -181,6 +182,49 @@ def run_tap_with_state(
         return tap({"api_key": API_KEY, "api_url": standin.url, **settings}, *args)
 
     return run
+
+
+@pytest.fixture
+def run(
+    standin: LemlistStandIn, tap: Callable[..., TapRun], tmp_path: Path
+) -> Callable[..., TapRun]:
+    """Run the tap against the stand-in, as Meltano does each run.
+
+    `tasks` replaces the stand-in's list, `faults` queues `(page, fault, options)`
+    faults, `state` is passed as `--state`; other keywords extend the config.
+    """
+
+    def run_once(
+        *,
+        tasks: list[t.Any] | None = None,
+        faults: Iterable[tuple[int, str, dict[str, t.Any]]] = (),
+        state: dict[str, t.Any] | None = None,
+        **settings: t.Any,
+    ) -> TapRun:
+        if tasks is not None:
+            standin.replace_tasks(tasks)
+        for page, fault, options in faults:
+            standin.add_faults(page, fault, **options)
+        args = []
+        if state is not None:
+            state_file = tmp_path / "state.json"
+            state_file.write_text(json.dumps(state))
+            args = ["--state", str(state_file)]
+        return tap({"api_key": API_KEY, "api_url": standin.url, **settings}, *args)
+
+    return run_once
+
+
+def assert_failed(run: TapRun, phrase: str) -> None:
+    """The run failed in one error line containing `phrase`, retired nothing, and
+    showed the API key nowhere."""
+    assert run.exit_code != 0
+    assert len(run.errors) == 1, run.errors
+    assert phrase in run.errors[0], run.errors[0]
+    assert run.of_type("ACTIVATE_VERSION") == []
+    shown = run.stderr + json.dumps(run.messages)
+    assert API_KEY not in shown
+    assert base64.b64encode(f":{API_KEY}".encode()).decode() not in shown
 
 
 def run_tap_cli(

@@ -537,6 +537,12 @@ class LemlistStandIn:
                 raise KeyError(campaign_id)
             self.campaigns.remove(found[0])
 
+    def replace_tasks(self, tasks: Iterable[Task]) -> None:
+        """Serve these tasks instead, in this order."""
+        with self._lock:
+            self._tasks = list(tasks)
+            self._by_id = {task.id: task for task in self._tasks}
+
     def after_request(
         self, number: int, event: Callable[[LemlistStandIn], None]
     ) -> None:
