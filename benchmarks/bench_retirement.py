@@ -65,8 +65,8 @@ def counting_into(
 
 def tally(scenario: Scenario, counts: collections.Counter[str]) -> None:
     """Sync one scenario and count what happened."""
-    tasks, changes, page_size = scenario
-    outcome = sync(tasks, changes, page_size=page_size, max_reads=4)
+    tasks, changes, page_size, lie_at = scenario
+    outcome = sync(tasks, changes, page_size=page_size, max_reads=4, lie_at=lie_at)
     counts["scenarios"] += 1
     counts["retired"] += outcome.retired
     counts["failed"] += outcome.failed

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 import typing as t
-from dataclasses import dataclass
 from functools import cached_property
 from http import HTTPStatus
 from importlib import metadata
 
 import backoff
+import msgspec
 import requests
 from requests.auth import HTTPBasicAuth
 from singer_sdk import RESTStream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_lemlist_tasks import errors, retirement, retries
-from tap_lemlist_tasks.reads import ListPaginator, ListReads, PageToken
-from tap_lemlist_tasks.records import RecordNormaliser
+from tap_lemlist_tasks.paging import ListPaginator, PageToken
+from tap_lemlist_tasks.records import Quirks
 from tap_lemlist_tasks.throttle import (
     SYSTEM_CLOCK,
     Clock,
@@ -29,10 +28,11 @@ from tap_lemlist_tasks.throttle import (
 )
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable
 
     from backoff.types import Details
     from singer_sdk.helpers.types import Context, RequestFunc
+    from singer_sdk.mapper import StreamMap
     from singer_sdk.singerlib import Catalog
 
 if sys.version_info >= (3, 12):
@@ -45,7 +45,7 @@ PROGRESS_PAGES = 25
 _Token = t.TypeVar("_Token")
 
 
-class LemlistStream(RESTStream[_Token]):
+class LemlistStream(retirement.Retiring, RESTStream[_Token]):
     """A lemlist endpoint: its url, Basic auth, the key's rate budget and retries."""
 
     #: lemlist's transient statuses besides 5xx: rate limit, timeout, too early.
@@ -55,8 +55,8 @@ class LemlistStream(RESTStream[_Token]):
         HTTPStatus.TOO_EARLY,
     ]
 
-    # RecordNormaliser already gives every field its schema type (and drops the
-    # undeclared ones); the SDK's generic pass would only repeat that, per field.
+    # msgspec decoded every field as its record type, and Quirks set lemlist's
+    # loose values right; the SDK's generic pass would only repeat that, per field.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     #: Where waits happen; tests replace it with a fake clock.
@@ -133,10 +133,6 @@ class LemlistStream(RESTStream[_Token]):
             level = logging.DEBUG
         super().log(message, *args, level=level, **kwargs)
 
-    def new_normaliser(self) -> RecordNormaliser:
-        """Return a normaliser of this stream's records, for one sync."""
-        return RecordNormaliser(self.schema, self.primary_keys[0], self.logger)
-
     @override
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
@@ -211,68 +207,18 @@ class LemlistStream(RESTStream[_Token]):
             filters=self.filters,
         )
 
-    # Versions: retire what a sync did not see only once it is sure
-
-    @override
-    @property
-    def emit_activate_version_messages(self) -> bool:
-        # The SDK sends ACTIVATE_VERSION before the first record, which tells the
-        # target to retire every row the sync has not seen yet: a sync failing half
-        # way would mark most rows deleted. Streams send it at the end instead.
-        return False
-
-    @property
-    def retires(self) -> bool:
-        """Whether this sync may retire what it does not emit (and is selected)."""
-        return bool(self.config["emit_activate_version_messages"]) and self.selected
-
-    def start_version(self) -> None:
-        """Stamp this sync's records with a table version of their own."""
-        # Microseconds, not the SDK's seconds: two syncs started together differ.
-        # The SDK has no public hook for either step, hence its private members:
-        # records carry _stream_version, and the message honours stream maps.
-        self._stream_version = time.time_ns() // 1_000
-
-    def activate_version(self) -> None:
-        """Tell the target to retire every row of an older version than this sync's."""
-        if self._stream_version is not None:
-            self._write_activate_version_message(self._stream_version)
-
-    def whole(self, records: Iterable[dict[str, t.Any]]) -> Iterator[dict[str, t.Any]]:
-        """Yield records that come whole in one answer; then retire the rest.
-
-        Args:
-            records: Every row of the stream, from one response.
-
-        Yields:
-            The records, stamped with this sync's version when it retires.
-        """
-        retiring = self.retires
-        if retiring:
-            self.start_version()
-        yield from records
-        if retiring:  # after the last row: a failed read retires nothing
-            self.activate_version()
-
-
-@dataclass
-class ListSync:
-    """What one sync of a list accumulates; a new sync starts from a new one."""
-
-    normalise: RecordNormaliser
-    reads: ListReads
-    #: The items of the page just answered (requests are sequential).
-    page: list[t.Any]
-    #: Items emitted so far.
-    emitted: int = 0
-
 
 class LemlistListStream(LemlistStream[PageToken]):
     """A lemlist list, read as many times as it takes to prove one read whole."""
 
     #: What the items are, for messages.
     noun = "tasks"
-    _sync: ListSync
+    #: The page size lemlist documents for the list; 0 when it documents none.
+    page_size = 0
+    _paginator: ListPaginator
+    _quirks: Quirks
+    #: The last answer decoded, and its items: each answer is decoded once.
+    _decoded: tuple[requests.Response | None, list[t.Any]] = (None, [])
 
     def ends_list(self, items: int) -> bool:
         """Return whether a page of this many items is the list's last.
@@ -287,7 +233,7 @@ class LemlistListStream(LemlistStream[PageToken]):
 
     @property
     def scope(self) -> str:
-        """A fingerprint of what selects the list's items (e.g. the tasks' filters)."""
+        """What selects the list's items (e.g. the tasks' filters), as text."""
         return ""
 
     def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
@@ -302,6 +248,13 @@ class LemlistListStream(LemlistStream[PageToken]):
         """
         raise NotImplementedError
 
+    def items_of(self, response: requests.Response) -> list[t.Any]:
+        """Return the items of a page lemlist answered, decoding it only once."""
+        if self._decoded[0] is not response:
+            number = self._paginator.current_value.number
+            self._decoded = (response, self.decode_items(response, number))
+        return self._decoded[1]
+
     @override
     def preprocess_context(self, context: Context) -> Context:
         # The team's id only: its members are the users stream's.
@@ -309,82 +262,126 @@ class LemlistListStream(LemlistStream[PageToken]):
 
     @override
     def get_new_paginator(self) -> ListPaginator:
-        return ListPaginator(self._sync.reads)
+        max_reads = int(self.config["max_reads_per_sync"]) if self.retires else 1
+        self._paginator = ListPaginator(
+            max_reads=max_reads,
+            ends_list=self.ends_list,
+            keys_of=lambda response: [i["_id"] for i in self.items_of(response)],
+            page_size=self.page_size,
+        )
+        return self._paginator
 
     @override
     def validate_response(self, response: requests.Response) -> None:
         super().validate_response(response)
         # Decoded here, inside the retried request: a body that does not decode
         # (HTML, half a body, an empty page that proves nothing) is retried.
-        token = t.cast("PageToken", self._sync.reads.token)
-        self._sync.page = self.decode_items(response, token.number)
+        self.items_of(response)
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        sync = self._sync
-        token = t.cast("PageToken", sync.reads.token)
-        keys = [sync.normalise.key_of(item) for item in sync.page]
-        fresh = sync.reads.take(keys)
-        # A task can reappear on another page, or in another read: only its first
-        # reading is normalised and emitted.
-        records = [
-            sync.normalise(item)
-            for item, new in zip(sync.page, fresh, strict=True)
-            if new
-        ]
-        sync.emitted += len(records)
-        self._log_progress(token)
+        paginator, items = self._paginator, self.items_of(response)
+        if not paginator.ledger:
+            self._warn_of_undeclared_fields(response)
+        # An item can reappear on another page, or in another read: only its first
+        # reading is emitted.
+        fresh = {i["_id"]: i for i in items if paginator.is_new(i["_id"])}
+        records = [self._quirks(item, key) for key, item in fresh.items()]
+        if b"\\u0000" in response.content:
+            for record in records:
+                self._quirks.scrub_nul(record)
+        self._log_progress(paginator, len(paginator.ledger) + len(records))
         return records
 
-    def _log_progress(self, token: PageToken) -> None:
+    def _warn_of_undeclared_fields(self, response: requests.Response) -> None:
+        # The shapes drop what they do not declare; a field lemlist adds shows on
+        # every item, so the sync's first page tells.
+        body = msgspec.json.decode(response.content)
+        items = (
+            body
+            if isinstance(body, list)
+            else body.get("results", body.get("campaigns"))
+        )
+        sent = {key for item in items if isinstance(item, dict) for key in item}
+        if undeclared := sorted(sent - set(self.schema["properties"])):
+            self.logger.warning(
+                "%s: dropping fields lemlist sent but the schema does not declare: %s",
+                self.name,
+                ", ".join(undeclared),
+            )
+
+    def _log_progress(self, paginator: ListPaginator, so_far: int) -> None:
         # A line when a read starts, and every PROGRESS_PAGES pages within it.
-        read = self._sync.reads.verdict().reads[token.read]
-        if read.pages == 1 or read.pages % PROGRESS_PAGES == 0:
+        read, token = paginator.read, paginator.current_value
+        if read.pages == 0 or (read.pages + 1) % PROGRESS_PAGES == 0:
+            way = (
+                "back from the end to page 0"
+                if read.backward
+                else "forward from page 0"
+            )
             self.logger.info(
-                "%s",
-                errors.progress(
-                    self.name, read, token.number, self._sync.emitted, self.noun
-                ),
+                "%s: read %d (%s), page %d; %s %s so far",
+                self.name,
+                read.number + 1,
+                way,
+                token.number,
+                f"{so_far:,}",
+                self.noun,
             )
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         retiring = self.retires
-        max_reads = int(self.config["max_reads_per_sync"]) if retiring else 1
-        self._sync = ListSync(
-            self.new_normaliser(),
-            ListReads(max_reads=max_reads, ends_list=self.ends_list),
-            [],
-        )
+        self._quirks = Quirks(self.name, self.schema)
         self.retried = 0
         if retiring:
             self.start_version()
-        emitted = 0
+        sent = 0
         for record in super().get_records(context):
-            emitted += 1
+            sent += self.passes_stream_maps(record)
             yield record
-        self._sync.normalise.report()
-        verdict = self._sync.reads.verdict()
-        if not retiring:
-            decision = retirement.Retirement(
-                retire=False,
-                reason="retired nothing: emit_activate_version_messages is false",
-            )
-        else:
-            decision = retirement.decide(
+        self._quirks.report(self.logger)
+        verdict = self._paginator.verdict()
+        decision = (
+            retirement.decide(
                 verdict,
-                emitted,
+                sent,
                 self.stream_state,
                 noun=self.noun,
                 max_retired_percent=int(self.config["max_retired_percent"]),
                 scope=self.scope,
             )
-        summary = errors.sync_summary(
-            self.name, emitted, verdict, self.retried, decision.reason
+            if retiring
+            else retirement.Retirement(
+                retire=False,
+                reason="retired nothing: emit_activate_version_messages is false",
+            )
         )
-        if decision.retire or not retiring:
-            self.logger.info("%s", summary)
-        else:
-            self.logger.warning("%s", summary)
+        reads, requests = len(verdict.reads), verdict.pages + self.retried
+        self.logger.log(
+            logging.INFO if decision.retire or not retiring else logging.WARNING,
+            "%s: %d emitted in %d read%s of the list, %d requests (%d retried); %s.",
+            self.name,
+            sent,
+            reads,
+            "s" * (reads != 1),
+            requests,
+            self.retried,
+            decision.reason,
+        )
         if decision.retire:
             self.activate_version()
+
+    def passes_stream_maps(self, record: dict[str, t.Any]) -> bool:
+        """Whether the stream maps send the record on (a `__filter__` may not)."""
+        return all(m.get_filter_result(record) for m in self.filtering_maps)
+
+    @property
+    def filtering_maps(self) -> list[StreamMap]:
+        """The stream maps of this stream with a `__filter__`."""
+        maps = self.config.get("stream_maps") or {}
+        return [
+            m
+            for m in self.stream_maps
+            if "__filter__" in (maps.get(m.stream_alias) or {})
+        ]

@@ -1,270 +1,270 @@
-"""Bring lemlist's loosely typed records to the types their schema promises.
+"""lemlist's bodies as msgspec shapes, decoded once, and lemlist's quirks in records.
 
-The target validates every record against the schema, so one record of a surprising
-type would fail the whole load. lemlist stores some numbers as text (a task's
-`priority` is created as `""` or `"0"`-`"2"`): those are converted. Anything that
-cannot be converted without guessing stops the sync with an error naming the record
-and field, rather than landing in the warehouse as a wrong value.
+msgspec decodes only the fields a shape declares, so whatever else a body holds (the
+team's API key, webhook URLs, invited users' emails) is never kept in memory, and
+its messages name a field and types, never a value. Records are the shapes' dicts;
+what lemlist stores loosely (a task's `priority` as text, dates in several ISO
+forms, NUL characters PostgreSQL refuses) is set right in `Quirks`.
 """
 
 from __future__ import annotations
 
 import collections
 import datetime as dt
-import functools
 import re
+import sys
 import typing as t
+
+import msgspec
+from singer_sdk.exceptions import RetriableAPIError
+
+from tap_lemlist_tasks.errors import LemlistError
+
+if sys.version_info >= (3, 11):
+    from typing import Required, TypedDict
+else:
+    from typing_extensions import Required, TypedDict
 
 if t.TYPE_CHECKING:
     import logging
 
-_INTEGER_TEXT = re.compile(r"\s*[-+]?\d+\s*", re.ASCII)
-_INT64 = range(-(2**63), 2**63)
-# lemlist's own form, e.g. 2025-11-10T09:58:57.169Z: RFC 3339 in UTC already.
-_LEMLIST_DATE_TIME = re.compile(
-    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z", re.ASCII
-)
-# Forms that convert without guessing: a date alone (midnight UTC), a space for the
-# T, no seconds, no zone (UTC, which lemlist uses), a basic-format offset.
-_DATE_TIME = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)"
-    r"(?:[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,6})\d*)?)?)?"
-    r"\s*(Z|z|[+-]\d\d:?\d\d)?",
-    re.ASCII,
-)
+    import requests
+
+Id: t.TypeAlias = t.Annotated[str, msgspec.Meta(min_length=1)]
+Text: t.TypeAlias = str | None
+#: Dates stay text until `Quirks` reads them: lemlist's form is RFC 3339 in UTC.
+Date: t.TypeAlias = str | None
 
 
-class UnexpectedRecordError(ValueError):
-    """A record whose shape lemlist's documentation does not allow."""
+class Task(TypedDict, total=False):
+    """An item of `GET /tasks`: the fields lemlist documents."""
+
+    _id: Required[Id]
+    type: Text
+    title: Text
+    # lemlist creates it as text ("", "0"-"2") and returns it as given.
+    priority: int | float | str | None
+    leadId: Text
+    campaignId: Text
+    contactId: Text
+    dueDate: Date
+    userId: Text
+    content: Text
+    status: Text
+    createdAt: Date
+    completedAt: Date
 
 
-Normaliser = t.Callable[[t.Any], t.Any]
+class Campaign(TypedDict, total=False):
+    """An item of `GET /campaigns`."""
+
+    _id: Required[Id]
+    name: Text
+    status: Text
+    createdAt: Date
+    createdBy: Text
+    labels: list[str] | None
+    hasError: bool | None
+    errors: list[t.Any] | None
+    emoji: Text
 
 
-def _to_integer(value: t.Any) -> int | None:  # noqa: ANN401
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        number = value
-    elif isinstance(value, str) and not value.strip():
-        return None
-    elif (isinstance(value, str) and _INTEGER_TEXT.fullmatch(value)) or (
-        isinstance(value, float) and value.is_integer()
-    ):
-        number = int(value)
-    else:
-        msg = "is not an integer"
-        raise ValueError(msg)
-    if number is not None and number not in _INT64:
-        msg = "is outside the 64-bit integer range a warehouse column holds"
-        raise ValueError(msg)
-    return number
+class User(TypedDict, total=False):
+    """A member of the team, from `GET /team?version=v2`."""
+
+    userId: Required[Id]
+    name: Text
+    email: Text
+    role: Text
 
 
-def _to_date_time(value: t.Any) -> str | None:  # noqa: ANN401
-    if value is None or value == "":
-        return None
-    if isinstance(value, str) and _LEMLIST_DATE_TIME.fullmatch(value):
-        try:
-            dt.datetime.fromisoformat(value[:-1])  # a real date and time?
-        except ValueError:
-            pass
-        else:
-            return value
-    if isinstance(value, str) and (match := _DATE_TIME.fullmatch(value.strip())):
-        try:
-            return _rfc3339_utc(match)
-        except ValueError:
-            pass
-    msg = "is not a date-time that converts to RFC 3339 without guessing"
-    raise ValueError(msg)
+class TasksPage(msgspec.Struct):
+    """A page of `GET /tasks`: `{"results": [...], "page": "0"}`."""
+
+    results: list[Task]
+    page: int | str | None = None
+    error: t.Any = None
 
 
-def _rfc3339_utc(match: re.Match[str]) -> str:
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    micros = int((fraction or "0").ljust(6, "0"))
-    moment = dt.datetime(  # noqa: DTZ001 - the zone is applied below
-        int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-        int(second or 0), micros,
-    )  # fmt: skip
-    if zone and zone not in {"Z", "z"}:
-        sign = -1 if zone[0] == "-" else 1
-        hours, minutes = int(zone[1:3]), int(zone[-2:])
-        moment -= sign * dt.timedelta(hours=hours, minutes=minutes)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if micros % 1000 == 0 and micros:
-        return f"{text}.{micros // 1000:03d}Z"
-    return f"{text}.{micros:06d}Z" if micros else f"{text}Z"
+class CampaignsPage(msgspec.Struct):
+    """`GET /campaigns` as other clients read it: `{"campaigns": [...], …}`."""
+
+    campaigns: list[Campaign]
 
 
-def _unchanged(value: t.Any) -> t.Any:  # noqa: ANN401
-    return value
+class Team(msgspec.Struct, frozen=True):
+    """The fields of lemlist's Team object (`?version=v2`) the tap keeps.
 
-
-def _to_boolean(value: t.Any) -> bool | None:  # noqa: ANN401
-    if value is None or isinstance(value, bool):
-        return value
-    msg = "is not true or false"
-    raise ValueError(msg)
-
-
-class RecordNormaliser:
-    """Normalises records of one stream, field by field, as its schema says.
-
-    Fields the schema does not declare are dropped, with one warning per field name,
-    so a field lemlist adds later cannot reach the target untyped.
+    `users` is None when lemlist sent none (an answer without `version=v2`).
     """
 
-    def __init__(
-        self, schema: dict[str, t.Any], key: str, logger: logging.Logger
-    ) -> None:
-        """Prepare one converter per property of the schema.
+    id: Id = msgspec.field(name="_id")
+    name: str | None = None
+    users: list[User] | None = None
 
-        Args:
-            schema: The stream's JSON schema.
-            key: The primary key field, used to name a record in errors.
-            logger: Where to warn about undeclared fields.
-        """
-        self._key = key
-        self._logger = logger
-        self._normalisers = {
-            name: self._normaliser(name, property_schema)
-            for name, property_schema in schema["properties"].items()
-        }
-        self._declared = self._normalisers.keys()
-        self._undeclared: set[str] = set()
-        self._nul_values: collections.Counter[str] = collections.Counter()
 
-    def _normaliser(self, name: str, property_schema: dict[str, t.Any]) -> Normaliser:
-        types = set(property_schema.get("type", [])) - {"null"}
-        if types == {"integer"}:
-            return _to_integer
-        if types == {"boolean"}:
-            return _to_boolean
-        if types == {"string"} and property_schema.get("format") == "date-time":
-            return _to_date_time
-        if types == {"string"} and "format" not in property_schema:
-            return functools.partial(self._to_text, name)
-        if types == {"array"}:
-            items = property_schema.get("items") or {}
-            each = self._normaliser(name, items) if items else self._scrubbed(name)
-            return functools.partial(self._to_array, each)
-        # Found when the stream is built, not on every record of a sync.
-        msg = f"field {name!r}: no normaliser for schema {property_schema}"
-        raise TypeError(msg)
+class UnexpectedRecordError(LemlistError):
+    """A record whose shape lemlist's documentation does not allow."""
 
-    @staticmethod
-    def _to_array(each: Normaliser, value: t.Any) -> list[t.Any] | None:  # noqa: ANN401
-        if value is None:
-            return None
-        if not isinstance(value, list):
-            msg = "is not a list"
-            raise ValueError(msg)  # noqa: TRY004 - the normalisers' one signal
-        return [each(item) for item in value]
+    def __init__(self, stream: str, key: object, problem: str) -> None:
+        """Name the stream, the record and what is wrong with it."""
+        super().__init__(
+            f"{stream}: lemlist sent record {key!r:.80} with {problem}; the sync "
+            "stopped rather than load it. Please report this shape to the tap's "
+            "maintainers."
+        )
 
-    def _scrubbed(self, name: str) -> Normaliser:
-        # Items of any JSON shape: kept as they are, but for NUL, which PostgreSQL
-        # refuses in jsonb as in text.
-        def scrub(value: t.Any) -> t.Any:  # noqa: ANN401
-            if isinstance(value, str):
-                return self._to_text(name, value)
-            if isinstance(value, list):
-                return [scrub(item) for item in value]
-            if isinstance(value, dict):
-                return {scrub(key): scrub(item) for key, item in value.items()}
-            return value
 
-        return scrub
+_Body = t.TypeVar("_Body")
+_ITEM = re.compile(r"\$(?:\.results|\.campaigns)?\[(\d+)\](.*)")
 
-    def _to_text(self, name: str, value: t.Any) -> str | None:  # noqa: ANN401
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            msg = "is not text"
-            raise ValueError(msg)  # noqa: TRY004 - the normalisers' one signal
-        if "\x00" in value:  # PostgreSQL refuses NUL in text, and the whole batch
-            self._nul_values[name] += 1
-            return value.replace("\x00", "")
-        return value
 
-    def report(self) -> None:
+def decode(
+    response: requests.Response, shape: type[_Body], stream: str, what: str = "page"
+) -> _Body:
+    """Decode a 2xx body into `shape`: a broken body is retried, a bad record not.
+
+    Args:
+        response: lemlist's answer.
+        shape: The msgspec type to decode into.
+        stream: The stream asking, to name a bad record.
+        what: What the body is, for the message: `page` or `team`.
+
+    Returns:
+        The decoded body.
+
+    Raises:
+        UnexpectedRecordError: When one item is not of its record type.
+        RetriableAPIError: When the body is not JSON, or not of that shape.
+    """
+    try:
+        return msgspec.json.decode(response.content, type=shape)
+    except msgspec.ValidationError as error:
+        where = str(error).rpartition(" - at `")[2].rstrip("`")
+        if item := _ITEM.fullmatch(where):
+            key = _key_of_item(response.content, int(item[1]))
+            raise UnexpectedRecordError(stream, key, f"{error}") from None
+        msg = f"{what} body has an unexpected shape ({error})"
+        raise RetriableAPIError(msg, response) from None
+    except RecursionError:
+        msg = f"{what} body nests deeper than the decoder allows"
+        raise RetriableAPIError(msg, response) from None
+    except msgspec.DecodeError:
+        content_type = response.headers.get("Content-Type", "no content type")
+        msg = f"{what} body is not valid JSON ({content_type})"
+        raise RetriableAPIError(msg, response) from None
+
+
+def _key_of_item(content: bytes, index: int) -> object:
+    # Only on the failing page: which record it was, for the message.
+    try:
+        body = msgspec.json.decode(content)
+    except (msgspec.DecodeError, RecursionError):
+        return f"#{index}"
+    items = (
+        body if isinstance(body, list) else body.get("results", body.get("campaigns"))
+    )
+    item = items[index] if isinstance(items, list) and index < len(items) else None
+    key = item.get("_id", item.get("userId")) if isinstance(item, dict) else None
+    return key if key is not None else f"#{index}"
+
+
+_INT64 = range(-(2**63), 2**63)
+#: The length of lemlist's own form of a date: 2025-11-10T09:58:57.169Z.
+_LEMLIST_FORM = 24
+_INTEGER = re.compile(r"[-+]?[0-9]+")
+
+
+class Quirks:
+    """Sets right what lemlist stores loosely, field by field, for one stream's sync.
+
+    Fields not given are null: stream maps and targets can name any field.
+    """
+
+    def __init__(self, stream: str, schema: dict[str, t.Any]) -> None:
+        """Read which fields are dates and integers from the stream's schema."""
+        self._stream = stream
+        properties = schema["properties"]
+        self._blank = dict.fromkeys(properties)
+        self._dates = [n for n, p in properties.items() if p.get("format")]
+        self._integers = [n for n, p in properties.items() if "integer" in p["type"]]
+        self._nul: collections.Counter[str] = collections.Counter()
+
+    def __call__(self, row: dict[str, t.Any], key: str) -> dict[str, t.Any]:
+        """Return the record, every field present, each of its schema's type."""
+        record = {**self._blank, **row}
+        for name in self._dates:
+            if (value := record[name]) is not None:
+                record[name] = self._date_time(value, key, name)
+        for name in self._integers:
+            if (value := record[name]) is not None and not isinstance(value, int):
+                record[name] = self._integer(value, key, name)
+            elif value is not None and value not in _INT64:
+                self._refuse(key, name, value, "is outside the 64-bit integer range")
+        return record
+
+    def scrub_nul(self, record: dict[str, t.Any]) -> None:
+        """Remove NUL characters, which PostgreSQL refuses in text and jsonb."""
+        for name, value in record.items():
+            if isinstance(value, str) and "\x00" in value:
+                record[name] = value.replace("\x00", "")
+                self._nul[name] += 1
+            elif isinstance(value, list):
+                encoded = msgspec.json.encode(value)
+                if b"\\u0000" in encoded:
+                    record[name] = msgspec.json.decode(encoded.replace(b"\\u0000", b""))
+                    self._nul[name] += 1
+
+    def report(self, logger: logging.Logger) -> None:
         """Warn, once per field, about the values this sync had to change."""
-        for name, count in sorted(self._nul_values.items()):
-            self._logger.warning(
-                "Removed NUL characters from %d value(s) of field %r: PostgreSQL "
+        for name, count in sorted(self._nul.items()):
+            logger.warning(
+                "%s: removed NUL characters from %d value(s) of field %r: PostgreSQL "
                 "cannot store them in text.",
+                self._stream,
                 count,
                 name,
             )
 
-    def key_of(self, record: object) -> str:
-        """Return a record's key, which every record must have as non-empty text.
+    def _integer(self, value: float | str, key: str, name: str) -> int | None:
+        text = value.strip() if isinstance(value, str) else value
+        if text == "":
+            return None
+        if isinstance(text, float) and text.is_integer():
+            return int(text)
+        if isinstance(text, str) and _INTEGER.fullmatch(text):
+            number = int(text)
+            if number in _INT64:
+                return number
+            self._refuse(key, name, value, "is outside the 64-bit integer range")
+        return self._refuse(key, name, value, "is not an integer")
 
-        Args:
-            record: One item of a lemlist list.
-
-        Returns:
-            The key, e.g. the task's `_id`.
-
-        Raises:
-            UnexpectedRecordError: If the record is not an object or has no such key.
-        """
-        if not isinstance(record, dict):
-            msg = f"lemlist returned an item that is not an object: {record!r:.80}"
-            raise UnexpectedRecordError(msg)
-        key = record.get(self._key)
-        if not isinstance(key, str) or not key:
-            msg = (
-                f"lemlist returned an item without a text {self._key!r}: "
-                f"{record!r:.200}"
-            )
-            raise UnexpectedRecordError(msg)
-        return key
-
-    def __call__(self, record: object) -> dict[str, t.Any]:
-        """Return the record's declared fields, each converted to its schema type.
-
-        Args:
-            record: One item of lemlist's `results`.
-
-        Returns:
-            A new record holding only the fields the schema declares.
-
-        Raises:
-            UnexpectedRecordError: If the record is not an object, has no usable key,
-                or holds a value that cannot be converted.
-        """
-        key = self.key_of(record)
-        record = t.cast("dict[str, t.Any]", record)
-        get = record.get
+    def _date_time(self, value: str, key: str, name: str) -> str | None:
+        text = value.strip()
+        if not text:
+            return None
         try:
-            # Every declared field, null when lemlist left it out: stream maps and
-            # targets can name any field of the schema.
-            normalised = {
-                name: normalise(get(name))
-                for name, normalise in self._normalisers.items()
-            }
+            if len(text) == _LEMLIST_FORM and text[10] + text[19] + text[-1] == "T.Z":
+                dt.datetime.fromisoformat(text[:-1])  # lemlist's own form, if real
+                return text
         except ValueError:
-            raise UnexpectedRecordError(self._first_problem(key, record)) from None
-        if not record.keys() <= self._declared:
-            self._warn_undeclared(record)
-        return normalised
-
-    def _first_problem(self, key: str, record: dict[str, t.Any]) -> str:
-        # Only on the failing record: the fast path above cannot say which field.
-        for name, value in record.items():
-            try:
-                self._normalisers.get(name, _unchanged)(value)
-            except ValueError as error:  # noqa: PERF203
-                return (
-                    f"lemlist task {key}: field {name!r} holds {value!r:.80}, "
-                    f"which {error}; please report this shape to the tap's maintainers"
-                )
-        return f"lemlist task {key} could not be normalised"  # pragma: no cover
-
-    def _warn_undeclared(self, record: dict[str, t.Any]) -> None:
-        new = set(record) - set(self._normalisers) - self._undeclared
-        if new:
-            self._undeclared |= new
-            self._logger.warning(
-                "Dropping fields lemlist sent but the schema does not declare: %s",
-                ", ".join(sorted(new)),
+            pass
+        try:
+            # Python 3.10 reads neither "Z" nor a basic-format offset as a zone.
+            moment = dt.datetime.fromisoformat(
+                text[:-1] + "+00:00" if text[-1] in "Zz" else text
             )
+        except ValueError:
+            self._refuse(key, name, value, "is not an ISO 8601 date and time")
+        if moment.tzinfo is not None:  # naive: lemlist's time is UTC
+            moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        stamp = moment.strftime("%Y-%m-%dT%H:%M:%S")
+        micros = moment.microsecond
+        if micros % 1000 == 0 and micros:
+            return f"{stamp}.{micros // 1000:03d}Z"
+        return f"{stamp}.{micros:06d}Z" if micros else f"{stamp}Z"
+
+    def _refuse(self, key: str, name: str, value: object, problem: str) -> t.NoReturn:
+        raise UnexpectedRecordError(
+            self._stream, key, f"field {name!r} holding {value!r:.80}, which {problem}"
+        )

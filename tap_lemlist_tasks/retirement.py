@@ -1,8 +1,8 @@
 """Whether a sync retires what it did not emit: a proven read, and a collapse guard.
 
-A proven read (see `reads`) means no task that stayed open was missed. The guard
+A proven read (see `paging`) means no item that stayed open was missed. The guard
 covers what no proof can: lemlist itself answering a much shorter list for a while.
-A proven sync that would retire more than `max_retired_percent` of the tasks the
+A proven sync that would retire more than `max_retired_percent` of the items the
 last retiring sync emitted retires nothing, once; the next proven sync that sees
 the same drop (not a deeper one) retires, unless a sync in between saw no collapse.
 What it needs between syncs is kept in the stream's Singer state, which Meltano
@@ -11,11 +11,17 @@ stores.
 
 from __future__ import annotations
 
+import hashlib
+import time
 import typing as t
 from dataclasses import dataclass
 
+from singer_sdk.streams import Stream
+
 if t.TYPE_CHECKING:
-    from tap_lemlist_tasks.reads import Verdict
+    from collections.abc import Iterable, Iterator
+
+    from tap_lemlist_tasks.paging import Verdict
 
 #: The key of the stream's state the guard keeps its counts under.
 STATE_KEY = "retirement"
@@ -27,6 +33,70 @@ class Retirement:
 
     retire: bool
     reason: str
+
+
+class Retiring(Stream):
+    """A stream that retires what a complete sync did not emit, and only then."""
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """Never the SDK's way: before the first record, a failed sync would retire.
+
+        The SDK sends ACTIVATE_VERSION before the first record, which tells the
+        target to retire every row the sync has not seen yet; streams send it after
+        their last record instead (`activate_version`).
+        """
+        return False
+
+    @property
+    def retires(self) -> bool:
+        """Whether this sync may retire what it does not emit (and is selected)."""
+        return bool(self.config["emit_activate_version_messages"]) and self.selected
+
+    def start_version(self) -> None:
+        """Stamp this sync's records with a table version of their own."""
+        # Microseconds, not the SDK's seconds: two syncs started together differ.
+        # The SDK has no public hook for either step, hence its private members:
+        # records carry _stream_version, and the message honours stream maps.
+        self._stream_version = time.time_ns() // 1_000
+
+    def activate_version(self) -> None:
+        """Tell the target to retire every row of an older version than this sync's."""
+        if self._stream_version is not None:
+            self._write_activate_version_message(self._stream_version)
+
+    def whole(self, records: Iterable[dict[str, t.Any]]) -> Iterator[dict[str, t.Any]]:
+        """Yield records that come whole in one answer; then retire the rest.
+
+        Args:
+            records: Every row of the stream, from one response.
+
+        Yields:
+            The records, stamped with this sync's version when it retires.
+        """
+        retiring = self.retires
+        if retiring:
+            self.start_version()
+        yield from records
+        if retiring:  # after the last row: a failed read retires nothing
+            self.activate_version()
+
+
+def changed_scope(state: dict[str, t.Any], scope: str) -> str | None:
+    """Return the scope of the last retiring sync if it differs from `scope`.
+
+    Args:
+        state: The stream's Singer state.
+        scope: What selects the list now (the tasks' filters, as canonical text).
+
+    Returns:
+        The old scope as text, or None when it is the same (or there was none).
+    """
+    last = state.get(STATE_KEY, {}).get("last_retiring_sync_scope")
+    # Before 0.4 the state kept a digest of the scope.
+    if last is None or last in {scope, hashlib.sha256(scope.encode()).hexdigest()[:16]}:
+        return None
+    return str(last)
 
 
 def decide(  # noqa: PLR0913 - one decision, from all it depends on
@@ -42,22 +112,20 @@ def decide(  # noqa: PLR0913 - one decision, from all it depends on
 
     Args:
         verdict: How the sync's reads went.
-        emitted: How many items the sync emitted.
+        emitted: How many items the sync sent.
         state: The stream's Singer state, updated in place.
         noun: What the items are, e.g. `tasks`.
         max_retired_percent: The guard's threshold (100: no guard).
-        scope: A fingerprint of what selects the list (the tasks' filters). When it
-            changed, what is retired may only have left the list's selection, and
-            counts of two selections do not compare: the guard stands aside.
+        scope: What selects the list (the tasks' filters). When it changed, what is
+            retired may only have left the list's selection, and counts of two
+            selections do not compare: the guard stands aside.
 
     Returns:
         The decision.
     """
     memory = state.setdefault(STATE_KEY, {})
-    last = memory.get("last_retiring_sync_emitted")
-    last_scope = memory.get("last_retiring_sync_scope", scope)
-    if last_scope != scope:
-        last = None  # counts of two selections do not compare
+    new_scope = changed_scope(state, scope) is not None
+    last = None if new_scope else memory.get("last_retiring_sync_emitted")
     collapsed = last is not None and _dropped(emitted, last, max_retired_percent)
     withheld = memory.get("collapse_withheld_emitted")
     proven = verdict.proven
@@ -76,7 +144,7 @@ def decide(  # noqa: PLR0913 - one decision, from all it depends on
         )
     proof = f"read {proven.number + 1} of {len(verdict.reads)} proven complete"
     memory["last_retiring_sync_scope"] = scope
-    if last_scope != scope:
+    if new_scope:
         memory["last_retiring_sync_emitted"] = emitted
         memory.pop("collapse_withheld_emitted", None)
         return Retirement(
@@ -87,7 +155,7 @@ def decide(  # noqa: PLR0913 - one decision, from all it depends on
                 "not be done"
             ),
         )
-    if collapsed:
+    if last is not None and collapsed:
         gone = f"{last - emitted} of the {last} {noun} of the last retiring sync"
         # Retired only when it agrees with the drop withheld before, not deeper.
         if withheld is None or _dropped(emitted, withheld, max_retired_percent):

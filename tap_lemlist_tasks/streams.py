@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import typing as t
 from dataclasses import dataclass
 from http import HTTPStatus
 
 from singer_sdk import typing as th
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import SinglePagePaginator
 
-from tap_lemlist_tasks import errors
-from tap_lemlist_tasks.bodies import Team, decode_campaigns, decode_page, decode_team
 from tap_lemlist_tasks.client import LemlistListStream, LemlistStream
+from tap_lemlist_tasks.errors import LemlistError
 from tap_lemlist_tasks.filters import canonical_filters, drifting, encode_filters
+from tap_lemlist_tasks.records import (
+    Campaign,
+    CampaignsPage,
+    Quirks,
+    TasksPage,
+    Team,
+    User,
+    decode,
+)
+from tap_lemlist_tasks.retirement import changed_scope
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -22,12 +31,33 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     import requests
     from singer_sdk.helpers.types import Context
 
-    from tap_lemlist_tasks.reads import PageToken
+    from tap_lemlist_tasks.paging import PageToken
+
+
+class PlanGatedError(FatalAPIError):
+    """lemlist's plan for this account does not include a route (HTTP 402)."""
+
+
+def task_selection(config: Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+    """What selects the tasks a sync sends: the `filters`, and a stream map's filter.
+
+    A `__filter__` on the tasks stream drops tasks after they are read: a task that
+    leaves it is retired like one that leaves a lemlist filter.
+    """
+    maps = config.get("stream_maps") or {}
+    rules = [
+        {"filterId": "streamMap", "stream": alias, "expression": body["__filter__"]}
+        for alias, body in maps.items()
+        if isinstance(body, dict)
+        and "__filter__" in body
+        and body.get("__source__", alias) == "tasks"
+    ]
+    return [*config.get("filters", []), *rules]
 
 
 @dataclass(frozen=True)
@@ -39,7 +69,7 @@ class TeamMembers:
     """
 
     #: The `users` lemlist listed; None when its answer had none.
-    users: tuple[t.Any, ...] | None
+    users: tuple[User, ...] | None
 
     def __str__(self) -> str:
         """E.g. `4 users`."""
@@ -67,8 +97,10 @@ class TeamsStream(LemlistStream[None]):
             "taskFilters",
             th.StringType,
             description=(
-                "The `filters` setting this sync read the tasks with, as canonical "
-                "JSON: dbt tells a task that left the filters from a done one"
+                "What this sync selected the tasks with, as canonical JSON: the "
+                "`filters` setting, and a stream map's `__filter__` on tasks as "
+                '{"filterId": "streamMap", …}. dbt tells a task that left them from '
+                "a done one"
             ),
         ),
     ).to_dict()
@@ -87,28 +119,35 @@ class TeamsStream(LemlistStream[None]):
 
     @override
     def validate_response(self, response: requests.Response) -> None:
+        if response.status_code == HTTPStatus.BAD_REQUEST:
+            msg = (
+                "lemlist refused to name the API key's team (HTTP 400, 'Bad team' or "
+                "no key): check the api_key setting."
+            )
+            raise FatalAPIError(msg)
         super().validate_response(response)
         content_type = response.headers.get("Content-Type", "")
         if content_type.startswith("text/html"):
             # The sync's first request: lemlist's web app answers any path that is
             # not its API with a page. Later in a sync, HTML is a glitch to retry.
-            raise errors.LemlistError(errors.not_the_api(self.url_base, content_type))
+            msg = (
+                f"{self.url_base} answered with a web page ({content_type}), not "
+                "lemlist's API: check api_url (the default is "
+                "https://api.lemlist.com/api)."
+            )
+            raise LemlistError(msg)
         # Decoded here, inside the retried request: a body that does not decode is
         # retried like a broken page.
-        self._team = decode_team(response)
-
-    @override
-    def response_error_message(self, response: requests.Response) -> str:
-        return errors.team_status(
-            response.status_code, response.reason, f"{self.path} at {self.url_base}"
-        )
+        self._team = decode(response, Team, self.name, "team")
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        normalise = self.new_normaliser()
-        record = normalise(self._team.as_record())
-        normalise.report()
-        record["taskFilters"] = canonical_filters(self.config.get("filters", []))
+        quirks = Quirks(self.name, self.schema)
+        team = {"_id": self._team.id, "name": self._team.name}
+        record = quirks(team, self._team.id)
+        quirks.scrub_nul(record)
+        quirks.report(self.logger)
+        record["taskFilters"] = canonical_filters(task_selection(self.config))
         return [record]
 
     @override
@@ -165,15 +204,40 @@ class TasksStream(LemlistListStream):
     @override
     @property
     def scope(self) -> str:
-        canonical = canonical_filters(self.config.get("filters", []))
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return canonical_filters(task_selection(self.config))
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        moving = drifting(self.config.get("filters", []))
-        if moving and self.retires:
-            self.logger.warning(errors.drifting_filters(moving))
+        if self.retires:
+            self._warn_of_what_retirement_may_include()
         yield from super().get_records(context)
+
+    def _warn_of_what_retirement_may_include(self) -> None:
+        moving = drifting(self.config.get("filters", []))
+        if moving:
+            self.logger.warning(
+                "tasks: the filters on %s select on what changes while a task stays "
+                "open (a reassignment, a reschedule, a paused campaign, an edited "
+                "lead): a task that leaves them is retired as if done. For exact "
+                "completions, filter only on type or campaignId, or give each filter "
+                "set an extractor and a schema of its own.",
+                ", ".join(moving),
+            )
+        for rule in [r for r in task_selection(self.config) if "expression" in r]:
+            self.logger.warning(
+                "tasks: the stream map %r filters tasks with %r: a task it drops is "
+                "retired as if done, and dbt counts it as having left the filters.",
+                rule["stream"],
+                rule["expression"],
+            )
+        if (before := changed_scope(self.stream_state, self.scope)) is not None:
+            self.logger.warning(
+                "tasks: the filters changed since the last complete sync, from %s "
+                "to %s: this sync retires every task outside the new filters, done "
+                "or not.",
+                before,
+                self.scope,
+            )
 
     @override
     def get_url_params(
@@ -186,7 +250,21 @@ class TasksStream(LemlistListStream):
 
     @override
     def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
-        return decode_page(response, number).results
+        page = decode(response, TasksPage, self.name)
+        echoed = page.page
+        if isinstance(echoed, str) and echoed.isascii() and echoed.isdigit():
+            echoed = int(echoed)
+        if page.error is not None:
+            problem = f"page body carries an error: {page.error!s:.200}"
+        elif echoed is not None and echoed != number:
+            problem = (
+                f"lemlist answered page {page.page!r:.20} to a request for {number}"
+            )
+        elif not page.results and not isinstance(echoed, int):
+            problem = "an empty page that does not echo its number cannot prove the end"
+        else:
+            return page.results
+        raise RetriableAPIError(problem, response)
 
 
 class UsersStream(LemlistStream[None]):
@@ -213,12 +291,18 @@ class UsersStream(LemlistStream[None]):
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         members = t.cast("TeamMembers", (context or {})["members"])
         if members.users is None:
-            self.logger.warning(errors.no_users_listed())
+            self.logger.warning(
+                "users: lemlist's answer to GET /team?version=v2 lists no users; none "
+                "loaded and none retired."
+            )
             return
-        normalise = self.new_normaliser()
-        by_id = {normalise.key_of(user): user for user in members.users}
-        yield from self.whole(normalise(user) for user in by_id.values())
-        normalise.report()
+        quirks = Quirks(self.name, self.schema)
+        by_id = {user["userId"]: dict(user) for user in members.users}
+        records = [quirks(user, key) for key, user in by_id.items()]
+        for record in records:
+            quirks.scrub_nul(record)
+        yield from self.whole(records)
+        quirks.report(self.logger)
 
 
 class CampaignsStream(LemlistListStream):
@@ -274,17 +358,28 @@ class CampaignsStream(LemlistListStream):
 
     @override
     def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
-        return decode_campaigns(response)
+        # lemlist's OpenAPI document shows a bare array; other clients read an object.
+        shape = t.cast(
+            "type[list[Campaign] | CampaignsPage]", list[Campaign] | CampaignsPage
+        )
+        body = decode(response, shape, self.name)
+        return body.campaigns if isinstance(body, CampaignsPage) else body
 
     @override
     def validate_response(self, response: requests.Response) -> None:
         if response.status_code == HTTPStatus.PAYMENT_REQUIRED:
-            raise errors.PlanGatedError(errors.plan_gated(self.name, response.text))
+            said = response.text.strip().strip('"')
+            msg = (
+                f"campaigns: lemlist's plan for this account does not include GET "
+                f"/campaigns (HTTP 402: {said:.120}); no campaigns loaded and none "
+                "retired, the other streams load as usual."
+            )
+            raise PlanGatedError(msg)
         super().validate_response(response)
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         try:
             yield from super().get_records(context)
-        except errors.PlanGatedError as gated:
+        except PlanGatedError as gated:
             self.logger.warning("%s", gated)

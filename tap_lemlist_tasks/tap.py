@@ -40,8 +40,8 @@ from tap_lemlist_tasks.inputs import (
     read_catalog,
     read_state,
 )
+from tap_lemlist_tasks.paging import MAX_READS
 from tap_lemlist_tasks.records import UnexpectedRecordError
-from tap_lemlist_tasks.seen import MAX_READS
 from tap_lemlist_tasks.streams import (
     CampaignsStream,
     TasksStream,

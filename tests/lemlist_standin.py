@@ -368,6 +368,8 @@ class LemlistStandIn:
         self._tasks = list(sample_tasks(250) if tasks is None else tasks)
         self._by_id = {task.id: task for task in self._tasks}
         self.api_key, self.page_size, self.ignore_page = api_key, page_size, ignore_page
+        #: Serve page p past the end as page p mod P, as some APIs do: never empty.
+        self.wrap_pages = False
         self._address, self._rate_limit = (host, port), rate_limit
         self._clock = clock
         self._tls = tls
@@ -542,6 +544,8 @@ class LemlistStandIn:
         with self._lock:
             self._tasks = list(tasks)
             self._by_id = {task.id: task for task in self._tasks}
+            self._matches.clear()
+            self._pages.clear()
 
     def after_request(
         self, number: int, event: Callable[[LemlistStandIn], None]
@@ -817,8 +821,11 @@ class LemlistStandIn:
         with self._lock:
             body = self._pages.get((key, page))
             if body is None:
+                matching = self._matching(key, predicates)
+                if self.wrap_pages:  # past the end, page p is page p mod P
+                    served %= max(1, math.ceil(len(matching) / self.page_size))
                 start = served * self.page_size
-                results = self._matching(key, predicates)[start:][: self.page_size]
+                results = matching[start:][: self.page_size]
                 document = {"results": results, "page": str(page)}
                 text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
                 body = self._pages[key, page] = text.encode()

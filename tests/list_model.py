@@ -2,10 +2,11 @@
 
 The model pages by position, as lemlist does: page p holds the tasks at positions
 p*s … p*s+s-1 of the list at the moment it is asked. Between any two requests a
-task may be created, completed, moved or reopened, at any position. A sync drives
-the tap's real reads (`ListReads`) and paginator over it, without HTTP, and says
-whether it was safe: a sync that retires must have emitted every task that was open
-when it started and is open when it ends.
+task may be created, completed, moved or reopened, at any position, and one answer
+may lie: a well-formed empty page whatever the list holds. A sync drives the tap's
+real paginator over it, without HTTP, and says whether it was safe: a sync that
+retires must have emitted every task that was open when it started and is open when
+it ends.
 
 Shared by the property tests (tests/test_retirement_model.py) and the benchmark
 (benchmarks/bench_retirement.py).
@@ -18,8 +19,7 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
-from tap_lemlist_tasks.errors import LemlistError
-from tap_lemlist_tasks.reads import ListPaginator, ListReads, Verdict
+from tap_lemlist_tasks.paging import ListPaginator, RepeatedPagesError, Verdict
 
 if t.TYPE_CHECKING:
     import requests
@@ -104,7 +104,12 @@ class LemlistList:
 
 
 def sync(
-    tasks: list[str], changes: list[Change], *, page_size: int, max_reads: int
+    tasks: list[str],
+    changes: list[Change],
+    *,
+    page_size: int,
+    max_reads: int,
+    lie_at: int | None = None,
 ) -> Outcome:
     """Run one sync over the list while the changes happen.
 
@@ -113,33 +118,36 @@ def sync(
         changes: What people do meanwhile.
         page_size: lemlist's page size.
         max_reads: The tap's `max_reads_per_sync`.
+        lie_at: The request (from 1) answered with an empty page, if any.
 
     Returns:
         What the sync emitted and whether it would retire.
     """
     listed = LemlistList(list(tasks), sorted(changes, key=lambda c: c.after))
-    reads = ListReads(max_reads=max_reads, ends_list=lambda items: items == 0)
-    paginator = ListPaginator(reads)
+    page: list[str] = []
+    paginator = ListPaginator(
+        max_reads=max_reads, ends_list=lambda items: items == 0, keys_of=lambda _: page
+    )
     emitted: set[str] = set()
     made = 0
     failed = False
     while not paginator.finished:
-        page = listed.page(paginator.current_value.number, page_size)
+        made += 1
+        number = paginator.current_value.number
+        page = [] if made == lie_at else listed.page(number, page_size)
+        emitted.update(task for task in page if paginator.is_new(task))
         try:
-            fresh = reads.take(page)
-        except LemlistError:  # pages that look like lemlist ignores `page`
+            paginator.advance(t.cast("requests.Response", None))
+        except RepeatedPagesError:
             failed = True
             break
-        emitted.update(task for task, new in zip(page, fresh, strict=True) if new)
-        made += 1
-        paginator.advance(t.cast("requests.Response", None))
         if paginator.finished:
             break  # what happens next happens after the sync
         for change in [c for c in listed.changes if c.after == made]:
             listed.apply(change)
     open_then_and_now = set(tasks) & set(listed.tasks)
     return Outcome(
-        reads.verdict(),
+        paginator.verdict(),
         emitted,
         open_then_and_now - emitted,
         made,
@@ -151,12 +159,15 @@ def sync(
 # Scenarios for hypothesis: a list, a page size, and changes after any request.
 
 MAX_REQUEST = 40
-Scenario = tuple[list[str], list[Change], int]
+#: One answer in three scenarios lies, at any request.
+lies = st.one_of(st.none(), st.none(), st.integers(1, MAX_REQUEST))
+#: Tasks, changes, the page size, and the request that lies, if one does.
+Scenario = tuple[list[str], list[Change], int, int | None]
 
 
 @st.composite
 def single_changes(draw: st.DrawFn) -> Scenario:
-    """A list, changes in which no task changes twice, and lemlist's page size.
+    """A list, changes in which no task changes twice, a page size, maybe a lie.
 
     Returns:
         The scenario.
@@ -173,12 +184,12 @@ def single_changes(draw: st.DrawFn) -> Scenario:
             task = untouched.pop(draw(st.integers(0, len(untouched) - 1)))
             to = draw(st.integers(0, 100))
             changes.append(Change(after, kind, to=to, task=task))
-    return tasks, changes, draw(st.integers(1, 6))
+    return tasks, changes, draw(st.integers(1, 6)), draw(lies)
 
 
 @st.composite
 def any_changes(draw: st.DrawFn) -> Scenario:
-    """A list, changes of any kind to any position, and lemlist's page size.
+    """A list, changes of any kind to any position, a page size, maybe a lie.
 
     A task may change twice: be moved and moved back, or completed and reopened.
 
@@ -197,4 +208,4 @@ def any_changes(draw: st.DrawFn) -> Scenario:
         )
         for _ in range(draw(st.integers(0, 8)))
     ]
-    return tasks, changes, draw(st.integers(1, 6))
+    return tasks, changes, draw(st.integers(1, 6)), draw(lies)

@@ -38,18 +38,6 @@ def assert_fails_in_one_line(run: TapRun, line: str) -> None:
 # Odd bodies and headers
 
 
-@pytest.mark.parametrize("task_id", [["opp_a"], {"id": "opp_a"}])
-def test_a_task_id_that_is_not_text_stops_the_sync_naming_it(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun], task_id: object
-) -> None:
-    body = json.dumps({"results": [{"_id": task_id, "title": "x"}], "page": "0"})
-    standin.add_faults(0, "body", body=body)
-
-    run = run_tap()
-
-    assert_fails_in_one_line(run, "lemlist returned an item without a text '_id'")
-
-
 def test_a_rate_limit_header_of_5000_digits_is_not_read_as_a_number(
     standin: LemlistStandIn, run_tap: Callable[..., TapRun]
 ) -> None:
@@ -59,22 +47,6 @@ def test_a_rate_limit_header_of_5000_digits_is_not_read_as_a_number(
 
     assert run.exit_code == 0, run.stderr
     assert len(run.ids) == 250
-
-
-def test_a_body_nested_100000_deep_is_retried_then_named(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    nested = "[" * 100_000 + "]" * 100_000
-    body = f'{{"results": [{{"_id": "opp_a", "title": {nested}}}], "page": "0"}}'
-    standin.add_faults(0, "body", times=2, body=body)
-
-    run = run_tap(retry_max_tries=2)
-
-    assert_fails_in_one_line(
-        run,
-        "lemlist kept failing on page 0 after 2 tries: page body nests deeper "
-        "than the decoder allows",
-    )
 
 
 # Settings

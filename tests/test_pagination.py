@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from conftest import API_KEY
+from conftest import API_KEY, assert_failed
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
 
@@ -78,10 +78,24 @@ def test_lemlist_ignoring_the_page_parameter_stops_the_sync_with_an_error(
         run = tap({"api_key": API_KEY, "api_url": standin.url})
 
     assert run.exit_code == 1
-    assert "seems to ignore the page parameter" in run.stderr
+    assert "ignores the page parameter" in run.stderr
     assert len(run.ids) == len(set(run.ids)) == 100
     assert len(standin.task_requests) == 3
     assert run.of_type("ACTIVATE_VERSION") == []
+
+
+def test_pages_past_the_end_that_repeat_the_list_stop_the_sync_retiring_nothing(
+    standin: LemlistStandIn, run: Callable[..., TapRun]
+) -> None:
+    standin.wrap_pages = True  # page 3 is page 0 again, page 4 page 1, …
+
+    synced = run()
+
+    assert_failed(synced, "repeats the list past its end")
+    assert len(synced.ids) == len(set(synced.ids)) == 250
+    assert [r.query["page"] for r in standin.task_requests] == [
+        "0", "1", "2", "3", "4", "5", "6"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("body", ['{"results": [], "page": "0"}', '{"results": []}'])

@@ -3,7 +3,7 @@
 lemlist pages over a live list. A completion behind the cursor moves every later
 task one place left, so a forward read skips one; a creation behind the cursor of a
 backward read moves them right, so it skips one. The tap reads forward, then back
-until one read is proven whole (tap_lemlist_tasks/reads.py), and retires only then.
+until one read is proven whole (tap_lemlist_tasks/paging.py), and retires only then.
 These are the shapes that broke earlier versions, through the stand-in's HTTP; the
 model in test_retirement_model.py tries every other.
 """
@@ -18,7 +18,7 @@ from conftest import API_KEY
 from lemlist_sample import Task
 
 from tap_lemlist_tasks import retirement
-from tap_lemlist_tasks.reads import Read, Verdict
+from tap_lemlist_tasks.paging import Read, Verdict
 from tap_lemlist_tasks.tap import SETTINGS
 
 if t.TYPE_CHECKING:
@@ -170,6 +170,35 @@ def test_an_empty_page_in_the_middle_of_the_list_retires_no_open_task(
     assert len(set(run.ids)) == 250
     assert len(run.of_type("ACTIVATE_VERSION")) == 1
     assert "read 3 of 3 proven complete" in summary(run)
+
+
+def lie_on_next_page_0(standin: LemlistStandIn) -> None:
+    """The next request for page 0 gets a well-formed empty page, whatever is there."""
+    standin.add_faults(0, "body", body=json.dumps({"results": [], "page": "0"}))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda ids: complete(ids[0]),
+        lambda ids: move(ids[-1], 0),
+    ],
+    ids=["completion", "move"],
+)
+def test_an_empty_page_lying_on_the_way_down_after_a_change_retires_no_open_task(
+    standin: LemlistStandIn,
+    run: Callable[..., TapRun],
+    change: Callable[[list[str]], Callable[[LemlistStandIn], None]],
+) -> None:
+    ids = ids_of(standin)
+    standin.after_request(3, change(ids))
+    standin.after_request(AFTER_BACK_PAGE_1, lie_on_next_page_0)
+
+    synced = run(max_reads_per_sync=2)
+
+    assert synced.exit_code == 0, synced.stderr
+    still_open = set(ids_of(standin))
+    assert still_open <= set(synced.ids) or synced.of_type("ACTIVATE_VERSION") == []
 
 
 def test_a_sync_whose_reads_are_all_unproven_retires_nothing_and_says_why(

@@ -8,6 +8,7 @@ thousands and prints the rates.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from list_model import Change, Scenario, any_changes, single_changes, sync
 
@@ -19,9 +20,9 @@ SCENARIOS = settings(max_examples=300, deadline=None)
 def test_with_no_task_changing_twice_a_sync_that_retires_missed_no_open_task(
     scenario: Scenario,
 ) -> None:
-    tasks, changes, page_size = scenario
+    tasks, changes, page_size, lie_at = scenario
 
-    outcome = sync(tasks, changes, page_size=page_size, max_reads=4)
+    outcome = sync(tasks, changes, page_size=page_size, max_reads=4, lie_at=lie_at)
 
     assert not outcome.unsafe, outcome
 
@@ -31,9 +32,9 @@ def test_with_no_task_changing_twice_a_sync_that_retires_missed_no_open_task(
 def test_only_a_task_that_left_and_came_back_can_make_a_sync_unsafe(
     scenario: Scenario,
 ) -> None:
-    tasks, changes, page_size = scenario
+    tasks, changes, page_size, lie_at = scenario
 
-    outcome = sync(tasks, changes, page_size=page_size, max_reads=4)
+    outcome = sync(tasks, changes, page_size=page_size, max_reads=4, lie_at=lie_at)
 
     assert not outcome.unsafe or outcome.left_and_came_back, outcome
 
@@ -73,6 +74,35 @@ def test_a_task_created_then_completed_and_reopened_left_and_came_back_too() -> 
     assert outcome.unsafe
     assert outcome.missed == {"t1"}
     assert outcome.left_and_came_back
+
+
+@pytest.mark.parametrize(
+    ("change", "lie_at"),
+    [
+        (Change(after=1, kind="complete", task="t0"), 4),
+        (Change(after=1, kind="move", task="t1", to=0), 6),
+    ],
+)
+def test_an_empty_page_lying_on_the_way_down_after_a_change_proves_no_read(
+    change: Change, lie_at: int
+) -> None:
+    # Pages of 1. A change after the forward read's first page; then page 0 of the
+    # backward read lies empty. Before the proof asked the lowest empty page to be
+    # the end seen twice, the backward read was proven and t1, open, retired.
+    outcome = sync(["t0", "t1"], [change], page_size=1, max_reads=2, lie_at=lie_at)
+
+    assert not outcome.retired
+    assert "t1" not in outcome.emitted or change.kind == "move"
+
+
+def test_one_lying_page_leaves_a_quiet_sync_to_prove_a_later_read() -> None:
+    tasks = [f"t{n}" for n in range(10)]
+
+    outcome = sync(tasks, [], page_size=3, max_reads=4, lie_at=8)
+
+    assert outcome.retired
+    assert len(outcome.verdict.reads) == 3
+    assert outcome.emitted == set(tasks)
 
 
 def test_a_quiet_sync_reads_forward_and_back_once_each() -> None:
