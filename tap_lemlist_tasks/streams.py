@@ -43,6 +43,10 @@ class PlanGatedError(FatalAPIError):
     """lemlist's plan for this account does not include a route (HTTP 402)."""
 
 
+#: The `filterId` a stream map's `__filter__` on tasks has in `taskFilters`.
+STREAM_MAP = "streamMap"
+
+
 def task_selection(config: Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
     """What selects the tasks a sync sends: the `filters`, and a stream map's filter.
 
@@ -51,7 +55,7 @@ def task_selection(config: Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
     """
     maps = config.get("stream_maps") or {}
     rules = [
-        {"filterId": "streamMap", "stream": alias, "expression": body["__filter__"]}
+        {"filterId": STREAM_MAP, "stream": alias, "expression": body["__filter__"]}
         for alias, body in maps.items()
         if isinstance(body, dict)
         and "__filter__" in body

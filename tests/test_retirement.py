@@ -54,6 +54,11 @@ def move(task_id: str, position: int) -> Callable[[LemlistStandIn], None]:
     return lambda standin: standin.move(task_id, position)
 
 
+def state_after(run: TapRun) -> dict[str, t.Any]:
+    states = run.of_type("STATE")
+    return t.cast("dict[str, t.Any]", states[-1]["value"])
+
+
 def summary(run: TapRun) -> str:
     (line,) = [
         line
@@ -234,6 +239,41 @@ def test_a_burst_of_inserted_pages_does_not_fail_the_sync(
     assert len(run.of_type("ACTIVATE_VERSION")) == 1
 
 
+def test_a_stream_map_that_filters_tasks_is_named_counted_and_recorded(
+    run: Callable[..., TapRun],
+) -> None:
+    synced = run(stream_maps={"tasks": {"__filter__": "priority == 2"}})
+
+    assert synced.exit_code == 0, synced.stderr
+    assert synced.stderr.count("filters tasks with 'priority == 2'") == 1
+    assert 0 < len(synced.records) < 250
+    assert f"tasks: {len(synced.records)} emitted in " in summary(synced)
+    (team,) = synced.records_of("teams")
+    assert json.loads(team["taskFilters"]) == [
+        {"filterId": "streamMap", "stream": "tasks", "expression": "priority == 2"}
+    ]
+
+
+def test_a_change_of_filters_since_the_last_complete_sync_is_a_warning_naming_both(
+    run: Callable[..., TapRun],
+) -> None:
+    first = run(filters=[{"filterId": "type", "in": ["phone", "email"]}])
+
+    narrowed = run(
+        state=state_after(first), filters=[{"filterId": "type", "in": ["phone"]}]
+    )
+    again = run(
+        state=state_after(narrowed), filters=[{"filterId": "type", "in": ["phone"]}]
+    )
+
+    lines = narrowed.stderr.splitlines()
+    (warning,) = [line for line in lines if "since the last complete sync" in line]
+    assert '"in":["email","phone"]' in warning
+    assert '"in":["phone"]}]' in warning
+    assert "retires every task outside the new filters" in warning
+    assert "retires every task outside" not in again.stderr
+
+
 def test_one_read_is_made_when_retirement_is_off(
     standin: LemlistStandIn, run_tap: Callable[..., TapRun]
 ) -> None:
@@ -246,11 +286,6 @@ def test_one_read_is_made_when_retirement_is_off(
 
 
 # The collapse guard: state carries what the last retiring sync emitted.
-
-
-def state_after(run: TapRun) -> dict[str, t.Any]:
-    states = run.of_type("STATE")
-    return t.cast("dict[str, t.Any]", states[-1]["value"])
 
 
 def test_a_sync_that_would_retire_most_tasks_withholds_once_then_retires(
