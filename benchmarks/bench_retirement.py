@@ -27,7 +27,14 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
-from list_model import Change, Scenario, any_changes, single_changes, sync
+from list_model import (
+    SINGLE_KINDS,
+    Change,
+    Scenario,
+    any_changes,
+    single_changes,
+    sync,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -110,6 +117,34 @@ def liveness(trials: int, seed: int) -> None:
             )
 
 
+def churn(trials: int, seed: int, *, lying: bool) -> None:
+    """Print how often syncs of 250 tasks retire under churn of 0.05 per request."""
+    rng = random.Random(seed)  # noqa: S311 - scenarios, not secrets
+    tasks = [f"t{n}" for n in range(250)]
+    kinds = list(SINGLE_KINDS)
+    scenarios = [
+        [
+            Change(after, rng.choice(kinds), rng.randrange(300), rng.randrange(300))
+            for after in range(1, 40)
+            if rng.random() < 0.05  # noqa: PLR2004 - the review's churn
+        ]
+        for _ in range(trials)
+    ]
+    lies = [rng.randint(1, 20) if lying else None for _ in range(trials)]
+    label = "one lying page" if lying else "no lie"
+    for max_reads in (2, 3, 4):
+        outcomes = [
+            sync(tasks, c, page_size=PAGE_SIZE, max_reads=max_reads, lie_at=lie)
+            for c, lie in zip(scenarios, lies, strict=True)
+        ]
+        retired = sum(o.retired for o in outcomes) / trials
+        unsafe = sum(o.unsafe for o in outcomes)
+        print(
+            f"churn 0.05, {label}, {max_reads} reads: {retired:.1%} retire, "
+            f"{unsafe} unsafe"
+        )
+
+
 def cost() -> None:
     """Print the requests of a quiet sync."""
     for pages in (1, 5, 20, 60):
@@ -130,6 +165,8 @@ def main() -> None:
     args = parser.parse_args()
     safety(args.examples)
     liveness(args.trials, args.seed)
+    churn(args.trials, args.seed, lying=False)
+    churn(args.trials, args.seed, lying=True)
     cost()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
 import typing as t
@@ -34,6 +35,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, RequestFunc
     from singer_sdk.mapper import StreamMap
     from singer_sdk.singerlib import Catalog
+    from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -43,6 +45,19 @@ else:
 #: A progress line every this many pages of a read, besides its first.
 PROGRESS_PAGES = 25
 _Token = t.TypeVar("_Token")
+
+
+def _refuse_redirect(response: requests.Response, **_kwargs: t.Any) -> None:  # noqa: ANN401
+    # lemlist documents no redirect; following one could take the key to another
+    # host, loop, or lead to a URL requests cannot even parse.
+    if response.is_redirect:
+        location = response.headers.get("Location", "")
+        msg = (
+            f"lemlist answered HTTP {response.status_code}, a redirect to "
+            f"{location!r:.120}. The tap follows no redirect, so the API key never "
+            "goes elsewhere: if lemlist moved its API, set api_url to the new address."
+        )
+        raise errors.LemlistError(msg)
 
 
 class LemlistStream(retirement.Retiring, RESTStream[_Token]):
@@ -64,6 +79,10 @@ class LemlistStream(retirement.Retiring, RESTStream[_Token]):
 
     #: Attempts that failed and were retried, this sync.
     retried = 0
+    #: What the request being sent asks for, e.g. `page 3`, for retry lines.
+    asking = "a request"
+    #: The key must not go elsewhere (see `_refuse_redirect`, which names the place).
+    allow_redirects = False
 
     @override
     @property
@@ -93,6 +112,7 @@ class LemlistStream(retirement.Retiring, RESTStream[_Token]):
         adapter = ThrottledAdapter(self.request_budget, deadline=self.timeout)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
+        session.hooks["response"].append(_refuse_redirect)
         return session
 
     @property
@@ -142,55 +162,78 @@ class LemlistStream(retirement.Retiring, RESTStream[_Token]):
             row["teamId"] = context["team_id"]
         return row
 
-    # Retries: backoff only loops; retries.decide decides each time.
+    # Retries: backoff retries, waits and gives up; retries.py tells it when and how.
+
+    @override
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        request = super().get_http_request(page=page)
+        # What the request asks for, named from its parameters for the retry lines.
+        endpoint, params = self.path.strip("/"), request.params
+        if "page" in params:
+            self.asking = f"page {params['page']}"
+        elif "offset" in params:
+            self.asking = f"{endpoint} from offset {params['offset']}"
+        else:
+            self.asking = f"the {endpoint} request (GET {self.path})"
+        return request
 
     @override
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        longest = int(self.config["max_retry_wait_seconds"])
         return backoff.on_exception(
             self.backoff_wait_generator,
             retries.REQUEST_ERRORS,
-            max_tries=None,  # retries.decide counts the tries
-            on_backoff=self.backoff_handler,
-            jitter=None,
-            logger=None,  # backoff_handler logs one line of its own
+            max_tries=self.backoff_max_tries,
+            giveup=lambda error: retries.is_permanent(error, longest),
+            on_giveup=self.backoff_giveup,
+            jitter=None,  # backoff_wait_generator spreads its own waits
+            logger=None,  # backoff_wait_generator logs one line of its own
         )(func)
 
     @override
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        # backoff itself never sleeps: see backoff_handler.
-        return backoff.constant(interval=0)
+        # backoff sends each failure in. The wait is the API key's, not this
+        # stream's: it goes into the key's budget, which every stream on the key
+        # waits for, on the stream's clock. backoff's own sleep would hold this
+        # stream alone, on the real clock, so it is told 0.
+        error = yield 0.0  # backoff's priming
+        for tries in itertools.count(1):
+            wait = retries.wait_before(
+                error, tries, self.config["max_retry_wait_seconds"], self.clock.jitter
+            )
+            self.retried += 1
+            self.logger.warning(
+                "Retrying %s in %.1f s (attempt %d of %d failed: %s)",
+                self.asking,
+                wait,
+                tries,
+                self.backoff_max_tries(),
+                retries.cause(error),
+            )
+            self.request_budget.pause(wait)
+            error = yield 0.0
 
     @override
     def backoff_max_tries(self) -> int:
         return int(self.config["retry_max_tries"])
 
-    @override
-    def backoff_handler(self, details: Details) -> None:
+    def backoff_giveup(self, details: Details) -> None:
+        """Stop the sync in one line, for what no retry can fix or after the last.
+
+        Args:
+            details: backoff's, with the last failure and the attempts made.
+
+        Raises:
+            LemlistError: Always.
+        """
         error = t.cast("BaseException", details.get("exception"))
-        what, tries = retries.what_of(details["args"][0]), details["tries"]
-        decision = retries.decide(
+        line = retries.give_up_line(
             error,
-            tries,
-            what=what,
-            max_tries=self.backoff_max_tries(),
-            longest_wait=int(self.config["max_retry_wait_seconds"]),
-            jitter=self.clock.jitter,
+            self.asking,
+            details["tries"],
+            int(self.config["max_retry_wait_seconds"]),
         )
-        if decision.give_up is not None:
-            raise errors.LemlistError(decision.give_up) from None
-        self.retried += 1
-        self.logger.warning(
-            errors.retrying(
-                what,
-                decision.wait,
-                tries,
-                self.backoff_max_tries(),
-                errors.failure_cause(error),
-            )
-        )
-        # The wait happens here, in the key's budget: the next request of every
-        # stream on this API key waits, on the stream's clock.
-        self.request_budget.pause(decision.wait)
+        raise errors.LemlistError(line) from None
 
     @property
     def filters(self) -> str | None:

@@ -1,56 +1,37 @@
-"""The one retry decision: after a failed attempt, wait N seconds, or give up.
+"""Which failures a retry can fix, how long to wait before it, and the line to give up.
 
-backoff only loops (see `LemlistStream.request_decorator`); this decides each time,
-from the failure and the settings, and the wait happens in the key's budget.
+`LemlistStream.request_decorator` hands these to backoff: `is_permanent` as its
+`giveup`, `wait_before` for its waits, `give_up_line` when it gives up.
 """
 
 from __future__ import annotations
 
 import email.utils
 import typing as t
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from http import HTTPStatus
-from urllib.parse import parse_qs, urlparse
 
 import requests
+import urllib3
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_lemlist_tasks import errors
+from tap_lemlist_tasks.deadline import DeadlineExceededError
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
 
 MAX_BACKOFF_SECONDS = 60
-# Every failure of a request ends in backoff, which asks `decide` what to do.
-REQUEST_ERRORS = (
+#: Every failure of a request goes to backoff, which retries or gives up in one line.
+REQUEST_ERRORS = (ConnectionResetError, RetriableAPIError, requests.RequestException)
+_TRANSIENT = (
     ConnectionResetError,
     RetriableAPIError,
-    requests.exceptions.RequestException,
-)
-TRANSIENT_ERRORS = (
-    ConnectionResetError,
-    RetriableAPIError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ConnectionError,
+    requests.Timeout,
+    requests.ConnectionError,
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
-
-
-def is_transient(error: BaseException) -> bool:
-    """Return whether trying the same request again may succeed.
-
-    Args:
-        error: The exception of the failed attempt.
-
-    Returns:
-        False for redirects gone wrong, malformed URLs or headers, and TLS
-        certificates that do not verify; True for timeouts, resets and 5xx.
-    """
-    if isinstance(error, requests.exceptions.SSLError):
-        return not errors.certificate_rejected(error)
-    return isinstance(error, TRANSIENT_ERRORS)
+_NOT_CONNECTED = "could not connect to"
 
 
 def retry_after_seconds(error: BaseException) -> float | None:
@@ -68,8 +49,7 @@ def retry_after_seconds(error: BaseException) -> float | None:
     response = getattr(error, "response", None)
     if response is None or response.status_code != HTTPStatus.TOO_MANY_REQUESTS:
         return None
-    header = response.headers.get("Retry-After")
-    text = (header or "").strip()
+    text = (response.headers.get("Retry-After") or "").strip()
     if text.isascii() and text.isdigit():
         return float(text)
     try:
@@ -81,69 +61,132 @@ def retry_after_seconds(error: BaseException) -> float | None:
         return None
 
 
-def what_of(prepared_request: requests.PreparedRequest | None) -> str:
-    """Name what a request asks lemlist for, for the user.
+def _certificate_rejected(error: BaseException) -> bool:
+    # Unlike a handshake cut short, a certificate that did not verify will not
+    # verify on the next try either.
+    return "CERTIFICATE_VERIFY_FAILED" in str(error)
+
+
+def is_permanent(error: BaseException, longest_wait: float) -> bool:
+    """Return whether no retry can fix the failure, or none within the longest wait.
 
     Args:
-        prepared_request: A request to lemlist.
+        error: The exception of the failed attempt.
+        longest_wait: `max_retry_wait_seconds`.
 
     Returns:
-        `page 3` for a page of a list, else e.g. `the team request (GET /team)`.
+        True for malformed URLs or headers, redirects gone wrong, certificates that
+        do not verify, and a `Retry-After` longer than the longest wait.
     """
-    url = urlparse((prepared_request.url if prepared_request else None) or "")
-    query = parse_qs(url.query)
-    endpoint = url.path.rsplit("/", 1)[-1]
-    if "page" in query:
-        return f"page {query['page'][0]}"
-    if "offset" in query:
-        return f"{endpoint} from offset {query['offset'][0]}"
-    return f"the {endpoint} request (GET /{endpoint})"
+    if (retry_after_seconds(error) or 0) > longest_wait:
+        return True
+    if isinstance(error, requests.exceptions.SSLError):
+        return _certificate_rejected(error)
+    return not isinstance(error, _TRANSIENT)
 
 
-@dataclass(frozen=True)
-class RetryDecision:
-    """After a failed attempt: wait `wait` seconds and try again, or give up."""
-
-    wait: float = 0.0
-    #: The one line to stop the sync with; None to try again.
-    give_up: str | None = None
-
-
-def decide(  # noqa: PLR0913 - a decision from the failure and four settings
+def wait_before(
     error: BaseException,
     tries: int,
-    *,
-    what: str,
-    max_tries: int,
-    longest_wait: int,
+    longest_wait: float,
     jitter: Callable[[float], float],
-) -> RetryDecision:
-    """Decide, after failed attempt number `tries`, whether and when to retry.
+) -> float:
+    """Return the seconds to wait after failed attempt number `tries`.
 
     Args:
-        error: Why the attempt failed.
+        error: The exception of the failed attempt.
         tries: Attempts made so far.
-        what: What was asked for, e.g. `page 3`, for the message.
-        max_tries: `retry_max_tries`.
         longest_wait: `max_retry_wait_seconds`.
         jitter: Spreads a wait (full jitter; tests halve it).
 
     Returns:
-        A 429's `Retry-After` exactly (unless longer than the longest wait: give
-        up); otherwise 1, 2, 4 … 60 s, spread by the jitter; or the line to give up
-        with, at once for what no retry can fix, else after the last try.
+        A 429's `Retry-After` exactly, else 1, 2, 4 … 60 s (at most the longest
+        wait), spread by the jitter, as dlt's `wait_exponential_retry_after` does.
     """
-    cause = errors.failure_cause(error)
     retry_after = retry_after_seconds(error)
-    if retry_after is not None and retry_after > longest_wait:
-        return RetryDecision(
-            give_up=errors.wait_too_long(what, retry_after, longest_wait)
-        )
-    if not is_transient(error):
-        return RetryDecision(give_up=errors.failed_at_once(what, cause))
-    if tries >= max_tries:
-        return RetryDecision(give_up=errors.gave_up(what, tries, cause))
     if retry_after is not None:
-        return RetryDecision(wait=retry_after)
-    cap = min(MAX_BACKOFF_SECONDS, longest_wait)
-    return RetryDecision(wait=jitter(min(2.0 ** (tries - 1), cap)))
+        return retry_after
+    return jitter(min(2.0 ** (tries - 1), MAX_BACKOFF_SECONDS, longest_wait))
+
+
+def give_up_line(error: BaseException, what: str, tries: int, longest_wait: int) -> str:
+    """Say in one line why the tap stops asking for `what`.
+
+    Args:
+        error: The exception of the last attempt.
+        what: What was asked for, e.g. `page 3`.
+        tries: Attempts made.
+        longest_wait: `max_retry_wait_seconds`.
+
+    Returns:
+        The wait asked for and the setting; or the cause, not retried; or the
+        cause after the last try, naming the address when nothing answered.
+    """
+    retry_after, why = retry_after_seconds(error), cause(error)
+    if retry_after is not None and retry_after > longest_wait:
+        return (
+            f"lemlist asked to wait {retry_after:.0f} s before {what} (Retry-After), "
+            f"longer than max_retry_wait_seconds ({longest_wait} s). Run again "
+            "later, or raise max_retry_wait_seconds."
+        )
+    if is_permanent(error, longest_wait):
+        return f"Reading {what} from lemlist failed: {why}. Not retried."
+    if why.startswith(_NOT_CONNECTED):
+        address, _, reason = why.removeprefix(_NOT_CONNECTED).strip().partition(" ")
+        return (
+            f"Could not connect to {address} after {tries} tries {reason}, for "
+            f"{what}: nothing answered there. Check api_url (the default is "
+            "https://api.lemlist.com/api) and the network."
+        )
+    return (
+        f"lemlist kept failing on {what} after {tries} tries: {why}. "
+        "Try again later, or raise retry_max_tries."
+    )
+
+
+def cause(error: BaseException) -> str:
+    """Say in a few words what went wrong with one attempt.
+
+    Args:
+        error: The exception of the failed attempt.
+
+    Returns:
+        E.g. `HTTP 503 Service Unavailable`, `read timeout`, `host not found (DNS)`.
+    """
+    for kind, name in _CAUSES:
+        if isinstance(error, kind):
+            return name if isinstance(name, str) else name(error)
+    return type(error).__name__
+
+
+def _connection_cause(error: BaseException) -> str:
+    reason = getattr(error.args[0] if error.args else None, "reason", None)
+    if isinstance(reason, urllib3.exceptions.NameResolutionError):
+        return "host not found (DNS)"
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):
+        why = "connection refused" if "refused" in str(reason) else "unreachable"
+        host, port = reason.conn.host, reason.conn.port
+        return f"{_NOT_CONNECTED} {host}:{port} ({why})"
+    protocol = error.args[0] if error.args else None
+    if isinstance(protocol, urllib3.exceptions.ProtocolError):
+        reset = any(isinstance(arg, ConnectionResetError) for arg in protocol.args)
+        return "connection reset" if reset else "connection broken"
+    return "connection error"
+
+
+# In order: the first kind an error is an instance of names its cause. The message
+# of a RetriableAPIError is the status (see LemlistStream.response_error_message),
+# that of a DeadlineExceededError the deadline.
+_CAUSES: list[tuple[type[BaseException], str | Callable[[BaseException], str]]] = [
+    (RetriableAPIError, str),
+    (requests.exceptions.SSLError, lambda e: "TLS certificate verify failed"
+     if _certificate_rejected(e) else "TLS handshake failed"),
+    (requests.exceptions.ConnectTimeout, "connect timeout"),
+    (DeadlineExceededError, str),
+    (requests.Timeout, "read timeout"),
+    (requests.ConnectionError, _connection_cause),
+    (ConnectionResetError, "connection reset"),
+    (requests.exceptions.InvalidURL, "a malformed URL (check api_url)"),
+    (requests.exceptions.InvalidHeader, "a malformed header"),
+    (requests.RequestException, lambda e: f"a broken answer ({e!s:.120})"),
+]  # fmt: skip

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import gzip
 import json
 import math
 import re
@@ -72,7 +73,7 @@ _STATIC_FAULTS = {
 _OTHER_FAULTS = (
     "429", "reset", "timeout", "truncated", "not_a_list", "body", "status",
     "redirect", "trickle", "two_lengths", "headers", "slow_headers", "gzip_stall",
-    "chunk_stall",
+    "chunk_stall", "gzip_trickle", "chunk_trickle",
 )  # fmt: skip
 # What lemlist's web app answers on a path that is not its API: a page, with 200.
 _WEB_APP_PAGE = b"<!DOCTYPE html><html><head><title>lemlist</title></head></html>"
@@ -273,8 +274,22 @@ def _stall(fault: str, every: float, page: _Reply) -> _Reply:
 
     `slow_headers` trickles the status line and headers; `gzip_stall` sends a gzip
     body made of empty deflate blocks, which decode to nothing; `chunk_stall` sends
-    a chunk-size line whose extension never ends.
+    a chunk-size line whose extension never ends. `gzip_trickle` and `chunk_trickle`
+    send the page itself, gzip-encoded or in chunks with extensions, a byte at a time.
     """
+    if fault in {"gzip_trickle", "chunk_trickle"}:
+        gzipped = fault == "gzip_trickle"
+        encoding = b"Content-Encoding: gzip\r\n" if gzipped else b""
+        start = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + encoding
+            + b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        data = gzip.compress(page.body) if gzipped else page.body
+        pieces = [data[at : at + 64] for at in range(0, len(data), 64)]
+        chunks = b"".join(b"%x;ext=trickled\r\n%s\r\n" % (len(c), c) for c in pieces)
+        raw = start + chunks + b"0\r\n\r\n"
+        return replace(page, raw=raw, raw_at_once=len(start), trickle=every)
     if fault == "slow_headers":
         raw = b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"." * _STALL_BYTES
         return replace(page, raw=raw, trickle=every)
@@ -808,6 +823,8 @@ class LemlistStandIn:
             "slow_headers": lambda: _stall(fault, every, reply),
             "gzip_stall": lambda: _stall(fault, every, reply),
             "chunk_stall": lambda: _stall(fault, every, reply),
+            "gzip_trickle": lambda: _stall(fault, every, reply),
+            "chunk_trickle": lambda: _stall(fault, every, reply),
         }
         return changed[fault]() if fault in changed else reply
 

@@ -1,13 +1,16 @@
-"""lemlist's failures: transient ones are retried, permanent ones explained."""
+"""lemlist's failures: transient ones retried on backoff's terms, others explained."""
 
 from __future__ import annotations
 
-import base64
 import re
 import typing as t
 
 import pytest
-from conftest import API_KEY
+import requests
+import urllib3
+from conftest import API_KEY, assert_failed
+
+from tap_lemlist_tasks.retries import cause, retry_after_seconds
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -15,161 +18,159 @@ if t.TYPE_CHECKING:
     from conftest import TapRun
     from lemlist_standin import LemlistStandIn
 
-
-def assert_key_not_shown(run: TapRun) -> None:
-    output = run.stderr + str(run.messages)
-    encoded = base64.b64encode(f":{API_KEY}".encode()).decode()
-    assert API_KEY not in output
-    assert encoded not in output
-
-
-def assert_every_task_once(run: TapRun, standin: LemlistStandIn) -> None:
-    assert run.exit_code == 0, run.stderr
-    assert run.ids == [task["_id"] for task in standin.pending_records()]
-
-
-def retry_lines(run: TapRun) -> list[str]:
-    return re.findall(r"Retrying page .*", run.stderr)
-
-
 TRANSIENT_FAULTS = {
-    "500": "HTTP 500 Internal Server Error",
-    "502": "HTTP 502 Bad Gateway",
-    "503": "HTTP 503 Service Unavailable",
-    "504": "HTTP 504 Gateway Timeout",
-    "reset": "connection reset",
-    "timeout": "no complete answer within 1 s",
-    "truncated": "page body is not valid JSON (application/json)",
-    "html": "page body is not valid JSON (text/html)",
-    "not_a_list": "page body has an unexpected shape",
+    "500": ({}, "HTTP 500 Internal Server Error"),
+    "503": ({}, "HTTP 503 Service Unavailable"),
+    "status": ({"status": 408}, "HTTP 408 "),
+    "reset": ({}, "connection reset"),
+    "timeout": ({"delay": 2.0}, "no complete answer within 1 s"),
+    "trickle": ({"every": 0.05}, "no complete answer within 1 s"),  # 40 kB: hours
+    "truncated": ({}, "page body is not valid JSON (application/json)"),
+    "html": ({}, "page body is not valid JSON (text/html)"),
+    "not_a_list": ({}, "page body has an unexpected shape"),
 }
-
-
-@pytest.mark.parametrize(("fault", "described"), TRANSIENT_FAULTS.items())
-def test_a_transient_fault_is_retried_and_no_task_is_lost_or_doubled(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun], fault: str, described: str
-) -> None:
-    standin.add_faults(1, fault, times=2, delay=2.0)
-
-    run = run_tap(request_timeout_seconds=1)
-
-    assert_every_task_once(run, standin)
-    lines = retry_lines(run)
-    assert len(lines) == 2
-    assert f"attempt 1 of 8 failed: {described}" in lines[0]
-    assert lines[1].startswith("Retrying page 1 in ")
-    assert_key_not_shown(run)
-
-
-def test_429_with_retry_after_waits_exactly_that_long(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    standin.add_faults(2, "429", times=2, retry_after=3)
-
-    run = run_tap()
-
-    assert_every_task_once(run, standin)
-    assert run.sleeps == [3.0, 3.0]
-    assert retry_lines(run)[0] == (
-        "Retrying page 2 in 3.0 s (attempt 1 of 8 failed: HTTP 429 Too Many Requests)"
-    )
-
-
-def test_429_without_retry_after_backs_off_exponentially_with_jitter(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    standin.add_faults(0, "429", times=4, retry_after=None)
-
-    run = run_tap()  # the fake clock's jitter halves each wait
-
-    assert_every_task_once(run, standin)
-    assert run.sleeps == [0.5, 1.0, 2.0, 4.0]
-
-
-def test_backoff_waits_grow_to_at_most_a_minute(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    standin.add_faults(0, "503", times=9)
-
-    run = run_tap(retry_max_tries=10)
-
-    assert_every_task_once(run, standin)
-    assert run.sleeps == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
-
-
-def test_retries_exhausted_fail_the_sync_in_one_line(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    standin.add_faults(1, "503", times=99)
-
-    run = run_tap(retry_max_tries=3)
-
-    assert run.exit_code == 1
-    assert (
-        "lemlist kept failing on page 1 after 3 tries: HTTP 503 Service Unavailable."
-        in run.stderr
-    )
-    assert "Traceback" not in run.stderr
-    assert run.of_type("ACTIVATE_VERSION") == []
-    assert_key_not_shown(run)
-
-
-FATAL_FAULTS = {
-    "401": "lemlist rejected the API key (HTTP 401). Set a valid key in the api_key "
-    "setting or the TAP_LEMLIST_TASKS_API_KEY variable.",
-    "403": "the lemlist user owning this API key is blocked",
-    "400": "lemlist refused the request (HTTP 400: Bad params) with filters "
-    '[{"filterId":"type","in":["phone"]}].',
-    "404": "the api_url setting looks wrong",
-}
-
-
-@pytest.mark.parametrize(("fault", "explained"), FATAL_FAULTS.items())
-def test_a_permanent_fault_fails_at_once_with_an_explanation(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun], fault: str, explained: str
-) -> None:
-    standin.add_faults(1, fault)
-
-    run = run_tap(filters=[{"filterId": "type", "in": ["phone"]}])
-
-    assert run.exit_code == 1
-    assert explained in run.stderr
-    assert "Traceback" not in run.stderr
-    assert len(standin.task_requests) == 2
-    assert run.of_type("ACTIVATE_VERSION") == []
-    assert_key_not_shown(run)
-
-
-def test_a_wrong_api_key_is_never_shown_in_any_output(
-    run_tap: Callable[..., TapRun],
-) -> None:
-    run = run_tap(api_key=API_KEY + "-revoked")
-
-    assert run.exit_code == 1
-    assert "lemlist rejected the API key (HTTP 401)" in run.stderr
-    assert "revoked" not in run.stderr + str(run.messages)
-    assert_key_not_shown(run)
 
 
 @pytest.mark.parametrize(
-    "api_url", ["http://api.lemlist.com/api", "ftp://127.0.0.1/api", "api.lemlist.com"]
+    ("fault", "options", "described"),
+    [(fault, *case) for fault, case in TRANSIENT_FAULTS.items()],
+    ids=TRANSIENT_FAULTS,
 )
-def test_an_api_url_that_would_send_the_key_in_clear_text_is_refused(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun], api_url: str
+def test_a_transient_fault_is_retried_and_no_task_is_lost_or_doubled(
+    run: Callable[..., TapRun],
+    standin: LemlistStandIn,
+    fault: str,
+    options: dict[str, t.Any],
+    described: str,
 ) -> None:
-    run = run_tap(api_url=api_url)
+    tapped = run(
+        faults=[(1, fault, {"times": 2, **options})], request_timeout_seconds=1
+    )
 
-    assert run.exit_code != 0
-    assert "must start with https://" in run.stderr
-    assert standin.requests == []
-    assert_key_not_shown(run)
+    assert tapped.exit_code == 0, tapped.stderr
+    assert tapped.ids == [task["_id"] for task in standin.pending_records()]
+    lines = re.findall(r"Retrying page .*", tapped.stderr)
+    assert lines[0].startswith("Retrying page 1 in 0.5 s (attempt 1 of 8 failed: ")
+    assert described in lines[0]
+    assert len(lines) == 2
 
 
-def test_a_missing_api_key_is_refused_before_any_request(
-    standin: LemlistStandIn, tap: Callable[..., TapRun]
+WAITS = {
+    "429 with Retry-After: exactly that": (
+        (2, "429", {"times": 2, "retry_after": 3}), {}, [3.0, 3.0],
+    ),
+    "429 without: 1, 2, 4 s with jitter": (
+        (0, "429", {"times": 4, "retry_after": None}), {}, [0.5, 1.0, 2.0, 4.0],
+    ),
+    "at most a minute": (
+        (0, "503", {"times": 9}), {"retry_max_tries": 10},
+        [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0],
+    ),
+    "at most the longest wait": (
+        (0, "503", {"times": 5}), {"max_retry_wait_seconds": 4, "retry_max_tries": 6},
+        [0.5, 1.0, 2.0, 2.0, 2.0],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("fault", "settings", "sleeps"), WAITS.values(), ids=WAITS)
+def test_retry_waits_on_the_clock(
+    run: Callable[..., TapRun],
+    fault: tuple[int, str, dict[str, t.Any]],
+    settings: dict[str, t.Any],
+    sleeps: list[float],
 ) -> None:
-    run = tap({"api_url": standin.url})
+    tapped = run(faults=[fault], **settings)  # the fake clock's jitter halves waits
 
-    assert run.exit_code != 0
-    assert "'api_key' is a required property" in run.stderr
-    assert standin.requests == []
+    assert tapped.exit_code == 0, tapped.stderr
+    assert tapped.sleeps == sleeps
+
+
+FAILURES = {
+    "retries exhausted": (
+        (1, "503", {"times": 99}), 3,
+        "lemlist kept failing on page 1 after 3 tries: HTTP 503 Service Unavailable.",
+    ),
+    "Retry-After over the longest wait": (
+        (1, "429", {"retry_after": 3600}), 8,
+        ("lemlist asked to wait 3600 s before page 1 (Retry-After), longer than "
+        "max_retry_wait_seconds (120 s)"),
+    ),
+    "401": (
+        (1, "401", {}), 8,
+        ("lemlist rejected the API key (HTTP 401). Set a valid key in the api_key "
+        "setting or the TAP_LEMLIST_TASKS_API_KEY variable."),
+    ),
+    "403": ((1, "403", {}), 8, "the lemlist user owning this API key is blocked"),
+    "400": (
+        (1, "400", {}), 8,
+        ("lemlist refused the request (HTTP 400: Bad params) with filters "
+        '[{"filterId":"type","in":["phone"]}].'),
+    ),
+    "404": ((1, "404", {}), 8, "the api_url setting looks wrong"),
+    "two Content-Lengths": (
+        (0, "two_lengths", {"times": 99}), 8,
+        "Reading page 0 from lemlist failed: a malformed header. Not retried.",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("fault", "tries", "line"), FAILURES.values(), ids=FAILURES)
+def test_a_failure_no_retry_fixes_stops_the_sync_in_one_line(
+    run: Callable[..., TapRun],
+    standin: LemlistStandIn,
+    fault: tuple[int, str, dict[str, t.Any]],
+    tries: int,
+    line: str,
+) -> None:
+    filters = [{"filterId": "type", "in": ["phone"]}]
+    tapped = run(faults=[fault], retry_max_tries=tries, filters=filters)
+
+    assert_failed(tapped, line)
+    # Each page before the fault once, the faulted one as often as it was tried.
+    retried = tries if fault[1] == "503" else 1
+    assert len(standin.task_requests) == fault[0] + retried
+    assert tapped.sleeps == [0.5, 1.0, 2.0][: retried - 1]
+
+
+def test_a_wrong_api_key_is_never_shown(run: Callable[..., TapRun]) -> None:
+    tapped = run(api_key=API_KEY + "-revoked")
+
+    assert_failed(tapped, "lemlist rejected the API key (HTTP 401)")
+    assert "revoked" not in tapped.stderr + str(tapped.messages)
+
+
+class _ThrottledError(Exception):
+    def __init__(self, retry_after: str) -> None:
+        super().__init__("429")
+        self.response = requests.Response()
+        self.response.status_code = 429
+        self.response.headers["Retry-After"] = retry_after
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("7", 7.0),
+        (" 12 ", 12.0),
+        ("99999999999999999999999999", 1e26),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", "huge"),
+        ("Fri, 31 Dec 9999 23:59:59 -0000", "huge"),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+        ("²", None),
+        ("-5", None),
+        ("soon", None),
+        ("Fri, 99 Dec 2025 99:99:99 GMT", None),
+    ],
+)
+def test_retry_after_is_read_defensively(header: str, expected: object) -> None:
+    wait = retry_after_seconds(_ThrottledError(header))
+
+    assert (wait is not None and wait > 1e9) if expected == "huge" else wait == expected
+
+
+def test_a_host_that_does_not_resolve_is_named() -> None:
+    reason = urllib3.exceptions.NameResolutionError("api.lemlist.example", None, "")  # type: ignore[arg-type]
+    pool_error = urllib3.exceptions.MaxRetryError(None, "/api/tasks", reason)  # type: ignore[arg-type]
+
+    assert cause(requests.ConnectionError(pool_error)) == "host not found (DNS)"

@@ -1,0 +1,153 @@
+"""A deadline for a whole answer: connecting, the headers and the body, gzip or chunked.
+
+requests' timeout bounds each socket read: a server sending a byte a second (headers,
+a chunk extension, a gzip body that decodes to nothing yet) keeps a request alive for
+hours. Here a timer shuts the request's socket when its deadline passes, which ends
+any read at once, and the body is read under that timer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import sys
+import threading
+import typing as t
+
+from requests.adapters import HTTPAdapter
+from requests.exceptions import ReadTimeout, RequestException
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import HTTPError
+
+if t.TYPE_CHECKING:
+    import requests
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+
+class DeadlineExceededError(ReadTimeout):
+    """lemlist's answer did not arrive in full within the request's deadline."""
+
+
+class _Watch:
+    """One request's deadline: when it passes, the sockets the request uses shut."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = self.over = False
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(seconds, self.fire)
+        self.timer.daemon = True
+
+    def hold(self, sock: socket.socket | None) -> None:
+        with self.lock:
+            if sock is not None:
+                self.sockets.append(sock)
+                if self.fired:
+                    _shut(sock)
+
+    def fire(self) -> None:
+        with self.lock:
+            if not self.over:  # else the answer is whole, the socket back in the pool
+                self.fired = True
+                for sock in self.sockets:
+                    _shut(sock)
+
+    def end(self) -> None:
+        with self.lock:
+            self.over = True
+        self.timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    # The plain socket's shutdown, also for TLS: SSLSocket's own would drop its
+    # TLS state under the thread reading it.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_requests = threading.local()  # the watch of the request this thread sends
+
+
+def _hold(connection: HTTPConnection) -> None:
+    watch = getattr(_requests, "watch", None)
+    if watch is not None:
+        watch.hold(connection.sock)
+
+
+class _WatchedConnection(HTTPConnection):
+    """Hands its socket to the watch of the request it connects or sends for."""
+
+    @override
+    def connect(self) -> None:
+        super().connect()
+        _hold(self)
+
+    @override
+    def request(self, *args: t.Any, **kwargs: t.Any) -> None:
+        _hold(self)  # a kept-alive connection, connected for an earlier request
+        super().request(*args, **kwargs)
+
+
+class _WatchedTLSConnection(_WatchedConnection, HTTPSConnection):
+    """The same, over TLS."""
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _WatchedConnection
+
+
+class _TLSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedTLSConnection
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """Gives each request `deadline` seconds for its whole answer, body included."""
+
+    def __init__(self, deadline: float) -> None:
+        """Build requests' adapter with pools of watched connections.
+
+        Args:
+            deadline: Seconds for connecting, the headers and the whole body.
+        """
+        self.deadline = deadline
+        super().__init__()
+
+    @override
+    def init_poolmanager(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
+
+    @override
+    def send(  # type: ignore[override]
+        self,
+        request: requests.PreparedRequest,
+        **kwargs: t.Any,
+    ) -> requests.Response:
+        # Sockets wait a second longer than the deadline: its timer ends a silent
+        # answer, and names it, rather than a socket timeout racing it.
+        connect = kwargs.get("timeout") or self.deadline
+        kwargs |= {"stream": True, "timeout": (connect, self.deadline + 1)}
+        watch = _requests.watch = _Watch(self.deadline)
+        watch.timer.start()
+        try:
+            response = super().send(request, **kwargs)
+            _ = response.content  # the whole body, before the deadline
+        except (OSError, RequestException, HTTPError) as error:
+            if not watch.fired:
+                raise
+            cut: BaseException | None = error
+        else:
+            # A shut socket can also read as the end of the headers or body.
+            cut = None
+        finally:
+            watch.end()
+            _requests.watch = None
+        if watch.fired:
+            msg = f"no complete answer within {self.deadline:g} s"
+            raise DeadlineExceededError(msg, request=request) from cut
+        return response
