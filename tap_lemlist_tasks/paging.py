@@ -72,6 +72,8 @@ class PageToken(t.NamedTuple):
 
     read: int
     number: int
+    #: A backward read asking its end page a second time (see `ListPaginator`).
+    again: bool = False
 
 
 class _Phase(enum.Enum):
@@ -94,6 +96,8 @@ class Read:
     complete: bool = False
     #: The page it took for the list's end.
     end_page: int = 0
+    #: Empty answers for its end page before its first item (backward reads).
+    empty_ends: int = 0
     #: Items per page number, as this read's last answer for that page held.
     sizes: dict[int, int] = field(default_factory=dict)
 
@@ -233,6 +237,9 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
             read.end_seen_twice = ends
             if read.number == 1:
                 self.reads[0].end_seen_twice = ends
+            read.empty_ends += not read.sizes[number]
+            if ends and self._needs_second_empty_end(read):
+                return PageToken(read.number, number, again=True)
             self._phase = _Phase.DOWN if ends else _Phase.CLIMB
         elif self._phase in {_Phase.FORWARD, _Phase.CLIMB} and ends:
             self._end_page = read.end_page = number
@@ -270,14 +277,21 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
             )
         )
 
+    def _needs_second_empty_end(self, read: Read) -> bool:
+        # A third or later read starts after the first two: when its decisive page
+        # may be its empty end, it asks that page twice itself.
+        return (
+            read.number > 1
+            and read.empty_ends == 1
+            and not self.reads[0].decisive_page_is_short_for_sure(self._page_size)
+        )
+
     def _end_answered_empty_twice_around(self, read: Read) -> bool:
         # The docstring's second case: the decisive page may be the lowest empty one.
-        forward = self.reads[0]
         lowest_empty = min(n for n, size in read.sizes.items() if size == 0)
-        return (
-            lowest_empty == read.end_page == forward.end_page
-            and forward.end_seen_twice
-            and all(
-                seen & 1 for seen in self.ledger.values() if seen >> read.number & 1
-            )
-        )
+        if lowest_empty != read.end_page:
+            return False
+        if read.number > 1:
+            return read.empty_ends > 1
+        forward = self.reads[0]
+        return read.end_page == forward.end_page and forward.end_seen_twice
