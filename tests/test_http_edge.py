@@ -274,7 +274,7 @@ def test_a_key_of_the_wrong_type_is_never_echoed(
     assert run.exit_code != 0
     assert "api_key" in run.stderr
     assert "4242424242" not in run.stderr
-    assert_one_line_failure(run, "Setting 'api_key': *** is not of type 'string'")
+    assert_one_line_failure(run, "*** is not of type 'string' in config['api_key']")
     assert standin.requests == []
 
 
