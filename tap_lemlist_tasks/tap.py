@@ -9,7 +9,6 @@ import typing as t
 
 import click
 from singer_sdk import Tap
-from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, MappingError
 from singer_sdk.helpers.capabilities import PluginCapabilities
@@ -22,8 +21,8 @@ from tap_lemlist_tasks.checks import (
     check_api_url,
     hide_in_logs,
 )
-from tap_lemlist_tasks.filters import FILTER_SCHEMA, dates_in_order
-from tap_lemlist_tasks.seen import MAX_READS
+from tap_lemlist_tasks.filters import dates_in_order
+from tap_lemlist_tasks.inputs import STATE_SCHEMA, settings_schema
 from tap_lemlist_tasks.streams import (
     CampaignsStream,
     TasksStream,
@@ -42,189 +41,6 @@ if t.TYPE_CHECKING:
 
     from singer_sdk.streams import Stream
 
-FILTERS_EXAMPLE = [
-    {"filterId": "type", "in": ["phone", "email"]},
-    {"filterId": "dueDate", "from": "2025-01-01"},
-]
-
-
-# The tap's own settings; the SDK appends its built-in ones to config_jsonschema.
-SETTINGS = th.PropertiesList(
-    th.Property(
-        "api_key",
-        th.StringType,
-        required=True,
-        secret=True,
-        title="API key",
-        description="lemlist API key (lemlist: Settings > Integrations > API).",
-    ),
-    th.Property(
-        "api_url",
-        th.StringType,
-        default="https://api.lemlist.com/api",
-        title="API URL",
-        description=(
-            "Base URL of lemlist's API. Must be https:// unless the host is "
-            "loopback (a local stand-in for tests)."
-        ),
-    ),
-    th.Property(
-        "filters",
-        th.ArrayType(th.CustomType(FILTER_SCHEMA)),
-        default=[],
-        title="Filters",
-        description=(
-            "lemlist filter objects, sent as the `filters` query parameter, e.g. "
-            '[{"filterId": "type", "in": ["phone"]}]. filterIds: fullName, email, '
-            "phone, linkedin (value or regex), campaignId, campaignState, type, "
-            "assignedTo (in and/or out), dueDate (from and/or to, YYYY-MM-DD)."
-        ),
-        examples=[FILTERS_EXAMPLE],
-    ),
-    th.Property(
-        "emit_activate_version_messages",
-        th.BooleanType,
-        default=True,
-        title="Retire done tasks",
-        description=(
-            "Send ACTIVATE_VERSION after a complete sync, so the target marks "
-            "tasks lemlist no longer returns (done) as deleted. Never sent for a "
-            "stream whose sync did not finish."
-        ),
-    ),
-    th.Property(
-        "max_reads_per_sync",
-        th.IntegerType,
-        default=4,
-        title="Reads of the list per sync, at most",
-        description=(
-            "A sync that retires reads the task list forward, then backward, until "
-            "one read is proven to hold every task that stayed open (two reads when "
-            "nobody works meanwhile). This bounds the reads; a sync with no proven "
-            f"read retires nothing. 2 to {MAX_READS}."
-        ),
-        minimum=2,
-        maximum=MAX_READS,
-    ),
-    th.Property(
-        "max_retired_percent",
-        th.IntegerType,
-        default=50,
-        title="Collapse guard (percent)",
-        description=(
-            "A sync that would retire more than this percentage of the tasks the "
-            "last retiring sync emitted retires nothing, once, with a warning; the "
-            "next sync that sees the same drop retires. 0 to 100; 100 turns the "
-            "guard off."
-        ),
-        minimum=0,
-        maximum=100,
-    ),
-    th.Property(
-        "rate_limit_requests",
-        th.IntegerType,
-        default=20,
-        title="Rate limit: requests",
-        description=(
-            "Requests allowed per window (lemlist: 20 per 2 s per API key). "
-            "Lower it when several jobs share one key. 1 to 10000."
-        ),
-        minimum=1,
-        maximum=10_000,
-    ),
-    th.Property(
-        "rate_limit_window_seconds",
-        th.IntegerType,
-        default=2,
-        title="Rate limit: window (seconds)",
-        description="The window the request budget applies to. 1 to 3600.",
-        minimum=1,
-        maximum=3600,
-    ),
-    th.Property(
-        "request_timeout_seconds",
-        th.IntegerType,
-        default=30,
-        title="Request timeout (seconds)",
-        description=(
-            "Deadline for one request: connecting, the headers and the whole "
-            "body (not the host name lookup). A request over it is retried like a "
-            "timeout. 1 to 3600."
-        ),
-        minimum=1,
-        maximum=3600,
-    ),
-    th.Property(
-        "max_retry_wait_seconds",
-        th.IntegerType,
-        default=120,
-        title="Longest retry wait (seconds)",
-        description=(
-            "The longest wait the tap accepts before a retry. When lemlist's "
-            "Retry-After asks for more, the sync fails at once, so a scheduled run "
-            "never sleeps into the next one. 1 to 3600."
-        ),
-        minimum=1,
-        maximum=3600,
-    ),
-    th.Property(
-        "retry_max_tries",
-        th.IntegerType,
-        default=8,
-        title="Tries per request",
-        description=(
-            "Attempts per page on transient failures (429, 5xx, timeouts, "
-            "broken responses) before the sync fails. 1 to 100."
-        ),
-        minimum=1,
-        maximum=100,
-    ),
-)
-
-_COUNT = {"type": ["integer", "null"]}
-#: What the SDK and the collapse guard read from a stream's bookmark: a state that
-#: is not so would fail half way through a sync, or retire on a wrong count.
-_BOOKMARK = {
-    "type": "object",
-    "properties": {
-        "partitions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"context": {"type": ["object", "null"]}},
-                "required": ["context"],
-            },
-        },
-        "progress_markers": {"type": "object"},
-        "retirement": {
-            "type": "object",
-            "properties": {
-                "last_retiring_sync_emitted": _COUNT,
-                "collapse_withheld_emitted": _COUNT,
-                "last_retiring_sync_scope": {"type": ["string", "null"]},
-            },
-        },
-    },
-}
-STATE_SCHEMA = {
-    "type": "object",
-    "properties": {"bookmarks": {"type": "object", "additionalProperties": _BOOKMARK}},
-}
-
-
-def _settings_schema() -> dict[str, t.Any]:
-    schema = SETTINGS.to_dict()
-    for setting in schema["properties"].values():
-        # The SDK makes every optional setting nullable; a null would not mean the
-        # default but e.g. no throttle, or no retirement.
-        if "default" in setting:
-            setting["type"] = [kind for kind in setting["type"] if kind != "null"]
-    # A misspelt setting would be ignored. And batch_config would make the SDK
-    # announce BATCH files after ACTIVATE_VERSION: the target would retire tasks
-    # before loading them.
-    schema["additionalProperties"] = False
-    return schema
-
 
 class TapLemlistTasks(Tap):
     """Singer tap for lemlist tasks."""
@@ -238,7 +54,7 @@ class TapLemlistTasks(Tap):
         c for c in Tap.capabilities if c != PluginCapabilities.BATCH
     ]
 
-    config_jsonschema = _settings_schema()
+    config_jsonschema = settings_schema()
 
     @override
     def __init__(

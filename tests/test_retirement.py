@@ -18,8 +18,8 @@ from conftest import API_KEY
 from lemlist_sample import Task
 
 from tap_lemlist_tasks import retirement
+from tap_lemlist_tasks.inputs import SETTINGS
 from tap_lemlist_tasks.reads import Read, Verdict
-from tap_lemlist_tasks.tap import SETTINGS
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
