@@ -1,16 +1,17 @@
-"""The `filters` setting: lemlist's own filter objects, checked before any request.
+"""The `filters` setting: lemlist's own filter objects, and their canonical form.
 
-lemlist answers a malformed filter with a bare `400 Malformed filters`; what it does
-with a key it does not know is undocumented. Checking each filter here turns both
-into one error, before any request, that names the filter and says how to fix it.
+lemlist answers a malformed filter with a bare `400 Malformed filters`; the settings
+schema here makes the SDK's validation name the filter and the field instead, before
+any request.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import typing as t
+
+from tap_lemlist_tasks.checks import RefusedError
 
 # The `type` filter's values in lemlist's reference, plus `linkedin`, which its
 # create-task reference lists.
@@ -29,41 +30,80 @@ TASK_TYPES = (
     "linkedin",
 )
 CAMPAIGN_STATES = ("draft", "running", "ended", "paused", "errors", "archived")
-
 TEXT_FILTERS = ("fullName", "email", "phone", "linkedin")
-LIST_FILTERS = ("campaignId", "campaignState", "type", "assignedTo")
-DATE_FILTERS = ("dueDate",)
-FILTER_IDS = TEXT_FILTERS + LIST_FILTERS + DATE_FILTERS
-# A list filter's parameters: sets of values, whatever their order.
-_SETS = ("in", "out")
 
-ALLOWED_VALUES: dict[str, tuple[str, ...]] = {
-    "campaignState": CAMPAIGN_STATES,
-    "type": TASK_TYPES,
+
+_VALUE = {"type": "string", "minLength": 1}
+
+
+def _values(allowed: tuple[str, ...] = ()) -> dict[str, t.Any]:
+    return {
+        "type": "array",
+        "items": {"enum": list(allowed)} if allowed else _VALUE,
+        "minItems": 1,
+    }
+
+
+# lemlist evaluates a regex in a dialect its reference does not name (JavaScript's
+# \p{L} is no Python): only lemlist can judge one, and its 400 fails the sync.
+_TEXT = {"value": _VALUE, "regex": _VALUE}
+# `format: date` documents; the SDK checks no format, so `dates_in_order` does.
+_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
+#: Each filterId's parameters: a text filter takes one of its two, others either.
+PARAMETERS: dict[str, dict[str, t.Any]] = {
+    **dict.fromkeys(TEXT_FILTERS, _TEXT),
+    "campaignId": {"in": _values(), "out": _values()},
+    "campaignState": {"in": _values(CAMPAIGN_STATES), "out": _values(CAMPAIGN_STATES)},
+    "type": {"in": _values(TASK_TYPES), "out": _values(TASK_TYPES)},
+    "assignedTo": {"in": _values(), "out": _values()},
+    "dueDate": {"from": _DATE, "to": _DATE},
+}
+
+#: The schema of one filter, so that the SDK's validation names the wrong field.
+FILTER_SCHEMA: dict[str, t.Any] = {
+    "type": "object",
+    "required": ["filterId"],
+    "properties": {"filterId": {"enum": list(PARAMETERS)}},
+    "allOf": [
+        {
+            "if": {
+                "properties": {"filterId": {"const": filter_id}},
+                "required": ["filterId"],
+            },
+            "then": {
+                "properties": {"filterId": {}, **parameters},
+                "additionalProperties": False,
+                "minProperties": 2,
+                "maxProperties": 2 if filter_id in TEXT_FILTERS else 3,
+            },
+        }
+        for filter_id, parameters in PARAMETERS.items()
+    ],
 }
 
 
-class InvalidFilterError(ValueError):
-    """A filter that lemlist would refuse or misread."""
-
-
-def validate_filters(filters: object) -> None:
-    """Raise `InvalidFilterError` for the first filter lemlist would not accept.
+def dates_in_order(filters: list[dict[str, t.Any]]) -> None:
+    """Refuse a `dueDate` filter whose dates are no calendar dates, or out of order.
 
     Args:
-        filters: The `filters` setting as configured.
+        filters: Filters the settings schema accepted.
 
     Raises:
-        InvalidFilterError: Naming the filter's position and what is wrong with it.
+        RefusedError: Naming the filter and the date.
     """
-    if not isinstance(filters, list):
-        msg = "Setting 'filters' must be a JSON array of lemlist filter objects."
-        raise InvalidFilterError(msg)
-    for position, lemlist_filter in enumerate(filters):
-        problem = _filter_problem(lemlist_filter)
-        if problem:
-            msg = f"Setting 'filters', item {position}: {problem}"
-            raise InvalidFilterError(msg)
+    for position, one in enumerate(filters):
+        where = f"Setting 'filters', item {position}:"
+        dates: dict[str, dt.date] = {}
+        for key in ("from", "to"):
+            if key in one:
+                try:
+                    dates[key] = dt.date.fromisoformat(one[key])
+                except ValueError:
+                    problem = f"'{key}' {one[key]} is no calendar date"
+                    raise RefusedError(where, problem, "use YYYY-MM-DD") from None
+        if dates.get("from", dt.date.min) > dates.get("to", dt.date.max):
+            problem = f"'from' {one['from']} is after 'to' {one['to']}"
+            raise RefusedError(where, problem, "swap them")
 
 
 #: Filters on what a task can change while it stays open: a reassignment, a
@@ -104,7 +144,7 @@ def canonical_filters(filters: list[dict[str, t.Any]]) -> str:
 
 def _canonical(one: dict[str, t.Any]) -> str:
     as_sets = {
-        name: sorted(set(value)) if name in _SETS else value
+        name: sorted(set(value)) if name in {"in", "out"} else value
         for name, value in one.items()
     }
     return json.dumps(
@@ -122,87 +162,3 @@ def encode_filters(filters: list[dict[str, t.Any]]) -> str:
         Compact JSON text; `[]` when there are no filters.
     """
     return json.dumps(filters, separators=(",", ":"), ensure_ascii=False)
-
-
-def _filter_problem(lemlist_filter: object) -> str | None:
-    if not isinstance(lemlist_filter, dict):
-        return 'must be an object such as {"filterId": "type", "in": ["phone"]}.'
-    filter_id = lemlist_filter.get("filterId")
-    if filter_id not in FILTER_IDS:
-        return f"unknown filterId {filter_id!r}; use one of {', '.join(FILTER_IDS)}."
-    params = {key: value for key, value in lemlist_filter.items() if key != "filterId"}
-    if filter_id in TEXT_FILTERS:
-        problem = _text_filter_problem(params)
-    elif filter_id in LIST_FILTERS:
-        problem = _list_filter_problem(params, ALLOWED_VALUES.get(filter_id))
-    else:
-        problem = _date_filter_problem(params)
-    return f"{filter_id} {problem}" if problem else None
-
-
-def _unexpected_keys(params: dict[str, t.Any], allowed: tuple[str, ...]) -> str | None:
-    unexpected = sorted(set(params) - set(allowed))
-    if unexpected:
-        return f"takes only {' / '.join(allowed)}, not {', '.join(unexpected)}."
-    if not params:
-        return f"needs {' or '.join(allowed)}."
-    return None
-
-
-def _text_filter_problem(params: dict[str, t.Any]) -> str | None:
-    problem = _unexpected_keys(params, ("value", "regex"))
-    if problem:
-        return problem
-    if len(params) > 1:
-        return "takes either 'value' or 'regex', not both."
-    key, text = next(iter(params.items()))
-    # lemlist evaluates a regex in a dialect its reference does not name; Python's
-    # `re` would refuse JavaScript patterns such as \p{L}. Only lemlist can judge
-    # it, and its 400 already fails the sync in one line.
-    if not isinstance(text, str) or not text:
-        return f"'{key}' must be a non-empty string."
-    return None
-
-
-def _list_filter_problem(
-    params: dict[str, t.Any], allowed_values: tuple[str, ...] | None
-) -> str | None:
-    problem = _unexpected_keys(params, ("in", "out"))
-    if problem:
-        return problem
-    for key, values in params.items():
-        if not isinstance(values, list) or not values:
-            return f"'{key}' must be a non-empty array of strings."
-        for value in values:
-            if not isinstance(value, str) or not value:
-                return f"'{key}' must hold non-empty strings, not {value!r}."
-            if allowed_values and value not in allowed_values:
-                return (
-                    f"'{key}' value {value!r} is not one of "
-                    f"{', '.join(allowed_values)}."
-                )
-    return None
-
-
-def _date_filter_problem(params: dict[str, t.Any]) -> str | None:
-    problem = _unexpected_keys(params, ("from", "to"))
-    if problem:
-        return problem
-    dates: dict[str, dt.date] = {}
-    for key, text in params.items():
-        date = _calendar_date(text)
-        if date is None:
-            return f"'{key}' must be a real calendar date as YYYY-MM-DD, not {text!r}."
-        dates[key] = date
-    if len(dates) == len(("from", "to")) and dates["from"] > dates["to"]:
-        return f"'from' {params['from']} is after 'to' {params['to']}."
-    return None
-
-
-def _calendar_date(text: object) -> dt.date | None:
-    if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None

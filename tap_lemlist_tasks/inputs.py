@@ -1,184 +1,202 @@
-"""The files the command line reads: `--config`, `--state` and `--catalog`.
+"""What the tap reads besides lemlist: its settings, and the state it resumes from.
 
-The SDK parses them before any code of the tap's runs and trips on a missing file,
-bad JSON or the wrong shape with a traceback. Each check here reads a file as the SDK
-would and refuses what it would trip on in one line naming the file and the fix.
+The SDK validates the config against the settings schema before any request, and
+reports what it refuses in the words of jsonschema, naming the setting.
 """
 
 from __future__ import annotations
 
-import decimal
-import json
 import typing as t
-from pathlib import Path
 
-from singer_sdk.singerlib import Catalog
+from singer_sdk import typing as th
 
-from tap_lemlist_tasks.checks import UnsafeSettingError
+from tap_lemlist_tasks.filters import FILTER_SCHEMA
+from tap_lemlist_tasks.paging import MAX_READS
 
-_FIX = {
-    "--config": "pass a JSON object of settings (tap-lemlist-tasks --about lists "
-    "them), or ENV to read TAP_LEMLIST_TASKS_* variables",
-    "--state": "pass the state Meltano saved (meltano state get), or no --state "
-    "for a first sync",
-    "--catalog": "pass the catalog tap-lemlist-tasks --discover writes, with "
-    "streams selected in its metadata",
+FILTERS_EXAMPLE = [
+    {"filterId": "type", "in": ["phone", "email"]},
+    {"filterId": "dueDate", "from": "2025-01-01"},
+]
+
+
+# The tap's own settings; the SDK appends its built-in ones to config_jsonschema.
+SETTINGS = th.PropertiesList(
+    th.Property(
+        "api_key",
+        th.StringType,
+        required=True,
+        secret=True,
+        title="API key",
+        description="lemlist API key (lemlist: Settings > Integrations > API).",
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        default="https://api.lemlist.com/api",
+        title="API URL",
+        description=(
+            "Base URL of lemlist's API. Must be https:// unless the host is "
+            "loopback (a local stand-in for tests)."
+        ),
+    ),
+    th.Property(
+        "filters",
+        th.ArrayType(th.CustomType(FILTER_SCHEMA)),
+        default=[],
+        title="Filters",
+        description=(
+            "lemlist filter objects, sent as the `filters` query parameter, e.g. "
+            '[{"filterId": "type", "in": ["phone"]}]. filterIds: fullName, email, '
+            "phone, linkedin (value or regex), campaignId, campaignState, type, "
+            "assignedTo (in and/or out), dueDate (from and/or to, YYYY-MM-DD)."
+        ),
+        examples=[FILTERS_EXAMPLE],
+    ),
+    th.Property(
+        "emit_activate_version_messages",
+        th.BooleanType,
+        default=True,
+        title="Retire done tasks",
+        description=(
+            "Send ACTIVATE_VERSION after a complete sync, so the target marks "
+            "tasks lemlist no longer returns (done) as deleted. Never sent for a "
+            "stream whose sync did not finish."
+        ),
+    ),
+    th.Property(
+        "max_reads_per_sync",
+        th.IntegerType,
+        default=4,
+        title="Reads of the list per sync, at most",
+        description=(
+            "A sync that retires reads the task list forward, then backward, until "
+            "one read is proven to hold every task that stayed open (two reads when "
+            "nobody works meanwhile). This bounds the reads; a sync with no proven "
+            f"read retires nothing. 2 to {MAX_READS}."
+        ),
+        minimum=2,
+        maximum=MAX_READS,
+    ),
+    th.Property(
+        "max_retired_percent",
+        th.IntegerType,
+        default=50,
+        title="Collapse guard (percent)",
+        description=(
+            "A sync that would retire more than this percentage of the tasks the "
+            "last retiring sync emitted retires nothing, once, with a warning; the "
+            "next sync that sees the same drop retires. 0 to 100; 100 turns the "
+            "guard off."
+        ),
+        minimum=0,
+        maximum=100,
+    ),
+    th.Property(
+        "rate_limit_requests",
+        th.IntegerType,
+        default=20,
+        title="Rate limit: requests",
+        description=(
+            "Requests allowed per window (lemlist: 20 per 2 s per API key). "
+            "Lower it when several jobs share one key. 1 to 10000."
+        ),
+        minimum=1,
+        maximum=10_000,
+    ),
+    th.Property(
+        "rate_limit_window_seconds",
+        th.IntegerType,
+        default=2,
+        title="Rate limit: window (seconds)",
+        description="The window the request budget applies to. 1 to 3600.",
+        minimum=1,
+        maximum=3600,
+    ),
+    th.Property(
+        "request_timeout_seconds",
+        th.IntegerType,
+        default=30,
+        title="Request timeout (seconds)",
+        description=(
+            "Deadline for one request: connecting, the headers and the whole "
+            "body (not the host name lookup). A request over it is retried like a "
+            "timeout. 1 to 3600."
+        ),
+        minimum=1,
+        maximum=3600,
+    ),
+    th.Property(
+        "max_retry_wait_seconds",
+        th.IntegerType,
+        default=120,
+        title="Longest retry wait (seconds)",
+        description=(
+            "The longest wait the tap accepts before a retry. When lemlist's "
+            "Retry-After asks for more, the sync fails at once, so a scheduled run "
+            "never sleeps into the next one. 1 to 3600."
+        ),
+        minimum=1,
+        maximum=3600,
+    ),
+    th.Property(
+        "retry_max_tries",
+        th.IntegerType,
+        default=8,
+        title="Tries per request",
+        description=(
+            "Attempts per page on transient failures (429, 5xx, timeouts, "
+            "broken responses) before the sync fails. 1 to 100."
+        ),
+        minimum=1,
+        maximum=100,
+    ),
+)
+
+_COUNT = {"type": ["integer", "null"]}
+#: What the SDK and the collapse guard read from a stream's bookmark: a state that
+#: is not so would fail half way through a sync, or retire on a wrong count.
+_BOOKMARK = {
+    "type": "object",
+    "properties": {
+        "partitions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"context": {"type": ["object", "null"]}},
+                "required": ["context"],
+            },
+        },
+        "progress_markers": {"type": "object"},
+        "retirement": {
+            "type": "object",
+            "properties": {
+                "last_retiring_sync_emitted": _COUNT,
+                "collapse_withheld_emitted": _COUNT,
+                "last_retiring_sync_scope": {"type": ["string", "null"]},
+            },
+        },
+    },
+}
+STATE_SCHEMA = {
+    "type": "object",
+    "properties": {"bookmarks": {"type": "object", "additionalProperties": _BOOKMARK}},
 }
 
 
-def check_config_file(path: str) -> bool:
-    """Refuse a `--config` file that is missing, unreadable, or not a JSON object.
-
-    A pipe (`--config <(…)`, `/dev/stdin`) can be read only once, so it is left
-    to the SDK.
-
-    Args:
-        path: The file, as given on the command line.
+def settings_schema() -> dict[str, t.Any]:
+    """The settings schema the SDK validates the config with.
 
     Returns:
-        True when checked; False for a pipe or a device, left to the SDK.
-
-    Raises:
-        UnsafeSettingError: Naming the file and what is wrong with it.
+        SETTINGS as JSON schema, with the rules Property cannot express.
     """
-    what = f"--config file {path!r}" if not path else f"--config file {path}"
-    file = Path(path)
-    if not path or not file.exists():
-        _refuse(what, "does not exist")
-    if file.is_dir():
-        _refuse(what, "is a directory")
-    if not file.is_file():
-        return False
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        _refuse(what, "is not UTF-8 text")
-    except OSError as error:
-        _refuse(what, f"cannot be read ({error.strerror})")
-    _read_object(text, what)
-    return True
-
-
-def config_not_json(paths: list[str]) -> UnsafeSettingError:
-    """The refusal of `--config` pipes the SDK could not read as JSON.
-
-    Args:
-        paths: The pipes and devices given as `--config` (read only by the SDK).
-
-    Returns:
-        The error to raise.
-    """
-    msg = f"The --config file {', '.join(paths)} is not JSON: {_FIX['--config']}."
-    return UnsafeSettingError(msg)
-
-
-def read_state(text: str) -> str:
-    """Read a `--state` file, refusing a shape the SDK or the tap would trip on.
-
-    `meltano state get` prints the state inside `{"singer_state": …}`; that is
-    unwrapped, as Meltano does when it passes the state to the tap.
-
-    Args:
-        text: The file's text.
-
-    Returns:
-        The state's text, for the SDK to read.
-
-    Raises:
-        UnsafeSettingError: When it is not JSON, or a part of it is not of the
-            type the SDK and the collapse guard read.
-    """
-    what = "--state file"
-    state = _read_object(text, what)
-    if "singer_state" in state and "bookmarks" not in state:
-        state = state["singer_state"]
-        _require(state, dict, what, "singer_state")
-        text = json.dumps(state, default=float)
-    bookmarks = state.get("bookmarks", {})
-    _require(bookmarks, dict, what, "bookmarks")
-    for stream, bookmark in bookmarks.items():
-        where = f"bookmarks.{stream}"
-        _require(bookmark, dict, what, where)
-        for name, kind in _BOOKMARK_PARTS.items():
-            if name in bookmark:
-                _require(bookmark[name], kind, what, f"{where}.{name}")
-        for partition in bookmark.get("partitions", []):
-            _require(partition, dict, what, f"{where}.partitions[]")
-            context = partition.get("context", "missing")
-            if context is not None:  # the SDK reads null as no context
-                _require(context, dict, what, f"{where}.partitions[].context")
-        for name, kind in _RETIREMENT_PARTS.items():
-            value = bookmark.get("retirement", {}).get(name)
-            if value is not None:
-                _require(value, kind, what, f"{where}.retirement.{name}")
-    return text
-
-
-def read_catalog(text: str) -> str:
-    """Read a `--catalog` file, refusing what is not a Singer catalog.
-
-    Args:
-        text: The file's text.
-
-    Returns:
-        The catalog's text, for the SDK to read.
-
-    Raises:
-        UnsafeSettingError: When it is not JSON, or not shaped as a catalog.
-    """
-    catalog = _read_object(text, "--catalog file")
-    try:
-        Catalog.from_dict(t.cast("t.Any", catalog))
-    except (AttributeError, KeyError, TypeError, ValueError):
-        _refuse("--catalog file", "is not a Singer catalog")
-    return text
-
-
-# The parts of a stream's bookmark the SDK reads, and what the collapse guard keeps.
-_BOOKMARK_PARTS: dict[str, type] = {
-    "partitions": list,
-    "progress_markers": dict,
-    "retirement": dict,
-}
-_RETIREMENT_PARTS: dict[str, type] = {
-    "last_retiring_sync_emitted": int,
-    "collapse_withheld_emitted": int,
-    "last_retiring_sync_scope": str,
-}
-_KINDS = {
-    dict: "a JSON object",
-    list: "a JSON array",
-    int: "a whole number",
-    str: "text",
-}
-
-
-def _read_object(text: str, what: str) -> dict[str, t.Any]:
-    try:
-        # As the SDK reads these files (simplejson): a BOM is fine, NaN is not.
-        value = json.loads(
-            text.removeprefix("\ufeff"),
-            parse_float=decimal.Decimal,
-            parse_constant=_no_constant,
-        )
-    except ValueError:
-        _refuse(what, "is not JSON")
-    _require(value, dict, what)
-    return t.cast("dict[str, t.Any]", value)
-
-
-def _no_constant(name: str) -> t.NoReturn:
-    msg = f"{name} is not JSON"
-    raise ValueError(msg)
-
-
-def _require(value: object, kind: type, what: str, part: str | None = None) -> None:
-    # A bool is an int to Python, not a count to the guard.
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        _refuse(f"{what}'s {part}" if part else what, f"is not {_KINDS[kind]}")
-
-
-def _refuse(what: str, problem: str) -> t.NoReturn:
-    option = what.split(maxsplit=1)[0]
-    msg = f"The {what} {problem}: {_FIX[option]}."
-    raise UnsafeSettingError(msg)
+    schema = SETTINGS.to_dict()
+    for setting in schema["properties"].values():
+        # The SDK makes every optional setting nullable; a null would not mean the
+        # default but e.g. no throttle, or no retirement.
+        if "default" in setting:
+            setting["type"] = [kind for kind in setting["type"] if kind != "null"]
+    # A misspelt setting would be ignored. And batch_config would make the SDK
+    # announce BATCH files after ACTIVATE_VERSION: the target would retire tasks
+    # before loading them.
+    schema["additionalProperties"] = False
+    return schema

@@ -1,47 +1,28 @@
-"""The tap-lemlist-tasks tap: settings and streams."""
+"""The tap-lemlist-tasks tap: its settings, its streams, and its command line."""
 
 from __future__ import annotations
 
 import contextlib
-import copy
-import io
-import os
 import signal
 import sys
 import typing as t
 
+import click
 from singer_sdk import Tap
-from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.exceptions import (
-    ConfigValidationError,
-    FatalAPIError,
-    MapExpressionError,
-    StreamMapConfigError,
-)
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, MappingError
 from singer_sdk.helpers.capabilities import PluginCapabilities
+from singer_sdk.plugin_base import SingerCommand
+from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 
 from tap_lemlist_tasks.checks import (
-    UnsafeSettingError,
+    RefusedError,
     check_api_key,
     check_api_url,
-    check_no_batch_config,
-    check_no_nulls,
-    environment_problem,
     hide_in_logs,
-    redact,
-    schema_error_line,
-    stream_map_failure,
 )
-from tap_lemlist_tasks.filters import InvalidFilterError, validate_filters
-from tap_lemlist_tasks.inputs import (
-    check_config_file,
-    config_not_json,
-    read_catalog,
-    read_state,
-)
-from tap_lemlist_tasks.paging import MAX_READS
-from tap_lemlist_tasks.records import UnexpectedRecordError
+from tap_lemlist_tasks.filters import dates_in_order
+from tap_lemlist_tasks.inputs import STATE_SCHEMA, settings_schema
 from tap_lemlist_tasks.streams import (
     CampaignsStream,
     TasksStream,
@@ -55,150 +36,10 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
-    import logging
     from collections.abc import Iterator
     from types import FrameType
 
     from singer_sdk.streams import Stream
-
-FILTERS_EXAMPLE = [
-    {"filterId": "type", "in": ["phone", "email"]},
-    {"filterId": "dueDate", "from": "2025-01-01"},
-]
-
-
-# The tap's own settings; the SDK appends its built-in ones to config_jsonschema.
-SETTINGS = th.PropertiesList(
-    th.Property(
-        "api_key",
-        th.StringType,
-        required=True,
-        secret=True,
-        title="API key",
-        description="lemlist API key (lemlist: Settings > Integrations > API).",
-    ),
-    th.Property(
-        "api_url",
-        th.StringType,
-        default="https://api.lemlist.com/api",
-        title="API URL",
-        description=(
-            "Base URL of lemlist's API. Must be https:// unless the host is "
-            "loopback (a local stand-in for tests)."
-        ),
-    ),
-    th.Property(
-        "filters",
-        th.ArrayType(th.ObjectType(additional_properties=True)),
-        default=[],
-        title="Filters",
-        description=(
-            "lemlist filter objects, sent as the `filters` query parameter, e.g. "
-            '[{"filterId": "type", "in": ["phone"]}]. filterIds: fullName, email, '
-            "phone, linkedin (value or regex), campaignId, campaignState, type, "
-            "assignedTo (in and/or out), dueDate (from and/or to, YYYY-MM-DD)."
-        ),
-        examples=[FILTERS_EXAMPLE],
-    ),
-    th.Property(
-        "emit_activate_version_messages",
-        th.BooleanType,
-        default=True,
-        title="Retire done tasks",
-        description=(
-            "Send ACTIVATE_VERSION after a complete sync, so the target marks "
-            "tasks lemlist no longer returns (done) as deleted. Never sent for a "
-            "stream whose sync did not finish."
-        ),
-    ),
-    th.Property(
-        "max_reads_per_sync",
-        th.IntegerType,
-        default=4,
-        title="Reads of the list per sync, at most",
-        description=(
-            "A sync that retires reads the task list forward, then backward, until "
-            "one read is proven to hold every task that stayed open (two reads when "
-            "nobody works meanwhile). This bounds the reads; a sync with no proven "
-            f"read retires nothing. 2 to {MAX_READS}."
-        ),
-        minimum=2,
-        maximum=MAX_READS,
-    ),
-    th.Property(
-        "max_retired_percent",
-        th.IntegerType,
-        default=50,
-        title="Collapse guard (percent)",
-        description=(
-            "A sync that would retire more than this percentage of the tasks the "
-            "last retiring sync emitted retires nothing, once, with a warning; the "
-            "next sync that sees the same drop retires. 0 to 100; 100 turns the "
-            "guard off."
-        ),
-        minimum=0,
-        maximum=100,
-    ),
-    th.Property(
-        "rate_limit_requests",
-        th.IntegerType,
-        default=20,
-        title="Rate limit: requests",
-        description=(
-            "Requests allowed per window (lemlist: 20 per 2 s per API key). "
-            "Lower it when several jobs share one key. 1 to 10000."
-        ),
-        minimum=1,
-        maximum=10_000,
-    ),
-    th.Property(
-        "rate_limit_window_seconds",
-        th.IntegerType,
-        default=2,
-        title="Rate limit: window (seconds)",
-        description="The window the request budget applies to. 1 to 3600.",
-        minimum=1,
-        maximum=3600,
-    ),
-    th.Property(
-        "request_timeout_seconds",
-        th.IntegerType,
-        default=30,
-        title="Request timeout (seconds)",
-        description=(
-            "Deadline for one request: connecting, the headers and the whole "
-            "body (not the host name lookup). A request over it is retried like a "
-            "timeout. 1 to 3600."
-        ),
-        minimum=1,
-        maximum=3600,
-    ),
-    th.Property(
-        "max_retry_wait_seconds",
-        th.IntegerType,
-        default=120,
-        title="Longest retry wait (seconds)",
-        description=(
-            "The longest wait the tap accepts before a retry. When lemlist's "
-            "Retry-After asks for more, the sync fails at once, so a scheduled run "
-            "never sleeps into the next one. 1 to 3600."
-        ),
-        minimum=1,
-        maximum=3600,
-    ),
-    th.Property(
-        "retry_max_tries",
-        th.IntegerType,
-        default=8,
-        title="Tries per request",
-        description=(
-            "Attempts per page on transient failures (429, 5xx, timeouts, "
-            "broken responses) before the sync fails. 1 to 100."
-        ),
-        minimum=1,
-        maximum=100,
-    ),
-)
 
 
 class TapLemlistTasks(Tap):
@@ -213,59 +54,64 @@ class TapLemlistTasks(Tap):
         c for c in Tap.capabilities if c != PluginCapabilities.BATCH
     ]
 
-    config_jsonschema = SETTINGS.to_dict()
+    config_jsonschema = settings_schema()
 
     @override
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        from_environment = bool(kwargs.get("parse_env_config"))
+    def __init__(
+        self,
+        *,
+        config: dict[str, t.Any] | None = None,
+        parse_env_config: bool = False,
+        validate_config: bool = True,
+        **kwargs: t.Any,
+    ) -> None:
+        # A schema error quotes the value it refuses, the key's too.
+        hide_in_logs(self._secrets(config or {}))
         try:
-            super().__init__(*args, **kwargs)
+            super().__init__(
+                config=config,
+                parse_env_config=parse_env_config,
+                validate_config=validate_config,
+                **kwargs,
+            )
         except ConfigValidationError as error:
-            line = schema_error_line(error.errors)
-            if from_environment:
-                line = self._environment_problem() or line
-            # The SDK's schema errors quote the values they refuse, the key too.
-            raise _refusal(redact(line, self._secret_values())) from None
-        except ValueError:
-            # The SDK reads TAP_LEMLIST_TASKS_* variables with int() and JSON
-            # parsers of its own, before any code of the tap's runs.
-            problem = self._environment_problem() if from_environment else None
-            if problem is None:
+            # The SDK's command line would log each on a line of its own.
+            problem = "; ".join(error.errors)
+            what, fix = "Settings:", "tap-lemlist-tasks --about lists every setting"
+            raise RefusedError(what, problem, fix) from None
+        except ValueError as error:
+            if not parse_env_config:
                 raise
-            raise _refusal(problem) from None
-        except StreamMapConfigError as error:
-            line = f"Setting 'stream_maps': {error}"
-            raise _refusal(line) from None
-        if from_environment and (problem := self._environment_problem()):
-            raise _refusal(problem)  # e.g. `ture`, which the SDK reads as false
-        hide_in_logs(self._secret_values())
-        if kwargs.get("validate_config", True):
-            self._check_settings_lemlist_would_refuse()
+            # The SDK reads a variable as its setting's type with int() or JSON.
+            problem = f"is not its setting's type ({error})"
+            what, fix = (
+                "A TAP_LEMLIST_TASKS_* variable",
+                "set a valid value, or unset it",
+            )
+            raise RefusedError(what, problem, fix) from None
+        hide_in_logs(self._secrets(self.config))
+        if validate_config:
+            check_api_key(self.config["api_key"])
+            check_api_url(self.config["api_url"])
+            dates_in_order(self.config["filters"])
 
-    def _secret_values(self) -> list[object]:
-        properties = self.config_jsonschema["properties"]
-        return [
-            self.config[name]
-            for name, schema in properties.items()
-            if schema.get("writeOnly") and name in self.config
-        ]
+    @classmethod
+    def _secrets(cls, config: t.Mapping[str, t.Any]) -> list[object]:
+        properties = cls.config_jsonschema["properties"]
+        return [v for k, v in config.items() if properties.get(k, {}).get("writeOnly")]
 
-    def _environment_problem(self) -> str | None:
-        schema = copy.deepcopy(self.config_jsonschema)
-        self.append_builtin_config(schema)
-        return environment_problem(schema, self._env_var_prefix, os.environ)
-
-    def _check_settings_lemlist_would_refuse(self) -> None:
-        # Checked before any request: the SDK's JSON schema check cannot say which
-        # filter is wrong, nor see that a key would travel in clear text.
-        try:
-            check_no_nulls(self.config, SETTINGS.to_dict())
-            check_api_key(self.config.get("api_key"))
-            validate_filters(self.config.get("filters", []))
-            check_api_url(str(self.config.get("api_url", "")))
-            check_no_batch_config(self.config)
-        except (InvalidFilterError, UnsafeSettingError) as error:
-            raise _refusal(redact(str(error), self._secret_values())) from None
+    @override
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        # `meltano state get` prints the state inside `{"singer_state": …}`; Meltano
+        # unwraps it when it runs the tap, a user passing it to --state may not.
+        if "singer_state" in state and "bookmarks" not in state:
+            state = state["singer_state"]
+        errors = DEFAULT_JSONSCHEMA_VALIDATOR(STATE_SCHEMA).iter_errors(state)
+        if error := next(errors, None):
+            problem = f"has {error.json_path}: {error.message}"
+            what, fix = "The --state", "pass the state Meltano saved, or none at first"
+            raise RefusedError(what, problem, fix)
+        super().load_state(state)
 
     @override
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
@@ -292,58 +138,70 @@ class TapLemlistTasks(Tap):
 
     @override
     @classmethod
-    def cb_config(cls, ctx: t.Any, param: t.Any, value: tuple[str, ...]) -> t.Any:
-        # The SDK reads the --config files here, before invoke, with a traceback
-        # for a missing file or bad JSON.
-        with _told_in_one_line(cls.logger):
-            unchecked = [path for path in value if path != "ENV"]
-            unchecked = [path for path in unchecked if not check_config_file(path)]
-            try:
-                return super().cb_config(ctx, param, value)
-            except ValueError:  # a pipe or a device, such as /dev/null
-                raise config_not_json(unchecked) from None
+    def get_singer_command(cls) -> click.Command:
+        sdk = super().get_singer_command()
+        return OneLineCommand(
+            name=sdk.name,
+            callback=sdk.callback,
+            params=sdk.params,
+            help=sdk.help,
+            context_settings=sdk.context_settings,
+            logger=cls.logger,
+        )
+
+
+class OneLineCommand(SingerCommand):
+    """The SDK's command line, behind one error boundary.
+
+    Whatever stops the tap is logged in one line naming the cause and the fix, with
+    exit code 1; the traceback only at DEBUG.
+    """
 
     @override
-    @classmethod
-    def cb_test(cls, ctx: t.Any, param: t.Any, value: str) -> None:
-        # --test runs here, outside invoke.
-        with _told_in_one_line(cls.logger):
-            super().cb_test(ctx, param, value)
+    def make_context(self, *args: t.Any, **kwargs: t.Any) -> click.Context:
+        # Here click opens --state and --catalog, and the SDK reads --config and
+        # runs --test and --discover.
+        with self._told_in_one_line():
+            return super().make_context(*args, **kwargs)
 
     @override
-    @classmethod
-    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
-        with _told_in_one_line(cls.logger):
-            for option, read in (("state", read_state), ("catalog", read_catalog)):
-                if (given := kwargs.get(option)) is not None:
-                    kwargs[option] = io.StringIO(read(given.read()))
-            super().invoke(*args, **kwargs)
+    def invoke(self, ctx: click.Context) -> t.Any:
+        with self._told_in_one_line():
+            return super().invoke(ctx)
 
-
-@contextlib.contextmanager
-def _told_in_one_line(logger: logging.Logger) -> Iterator[None]:
-    """Whatever stops the tap is told in one line and exit code 1, not a traceback."""
-    try:
-        yield
-    except (
-        ConfigValidationError,
-        FatalAPIError,
-        MapExpressionError,
-        UnexpectedRecordError,
-        UnsafeSettingError,
-    ) as error:
-        logger.error("%s", error)  # noqa: TRY400
-        raise SystemExit(1) from None
-    except Exception as error:
-        if (line := stream_map_failure(error)) is None:
+    @contextlib.contextmanager
+    def _told_in_one_line(self) -> Iterator[None]:
+        try:
+            yield
+        except click.exceptions.Exit:
             raise
-        logger.error("%s", line)  # noqa: TRY400
-        raise SystemExit(1) from None
+        except Exception as error:
+            self.logger.debug("The tap stopped on:", exc_info=True)
+            self.logger.error("%s", one_line(error))  # noqa: TRY400
+            raise click.exceptions.Exit(1) from None
 
 
-def _refusal(line: str) -> ConfigValidationError:
-    """A refused setting, as the SDK's command line reports it: one line."""
-    return ConfigValidationError(line, errors=[line])
+def one_line(error: Exception) -> str:
+    """Say what stopped the tap, and what to do about it, in one line.
+
+    Args:
+        error: What stopped the tap.
+
+    Returns:
+        The tap's own errors as they are; the SDK's and others' with a fix.
+    """
+    if isinstance(error, click.ClickException):
+        return error.format_message()
+    if isinstance(error, MappingError):
+        return f"Setting 'stream_maps': {error}"
+    if isinstance(error, FatalAPIError) or type(error).__module__.startswith(
+        "tap_lemlist_tasks."
+    ):
+        return str(error)
+    return (
+        f"{type(error).__name__}: {error}. Check the --config, --state and --catalog "
+        "files and stream_maps; TAP_LEMLIST_TASKS_LOGLEVEL=DEBUG logs the traceback."
+    )
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ def test_a_certificate_that_does_not_verify_fails_at_once(
     assert run.sleeps == []
 
 
-NOT_TEXT = "Setting 'api_key': *** is not of type 'string'"
+NOT_TEXT = "*** is not of type 'string' in config['api_key']"
 REFUSED = {
     "userinfo sending the key elsewhere": (
         {"api_url": "http://192.0.2.2:8080\\@127.0.0.1/api"}, "holds a backslash",
