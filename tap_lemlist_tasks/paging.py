@@ -277,14 +277,11 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
             )
         )
 
-    def _needs_second_empty_end(self, read: Read) -> bool:
-        # A third or later read starts after the first two: when its decisive page
-        # may be its empty end, it asks that page twice itself.
-        return (
-            read.number > 1
-            and read.empty_ends == 1
-            and not self.reads[0].decisive_page_is_short_for_sure(self._page_size)
-        )
+    @staticmethod
+    def _needs_second_empty_end(read: Read) -> bool:
+        # A third or later read starts after the first two: lest its decisive page
+        # be its empty end, it asks that page twice itself (one request per read).
+        return read.number > 1 and read.empty_ends == 1
 
     def _end_answered_empty_twice_around(self, read: Read) -> bool:
         # The docstring's second case: the decisive page may be the lowest empty one.
