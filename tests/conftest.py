@@ -330,7 +330,8 @@ SLOWEST_MODULES = (
     "tests/test_agency.py",  # ~60
     "tests/test_warehouse.py",  # ~40
     "tests/test_hard_delete.py",  # ~25
-    "tests/test_own_project.py",  # ~25
+    "tests/test_own_project.py",  # ~45
+    "tests/test_rehearsal.py",  # ~30
     "tests/test_plugin_definition.py",  # ~10
     "tests/test_meltano_stream_maps.py",  # ~7
 )

@@ -6,11 +6,13 @@ a test comparing the tap's lists of lemlist's values with these can fail.
 
 from __future__ import annotations
 
+import calendar
 import random
 import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, NamedTuple
 
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
@@ -82,6 +84,12 @@ _CONTENTS = (
 )  # fmt: skip
 _OCT_1_2025_MS = 1_759_276_800_000
 _DAY_MS = 86_400_000
+#: The day sample due dates are spread around, unless told another (the stand-in's
+#: command line gives today): fixed, so that tests get the same tasks every day.
+SAMPLE_TODAY = date(2025, 11, 15)
+# Shares of the sample tasks with a due date that are overdue and due today; the rest
+# are upcoming. Up to 30 days either way.
+_OVERDUE_SHARE, _TODAY_SHARE, _SPREAD_DAYS = 0.40, 0.15, 30
 
 
 def _make_id(rng: random.Random, prefix: str) -> str:
@@ -92,6 +100,24 @@ def _iso(epoch_ms: int) -> str:
     """Format like lemlist: ``2025-11-10T09:58:57.169Z``."""
     seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch_ms // 1000))
     return f"{seconds}.{epoch_ms % 1000:03d}Z"
+
+
+def _due_around(today: date, draw: int) -> int:
+    """A due date (epoch ms) from one uniform draw in [0, 90 days): overdue, due
+    `today` or upcoming, by the shares above, at the draw's time of day."""
+    midnight = calendar.timegm(today.timetuple()) * 1000
+    share = draw / (90 * _DAY_MS)
+    time_of_day = draw % _DAY_MS
+    if share < _OVERDUE_SHARE:
+        days = -1 - int(share / _OVERDUE_SHARE * _SPREAD_DAYS)
+    elif share < _OVERDUE_SHARE + _TODAY_SHARE:
+        days = 0
+    else:
+        upcoming = (share - _OVERDUE_SHARE - _TODAY_SHARE) / (
+            1 - _OVERDUE_SHARE - _TODAY_SHARE
+        )
+        days = 1 + int(upcoming * _SPREAD_DAYS)
+    return midnight + days * _DAY_MS + time_of_day
 
 
 def _make_lead(rng: random.Random, number: int) -> _Lead:
@@ -106,11 +132,14 @@ def _make_lead(rng: random.Random, number: int) -> _Lead:
     return _Lead(_make_id(rng, "lea_"), _make_id(rng, "ctc_"), attributes)
 
 
-def sample_tasks(count: int, seed: int = 7) -> list[Task]:
+def sample_tasks(
+    count: int, seed: int = 7, *, today: date = SAMPLE_TODAY
+) -> list[Task]:
     """Build ``count`` varied, realistic pending tasks, deterministic for ``seed``.
 
     About 15% have no lead, campaign or contact; a few lack ``dueDate`` or
     ``priority`` or store ``priority`` as a string; texts include unicode and "".
+    Due dates are spread around ``today``: overdue, due that day, or upcoming.
     """
     rng = random.Random(seed)  # noqa: S311 - sample data, not security
     users, campaigns = _team_of(rng)
@@ -128,7 +157,7 @@ def sample_tasks(count: int, seed: int = 7) -> list[Task]:
         if lead and campaign:
             record["leadId"], record["campaignId"] = lead.lead_id, campaign.id
             record["contactId"] = lead.contact_id
-        due = _OCT_1_2025_MS + rng.randrange(90 * _DAY_MS)
+        due = _due_around(today, rng.randrange(90 * _DAY_MS))
         if rng.random() < 0.95:
             record["dueDate"] = _iso(due)
         record["userId"] = rng.choice(users).id

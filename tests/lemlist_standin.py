@@ -31,13 +31,14 @@ import struct
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections import deque
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import regex
 from lemlist_sample import (
@@ -718,48 +719,80 @@ class LemlistStandIn:
             return _Reply(400, _TEXT, b"Bad params")
         return self._faulted(int(page), query.get("filters"))
 
-    def tell(self, command: str, count: int) -> list[str]:
-        """Change `count` tasks as people do in lemlist, for a rehearsal.
+    def tell(self, command: str, targets: list[str] | int, days: int = 7) -> list[str]:
+        """Change tasks as people working in lemlist do, for a rehearsal.
 
         Args:
-            command: `complete` the first pending tasks, `create` new ones at the
-                top, `reassign` the first to another user, or `reschedule` them a
-                week later.
-            count: How many tasks.
+            command: `complete` the tasks, `create` new ones at the top of the list,
+                `reassign` them to the next member of the team (as `GET /team`
+                lists them), or `reschedule` them `days` later (a task without a due
+                date: `days` from now).
+            targets: Task ids, or how many: the oldest pending tasks (the end of the
+                list, where new tasks never are), or for `create` how many to make.
+            days: Days to move a due date by, for `reschedule` (negative: earlier).
 
         Returns:
             The ids of the tasks changed or created.
 
         Raises:
-            ValueError: For another command.
+            ValueError: For another command, or an id that is no pending task.
         """
-        pending = [task["_id"] for task in self.pending_records()][:count]
-        if command == "complete":
-            self.complete(pending)
-            return pending
+        if command not in STORY_COMMANDS:
+            msg = f"unknown story command {command!r}; use one of {STORY_COMMANDS}"
+            raise ValueError(msg)
         if command == "create":
-            self._created += count
-            new = [
-                Task({"_id": f"opp_rehearsal{self._created - n:06d}", "type": "manual",
-                      "title": "Created for the rehearsal"})
-                for n in range(count)
-            ]  # fmt: skip
-            self.insert(0, new)
-            return [task.id for task in new]
-        if command == "reassign":
-            for task_id in pending:
-                self.update(task_id, userId="usr_rehearsalOther01")
-            return pending
-        if command == "reschedule":
-            for task_id in pending:
-                self.update(task_id, dueDate="2030-01-15T09:00:00.000Z")
-            return pending
-        msg = f"unknown story command {command!r}; use one of {STORY_COMMANDS}"
-        raise ValueError(msg)
+            if not isinstance(targets, int):
+                msg = "create takes how many tasks to make, not ids"
+                raise ValueError(msg)
+            return self._create(targets)
+        pending = [task["_id"] for task in self.pending_records()]
+        if isinstance(targets, int):
+            chosen = pending[::-1][:targets]
+        else:
+            chosen = list(targets)
+            unknown = sorted(set(chosen) - set(pending))
+            if unknown:
+                msg = f"no pending task {', '.join(unknown)}"
+                raise ValueError(msg)
+        if command == "complete":
+            self.complete(chosen)
+            return chosen
+        for task_id in chosen:
+            record = self._by_id[task_id].record
+            if command == "reassign":
+                self.update(task_id, userId=self._next_member(record.get("userId")))
+            else:
+                self.update(task_id, dueDate=_days_later(record.get("dueDate"), days))
+        return chosen
+
+    def _create(self, count: int) -> list[str]:
+        users = [user["userId"] for user in self.team_document().get("users", [])]
+        self._created += count
+        due = _days_later(None, 1)
+        new = [
+            Task({
+                "_id": f"opp_rehearsal{self._created - n:06d}", "type": "manual",
+                "title": "Created for the rehearsal", "dueDate": due,
+                **({"userId": users[n % len(users)]} if users else {}),
+            })
+            for n in range(count)
+        ]  # fmt: skip
+        self.insert(0, new)
+        return [task.id for task in new]
+
+    def _next_member(self, user_id: str | None) -> str | None:
+        """The team member listed after `user_id` (the first one for nobody)."""
+        users = [user["userId"] for user in self.team_document().get("users", [])]
+        if not users:
+            return user_id
+        at = users.index(user_id) + 1 if user_id in users else 0
+        return str(users[at % len(users)])
 
     def _story(self, command: str, query: dict[str, str]) -> _Reply:
+        ids = [one for one in query.get("ids", "").split(",") if one]
         try:
-            changed = self.tell(command, int(query.get("count", "1")))
+            targets = ids or int(query.get("count", "1"))
+            changed = self.tell(command, targets, int(query.get("days", "7")))
         except ValueError as error:
             return _Reply(400, _TEXT, str(error).encode())
         return _Reply(200, _JSON, json.dumps({"changed": changed}).encode())
@@ -959,6 +992,17 @@ class LemlistStandIn:
         return _Reply(200, _JSON, json.dumps(body, ensure_ascii=False).encode())
 
 
+def _days_later(due: str | None, days: int) -> str:
+    """A lemlist dueDate `days` after `due`, or after now when there is none."""
+    start = (
+        datetime.fromisoformat(due.replace("Z", "+00:00"))
+        if due
+        else datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    )
+    moved = start + timedelta(days=days)
+    return moved.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moved.microsecond // 1000:03d}Z"
+
+
 def _rate_limit(text: str) -> tuple[int, float]:
     """Parse ``N/SECONDS`` (e.g. ``20/2``)."""
     limit, _, window = text.partition("/")
@@ -974,12 +1018,16 @@ def main(argv: list[str] | None = None) -> int:
         description="Serve a stand-in of lemlist's API with sample tasks (print "
         "LEMLIST_STANDIN_URL=<api url>, serve until SIGTERM or SIGINT), or, with a "
         "command, change the tasks of one that is serving at --url, as people "
-        "working in lemlist would: complete N, create N, reassign N, reschedule N.",
+        "working in lemlist would: complete, reassign (to the next member of the "
+        "team) or reschedule (by --days) the N oldest open tasks or the tasks named "
+        "by id; create N new tasks at the top of the list. Sample due dates are "
+        "spread around today: overdue, due today, upcoming, a few without one.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add = parser.add_argument
     add("command", nargs="?", choices=("serve", *STORY_COMMANDS), default="serve")
-    add("count", nargs="?", type=int, default=1, help="how many tasks to change")
+    add("targets", nargs="*", help="how many tasks (default 1), or task ids")
+    add("--days", type=int, default=7, help="days to reschedule by")
     add("--url", help="the serving stand-in's API url, for a command")
     add("--tasks", type=int, default=500, help="number of sample tasks")
     add("--seed", type=int, default=7, help="sample data seed")
@@ -993,12 +1041,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command != "serve":
         if not args.url:
             parser.error("a command needs --url, the serving stand-in's API url")
-        return _tell(args.url, args.command, args.count)
+        targets = args.targets or ["1"]
+        if len(targets) == 1 and targets[0].isdigit():
+            query = {"count": targets[0]}
+        else:
+            query = {"ids": ",".join(targets)}
+        return _tell(args.url, args.command, {**query, "days": str(args.days)})
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     standin = LemlistStandIn(
-        sample_tasks(args.tasks, args.seed),
+        sample_tasks(args.tasks, args.seed, today=datetime.now(timezone.utc).date()),
         api_key=args.api_key,
         page_size=args.page_size,
         host=args.host,
@@ -1013,12 +1066,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _tell(url: str, command: str, count: int) -> int:
+def _tell(url: str, command: str, query: dict[str, str]) -> int:
     """Send a story command to a serving stand-in; print what it changed."""
     control = url.rstrip("/").removesuffix("/api") + f"/_standin/{command}"
-    request = urllib.request.Request(f"{control}?count={count}", method="POST")  # noqa: S310 - the url given
-    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
-        changed = json.loads(answer.read())["changed"]
+    request = urllib.request.Request(  # noqa: S310 - the url given
+        f"{control}?{urlencode(query)}", method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            changed = json.loads(answer.read())["changed"]
+    except urllib.error.HTTPError as refused:
+        sys.stderr.write(f"{command}: {refused.read().decode()}\n")
+        return 1
     sys.stdout.write(f"{command}: {', '.join(changed) or 'no task'}\n")
     return 0
 

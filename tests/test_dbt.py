@@ -23,6 +23,8 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
+import demo_report
+import psycopg
 import pytest
 import yaml
 from conftest import API_KEY, NON_UTC_TIMEZONE
@@ -623,3 +625,120 @@ def test_the_packages_snapshot_stamps_utc_in_a_non_utc_database(
 
     assert package_build.query("SHOW timezone") == [(NON_UTC_TIMEZONE,)]
     assert started <= first <= last <= finished
+
+
+def dashboard_queries() -> dict[str, str]:
+    """The SQL blocks of docs/dashboard-queries.md, by the heading above each."""
+    text = (REPO / "docs" / "dashboard-queries.md").read_text()
+    blocks = re.findall(
+        r"^## (.+?)\n.*?^```sql\n(.*?)^```$", text, re.DOTALL | re.MULTILINE
+    )
+    return dict(blocks)
+
+
+def run_dashboard_query(scenario: Scenario, title: str) -> list[dict[str, t.Any]]:
+    """One documented query, on the scenario's marts instead of `analytics`."""
+    query = dashboard_queries()[title].replace(
+        "analytics.", f'"{scenario.pipeline.schema}_analytics".'
+    )
+    with psycopg.connect(
+        scenario.pipeline.postgres.url(scenario.pipeline.database)
+    ) as c:
+        cursor = c.cursor(row_factory=psycopg.rows.dict_row)
+        return cursor.execute(query).fetchall()
+
+
+def user_names() -> dict[str, str]:
+    return {user["userId"]: user["name"] for user in sample_users()}
+
+
+def test_the_documented_queries_are_the_three_dashboards() -> None:
+    assert list(dashboard_queries()) == [
+        "Open tasks per assignee, across task types",
+        "Overdue tasks per campaign",
+        "Completions per week per assignee",
+    ]
+
+
+def test_dashboard_open_tasks_per_assignee(scenario: Scenario) -> None:
+    rows = run_dashboard_query(scenario, "Open tasks per assignee, across task types")
+    expected: dict[str, int] = {}
+    for record in scenario.open_records:
+        name = user_names()[record["userId"]]
+        expected[name] = expected.get(name, 0) + 1
+
+    assert {row["assignee"]: row["open_tasks"] for row in rows} == expected
+    assert [row["open_tasks"] for row in rows] == sorted(
+        expected.values(), reverse=True
+    )
+    for row in rows:
+        assert row["overdue_tasks"] + row["no_due_date_tasks"] <= row["open_tasks"]
+
+
+def test_dashboard_overdue_tasks_per_campaign(scenario: Scenario) -> None:
+    rows = run_dashboard_query(scenario, "Overdue tasks per campaign")
+    [(now,)] = scenario.pipeline.query(
+        "SELECT max(computed_at) FROM "  # noqa: S608
+        f'"{scenario.pipeline.schema}_analytics".lemlist_open_tasks_by_campaign'
+    )
+    overdue: dict[str | None, int] = {}
+    for record in scenario.open_records:
+        if (due(record) or now) < now:
+            key = record.get("campaignId")
+            overdue[key] = overdue.get(key, 0) + 1
+
+    assert {row["campaign_id"]: row["overdue_tasks"] for row in rows} == overdue
+    assert [row["overdue_tasks"] for row in rows] == sorted(
+        overdue.values(), reverse=True
+    )
+    names = {campaign["_id"]: campaign["name"] for campaign in sample_campaigns()}
+    # The campaign deleted in lemlist is shown by its id; no campaign, as such.
+    names[scenario.deleted_campaign] = scenario.deleted_campaign
+    for row in rows:
+        assert row["campaign"] == names.get(row["campaign_id"], "(no campaign)")
+
+
+def test_dashboard_completions_per_week_per_assignee(scenario: Scenario) -> None:
+    rows = run_dashboard_query(scenario, "Completions per week per assignee")
+    loaded = scenario.pipeline.tasks()
+    expected: dict[str, int] = {}
+    for task_id in scenario.left:
+        user = loaded[task_id]["userId"]
+        name = user_names().get(user, user)
+        expected[name] = expected.get(name, 0) + 1
+    per_assignee: dict[str, int] = {}
+    for row in rows:
+        per_assignee[row["assignee"]] = (
+            per_assignee.get(row["assignee"], 0) + row["completions"]
+        )
+    mondays = {
+        (instant - dt.timedelta(days=instant.weekday())).date()
+        for window in scenario.windows
+        for instant in window
+    }
+
+    assert per_assignee == expected
+    # The reassigned task was done under its new assignee, whom lemlist does not list.
+    assert per_assignee[NEW_ASSIGNEE] == 1
+    assert {row["week"] for row in rows} <= mondays
+
+
+def test_the_demo_report_names_the_assignees_and_counts_retirements(
+    scenario: Scenario,
+) -> None:
+    loaded = scenario.pipeline.tasks()
+    retired = sum(row["_sdc_deleted_at"] is not None for row in loaded.values())
+
+    printed = demo_report.report(
+        scenario.pipeline.postgres.url(scenario.pipeline.database),
+        scenario.pipeline.schema,
+        f"{scenario.pipeline.schema}_analytics",
+    )
+
+    for user in sample_users():
+        assert user["name"] in printed
+    assert (
+        f"{scenario.pipeline.schema}.tasks: {len(scenario.open_ids)} open, {retired} "
+        f"retired (done in lemlist); {scenario.pipeline.schema}_analytics."
+        f"lemlist_task_completions: {len(scenario.left)} completions."
+    ) in printed.replace("\n", " ")

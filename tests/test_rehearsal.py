@@ -1,0 +1,120 @@
+"""README's "Rehearse before you point at lemlist", run as written, in one bash.
+
+The block runs in this clone's Meltano project with a Meltano directory of its own (its
+state and run files apart from other tests; the installed plugins shared), against a
+schema of its own. The only changes: the stand-in's port 8765 becomes a free one, as
+test workers run at once, and a trap stops the stand-in should a line fail.
+WAREHOUSE_URL is set, so the block's embedded warehouse line keeps it, as it keeps a
+user's.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import typing as t
+from dataclasses import dataclass
+
+import pytest
+from conftest import schema_for
+from warehouse import REPO, Pipeline, free_port
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
+    from warehouse import PostgresCluster
+
+FENCE = re.compile(r"^```sh\n(.*?)^```$", re.DOTALL | re.MULTILINE)
+
+
+def rehearsal_block() -> str:
+    """The README section's shell block."""
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("## Rehearse before you point at lemlist\n")
+    end = readme.index("\n## ", start + 1)
+    [block] = FENCE.findall(readme[start:end])
+    return str(block)
+
+
+@dataclass
+class Rehearsal:
+    """What the block printed, and the warehouse it loaded."""
+
+    run: subprocess.CompletedProcess[str]
+    pipeline: Pipeline
+
+    def count(self, sql: str) -> int:
+        [(number,)] = self.pipeline.query(sql.format(schema=self.pipeline.schema))
+        return int(number)
+
+
+def own_meltano_dir(root: Path) -> Path:
+    """A Meltano system directory of its own, with the installed plugins linked in."""
+    for plugin_type in ("extractors", "loaders", "utilities"):
+        (root / plugin_type).symlink_to(
+            REPO / ".meltano" / plugin_type, target_is_directory=True
+        )
+    return root
+
+
+@pytest.fixture(scope="module")
+def rehearsal(
+    postgres: PostgresCluster,
+    meltano_installed: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Rehearsal:
+    del meltano_installed
+    pipeline = Pipeline(postgres, schema_for("rehearsal"))
+    dbt_files = tmp_path_factory.mktemp("dbt")
+    env = {
+        **{
+            name: value
+            for name, value in pipeline.connection_environment().items()
+            if not name.startswith(("TAP_LEMLIST_", "TARGET_POSTGRES_", "LEMLIST_"))
+        },
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MELTANO_CLI_DISABLE_VERSION_CHECK": "1",
+        "MELTANO_SYS_DIR_ROOT": str(own_meltano_dir(tmp_path_factory.mktemp("m"))),
+        "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": pipeline.schema,
+        "DBT_TARGET_SCHEMA": f"{pipeline.schema}_analytics",
+        "DBT_TARGET_PATH": str(dbt_files / "target"),
+        "DBT_LOG_PATH": str(dbt_files / "logs"),
+    }
+    block = rehearsal_block().replace("8765", str(free_port()))
+    # Should a line fail, bash -e stops there: the stand-in must not outlive it.
+    stop_the_standin = "trap 'kill $(jobs -p) 2>/dev/null' EXIT\n"
+    run = subprocess.run(  # noqa: S603
+        ["bash", "-e", "-c", stop_the_standin + block],  # noqa: S607 - as pasted
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    return Rehearsal(run, pipeline)
+
+
+def test_the_rehearsal_runs_as_written(rehearsal: Rehearsal) -> None:
+    assert rehearsal.run.returncode == 0, rehearsal.run.stderr[-5000:]
+    assert rehearsal.run.stdout.count("complete: opp_") == 1
+    assert rehearsal.run.stdout.count("create: opp_rehearsal") == 1
+
+
+def test_the_rehearsal_retires_3_and_loads_2_new(rehearsal: Rehearsal) -> None:
+    live = rehearsal.count(
+        "SELECT count(*) FROM {schema}.tasks WHERE _sdc_deleted_at IS NULL"
+    )
+    retired = rehearsal.count(
+        "SELECT count(*) FROM {schema}.tasks WHERE _sdc_deleted_at IS NOT NULL"
+    )
+
+    assert (live, retired) == (50 - 3 + 2, 3)
+
+
+def test_the_rehearsals_history_has_3_completions(rehearsal: Rehearsal) -> None:
+    completions = rehearsal.count(
+        "SELECT count(*) FROM {schema}_analytics.lemlist_task_completions"
+    )
+
+    assert completions == 3
