@@ -96,8 +96,9 @@ class Read:
     complete: bool = False
     #: The page it took for the list's end.
     end_page: int = 0
-    #: Empty answers for its end page before its first item (backward reads).
-    empty_ends: int = 0
+    #: Pages answered empty twice before the read's first item, or (the second
+    #: read) whose empty answer repeated the forward read's last one.
+    empty_twice: set[int] = field(default_factory=set)
     #: Items per page number, as this read's last answer for that page held.
     sizes: dict[int, int] = field(default_factory=dict)
 
@@ -237,9 +238,8 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
             read.end_seen_twice = ends
             if read.number == 1:
                 self.reads[0].end_seen_twice = ends
-            read.empty_ends += not read.sizes[number]
-            if ends and self._needs_second_empty_end(read):
-                return PageToken(read.number, number, again=True)
+                if ends and number == self.reads[0].end_page:
+                    read.empty_twice.add(number)
             self._phase = _Phase.DOWN if ends else _Phase.CLIMB
         elif self._phase in {_Phase.FORWARD, _Phase.CLIMB} and ends:
             self._end_page = read.end_page = number
@@ -248,6 +248,15 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
             self._phase = _Phase.DOWN
         if self._phase in {_Phase.FORWARD, _Phase.CLIMB}:
             return PageToken(read.number, number + 1)
+        return self._down(read, number)
+
+    def _down(self, read: Read, number: int) -> PageToken | None:
+        if not any(read.sizes.values()):  # empty pages only, so far
+            if self.current_value.again:
+                read.empty_twice.add(number)
+            elif number not in read.empty_twice:
+                # Lest this be the decisive page, and a lie: ask it again at once.
+                return PageToken(read.number, number, again=True)
         if number == 0:
             return self._read_done(read)
         return PageToken(read.number, number - 1)
@@ -277,18 +286,9 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
             )
         )
 
-    @staticmethod
-    def _needs_second_empty_end(read: Read) -> bool:
-        # A third or later read starts after the first two: lest its decisive page
-        # be its empty end, it asks that page twice itself (one request per read).
-        return read.number > 1 and read.empty_ends == 1
-
     def _end_answered_empty_twice_around(self, read: Read) -> bool:
         # The docstring's second case: the decisive page may be the lowest empty one.
         lowest_empty = min(n for n, size in read.sizes.items() if size == 0)
-        if lowest_empty != read.end_page:
-            return False
-        if read.number > 1:
-            return read.empty_ends > 1
-        forward = self.reads[0]
-        return read.end_page == forward.end_page and forward.end_seen_twice
+        if read.backward:
+            return lowest_empty in read.empty_twice
+        return lowest_empty == read.end_page and read.end_seen_twice
