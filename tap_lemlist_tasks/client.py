@@ -11,7 +11,6 @@ from http import HTTPStatus
 from importlib import metadata
 
 import backoff
-import msgspec
 import requests
 from requests.auth import HTTPBasicAuth
 from singer_sdk import RESTStream
@@ -19,7 +18,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_lemlist_tasks import errors, retirement, retries
 from tap_lemlist_tasks.paging import ListPaginator, PageToken
-from tap_lemlist_tasks.records import Quirks
+from tap_lemlist_tasks.records import Quirks, undeclared
 from tap_lemlist_tasks.throttle import (
     SYSTEM_CLOCK,
     Clock,
@@ -29,11 +28,10 @@ from tap_lemlist_tasks.throttle import (
 )
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from backoff.types import Details
     from singer_sdk.helpers.types import Context, RequestFunc
-    from singer_sdk.mapper import StreamMap
     from singer_sdk.singerlib import Catalog
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
@@ -45,6 +43,17 @@ else:
 #: A progress line every this many pages of a read, besides its first.
 PROGRESS_PAGES = 25
 _Token = t.TypeVar("_Token")
+
+
+def map_filters(config: Mapping[str, t.Any], stream: str) -> dict[str, str]:
+    """The `__filter__` expressions of a stream's stream maps, by alias."""
+    return {
+        alias: body["__filter__"]
+        for alias, body in (config.get("stream_maps") or {}).items()
+        if isinstance(body, dict)
+        and "__filter__" in body
+        and body.get("__source__", alias) == stream
+    }
 
 
 def _refuse_redirect(response: requests.Response, **_kwargs: t.Any) -> None:  # noqa: ANN401
@@ -129,18 +138,15 @@ class LemlistStream(retirement.Retiring, RESTStream[_Token]):
     def apply_catalog(self, catalog: Catalog) -> None:
         # Selection and field metadata are honoured; a different key would make
         # de-duplication drop records, and different types would defeat the
-        # records' normalisation, so those are refused before any request.
+        # records' shapes, so those are refused before any request.
         keys, properties = list(self.primary_keys or ()), self.schema["properties"]
         super().apply_catalog(catalog)
         entry = catalog.get_stream(self.name)
-        problem = errors.catalog_change(
-            self.name,
-            keys,
-            list(self.primary_keys or ()),
-            properties,
-            entry.schema.to_dict().get("properties", {}) if entry else {},
-        )
-        if problem:
+        given = entry.schema.to_dict().get("properties", {}) if entry else {}
+        keys_given = list(self.primary_keys or ())
+        if problem := errors.catalog_change(
+            self.name, keys, keys_given, properties, given
+        ):
             raise errors.LemlistError(problem)
 
     @override
@@ -168,13 +174,14 @@ class LemlistStream(retirement.Retiring, RESTStream[_Token]):
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         request = super().get_http_request(page=page)
         # What the request asks for, named from its parameters for the retry lines.
-        endpoint, params = self.path.strip("/"), request.params
-        if "page" in params:
-            self.asking = f"page {params['page']}"
-        elif "offset" in params:
-            self.asking = f"{endpoint} from offset {params['offset']}"
-        else:
-            self.asking = f"the {endpoint} request (GET {self.path})"
+        params, endpoint = request.params, self.path.strip("/")
+        self.asking = (
+            f"page {params['page']}"
+            if "page" in params
+            else f"{endpoint} from offset {params['offset']}"
+            if "offset" in params
+            else f"the {endpoint} request (GET {self.path})"
+        )
         return request
 
     @override
@@ -218,21 +225,10 @@ class LemlistStream(retirement.Retiring, RESTStream[_Token]):
         return int(self.config["retry_max_tries"])
 
     def backoff_giveup(self, details: Details) -> None:
-        """Stop the sync in one line, for what no retry can fix or after the last.
-
-        Args:
-            details: backoff's, with the last failure and the attempts made.
-
-        Raises:
-            LemlistError: Always.
-        """
+        """Stop the sync in one line: no retry can fix it, or that was the last."""
         error = t.cast("BaseException", details.get("exception"))
-        line = retries.give_up_line(
-            error,
-            self.asking,
-            details["tries"],
-            int(self.config["max_retry_wait_seconds"]),
-        )
+        longest = int(self.config["max_retry_wait_seconds"])
+        line = retries.give_up_line(error, self.asking, details["tries"], longest)
         raise errors.LemlistError(line) from None
 
     @property
@@ -254,8 +250,6 @@ class LemlistStream(retirement.Retiring, RESTStream[_Token]):
 class LemlistListStream(LemlistStream[PageToken]):
     """A lemlist list, read as many times as it takes to prove one read whole."""
 
-    #: What the items are, for messages.
-    noun = "tasks"
     #: The page size lemlist documents for the list; 0 when it documents none.
     page_size = 0
     _paginator: ListPaginator
@@ -264,14 +258,7 @@ class LemlistListStream(LemlistStream[PageToken]):
     _decoded: tuple[requests.Response | None, list[t.Any]] = (None, [])
 
     def ends_list(self, items: int) -> bool:
-        """Return whether a page of this many items is the list's last.
-
-        Args:
-            items: How many items the page held.
-
-        Returns:
-            True for an empty page: lemlist documents no page size for tasks.
-        """
+        """Whether a page of this many items is the list's last: for tasks, empty."""
         return items == 0
 
     @property
@@ -280,15 +267,7 @@ class LemlistListStream(LemlistStream[PageToken]):
         return ""
 
     def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
-        """Return the items of page `number` of the list.
-
-        Args:
-            response: A 2xx answer.
-            number: The page asked for.
-
-        Returns:
-            The page's items.
-        """
+        """Return the items of page `number`, from lemlist's 2xx answer."""
         raise NotImplementedError
 
     def items_of(self, response: requests.Response) -> list[t.Any]:
@@ -305,9 +284,8 @@ class LemlistListStream(LemlistStream[PageToken]):
 
     @override
     def get_new_paginator(self) -> ListPaginator:
-        max_reads = int(self.config["max_reads_per_sync"]) if self.retires else 1
         self._paginator = ListPaginator(
-            max_reads=max_reads,
+            max_reads=int(self.config["max_reads_per_sync"]) if self.retires else 1,
             ends_list=self.ends_list,
             keys_of=lambda response: [i["_id"] for i in self.items_of(response)],
             page_size=self.page_size,
@@ -324,8 +302,13 @@ class LemlistListStream(LemlistStream[PageToken]):
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         paginator, items = self._paginator, self.items_of(response)
-        if not paginator.ledger:
-            self._warn_of_undeclared_fields(response)
+        if not paginator.ledger and (new := undeclared(response.content, self.schema)):
+            # A field lemlist adds shows on every item: the first page tells.
+            self.logger.warning(
+                "%s: dropping fields lemlist sent but the schema does not declare: %s",
+                self.name,
+                ", ".join(new),
+            )
         # An item can reappear on another page, or in another read: only its first
         # reading is emitted.
         fresh = {i["_id"]: i for i in items if paginator.is_new(i["_id"])}
@@ -333,98 +316,32 @@ class LemlistListStream(LemlistStream[PageToken]):
         if b"\\u0000" in response.content:
             for record in records:
                 self._quirks.scrub_nul(record)
-        self._log_progress(paginator, len(paginator.ledger) + len(records))
-        return records
-
-    def _warn_of_undeclared_fields(self, response: requests.Response) -> None:
-        # The shapes drop what they do not declare; a field lemlist adds shows on
-        # every item, so the sync's first page tells.
-        body = msgspec.json.decode(response.content)
-        items = (
-            body
-            if isinstance(body, list)
-            else body.get("results", body.get("campaigns"))
-        )
-        sent = {key for item in items if isinstance(item, dict) for key in item}
-        if undeclared := sorted(sent - set(self.schema["properties"])):
-            self.logger.warning(
-                "%s: dropping fields lemlist sent but the schema does not declare: %s",
-                self.name,
-                ", ".join(undeclared),
-            )
-
-    def _log_progress(self, paginator: ListPaginator, so_far: int) -> None:
-        # A line when a read starts, and every PROGRESS_PAGES pages within it.
-        read, token = paginator.read, paginator.current_value
+        read, page = paginator.read, paginator.current_value.number
         if read.pages == 0 or (read.pages + 1) % PROGRESS_PAGES == 0:
-            way = (
-                "back from the end to page 0"
-                if read.backward
-                else "forward from page 0"
-            )
             self.logger.info(
                 "%s: read %d (%s), page %d; %s %s so far",
                 self.name,
                 read.number + 1,
-                way,
-                token.number,
-                f"{so_far:,}",
-                self.noun,
+                "back from the end to page 0"
+                if read.backward
+                else "forward from page 0",
+                page,
+                f"{len(paginator.ledger) + len(records):,}",
+                self.name,
             )
+        return records
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        retiring = self.retires
-        self._quirks = Quirks(self.name, self.schema)
-        self.retried = 0
-        if retiring:
+        self._quirks, self.retried = Quirks(self.name, self.schema), 0
+        if self.retires:
             self.start_version()
+        # A stream map's __filter__ sends on only some records: those are counted.
+        aliases = map_filters(self.config, self.name)
+        filters = [m for m in self.stream_maps if m.stream_alias in aliases]
         sent = 0
         for record in super().get_records(context):
-            sent += self.passes_stream_maps(record)
+            sent += all(m.get_filter_result(record) for m in filters)
             yield record
         self._quirks.report(self.logger)
-        verdict = self._paginator.verdict()
-        decision = (
-            retirement.decide(
-                verdict,
-                sent,
-                self.stream_state,
-                noun=self.noun,
-                max_retired_percent=int(self.config["max_retired_percent"]),
-                scope=self.scope,
-            )
-            if retiring
-            else retirement.Retirement(
-                retire=False,
-                reason="retired nothing: emit_activate_version_messages is false",
-            )
-        )
-        reads, requests = len(verdict.reads), verdict.pages + self.retried
-        self.logger.log(
-            logging.INFO if decision.retire or not retiring else logging.WARNING,
-            "%s: %d emitted in %d read%s of the list, %d requests (%d retried); %s.",
-            self.name,
-            sent,
-            reads,
-            "s" * (reads != 1),
-            requests,
-            self.retried,
-            decision.reason,
-        )
-        if decision.retire:
-            self.activate_version()
-
-    def passes_stream_maps(self, record: dict[str, t.Any]) -> bool:
-        """Whether the stream maps send the record on (a `__filter__` may not)."""
-        return all(m.get_filter_result(record) for m in self.filtering_maps)
-
-    @property
-    def filtering_maps(self) -> list[StreamMap]:
-        """The stream maps of this stream with a `__filter__`."""
-        maps = self.config.get("stream_maps") or {}
-        return [
-            m
-            for m in self.stream_maps
-            if "__filter__" in (maps.get(m.stream_alias) or {})
-        ]
+        self.settle(self._paginator.verdict(), sent, self.scope, self.retried)

@@ -169,6 +169,16 @@ def _key_of_item(content: bytes, index: int) -> object:
     return key if key is not None else f"#{index}"
 
 
+def undeclared(content: bytes, schema: dict[str, t.Any]) -> list[str]:
+    """Return the fields a page's items hold that the stream's schema does not."""
+    body = msgspec.json.decode(content)
+    items = (
+        body if isinstance(body, list) else body.get("results", body.get("campaigns"))
+    )
+    sent = {key for item in items if isinstance(item, dict) for key in item}
+    return sorted(sent - set(schema["properties"]))
+
+
 _INT64 = range(-(2**63), 2**63)
 #: The length of lemlist's own form of a date: 2025-11-10T09:58:57.169Z.
 _LEMLIST_FORM = 24

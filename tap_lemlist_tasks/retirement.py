@@ -12,6 +12,7 @@ stores.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 import typing as t
 from dataclasses import dataclass
@@ -33,6 +34,11 @@ class Retirement:
 
     retire: bool
     reason: str
+
+
+NOT_RETIRING = Retirement(
+    retire=False, reason="retired nothing: emit_activate_version_messages is false"
+)
 
 
 class Retiring(Stream):
@@ -64,6 +70,36 @@ class Retiring(Stream):
         """Tell the target to retire every row of an older version than this sync's."""
         if self._stream_version is not None:
             self._write_activate_version_message(self._stream_version)
+
+    def settle(self, verdict: Verdict, sent: int, scope: str, retried: int) -> None:
+        """Retire what the sync did not send if it may, and say so in one line."""
+        retiring = self.retires
+        decision = (
+            decide(
+                verdict,
+                sent,
+                self.stream_state,
+                noun=self.name,
+                max_retired_percent=int(self.config["max_retired_percent"]),
+                scope=scope,
+            )
+            if retiring
+            else NOT_RETIRING
+        )
+        reads = len(verdict.reads)
+        self.logger.log(
+            logging.WARNING if retiring and not decision.retire else logging.INFO,
+            "%s: %d emitted in %d read%s of the list, %d requests (%d retried); %s.",
+            self.name,
+            sent,
+            reads,
+            "s" * (reads != 1),
+            verdict.pages + retried,
+            retried,
+            decision.reason,
+        )
+        if decision.retire:
+            self.activate_version()
 
     def whole(self, records: Iterable[dict[str, t.Any]]) -> Iterator[dict[str, t.Any]]:
         """Yield records that come whole in one answer; then retire the rest.

@@ -323,7 +323,6 @@ class CampaignsStream(LemlistListStream):
     replication_key = None
     parent_stream_type = TeamsStream
     state_partitioning_keys: t.ClassVar[list[str]] = []
-    noun = "campaigns"
     #: lemlist's most campaigns per page (`limit`).
     page_size = 100
     schema = th.PropertiesList(
