@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import sys
 import typing as t
 from functools import cached_property
@@ -118,6 +119,15 @@ class LemlistStream(retirement.Retiring, RESTStream[_Token]):
     @cached_property
     def requests_session(self) -> requests.Session:
         session = requests.Session()
+        # requests reads proxies, NO_PROXY and the CA bundle from the environment
+        # on every request (a scan of os.environ each time): read them once.
+        session.proxies = requests.utils.get_environ_proxies(self.url_base)
+        session.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE")
+            or os.environ.get("CURL_CA_BUNDLE")
+            or True
+        )
+        session.trust_env = False
         adapter = ThrottledAdapter(self.request_budget, deadline=self.timeout)
         session.mount("https://", adapter)
         session.mount("http://", adapter)

@@ -13,6 +13,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, MappingError
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.plugin_base import SingerCommand
+from singer_sdk.singerlib import RecordMessage
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 
 from tap_lemlist_tasks.checks import (
@@ -39,7 +40,23 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterator
     from types import FrameType
 
+    from singer_sdk.singerlib import Message
     from singer_sdk.streams import Stream
+
+
+class _BufferedWriter(MsgSpecWriter):
+    """msgspec's writer, flushing stdout after each message but records.
+
+    A record waits in the buffer for the next STATE, ACTIVATE_VERSION or the end:
+    none of those can overtake it, and flushing each record cost a sixth of the
+    tap's time.
+    """
+
+    @override
+    def write_message(self, message: Message) -> None:
+        sys.stdout.buffer.write(self.format_message(message))
+        if not isinstance(message, RecordMessage):
+            sys.stdout.flush()
 
 
 class TapLemlistTasks(Tap):
@@ -47,7 +64,7 @@ class TapLemlistTasks(Tap):
 
     name = "tap-lemlist-tasks"
     # msgspec serialises records several times faster than the default writer.
-    message_writer_class = MsgSpecWriter
+    message_writer_class = _BufferedWriter
     # BATCH would write files from get_records and announce them after it returns,
     # i.e. after ACTIVATE_VERSION: the target would retire rows still in flight.
     capabilities: t.ClassVar = [
