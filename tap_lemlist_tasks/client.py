@@ -169,6 +169,15 @@ class LemlistStream(retirement.Retiring, RESTStream[_Token]):
             level = logging.DEBUG
         super().log(message, *args, level=level, **kwargs)
 
+    def settled(self, rows: list[dict[str, t.Any]], key: str) -> list[dict[str, t.Any]]:
+        """Return whole records of rows that come in one answer (team, users)."""
+        quirks = Quirks(self.name, self.schema)
+        records = [quirks(row, row[key]) for row in rows]
+        for record in records:
+            quirks.scrub_nul(record)
+        quirks.report(self.logger)
+        return records
+
     @override
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None

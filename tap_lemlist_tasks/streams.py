@@ -11,13 +11,12 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import SinglePagePaginator
 
-from tap_lemlist_tasks.client import LemlistListStream, LemlistStream
+from tap_lemlist_tasks.client import LemlistListStream, LemlistStream, map_filters
 from tap_lemlist_tasks.errors import LemlistError
 from tap_lemlist_tasks.filters import canonical_filters, drifting, encode_filters
 from tap_lemlist_tasks.records import (
     Campaign,
     CampaignsPage,
-    Quirks,
     TasksPage,
     Team,
     User,
@@ -48,38 +47,34 @@ STREAM_MAP = "streamMap"
 
 
 def task_selection(config: Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
-    """What selects the tasks a sync sends: the `filters`, and a stream map's filter.
+    """What selects the tasks a sync sends: the `filters`, and stream maps' filters.
 
-    A `__filter__` on the tasks stream drops tasks after they are read: a task that
-    leaves it is retired like one that leaves a lemlist filter.
+    A `__filter__` drops tasks after they are read: a task that leaves it is retired
+    like one that leaves a lemlist filter.
     """
-    maps = config.get("stream_maps") or {}
-    rules = [
-        {"filterId": STREAM_MAP, "stream": alias, "expression": body["__filter__"]}
-        for alias, body in maps.items()
-        if isinstance(body, dict)
-        and "__filter__" in body
-        and body.get("__source__", alias) == "tasks"
+    return [
+        *config.get("filters", []),
+        *(
+            {"filterId": STREAM_MAP, "stream": alias, "expression": expression}
+            for alias, expression in map_filters(config, "tasks").items()
+        ),
     ]
-    return [*config.get("filters", []), *rules]
 
 
 @dataclass(frozen=True)
 class TeamMembers:
-    """The team's users, carried from the team's answer to the users stream.
+    """The team's users (None: none listed), for the users stream's context.
 
-    The SDK prints a stream's context in its logs and metrics; this prints as a
-    count, so no name or email reaches a log line.
+    The SDK prints a context in its logs: this prints as a count, no name or email.
     """
 
-    #: The `users` lemlist listed; None when its answer had none.
     users: tuple[User, ...] | None
 
-    def __str__(self) -> str:
+    def __repr__(self) -> str:
         """E.g. `4 users`."""
         return "no users listed" if self.users is None else f"{len(self.users)} users"
 
-    __repr__ = __str__
+    __str__ = __repr__
 
 
 class TeamsStream(LemlistStream[None]):
@@ -146,11 +141,8 @@ class TeamsStream(LemlistStream[None]):
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        quirks = Quirks(self.name, self.schema)
         team = {"_id": self._team.id, "name": self._team.name}
-        record = quirks(team, self._team.id)
-        quirks.scrub_nul(record)
-        quirks.report(self.logger)
+        (record,) = self.settled([team], "_id")
         record["taskFilters"] = canonical_filters(task_selection(self.config))
         return [record]
 
@@ -217,8 +209,7 @@ class TasksStream(LemlistListStream):
         yield from super().get_records(context)
 
     def _warn_of_what_retirement_may_include(self) -> None:
-        moving = drifting(self.config.get("filters", []))
-        if moving:
+        if moving := drifting(self.config.get("filters", [])):
             self.logger.warning(
                 "tasks: the filters on %s select on what changes while a task stays "
                 "open (a reassignment, a reschedule, a paused campaign, an edited "
@@ -300,13 +291,8 @@ class UsersStream(LemlistStream[None]):
                 "loaded and none retired."
             )
             return
-        quirks = Quirks(self.name, self.schema)
         by_id = {user["userId"]: dict(user) for user in members.users}
-        records = [quirks(user, key) for key, user in by_id.items()]
-        for record in records:
-            quirks.scrub_nul(record)
-        yield from self.whole(records)
-        quirks.report(self.logger)
+        yield from self.whole(self.settled(list(by_id.values()), "userId"))
 
 
 class CampaignsStream(LemlistListStream):
