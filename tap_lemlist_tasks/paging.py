@@ -251,6 +251,10 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
         return self._down(read, number)
 
     def _down(self, read: Read, number: int) -> PageToken | None:
+        if self.current_value.again and read.sizes[number]:
+            # The list grew past this page between the two answers: find its end.
+            read.end_seen_twice, self._phase = False, _Phase.CLIMB
+            return PageToken(read.number, number + 1)
         if not any(read.sizes.values()):  # empty pages only, so far
             if self.current_value.again:
                 read.empty_twice.add(number)
@@ -288,7 +292,9 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
 
     def _end_answered_empty_twice_around(self, read: Read) -> bool:
         # The docstring's second case: the decisive page may be the lowest empty one.
-        lowest_empty = min(n for n, size in read.sizes.items() if size == 0)
+        lowest_empty = min(
+            (n for n, size in read.sizes.items() if not size), default=-1
+        )
         if read.backward:
             return lowest_empty in read.empty_twice
         return lowest_empty == read.end_page and read.end_seen_twice

@@ -95,6 +95,23 @@ def test_an_empty_page_lying_on_the_way_down_after_a_change_proves_no_read(
     assert not outcome.unsafe
 
 
+def test_a_page_that_fills_between_its_two_answers_sends_the_read_climbing() -> None:
+    # Found by hypothesis: pages of 1; a third read's empty end page, asked again,
+    # holds a task, since the list grew: that read cannot be proven, and no read is.
+    changes = [
+        Change(after=1, kind="complete"),
+        Change(after=2, kind="complete"),
+        Change(after=2, kind="complete"),
+        Change(after=1, kind="create"),
+        Change(after=1, kind="create"),
+        Change(after=31, kind="reopen"),
+    ]
+
+    outcome = sync([f"t{n}" for n in range(15)], changes, page_size=1, max_reads=4)
+
+    assert not outcome.unsafe
+
+
 def test_one_lying_page_leaves_a_quiet_sync_to_prove_a_later_read() -> None:
     tasks = [f"t{n}" for n in range(10)]
 
