@@ -42,41 +42,29 @@ class _Watch:
         self.lock = threading.Lock()
         self.timer = threading.Timer(seconds, self.fire)
         self.timer.daemon = True
+        self.timer.start()
 
     def hold(self, sock: socket.socket | None) -> None:
         with self.lock:
             if sock is not None:
                 self.sockets.append(sock)
-                if self.fired:
-                    _shut(sock)
+            self.shut_if_fired()
 
     def fire(self) -> None:
         with self.lock:
-            if not self.over:  # else the answer is whole, the socket back in the pool
-                self.fired = True
-                for sock in self.sockets:
-                    _shut(sock)
+            # Once over, the answer is whole and the socket back in the pool.
+            self.fired = not self.over
+            self.shut_if_fired()
 
-    def end(self) -> None:
-        with self.lock:
-            self.over = True
-        self.timer.cancel()
-
-
-def _shut(sock: socket.socket) -> None:
-    # The plain socket's shutdown, also for TLS: SSLSocket's own would drop its
-    # TLS state under the thread reading it.
-    with contextlib.suppress(OSError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    def shut_if_fired(self) -> None:
+        for sock in self.sockets if self.fired else []:
+            # The plain socket's shutdown, also for TLS: SSLSocket's own would drop
+            # its TLS state under the thread reading it.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 _requests = threading.local()  # the watch of the request this thread sends
-
-
-def _hold(connection: HTTPConnection) -> None:
-    watch = getattr(_requests, "watch", None)
-    if watch is not None:
-        watch.hold(connection.sock)
 
 
 class _WatchedConnection(HTTPConnection):
@@ -85,11 +73,14 @@ class _WatchedConnection(HTTPConnection):
     @override
     def connect(self) -> None:
         super().connect()
-        _hold(self)
+        if watch := getattr(_requests, "watch", None):
+            watch.hold(self.sock)
 
     @override
     def request(self, *args: t.Any, **kwargs: t.Any) -> None:
-        _hold(self)  # a kept-alive connection, connected for an earlier request
+        # A kept-alive connection, connected for an earlier request.
+        if watch := getattr(_requests, "watch", None):
+            watch.hold(self.sock)
         super().request(*args, **kwargs)
 
 
@@ -109,11 +100,7 @@ class DeadlineAdapter(HTTPAdapter):
     """Gives each request `deadline` seconds for its whole answer, body included."""
 
     def __init__(self, deadline: float) -> None:
-        """Build requests' adapter with pools of watched connections.
-
-        Args:
-            deadline: Seconds for connecting, the headers and the whole body.
-        """
+        """Build requests' adapter with pools of watched connections."""
         self.deadline = deadline
         super().__init__()
 
@@ -124,28 +111,25 @@ class DeadlineAdapter(HTTPAdapter):
 
     @override
     def send(  # type: ignore[override]
-        self,
-        request: requests.PreparedRequest,
-        **kwargs: t.Any,
+        self, request: requests.PreparedRequest, **kwargs: t.Any
     ) -> requests.Response:
         # Sockets wait a second longer than the deadline: its timer ends a silent
         # answer, and names it, rather than a socket timeout racing it.
         connect = kwargs.get("timeout") or self.deadline
         kwargs |= {"stream": True, "timeout": (connect, self.deadline + 1)}
         watch = _requests.watch = _Watch(self.deadline)
-        watch.timer.start()
+        cut: BaseException | None = None  # a shut socket may also read as an end
         try:
             response = super().send(request, **kwargs)
             _ = response.content  # the whole body, before the deadline
         except (OSError, RequestException, HTTPError) as error:
             if not watch.fired:
                 raise
-            cut: BaseException | None = error
-        else:
-            # A shut socket can also read as the end of the headers or body.
-            cut = None
+            cut = error
         finally:
-            watch.end()
+            with watch.lock:
+                watch.over = True
+            watch.timer.cancel()
             _requests.watch = None
         if watch.fired:
             msg = f"no complete answer within {self.deadline:g} s"

@@ -47,21 +47,14 @@ class RequestBudget:
     """
 
     def __init__(self, limit: int, window: float, clock: Clock = SYSTEM_CLOCK) -> None:
-        """Start with the whole budget available.
-
-        Args:
-            limit: Requests allowed per window.
-            window: The window in seconds.
-            clock: Where to read the time and wait.
-        """
+        """Start with the whole budget available."""
         self.limit, self.window, self.clock = limit, window, clock
         self.spent: collections.deque[float] = collections.deque(maxlen=limit)
         self.resume_at = self.sent_at = 0.0
 
     def wait_for_turn(self) -> None:
         """Sleep until one more request fits in the budget."""
-        now = self.clock.now()
-        resume_at = self.resume_at
+        now, resume_at = self.clock.now(), self.resume_at
         if self.is_full(now):
             resume_at = max(resume_at, self.spent[0] + self.window)
         if resume_at > now:
@@ -69,11 +62,7 @@ class RequestBudget:
         self.sent_at = max(now, resume_at)
 
     def spend(self, remaining: int | None = None) -> None:
-        """Count a request whose response just arrived.
-
-        Args:
-            remaining: lemlist's `X-RateLimit-Remaining`, if it sent one.
-        """
+        """Count a request whose response just arrived, with `X-RateLimit-Remaining`."""
         self.spent.append(self.clock.now())
         # lemlist counted the request when it arrived, after it was sent: judged at
         # the send time, our own requests explain a 0 whenever they can.
@@ -83,11 +72,7 @@ class RequestBudget:
             self.pause(self.window)
 
     def pause(self, seconds: float) -> None:
-        """Send no request on this key for `seconds` from now (a retry's wait).
-
-        Args:
-            seconds: How long to wait before the next request.
-        """
+        """Send no request on this key for `seconds` from now (a retry's wait)."""
         self.resume_at = max(self.resume_at, self.clock.now() + seconds)
 
     def is_full(self, now: float) -> bool:
@@ -100,18 +85,8 @@ _budgets_lock = threading.Lock()
 
 
 def budget_for(api_key: str, limit: int, window: float, clock: Clock) -> RequestBudget:
-    """Return the process's budget for one API key: lemlist counts per key.
-
-    Args:
-        api_key: The key; only its digest is kept.
-        limit: Requests allowed per window.
-        window: The window in seconds.
-        clock: Where to read the time and wait.
-
-    Returns:
-        The same budget for every stream and sync using this key and limit.
-    """
-    digest = hashlib.sha256(api_key.encode()).hexdigest()
+    """Return the process's one budget for a key and limit: lemlist counts per key."""
+    digest = hashlib.sha256(api_key.encode()).hexdigest()  # the key itself not kept
     with _budgets_lock:
         return _budgets.setdefault(
             (clock, digest, limit, window), RequestBudget(limit, window, clock)
@@ -122,20 +97,13 @@ class ThrottledAdapter(DeadlineAdapter):
     """Sends each request when the key's budget allows it, and counts its answer."""
 
     def __init__(self, budget: RequestBudget, *, deadline: float) -> None:
-        """Send within `deadline` seconds, on `budget`.
-
-        Args:
-            budget: The API key's request budget.
-            deadline: Seconds for connecting, the headers and the whole body.
-        """
+        """Send on the API key's `budget`, each answer whole within `deadline` s."""
         self.budget = budget
         super().__init__(deadline)
 
     @override
     def send(  # type: ignore[override]
-        self,
-        request: requests.PreparedRequest,
-        **kwargs: t.Any,
+        self, request: requests.PreparedRequest, **kwargs: t.Any
     ) -> requests.Response:
         self.budget.wait_for_turn()
         try:
@@ -143,21 +111,9 @@ class ThrottledAdapter(DeadlineAdapter):
         except Exception:
             self.budget.spend()
             raise
-        self.budget.spend(rate_limit_remaining(response))
+        header = response.headers.get("X-RateLimit-Remaining", "").strip()
+        # A count of requests: more digits than any budget has would only be garbage
+        # (and Python refuses to read an integer of over 4,300 digits).
+        readable = header.isascii() and header.isdigit() and len(header) <= _MAX_DIGITS
+        self.budget.spend(int(header) if readable else None)
         return response
-
-
-def rate_limit_remaining(response: requests.Response) -> int | None:
-    """Return lemlist's `X-RateLimit-Remaining`, or None when absent or unreadable.
-
-    Args:
-        response: A response from lemlist.
-
-    Returns:
-        The requests left in the current window.
-    """
-    header = response.headers.get("X-RateLimit-Remaining", "").strip()
-    # A count of requests: more digits than any budget has would only be garbage
-    # (and Python refuses to read an integer of over 4,300 digits).
-    readable = header.isascii() and header.isdigit() and len(header) <= _MAX_DIGITS
-    return int(header) if readable else None
