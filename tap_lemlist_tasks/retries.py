@@ -16,7 +16,7 @@ import urllib3
 from requests import exceptions as bad
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_lemlist_tasks.deadline import DeadlineExceededError
+from tap_lemlist_tasks.throttle import DeadlineExceededError
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
