@@ -95,14 +95,16 @@ def _hide(record: logging.LogRecord) -> bool:
     return True
 
 
-def hide_in_logs(secrets: list[object]) -> None:
-    """Keep the secret settings' values out of every log line, whoever logs it.
+def hide_in_logs(config: t.Mapping[str, t.Any], schema: dict[str, t.Any]) -> None:
+    """Keep the values of the secret settings out of every log line, whoever logs it.
 
     A server can echo what it was sent, and a schema error quotes the value it
     refuses; this filter on the process's log handlers keeps the key out of both.
     """
+    secret = schema["properties"]
+    values = [v for k, v in config.items() if secret.get(k, {}).get("writeOnly")]
     # A value this short is no real key, and would blot out words instead.
-    _secrets[:] = [s for s in secrets if len(str(s)) >= _SHORTEST_HIDDEN]
+    _secrets[:] = [v for v in values if len(str(v)) >= _SHORTEST_HIDDEN]
     for handler in logging.getLogger().handlers:
         handler.addFilter(_hide)  # once: a handler adds no filter twice
 

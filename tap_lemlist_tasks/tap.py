@@ -53,15 +53,8 @@ class TapLemlistTasks(Tap):
 
     @override
     def __init__(self, **kwargs: t.Any) -> None:
-        secret = {
-            k
-            for k, s in self.config_jsonschema["properties"].items()
-            if s.get("writeOnly")
-        }
         # A schema error quotes the value it refuses, the key's too.
-        hide_in_logs(
-            [v for k, v in (kwargs.get("config") or {}).items() if k in secret]
-        )
+        hide_in_logs(kwargs.get("config") or {}, self.config_jsonschema)
         try:
             super().__init__(**kwargs)
         except ConfigValidationError as error:
@@ -69,28 +62,27 @@ class TapLemlistTasks(Tap):
             what, fix = "Settings:", "tap-lemlist-tasks --about lists every setting"
             raise RefusedError(what, "; ".join(error.errors), fix) from None
         except ValueError as error:
-            if not kwargs.get("parse_env_config"):
+            if isinstance(error, RefusedError) or not kwargs.get("parse_env_config"):
                 raise
             # The SDK reads a variable as its setting's type with int() or JSON.
             what, fix = (
                 "A TAP_LEMLIST_TASKS_* variable",
                 "set a valid value, or unset it",
             )
-            raise RefusedError(
-                what, f"is not its setting's type ({error})", fix
-            ) from None
-        hide_in_logs([v for k, v in self.config.items() if k in secret])
+            problem = f"is not its setting's type ({error})"
+            raise RefusedError(what, problem, fix) from None
+        hide_in_logs(self.config, self.config_jsonschema)
         if kwargs.get("validate_config", True):
             check_settings(self.config)
         if threading.current_thread() is threading.main_thread():
-            # The SDK's handlers flush state, then exit 0: Meltano would take a sync
-            # stopped half way for a finished one.
+            # The SDK's handlers flush the state, then exit 0: Meltano would take a
+            # sync stopped half way for a finished one.
             signal.signal(signal.SIGINT, self._stopped_by)
             signal.signal(signal.SIGTERM, self._stopped_by)
 
     def _stopped_by(self, signum: int, _frame: FrameType | None) -> None:
         self.state_writer.write_state(self.state)
-        # A signal is no bug: one line, no traceback; exit as the signal would.
+        # A signal is no bug: one line, no traceback; exit as one killed by it would.
         name = signal.Signals(signum).name
         self.logger.error("Sync stopped by %s before it finished.", name)
         raise SystemExit(128 + signum)
