@@ -85,8 +85,7 @@ def wait_before(
     A 429's `Retry-After` exactly, else 1, 2, 4 … 60 s (at most the longest wait),
     spread by the jitter, as dlt's `wait_exponential_retry_after` does.
     """
-    retry_after = retry_after_seconds(error)
-    if retry_after is not None:
+    if (retry_after := retry_after_seconds(error)) is not None:
         return retry_after
     return jitter(min(2.0 ** (tries - 1), MAX_BACKOFF_SECONDS, longest_wait))
 
