@@ -2,71 +2,60 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import json
 import logging
 import re
+import typing as t
 
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
 _SHORTEST_HIDDEN = 8
+_secrets: list[object] = []  # the secret settings' values, hidden by every handler
 
 
 class RefusedError(ValueError):
     """Input the tap refuses before any request, told with its cause and its fix."""
 
     def __init__(self, what: str, problem: str, fix: str) -> None:
-        """Build the line.
-
-        Args:
-            what: E.g. `Setting 'api_url'`.
-            problem: E.g. `must start with https://`.
-            fix: What to do about it.
-        """
-        self.what, self.problem, self.fix = what, problem, fix
+        """Say e.g. `Setting 'api_url' must start with https://: use …`."""
         super().__init__(f"{what} {problem}: {fix}.")
 
 
-def check_api_key(api_key: str) -> None:
-    """Refuse a key that cannot be lemlist's, without showing it.
-
-    Args:
-        api_key: The `api_key` setting.
-
-    Raises:
-        RefusedError: For surrounding whitespace or characters no key has.
-    """
-    what = "Setting 'api_key'"
-    if api_key != api_key.strip():
+def check_settings(config: t.Mapping[str, t.Any]) -> None:
+    """Refuse an API key, URL or date the settings schema accepts but lemlist not."""
+    key, what = config["api_key"], "Setting 'api_key'"
+    if key != key.strip():
         # A newline from a copied file would reach lemlist as part of the key.
-        problem, fix = "starts or ends with whitespace", "remove it"
-        raise RefusedError(what, problem, fix)
-    if not api_key.isascii() or not api_key.isprintable():
-        problem, fix = "holds non-ASCII or control characters", "copy it again"
-        raise RefusedError(what, problem, fix)
-
-
-def check_api_url(api_url: str) -> None:
-    """Refuse an `api_url` other than `https://host[:port]/path`, read as requests will.
-
-    Plain `http://` is allowed on loopback only (a local stand-in), so the key never
-    travels in clear text; userinfo and backslashes are refused because URL parsers
-    disagree on the host they name.
-
-    Args:
-        api_url: The configured base URL.
-
-    Raises:
-        RefusedError: Naming what is wrong with the URL.
-    """
-    if problem := _api_url_problem(api_url):
+        raise RefusedError(what, "starts or ends with whitespace", "remove it")
+    if not key.isascii() or not key.isprintable():
+        why = "holds non-ASCII or control characters"
+        raise RefusedError(what, why, "copy it again")
+    if problem := _api_url_problem(config["api_url"]):
         what = "Setting 'api_url'"
         fix = "use https://host[:port]/path (http:// only on localhost)"
         raise RefusedError(what, problem, fix)
+    for position, one in enumerate(config["filters"]):
+        what = f"Setting 'filters', item {position}:"
+        dates: dict[str, dt.date] = {}
+        for name in ("from", "to"):
+            if name in one:
+                try:
+                    dates[name] = dt.date.fromisoformat(one[name])
+                except ValueError:
+                    problem = f"'{name}' {one[name]} is no calendar date"
+                    raise RefusedError(what, problem, "use YYYY-MM-DD") from None
+        if dates.get("from", dt.date.min) > dates.get("to", dt.date.max):
+            problem = f"'from' {one['from']} is after 'to' {one['to']}"
+            raise RefusedError(what, problem, "swap them")
 
 
 def _api_url_problem(api_url: str) -> str | None:  # noqa: PLR0911 - one per rule
+    # `https://host[:port]/path`, read as requests will. Plain http:// only on
+    # loopback (a local stand-in), so the key never travels in clear text; userinfo
+    # and backslashes, because URL parsers disagree on the host they name.
     if "\\" in api_url or not api_url.isprintable() or " " in api_url:
         return "holds a backslash, a space or a control character"
     try:
@@ -78,9 +67,13 @@ def _api_url_problem(api_url: str) -> str | None:  # noqa: PLR0911 - one per rul
     if url.query is not None or url.fragment is not None:
         return "holds a query or fragment"
     host = url.host or ""
-    if not _is_ip(host) and not _is_host_name(host):
-        return "names a host that is not a valid host name"
-    if url.scheme == "https" or (url.scheme == "http" and _is_loopback(host)):
+    try:
+        loopback = ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        if not _is_host_name(host):
+            return "names a host that is not a valid host name"
+        loopback = host == "localhost"
+    if url.scheme == "https" or (url.scheme == "http" and loopback):
         return None
     return "must start with https:// so the API key never travels in clear text"
 
@@ -91,68 +84,33 @@ def _is_host_name(host: str) -> bool:
         labels = host.encode("idna").decode().removesuffix(".").split(".")
     except UnicodeError:
         return False
-    return all(
-        re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?", label)
-        for label in labels
-    )
+    label = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    return all(re.fullmatch(label, one) for one in labels)
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
+def _hide(record: logging.LogRecord) -> bool:
+    message = record.getMessage()
+    if (hidden := redact(message, _secrets)) != message:
+        record.msg, record.args = hidden, ()
     return True
 
 
-def _is_loopback(host: str) -> bool:
-    return host == "localhost" or (
-        _is_ip(host) and ipaddress.ip_address(host.strip("[]")).is_loopback
-    )
-
-
-class _HideSecrets(logging.Filter):
-    """Removes the secret settings' values from every line logged."""
-
-    def __init__(self, secrets: list[object]) -> None:
-        super().__init__()
-        self.secrets = secrets
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        hidden = redact(message, self.secrets)
-        if hidden != message:
-            record.msg, record.args = hidden, ()
-        return True
-
-
-def hide_in_logs(secrets: list[object]) -> None:
-    """Keep secret values out of every log line, whoever logs it.
+def hide_in_logs(config: t.Mapping[str, t.Any], schema: dict[str, t.Any]) -> None:
+    """Keep the values of the secret settings out of every log line, whoever logs it.
 
     A server can echo what it was sent, and a schema error quotes the value it
     refuses; this filter on the process's log handlers keeps the key out of both.
-
-    Args:
-        secrets: The values of the secret settings.
     """
+    secret = schema["properties"]
+    values = [v for k, v in config.items() if secret.get(k, {}).get("writeOnly")]
     # A value this short is no real key, and would blot out words instead.
-    secrets = [s for s in secrets if len(str(s)) >= _SHORTEST_HIDDEN]
+    _secrets[:] = [v for v in values if len(str(v)) >= _SHORTEST_HIDDEN]
     for handler in logging.getLogger().handlers:
-        for old in [f for f in handler.filters if isinstance(f, _HideSecrets)]:
-            handler.removeFilter(old)
-        handler.addFilter(_HideSecrets(secrets))
+        handler.addFilter(_hide)  # once: a handler adds no filter twice
 
 
 def redact(text: str, secrets: list[object]) -> str:
-    """Remove every form of the secret values from a message.
-
-    Args:
-        text: A message that may quote configuration.
-        secrets: The values of the secret settings, of whatever type.
-
-    Returns:
-        The message with each secret (as text, repr or JSON) replaced by `***`.
-    """
+    """Replace every form of the secret values (text, repr, JSON) with `***`."""
     forms: set[str] = set()
     for secret in secrets:
         parts = secret if isinstance(secret, (list, tuple)) else [secret]

@@ -1,17 +1,26 @@
 """Every failure the tap explains to its user, each in one line.
 
-Messages are built here, from plain values, so each can be read and tested without
-HTTP. None of them may contain the API key: they are built from statuses, page
-numbers, settings other than the key, and at most 200 characters of a body lemlist
-sent in answer to a request it refused.
+Messages are built here from plain values, so each can be tested without HTTP. None
+may contain the API key: they are built from statuses, page numbers, settings other
+than the key, and at most 200 characters of a body lemlist sent with a refusal.
 """
 
 from __future__ import annotations
 
 import typing as t
-from http import HTTPStatus
 
 from singer_sdk.exceptions import FatalAPIError
+
+#: What a refusal means for the user, by status; any other status is transient.
+_REFUSALS = {
+    401: "lemlist rejected the API key (HTTP 401). Set a valid key in the api_key "
+    "setting or the TAP_LEMLIST_TASKS_API_KEY variable.",
+    403: "lemlist refused access (HTTP 403): the lemlist user owning this API key "
+    "is blocked. Ask the team's lemlist admin to unblock it.",
+    404: "lemlist has no {where} (HTTP 404): the api_url setting looks wrong; the "
+    "default is https://api.lemlist.com/api.",
+    400: "lemlist refused the request (HTTP 400: {body}){sent}.",
+}
 
 
 class LemlistError(FatalAPIError):
@@ -21,37 +30,12 @@ class LemlistError(FatalAPIError):
 def status_message(
     status: int, reason: str, body: str, *, where: str, filters: str | None = None
 ) -> str:
-    """Say what an HTTP error status from lemlist means for the user.
-
-    Args:
-        status: The HTTP status.
-        reason: Its reason phrase.
-        body: The response body as text.
-        where: The endpoint, e.g. `/tasks at https://api.lemlist.com/api`.
-        filters: The `filters` parameter as sent, if the request sent one.
-
-    Returns:
-        One line; for a transient status, just the status.
-    """
-    if status == HTTPStatus.UNAUTHORIZED:
-        return (
-            "lemlist rejected the API key (HTTP 401). Set a valid key in the "
-            "api_key setting or the TAP_LEMLIST_TASKS_API_KEY variable."
-        )
-    if status == HTTPStatus.FORBIDDEN:
-        return (
-            "lemlist refused access (HTTP 403): the lemlist user owning this API "
-            "key is blocked. Ask the team's lemlist admin to unblock it."
-        )
-    if status == HTTPStatus.NOT_FOUND:
-        return (
-            f"lemlist has no {where} (HTTP 404): the api_url setting "
-            "looks wrong; the default is https://api.lemlist.com/api."
-        )
-    if status == HTTPStatus.BAD_REQUEST:
-        sent = f" with filters {filters}" if filters is not None else ""
-        return f"lemlist refused the request (HTTP 400: {body.strip():.200}){sent}."
-    return f"HTTP {status} {reason}".strip()
+    """Say what an HTTP error status means; `where` is e.g. `/tasks at <api_url>`."""
+    if status not in _REFUSALS:
+        return f"HTTP {status} {reason}".strip()
+    sent = f" with filters {filters}" if filters is not None else ""
+    body = f"{body.strip():.200}"
+    return _REFUSALS[status].format(where=where, body=body, sent=sent)
 
 
 def catalog_change(
@@ -61,11 +45,7 @@ def catalog_change(
     properties: dict[str, t.Any],
     catalog_properties: dict[str, t.Any],
 ) -> str | None:
-    """Say how a catalog changes what the tap can honour, if it does.
-
-    Returns:
-        One line naming the change and how to fix it, or None.
-    """
+    """Say how a catalog changes the keys or types the tap can honour, if it does."""
     fix = "Use the catalog from --discover; select fields with metadata."
     if catalog_keys != keys:
         return (
@@ -74,10 +54,10 @@ def catalog_change(
         )
     for name, schema in properties.items():
         given = catalog_properties.get(name)
-        if given is not None and _type_of(given) != _type_of(schema):
+        if given is not None and (kind := _type_of(given)) != _type_of(schema):
             return (
                 f"The catalog gives field {name!r} of stream {stream!r} the type "
-                f"{_type_of(given)} instead of {_type_of(schema)}. {fix}"
+                f"{kind} instead of {_type_of(schema)}. {fix}"
             )
     return None
 

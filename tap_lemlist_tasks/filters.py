@@ -7,47 +7,34 @@ any request.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import typing as t
-
-from tap_lemlist_tasks.checks import RefusedError
 
 # The `type` filter's values in lemlist's reference, plus `linkedin`, which its
 # create-task reference lists.
 TASK_TYPES = (
-    "manual",
-    "phone",
-    "linkedinInvite",
-    "linkedinSend",
-    "linkedinVoiceNote",
-    "emailsReplied",
-    "opportunityReplied",
-    "linkedinReplied",
-    "opportunityClicked",
-    "email",
-    "whatsappMessage",
-    "linkedin",
-)
+    "manual", "phone", "linkedinInvite", "linkedinSend", "linkedinVoiceNote",
+    "emailsReplied", "opportunityReplied", "linkedinReplied", "opportunityClicked",
+    "email", "whatsappMessage", "linkedin",
+)  # fmt: skip
 CAMPAIGN_STATES = ("draft", "running", "ended", "paused", "errors", "archived")
 TEXT_FILTERS = ("fullName", "email", "phone", "linkedin")
-
+#: Filters on what a task can change while it stays open: a reassignment, a
+#: reschedule, a paused campaign or an edited lead moves it out of the filtered list.
+DRIFTING_FILTERS = ("assignedTo", "dueDate", "campaignState", *TEXT_FILTERS)
 
 _VALUE = {"type": "string", "minLength": 1}
 
 
 def _values(allowed: tuple[str, ...] = ()) -> dict[str, t.Any]:
-    return {
-        "type": "array",
-        "items": {"enum": list(allowed)} if allowed else _VALUE,
-        "minItems": 1,
-    }
+    items = {"enum": list(allowed)} if allowed else _VALUE
+    return {"type": "array", "items": items, "minItems": 1}
 
 
 # lemlist evaluates a regex in a dialect its reference does not name (JavaScript's
 # \p{L} is no Python): only lemlist can judge one, and its 400 fails the sync.
 _TEXT = {"value": _VALUE, "regex": _VALUE}
-# `format: date` documents; the SDK checks no format, so `dates_in_order` does.
+# `format: date` documents; the SDK checks no format, so `checks` does.
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
 #: Each filterId's parameters: a text filter takes one of its two, others either.
 PARAMETERS: dict[str, dict[str, t.Any]] = {
@@ -82,46 +69,10 @@ FILTER_SCHEMA: dict[str, t.Any] = {
 }
 
 
-def dates_in_order(filters: list[dict[str, t.Any]]) -> None:
-    """Refuse a `dueDate` filter whose dates are no calendar dates, or out of order.
-
-    Args:
-        filters: Filters the settings schema accepted.
-
-    Raises:
-        RefusedError: Naming the filter and the date.
-    """
-    for position, one in enumerate(filters):
-        where = f"Setting 'filters', item {position}:"
-        dates: dict[str, dt.date] = {}
-        for key in ("from", "to"):
-            if key in one:
-                try:
-                    dates[key] = dt.date.fromisoformat(one[key])
-                except ValueError:
-                    problem = f"'{key}' {one[key]} is no calendar date"
-                    raise RefusedError(where, problem, "use YYYY-MM-DD") from None
-        if dates.get("from", dt.date.min) > dates.get("to", dt.date.max):
-            problem = f"'from' {one['from']} is after 'to' {one['to']}"
-            raise RefusedError(where, problem, "swap them")
-
-
-#: Filters on what a task can change while it stays open: a reassignment, a
-#: reschedule, a paused campaign or an edited lead moves it out of the filtered list.
-DRIFTING_FILTERS = ("assignedTo", "dueDate", "campaignState", *TEXT_FILTERS)
-
-
 def drifting(filters: list[dict[str, t.Any]]) -> list[str]:
-    """Return the filterIds a task may leave while it stays open, in order.
-
-    Args:
-        filters: Validated filter objects.
-
-    Returns:
-        E.g. `["assignedTo", "dueDate"]`; `type` and `campaignId` never drift.
-    """
-    ids = [str(f.get("filterId")) for f in filters]
-    return [i for i in dict.fromkeys(ids) if i in DRIFTING_FILTERS]
+    """Return the filterIds a task may leave while it stays open, in order."""
+    ids = dict.fromkeys(str(one.get("filterId")) for one in filters)
+    return [i for i in ids if i in DRIFTING_FILTERS]
 
 
 def canonical_filters(filters: list[dict[str, t.Any]]) -> str:
@@ -131,34 +82,17 @@ def canonical_filters(filters: list[dict[str, t.Any]]) -> str:
     different ids selects nothing, nor does the order of an `in` or `out` set, nor
     a value given twice. What lemlist does with one id given twice is undocumented:
     filters of one id keep their order.
-
-    Args:
-        filters: Validated filter objects.
-
-    Returns:
-        JSON text with sorted keys, sets and filters.
     """
     by_id = sorted(filters, key=lambda one: str(one.get("filterId")))  # stable
-    return "[" + ",".join(_canonical(one) for one in by_id) + "]"
+    as_sets = [
+        {k: sorted(set(v)) if k in {"in", "out"} else v for k, v in one.items()}
+        for one in by_id
+    ]
+    return encode_filters(as_sets, sort_keys=True)
 
 
-def _canonical(one: dict[str, t.Any]) -> str:
-    as_sets = {
-        name: sorted(set(value)) if name in {"in", "out"} else value
-        for name, value in one.items()
-    }
+def encode_filters(filters: list[dict[str, t.Any]], *, sort_keys: bool = False) -> str:
+    """Encode filters as the compact JSON array lemlist expects in `filters`."""
     return json.dumps(
-        as_sets, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        filters, separators=(",", ":"), ensure_ascii=False, sort_keys=sort_keys
     )
-
-
-def encode_filters(filters: list[dict[str, t.Any]]) -> str:
-    """Encode filters as the JSON array lemlist expects in the `filters` parameter.
-
-    Args:
-        filters: Validated filter objects.
-
-    Returns:
-        Compact JSON text; `[]` when there are no filters.
-    """
-    return json.dumps(filters, separators=(",", ":"), ensure_ascii=False)

@@ -17,7 +17,34 @@ FILTERS_EXAMPLE = [
     {"filterId": "type", "in": ["phone", "email"]},
     {"filterId": "dueDate", "from": "2025-01-01"},
 ]
-
+#: The integer settings: name, default, minimum, maximum, title, description.
+_INTEGERS = [
+    ("max_reads_per_sync", 4, 2, MAX_READS, "Reads of the list per sync, at most",
+     ("A sync that retires reads the task list forward, then backward, until one "
+      "read is proven to hold every task that stayed open (two reads when nobody "
+      "works meanwhile). This bounds the reads; a sync with no proven read retires "
+      f"nothing. 2 to {MAX_READS}.")),
+    ("max_retired_percent", 50, 0, 100, "Collapse guard (percent)",
+     ("A sync that would retire more than this percentage of the tasks the last "
+      "retiring sync emitted retires nothing, once, with a warning; the next sync "
+      "that sees the same drop retires. 0 to 100; 100 turns the guard off.")),
+    ("rate_limit_requests", 20, 1, 10_000, "Rate limit: requests",
+     ("Requests allowed per window (lemlist: 20 per 2 s per API key). Lower it "
+      "when several jobs share one key. 1 to 10000.")),
+    ("rate_limit_window_seconds", 2, 1, 3600, "Rate limit: window (seconds)",
+     "The window the request budget applies to. 1 to 3600."),
+    ("request_timeout_seconds", 30, 1, 3600, "Request timeout (seconds)",
+     ("Deadline for one request: connecting, the headers and the whole body (not "
+      "the host name lookup). A request over it is retried like a timeout. 1 to "
+      "3600.")),
+    ("max_retry_wait_seconds", 120, 1, 3600, "Longest retry wait (seconds)",
+     ("The longest wait the tap accepts before a retry. When lemlist's Retry-After "
+      "asks for more, the sync fails at once, so a scheduled run never sleeps into "
+      "the next one. 1 to 3600.")),
+    ("retry_max_tries", 8, 1, 100, "Tries per request",
+     ("Attempts per page on transient failures (429, 5xx, timeouts, broken "
+      "responses) before the sync fails. 1 to 100.")),
+]  # fmt: skip
 
 # The tap's own settings; the SDK appends its built-in ones to config_jsonschema.
 SETTINGS = th.PropertiesList(
@@ -34,22 +61,18 @@ SETTINGS = th.PropertiesList(
         th.StringType,
         default="https://api.lemlist.com/api",
         title="API URL",
-        description=(
-            "Base URL of lemlist's API. Must be https:// unless the host is "
-            "loopback (a local stand-in for tests)."
-        ),
+        description="Base URL of lemlist's API. Must be https:// unless the host is "
+        "loopback (a local stand-in for tests).",
     ),
     th.Property(
         "filters",
         th.ArrayType(th.CustomType(FILTER_SCHEMA)),
         default=[],
         title="Filters",
-        description=(
-            "lemlist filter objects, sent as the `filters` query parameter, e.g. "
-            '[{"filterId": "type", "in": ["phone"]}]. filterIds: fullName, email, '
-            "phone, linkedin (value or regex), campaignId, campaignState, type, "
-            "assignedTo (in and/or out), dueDate (from and/or to, YYYY-MM-DD)."
-        ),
+        description="lemlist filter objects, sent as the `filters` query parameter, "
+        'e.g. [{"filterId": "type", "in": ["phone"]}]. filterIds: fullName, email, '
+        "phone, linkedin (value or regex), campaignId, campaignState, type, "
+        "assignedTo (in and/or out), dueDate (from and/or to, YYYY-MM-DD).",
         examples=[FILTERS_EXAMPLE],
     ),
     th.Property(
@@ -57,98 +80,21 @@ SETTINGS = th.PropertiesList(
         th.BooleanType,
         default=True,
         title="Retire done tasks",
-        description=(
-            "Send ACTIVATE_VERSION after a complete sync, so the target marks "
-            "tasks lemlist no longer returns (done) as deleted. Never sent for a "
-            "stream whose sync did not finish."
-        ),
+        description="Send ACTIVATE_VERSION after a complete sync, so the target marks "
+        "tasks lemlist no longer returns (done) as deleted. Never sent for a stream "
+        "whose sync did not finish.",
     ),
-    th.Property(
-        "max_reads_per_sync",
-        th.IntegerType,
-        default=4,
-        title="Reads of the list per sync, at most",
-        description=(
-            "A sync that retires reads the task list forward, then backward, until "
-            "one read is proven to hold every task that stayed open (two reads when "
-            "nobody works meanwhile). This bounds the reads; a sync with no proven "
-            f"read retires nothing. 2 to {MAX_READS}."
-        ),
-        minimum=2,
-        maximum=MAX_READS,
-    ),
-    th.Property(
-        "max_retired_percent",
-        th.IntegerType,
-        default=50,
-        title="Collapse guard (percent)",
-        description=(
-            "A sync that would retire more than this percentage of the tasks the "
-            "last retiring sync emitted retires nothing, once, with a warning; the "
-            "next sync that sees the same drop retires. 0 to 100; 100 turns the "
-            "guard off."
-        ),
-        minimum=0,
-        maximum=100,
-    ),
-    th.Property(
-        "rate_limit_requests",
-        th.IntegerType,
-        default=20,
-        title="Rate limit: requests",
-        description=(
-            "Requests allowed per window (lemlist: 20 per 2 s per API key). "
-            "Lower it when several jobs share one key. 1 to 10000."
-        ),
-        minimum=1,
-        maximum=10_000,
-    ),
-    th.Property(
-        "rate_limit_window_seconds",
-        th.IntegerType,
-        default=2,
-        title="Rate limit: window (seconds)",
-        description="The window the request budget applies to. 1 to 3600.",
-        minimum=1,
-        maximum=3600,
-    ),
-    th.Property(
-        "request_timeout_seconds",
-        th.IntegerType,
-        default=30,
-        title="Request timeout (seconds)",
-        description=(
-            "Deadline for one request: connecting, the headers and the whole "
-            "body (not the host name lookup). A request over it is retried like a "
-            "timeout. 1 to 3600."
-        ),
-        minimum=1,
-        maximum=3600,
-    ),
-    th.Property(
-        "max_retry_wait_seconds",
-        th.IntegerType,
-        default=120,
-        title="Longest retry wait (seconds)",
-        description=(
-            "The longest wait the tap accepts before a retry. When lemlist's "
-            "Retry-After asks for more, the sync fails at once, so a scheduled run "
-            "never sleeps into the next one. 1 to 3600."
-        ),
-        minimum=1,
-        maximum=3600,
-    ),
-    th.Property(
-        "retry_max_tries",
-        th.IntegerType,
-        default=8,
-        title="Tries per request",
-        description=(
-            "Attempts per page on transient failures (429, 5xx, timeouts, "
-            "broken responses) before the sync fails. 1 to 100."
-        ),
-        minimum=1,
-        maximum=100,
+    *(
+        th.Property(
+            name,
+            th.IntegerType,
+            default=default,
+            title=title,
+            description=text,
+            minimum=low,
+            maximum=high,
+        )
+        for name, default, low, high, title, text in _INTEGERS
     ),
 )
 
@@ -184,11 +130,7 @@ STATE_SCHEMA = {
 
 
 def settings_schema() -> dict[str, t.Any]:
-    """The settings schema the SDK validates the config with.
-
-    Returns:
-        SETTINGS as JSON schema, with the rules Property cannot express.
-    """
+    """SETTINGS as JSON schema, with the rules a Property cannot express."""
     schema = SETTINGS.to_dict()
     for setting in schema["properties"].values():
         # The SDK makes every optional setting nullable; a null would not mean the

@@ -13,9 +13,10 @@ from http import HTTPStatus
 
 import requests
 import urllib3
+from requests import exceptions as bad
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_lemlist_tasks.deadline import DeadlineExceededError
+from tap_lemlist_tasks.throttle import DeadlineExceededError
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,27 +25,20 @@ MAX_BACKOFF_SECONDS = 60
 #: Every failure of a request goes to backoff, which retries or gives up in one line.
 REQUEST_ERRORS = (ConnectionResetError, RetriableAPIError, requests.RequestException)
 _TRANSIENT = (
-    ConnectionResetError,
-    RetriableAPIError,
-    requests.Timeout,
-    requests.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
+    *REQUEST_ERRORS[:2],
+    bad.Timeout,
+    bad.ConnectionError,
+    bad.ChunkedEncodingError,
+    bad.ContentDecodingError,
 )
 _NOT_CONNECTED = "could not connect to"
 
 
 def retry_after_seconds(error: BaseException) -> float | None:
-    """Return the wait lemlist asked for in a 429's `Retry-After`, if readable.
+    """Return the wait (maybe huge) a 429's `Retry-After` asks for, None if unreadable.
 
     lemlist sends `Retry-After` on every response, with its rate-limit headers: it
     says when the key's window frees up, which matters for a 429 only.
-
-    Args:
-        error: The exception of the failed attempt.
-
-    Returns:
-        Seconds to wait (possibly huge), or None without a usable header.
     """
     response = getattr(error, "response", None)
     if response is None or response.status_code != HTTPStatus.TOO_MANY_REQUESTS:
@@ -70,17 +64,12 @@ def _certificate_rejected(error: BaseException) -> bool:
 def is_permanent(error: BaseException, longest_wait: float) -> bool:
     """Return whether no retry can fix the failure, or none within the longest wait.
 
-    Args:
-        error: The exception of the failed attempt.
-        longest_wait: `max_retry_wait_seconds`.
-
-    Returns:
-        True for malformed URLs or headers, redirects gone wrong, certificates that
-        do not verify, and a `Retry-After` longer than the longest wait.
+    True for malformed URLs or headers, redirects gone wrong, certificates that do
+    not verify, and a `Retry-After` longer than `max_retry_wait_seconds`.
     """
     if (retry_after_seconds(error) or 0) > longest_wait:
         return True
-    if isinstance(error, requests.exceptions.SSLError):
+    if isinstance(error, bad.SSLError):
         return _certificate_rejected(error)
     return not isinstance(error, _TRANSIENT)
 
@@ -93,35 +82,16 @@ def wait_before(
 ) -> float:
     """Return the seconds to wait after failed attempt number `tries`.
 
-    Args:
-        error: The exception of the failed attempt.
-        tries: Attempts made so far.
-        longest_wait: `max_retry_wait_seconds`.
-        jitter: Spreads a wait (full jitter; tests halve it).
-
-    Returns:
-        A 429's `Retry-After` exactly, else 1, 2, 4 … 60 s (at most the longest
-        wait), spread by the jitter, as dlt's `wait_exponential_retry_after` does.
+    A 429's `Retry-After` exactly, else 1, 2, 4 … 60 s (at most the longest wait),
+    spread by the jitter, as dlt's `wait_exponential_retry_after` does.
     """
-    retry_after = retry_after_seconds(error)
-    if retry_after is not None:
+    if (retry_after := retry_after_seconds(error)) is not None:
         return retry_after
     return jitter(min(2.0 ** (tries - 1), MAX_BACKOFF_SECONDS, longest_wait))
 
 
 def give_up_line(error: BaseException, what: str, tries: int, longest_wait: int) -> str:
-    """Say in one line why the tap stops asking for `what`.
-
-    Args:
-        error: The exception of the last attempt.
-        what: What was asked for, e.g. `page 3`.
-        tries: Attempts made.
-        longest_wait: `max_retry_wait_seconds`.
-
-    Returns:
-        The wait asked for and the setting; or the cause, not retried; or the
-        cause after the last try, naming the address when nothing answered.
-    """
+    """Say in one line why the tap stops asking for `what`, e.g. `page 3`."""
     retry_after, why = retry_after_seconds(error), cause(error)
     if retry_after is not None and retry_after > longest_wait:
         return (
@@ -145,14 +115,7 @@ def give_up_line(error: BaseException, what: str, tries: int, longest_wait: int)
 
 
 def cause(error: BaseException) -> str:
-    """Say in a few words what went wrong with one attempt.
-
-    Args:
-        error: The exception of the failed attempt.
-
-    Returns:
-        E.g. `HTTP 503 Service Unavailable`, `read timeout`, `host not found (DNS)`.
-    """
+    """Say what went wrong with one attempt, e.g. `read timeout`."""
     for kind, name in _CAUSES:
         if isinstance(error, kind):
             return name if isinstance(name, str) else name(error)
@@ -160,16 +123,15 @@ def cause(error: BaseException) -> str:
 
 
 def _connection_cause(error: BaseException) -> str:
-    reason = getattr(error.args[0] if error.args else None, "reason", None)
+    inner = error.args[0] if error.args else None
+    reason = getattr(inner, "reason", None)
     if isinstance(reason, urllib3.exceptions.NameResolutionError):
         return "host not found (DNS)"
     if isinstance(reason, urllib3.exceptions.NewConnectionError):
         why = "connection refused" if "refused" in str(reason) else "unreachable"
-        host, port = reason.conn.host, reason.conn.port
-        return f"{_NOT_CONNECTED} {host}:{port} ({why})"
-    protocol = error.args[0] if error.args else None
-    if isinstance(protocol, urllib3.exceptions.ProtocolError):
-        reset = any(isinstance(arg, ConnectionResetError) for arg in protocol.args)
+        return f"{_NOT_CONNECTED} {reason.conn.host}:{reason.conn.port} ({why})"
+    if isinstance(inner, urllib3.exceptions.ProtocolError):
+        reset = any(isinstance(arg, ConnectionResetError) for arg in inner.args)
         return "connection reset" if reset else "connection broken"
     return "connection error"
 
@@ -179,14 +141,14 @@ def _connection_cause(error: BaseException) -> str:
 # that of a DeadlineExceededError the deadline.
 _CAUSES: list[tuple[type[BaseException], str | Callable[[BaseException], str]]] = [
     (RetriableAPIError, str),
-    (requests.exceptions.SSLError, lambda e: "TLS certificate verify failed"
+    (bad.SSLError, lambda e: "TLS certificate verify failed"
      if _certificate_rejected(e) else "TLS handshake failed"),
-    (requests.exceptions.ConnectTimeout, "connect timeout"),
+    (bad.ConnectTimeout, "connect timeout"),
     (DeadlineExceededError, str),
-    (requests.Timeout, "read timeout"),
-    (requests.ConnectionError, _connection_cause),
+    (bad.Timeout, "read timeout"),
+    (bad.ConnectionError, _connection_cause),
     (ConnectionResetError, "connection reset"),
-    (requests.exceptions.InvalidURL, "a malformed URL (check api_url)"),
-    (requests.exceptions.InvalidHeader, "a malformed header"),
-    (requests.RequestException, lambda e: f"a broken answer ({e!s:.120})"),
+    (bad.InvalidURL, "a malformed URL (check api_url)"),
+    (bad.InvalidHeader, "a malformed header"),
+    (bad.RequestException, lambda e: f"a broken answer ({e!s:.120})"),
 ]  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
+import threading
 import typing as t
 
 import click
@@ -16,13 +17,7 @@ from singer_sdk.plugin_base import SingerCommand
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 
-from tap_lemlist_tasks.checks import (
-    RefusedError,
-    check_api_key,
-    check_api_url,
-    hide_in_logs,
-)
-from tap_lemlist_tasks.filters import dates_in_order
+from tap_lemlist_tasks.checks import RefusedError, check_settings, hide_in_logs
 from tap_lemlist_tasks.inputs import STATE_SCHEMA, settings_schema
 from tap_lemlist_tasks.streams import (
     CampaignsStream,
@@ -74,48 +69,40 @@ class TapLemlistTasks(Tap):
     config_jsonschema = settings_schema()
 
     @override
-    def __init__(
-        self,
-        *,
-        config: dict[str, t.Any] | None = None,
-        parse_env_config: bool = False,
-        validate_config: bool = True,
-        **kwargs: t.Any,
-    ) -> None:
+    def __init__(self, **kwargs: t.Any) -> None:
         # A schema error quotes the value it refuses, the key's too.
-        hide_in_logs(self._secrets(config or {}))
+        hide_in_logs(kwargs.get("config") or {}, self.config_jsonschema)
         try:
-            super().__init__(
-                config=config,
-                parse_env_config=parse_env_config,
-                validate_config=validate_config,
-                **kwargs,
-            )
+            super().__init__(**kwargs)
         except ConfigValidationError as error:
             # The SDK's command line would log each on a line of its own.
-            problem = "; ".join(error.errors)
             what, fix = "Settings:", "tap-lemlist-tasks --about lists every setting"
-            raise RefusedError(what, problem, fix) from None
+            raise RefusedError(what, "; ".join(error.errors), fix) from None
         except ValueError as error:
-            if not parse_env_config:
+            if isinstance(error, RefusedError) or not kwargs.get("parse_env_config"):
                 raise
             # The SDK reads a variable as its setting's type with int() or JSON.
-            problem = f"is not its setting's type ({error})"
             what, fix = (
                 "A TAP_LEMLIST_TASKS_* variable",
                 "set a valid value, or unset it",
             )
+            problem = f"is not its setting's type ({error})"
             raise RefusedError(what, problem, fix) from None
-        hide_in_logs(self._secrets(self.config))
-        if validate_config:
-            check_api_key(self.config["api_key"])
-            check_api_url(self.config["api_url"])
-            dates_in_order(self.config["filters"])
+        hide_in_logs(self.config, self.config_jsonschema)
+        if kwargs.get("validate_config", True):
+            check_settings(self.config)
+        if threading.current_thread() is threading.main_thread():
+            # The SDK's handlers flush the state, then exit 0: Meltano would take a
+            # sync stopped half way for a finished one.
+            signal.signal(signal.SIGINT, self._stopped_by)
+            signal.signal(signal.SIGTERM, self._stopped_by)
 
-    @classmethod
-    def _secrets(cls, config: t.Mapping[str, t.Any]) -> list[object]:
-        properties = cls.config_jsonschema["properties"]
-        return [v for k, v in config.items() if properties.get(k, {}).get("writeOnly")]
+    def _stopped_by(self, signum: int, _frame: FrameType | None) -> None:
+        self.state_writer.write_state(self.state)
+        # A signal is no bug: one line, no traceback; exit as one killed by it would.
+        name = signal.Signals(signum).name
+        self.logger.error("Sync stopped by %s before it finished.", name)
+        raise SystemExit(128 + signum)
 
     @override
     def load_state(self, state: dict[str, t.Any]) -> None:
@@ -131,27 +118,10 @@ class TapLemlistTasks(Tap):
         super().load_state(state)
 
     @override
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        # The SDK flushes state, then exits 0: Meltano would take a sync stopped half
-        # way for a finished one. Exit as a process killed by that signal would.
-        try:
-            super()._handle_termination(signum, frame)
-        except SystemExit:
-            # A signal is no bug: one line, no traceback.
-            self.logger.error(  # noqa: TRY400
-                "Sync stopped by %s before it finished.", signal.Signals(signum).name
-            )
-            raise SystemExit(128 + signum) from None
-
-    @override
     def discover_streams(self) -> list[Stream]:
         # The SDK syncs the others as children of the team, read once per sync.
-        return [
-            TeamsStream(self),
-            TasksStream(self),
-            UsersStream(self),
-            CampaignsStream(self),
-        ]
+        streams = (TeamsStream, TasksStream, UsersStream, CampaignsStream)
+        return [stream(self) for stream in streams]
 
     @override
     @classmethod
@@ -199,14 +169,7 @@ class OneLineCommand(SingerCommand):
 
 
 def one_line(error: Exception) -> str:
-    """Say what stopped the tap, and what to do about it, in one line.
-
-    Args:
-        error: What stopped the tap.
-
-    Returns:
-        The tap's own errors as they are; the SDK's and others' with a fix.
-    """
+    """Say what stopped the tap: the tap's own errors as they are, others with a fix."""
     if isinstance(error, click.ClickException):
         return error.format_message()
     if isinstance(error, MappingError):

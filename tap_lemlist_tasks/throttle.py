@@ -1,9 +1,18 @@
-"""lemlist's rate limit, kept per API key: a budget, and the adapter spending it."""
+"""The HTTP adapter: lemlist's rate limit, kept per API key, and a request deadline.
+
+lemlist counts requests per key, so every stream and sync on a key spends one
+budget. requests' timeout bounds each socket read: a server sending a byte a second
+(headers, a chunk extension, a gzip body that decodes to nothing yet) keeps a
+request alive for hours. Here a timer shuts the request's socket when its deadline
+passes, which ends any read at once, and the body is read under that timer.
+"""
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
+import socket
 import sys
 import threading
 import time
@@ -11,8 +20,11 @@ import typing as t
 from dataclasses import dataclass
 
 import backoff
-
-from tap_lemlist_tasks.deadline import DeadlineAdapter
+from requests.adapters import HTTPAdapter
+from requests.exceptions import ReadTimeout, RequestException
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import HTTPError
 
 if t.TYPE_CHECKING:
     import requests
@@ -47,21 +59,14 @@ class RequestBudget:
     """
 
     def __init__(self, limit: int, window: float, clock: Clock = SYSTEM_CLOCK) -> None:
-        """Start with the whole budget available.
-
-        Args:
-            limit: Requests allowed per window.
-            window: The window in seconds.
-            clock: Where to read the time and wait.
-        """
+        """Start with the whole budget available."""
         self.limit, self.window, self.clock = limit, window, clock
         self.spent: collections.deque[float] = collections.deque(maxlen=limit)
         self.resume_at = self.sent_at = 0.0
 
     def wait_for_turn(self) -> None:
         """Sleep until one more request fits in the budget."""
-        now = self.clock.now()
-        resume_at = self.resume_at
+        now, resume_at = self.clock.now(), self.resume_at
         if self.is_full(now):
             resume_at = max(resume_at, self.spent[0] + self.window)
         if resume_at > now:
@@ -69,11 +74,7 @@ class RequestBudget:
         self.sent_at = max(now, resume_at)
 
     def spend(self, remaining: int | None = None) -> None:
-        """Count a request whose response just arrived.
-
-        Args:
-            remaining: lemlist's `X-RateLimit-Remaining`, if it sent one.
-        """
+        """Count a request whose response just arrived, with `X-RateLimit-Remaining`."""
         self.spent.append(self.clock.now())
         # lemlist counted the request when it arrived, after it was sent: judged at
         # the send time, our own requests explain a 0 whenever they can.
@@ -83,11 +84,7 @@ class RequestBudget:
             self.pause(self.window)
 
     def pause(self, seconds: float) -> None:
-        """Send no request on this key for `seconds` from now (a retry's wait).
-
-        Args:
-            seconds: How long to wait before the next request.
-        """
+        """Send no request on this key for `seconds` from now (a retry's wait)."""
         self.resume_at = max(self.resume_at, self.clock.now() + seconds)
 
     def is_full(self, now: float) -> bool:
@@ -100,64 +97,125 @@ _budgets_lock = threading.Lock()
 
 
 def budget_for(api_key: str, limit: int, window: float, clock: Clock) -> RequestBudget:
-    """Return the process's budget for one API key: lemlist counts per key.
-
-    Args:
-        api_key: The key; only its digest is kept.
-        limit: Requests allowed per window.
-        window: The window in seconds.
-        clock: Where to read the time and wait.
-
-    Returns:
-        The same budget for every stream and sync using this key and limit.
-    """
-    digest = hashlib.sha256(api_key.encode()).hexdigest()
+    """Return the process's one budget for a key and limit: lemlist counts per key."""
+    digest = hashlib.sha256(api_key.encode()).hexdigest()  # the key itself not kept
     with _budgets_lock:
         return _budgets.setdefault(
             (clock, digest, limit, window), RequestBudget(limit, window, clock)
         )
 
 
-class ThrottledAdapter(DeadlineAdapter):
-    """Sends each request when the key's budget allows it, and counts its answer."""
+class DeadlineExceededError(ReadTimeout):
+    """lemlist's answer did not arrive in full within the request's deadline."""
+
+
+class _Watch:
+    """One request's deadline: when it passes, the sockets the request uses shut."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = self.over = False
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(seconds, self.fire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def hold(self, sock: socket.socket | None) -> None:
+        with self.lock:
+            if sock is not None:
+                self.sockets.append(sock)
+            self.shut_if_fired()
+
+    def fire(self) -> None:
+        with self.lock:
+            # Once over, the answer is whole and the socket back in the pool.
+            self.fired = not self.over
+            self.shut_if_fired()
+
+    def shut_if_fired(self) -> None:
+        for sock in self.sockets if self.fired else []:
+            # The plain socket's shutdown, also for TLS: SSLSocket's own would drop
+            # its TLS state under the thread reading it.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_requests = threading.local()  # the watch of the request this thread sends
+
+
+class _WatchedConnection(HTTPConnection):
+    """Hands its socket to the watch of the request it connects or sends for."""
+
+    @override
+    def connect(self) -> None:
+        super().connect()
+        if watch := getattr(_requests, "watch", None):
+            watch.hold(self.sock)
+
+    @override
+    def request(self, *args: t.Any, **kwargs: t.Any) -> None:
+        # A kept-alive connection, connected for an earlier request.
+        if watch := getattr(_requests, "watch", None):
+            watch.hold(self.sock)
+        super().request(*args, **kwargs)
+
+
+class _WatchedTLSConnection(_WatchedConnection, HTTPSConnection):
+    """The same, over TLS."""
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _WatchedConnection
+
+
+class _TLSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedTLSConnection
+
+
+class ThrottledAdapter(HTTPAdapter):
+    """Sends each request when the key's budget allows, and counts its answer."""
 
     def __init__(self, budget: RequestBudget, *, deadline: float) -> None:
-        """Send within `deadline` seconds, on `budget`.
+        """Spend the API key's `budget`; give each whole answer `deadline` seconds."""
+        self.budget, self.deadline = budget, deadline
+        super().__init__()
 
-        Args:
-            budget: The API key's request budget.
-            deadline: Seconds for connecting, the headers and the whole body.
-        """
-        self.budget = budget
-        super().__init__(deadline)
+    @override
+    def init_poolmanager(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
 
     @override
     def send(  # type: ignore[override]
-        self,
-        request: requests.PreparedRequest,
-        **kwargs: t.Any,
+        self, request: requests.PreparedRequest, **kwargs: t.Any
     ) -> requests.Response:
+        # Sockets wait a second longer than the deadline: its timer ends a silent
+        # answer, and names it, rather than a socket timeout racing it.
+        connect = kwargs.get("timeout") or self.deadline
+        kwargs |= {"stream": True, "timeout": (connect, self.deadline + 1)}
         self.budget.wait_for_turn()
+        watch = _requests.watch = _Watch(self.deadline)
+        remaining: int | None = None
+        cut: BaseException | None = None  # a shut socket may also read as an end
         try:
             response = super().send(request, **kwargs)
-        except Exception:
-            self.budget.spend()
-            raise
-        self.budget.spend(rate_limit_remaining(response))
+            _ = response.content  # the whole body, before the deadline
+            header = response.headers.get("X-RateLimit-Remaining", "").strip()
+            # A count of requests: more digits than any budget has would only be
+            # garbage (and Python refuses to read an integer of over 4,300 digits).
+            if header.isascii() and header.isdigit() and len(header) <= _MAX_DIGITS:
+                remaining = int(header)
+        except (OSError, RequestException, HTTPError) as error:
+            if not watch.fired:
+                raise
+            cut = error
+        finally:
+            with watch.lock:
+                watch.over = True
+            watch.timer.cancel()
+            _requests.watch = None
+            self.budget.spend(None if watch.fired else remaining)
+        if watch.fired:
+            msg = f"no complete answer within {self.deadline:g} s"
+            raise DeadlineExceededError(msg, request=request) from cut
         return response
-
-
-def rate_limit_remaining(response: requests.Response) -> int | None:
-    """Return lemlist's `X-RateLimit-Remaining`, or None when absent or unreadable.
-
-    Args:
-        response: A response from lemlist.
-
-    Returns:
-        The requests left in the current window.
-    """
-    header = response.headers.get("X-RateLimit-Remaining", "").strip()
-    # A count of requests: more digits than any budget has would only be garbage
-    # (and Python refuses to read an integer of over 4,300 digits).
-    readable = header.isascii() and header.isdigit() and len(header) <= _MAX_DIGITS
-    return int(header) if readable else None
