@@ -145,7 +145,8 @@ def load_team(
         tap_lines = _Lines(tap.stderr, "tap", masked)
         target_lines = _Lines(target.stderr, "target", masked)
         assert target.stdout is not None  # noqa: S101 - Popen with stdout=PIPE
-        states = [line for line in target.stdout if line.strip()]
+        with target.stdout:
+            states = [line for line in target.stdout if line.strip()]
         tap_code, target_code = tap.wait(), target.wait()
         tap_lines.join()
         target_lines.join()
@@ -358,25 +359,29 @@ class _Lines:
     def _read(self, stream: t.IO[str] | None) -> None:
         if stream is None:
             return
-        for raw in stream:
-            line = raw.rstrip()
-            if not line:
-                continue
-            self.last = line
-            match = _LOG_LINE.match(line) or _DBT_LINE.match(line)
-            message = match["message"] if match else line
-            named = match.groupdict().get("level") if match else None
-            level = _LEVELS.get(named or "INFO", logging.DEBUG)
-            if message.startswith("METRIC: "):
-                # The SDK's per-request metrics would drown the rest.
-                level = logging.DEBUG
-            if _DBT_CAUSE.match(message):
-                level = logging.ERROR
-            if level >= logging.ERROR:
-                self.errors.append(message)
-            elif level == logging.INFO:
-                self.infos.append(message)
-            self.log(level, f"{self.source}: {message}")
+        with stream:
+            for raw in stream:
+                self._take(raw)
+
+    def _take(self, raw: str) -> None:
+        line = raw.rstrip()
+        if not line:
+            return
+        self.last = line
+        match = _LOG_LINE.match(line) or _DBT_LINE.match(line)
+        message = match["message"] if match else line
+        named = match.groupdict().get("level") if match else None
+        level = _LEVELS.get(named or "INFO", logging.DEBUG)
+        if message.startswith("METRIC: "):
+            # The SDK's per-request metrics would drown the rest.
+            level = logging.DEBUG
+        if _DBT_CAUSE.match(message):
+            level = logging.ERROR
+        if level >= logging.ERROR:
+            self.errors.append(message)
+        elif level == logging.INFO:
+            self.infos.append(message)
+        self.log(level, f"{self.source}: {message}")
 
     def join(self) -> None:
         self._thread.join()
