@@ -327,6 +327,11 @@ def test_two_partitions_at_once_on_the_multiprocess_executor_lose_nothing(
         teams_file.write_text("".join(team.line() for team in teams.values()))
         home = tmp_path / "dagster_home"
         home.mkdir()
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            # Two first runs at once would each create the tables (sqlite).
+            instance.get_runs(limit=1)
+            instance.all_instigator_state()
+            instance.get_latest_materialization_event(LOAD)
         env = {
             **os.environ,
             **environment(postgres, base, teams, teams_file),
