@@ -329,6 +329,7 @@ SLOWEST_MODULES = (
     "tests/test_dbt.py",  # ~85
     "tests/test_agency.py",  # ~60
     "tests/test_warehouse.py",  # ~40
+    "tests/test_orchestrate.py",  # ~35
     "tests/test_hard_delete.py",  # ~25
     "tests/test_own_project.py",  # ~45
     "tests/test_rehearsal.py",  # ~30

@@ -1,0 +1,1 @@
+"""Agencies on Dagster: a partition per lemlist team (docs/agencies.md)."""

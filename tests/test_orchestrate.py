@@ -1,0 +1,474 @@
+"""Agencies on Dagster: one partition per team, nothing shared but the warehouse.
+
+The code location in orchestrate/ runs in this process (`dagster.materialize` on an
+ephemeral instance) against three stand-ins, one series shared by most tests:
+
+1. acme loads; 2. globex loads; 3. initech, whose key lemlist refuses, fails;
+4. tasks are done in acme and in globex, and acme alone loads again;
+5. dbt builds over every loaded team's schema.
+
+Two more runs go through `dagster asset materialize` on the multiprocess executor,
+two teams at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import typing as t
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+import psycopg
+import pytest
+import yaml
+from conftest import schema_for
+from lemlist_sample import sample_tasks, sample_team, sample_users
+from lemlist_standin import LemlistStandIn
+from loads import Rows, live, retired
+from warehouse import REPO, Pipeline
+
+from orchestrate import definitions
+from orchestrate.definitions import LOAD, TEAMS_POOL, build_definitions
+from orchestrate.pipeline import advisory_lock_key
+from orchestrate.teams import TeamsFileError, read_teams
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from warehouse import PostgresCluster
+
+REFUSED = "lemlist rejected the API key (HTTP 401)"
+DAGSTER = Path(sys.executable).parent / "dagster"
+
+
+@dataclass
+class Client:
+    """One team of the agency: its stand-in, its key variable, its schema."""
+
+    slug: str
+    team_id: str
+    standin: LemlistStandIn
+    schema: str
+    key: str
+    served: set[str] = field(default_factory=set)
+
+    @property
+    def key_variable(self) -> str:
+        return f"LEMLIST_KEY_{self.slug.upper()}"
+
+    def line(self) -> str:
+        """The team's one line in the teams file."""
+        entry = {
+            "slug": self.slug,
+            "api_key_env": self.key_variable,
+            "schema": self.schema,
+            "api_url": self.standin.url,
+        }
+        return "- " + json.dumps(entry) + "\n"
+
+
+def clients(
+    base: str, names: dict[str, tuple[int, int]], stack: list[LemlistStandIn]
+) -> dict[str, Client]:
+    """Start a stand-in per team: `names` maps a slug to (tasks, seed)."""
+    found = {}
+    for slug, (count, seed) in names.items():
+        key = f"sk-{slug}-{seed:04d}-key"
+        team_id = f"tea_{slug.capitalize():0<16}"[:20]
+        standin = LemlistStandIn(sample_tasks(count, seed), api_key=key)
+        standin.team = sample_team(
+            team_id, slug.capitalize(), api_key=key, users=sample_users(seed)
+        )
+        # Neither plan has the campaigns route: campaign ids of the samples repeat.
+        standin.plan_gated.add("campaigns")
+        standin.start()
+        stack.append(standin)
+        served = {task["_id"] for task in standin.pending_records()}
+        found[slug] = Client(slug, team_id, standin, f"{base}_{slug}", key, served)
+    return found
+
+
+def environment(
+    postgres: PostgresCluster, base: str, teams: dict[str, Client], teams_file: Path
+) -> dict[str, str]:
+    """What the code location's process has: the warehouse, the keys, the file."""
+    warehouse = Pipeline(postgres, base).connection_environment()
+    return {
+        **{k: v for k, v in warehouse.items() if k.startswith("TARGET_POSTGRES_")},
+        **{team.key_variable: team.key for team in teams.values()},
+        "LEMLIST_TEAMS_FILE": str(teams_file),
+        "DBT_TARGET_SCHEMA": f"{base}_analytics",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+
+
+@dataclass
+class Agency:
+    """What each step of the series left."""
+
+    postgres: PostgresCluster
+    teams: dict[str, Client]
+    defs: dg.Definitions
+    instance: dg.DagsterInstance
+    results: list[dg.ExecuteInProcessResult] = field(default_factory=list)
+    rows: list[dict[str, Rows]] = field(default_factory=list)
+    done: dict[str, list[str]] = field(default_factory=dict)
+    requests_before_lock: int = 0
+    locked: dg.ExecuteInProcessResult | None = None
+
+    def materialize(self, selection: str, partition: str | None = None) -> None:
+        assets = [
+            self.defs.resolve_assets_def(key) for key in (LOAD, "lemlist_schemas")
+        ]
+        self.results.append(
+            dg.materialize(
+                assets,
+                selection=selection,
+                partition_key=partition,
+                instance=self.instance,
+                raise_on_error=False,
+            )
+        )
+        self.rows.append({slug: self.table(team) for slug, team in self.teams.items()})
+
+    def table(self, team: Client) -> Rows:
+        return tasks_table(self.postgres, team)
+
+    def messages(self, result: dg.ExecuteInProcessResult) -> list[str]:
+        return [
+            str(entry.user_message) for entry in self.instance.all_logs(result.run_id)
+        ]
+
+    def state(self, slug: str) -> dict[str, t.Any] | None:
+        records = self.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=LOAD, asset_partitions=[slug]), limit=1
+        ).records
+        if not records or records[0].asset_materialization is None:
+            return None
+        value = records[0].asset_materialization.metadata["singer_state"].value
+        return t.cast("dict[str, t.Any]", value)
+
+
+def tasks_table(postgres: PostgresCluster, team: Client) -> Rows:
+    """The team's tasks table by `_id`; empty while it has none."""
+    with psycopg.connect(postgres.url()) as db:
+        cursor = db.cursor(row_factory=psycopg.rows.dict_row)
+        exists = cursor.execute(
+            "SELECT to_regclass(%s) AS found", (f'"{team.schema}".tasks',)
+        ).fetchone()
+        if not exists or exists["found"] is None:
+            return {}
+        rows = cursor.execute(f'SELECT * FROM "{team.schema}".tasks').fetchall()  # noqa: S608
+    return {row["_id"]: row for row in rows}
+
+
+def failure(result: dg.ExecuteInProcessResult) -> str:
+    """The description of the run's step failure."""
+    failed = [event for event in result.all_events if event.is_step_failure]
+    assert len(failed) == 1
+    error = failed[0].step_failure_data.user_failure_data
+    assert error is not None
+    return str(error.description)
+
+
+@pytest.fixture(scope="module")
+def agency(
+    postgres: PostgresCluster,
+    meltano_installed: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Agency]:
+    """The series, in this process, on one ephemeral Dagster instance."""
+    del meltano_installed
+    base = schema_for("orchestrate")
+    stack: list[LemlistStandIn] = []
+    teams = clients(
+        base, {"acme": (30, 11), "globex": (20, 22), "initech": (10, 33)}, stack
+    )
+    teams_file = tmp_path_factory.mktemp("teams") / "teams.yml"
+    teams_file.write_text("".join(team.line() for team in teams.values()))
+    variables = environment(postgres, base, teams, teams_file)
+    # lemlist refuses initech's key: its variable holds another one.
+    variables[teams["initech"].key_variable] = "sk-initech-revoked-key"
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in variables.items():
+            patch.setenv(name, value)
+        agency = Agency(
+            postgres,
+            teams,
+            build_definitions(read_teams(teams_file)),
+            dg.DagsterInstance.ephemeral(),
+        )
+        try:
+            for slug in ("acme", "globex", "initech"):
+                agency.materialize("lemlist_team_load", slug)
+            for slug, count in (("acme", 3), ("globex", 4)):
+                agency.done[slug] = sorted(teams[slug].served)[:count]
+                teams[slug].standin.complete(agency.done[slug])
+            agency.materialize("lemlist_team_load", "acme")
+            agency.materialize("lemlist_schemas")
+            # A run of acme still holds its schema's lock: another does not start.
+            agency.requests_before_lock = len(teams["acme"].standin.requests)
+            with psycopg.connect(postgres.url(), autocommit=True) as holder:
+                holder.execute(
+                    "SELECT pg_advisory_lock(hashtextextended(%s, 0))",
+                    (advisory_lock_key(read_teams(teams_file)[0]),),
+                )
+                agency.materialize("lemlist_team_load", "acme")
+                agency.locked = agency.results.pop()
+            yield agency
+        finally:
+            for standin in stack:
+                standin.stop()
+
+
+def test_each_good_team_loads_its_own_tasks_into_its_own_schema(agency: Agency) -> None:
+    after_loads = agency.rows[2]
+
+    for slug in ("acme", "globex"):
+        team = agency.teams[slug]
+        assert agency.results[("acme", "globex").index(slug)].success
+        assert set(after_loads[slug]) == team.served
+        assert {row["teamId"] for row in after_loads[slug].values()} == {team.team_id}
+    assert not set(after_loads["acme"]) & set(after_loads["globex"])
+
+
+def test_a_refused_key_fails_its_partition_alone_with_the_taps_line(
+    agency: Agency,
+) -> None:
+    initech = agency.results[2]
+
+    assert not initech.success
+    assert failure(initech).startswith(REFUSED)
+    assert any(REFUSED in line for line in agency.messages(initech))
+    assert agency.rows[2]["initech"] == {}
+    assert agency.rows[2]["acme"] == agency.rows[1]["acme"]
+    assert agency.instance.get_materialized_partitions(LOAD) == {"acme", "globex"}
+
+
+def test_each_team_keeps_its_own_state(agency: Agency) -> None:
+    emitted = {
+        slug: state["bookmarks"]["tasks"]["retirement"]["last_retiring_sync_emitted"]
+        for slug in ("acme", "globex")
+        if (state := agency.state(slug))
+    }
+
+    assert emitted == {"acme": 30 - 3, "globex": 20}
+    assert agency.state("initech") is None
+    first, second = (
+        agency.messages(agency.results[0]),
+        agency.messages(agency.results[3]),
+    )
+    assert any("team acme into schema" in m and "first load" in m for m in first)
+    assert any("with the state of its last load" in m for m in second)
+
+
+def test_a_second_sync_retires_only_that_teams_done_tasks(agency: Agency) -> None:
+    before, after = agency.rows[2], agency.rows[3]
+
+    assert agency.results[3].success
+    assert retired(after["acme"]) == set(agency.done["acme"])
+    assert live(after["acme"]) == agency.teams["acme"].served - set(agency.done["acme"])
+    # globex's tasks were done too, but globex did not sync: nothing of it moved.
+    assert after["globex"] == before["globex"]
+
+
+def test_dbt_builds_over_every_loaded_teams_schema(agency: Agency) -> None:
+    dbt = agency.results[4]
+    analytics = f'"{schema_for("orchestrate")}_analytics"'
+    sql = (
+        "SELECT team_id, count(*), count(*) FILTER (WHERE is_open) "  # noqa: S608
+        f"FROM {analytics}.stg_lemlist__tasks GROUP BY 1 ORDER BY 1"
+    )
+    counts = agency.postgres.query(sql)
+
+    assert dbt.success, agency.messages(dbt)[-30:]
+    assert counts == [
+        (agency.teams["acme"].team_id, 30, 27),
+        (agency.teams["globex"].team_id, 20, 20),
+    ]
+    assert "not loaded yet, left out: initech" in agency.messages(dbt)
+
+
+def test_a_second_run_of_a_team_while_one_runs_does_not_start(agency: Agency) -> None:
+    locked = agency.locked
+
+    assert locked is not None
+    assert not locked.success
+    assert "another run is loading schema" in failure(locked)
+    assert len(agency.teams["acme"].standin.requests) == agency.requests_before_lock
+
+
+def test_no_key_reaches_a_log_or_a_materialization(agency: Agency) -> None:
+    keys = [team.key for team in agency.teams.values()] + ["sk-initech-revoked-key"]
+    runs = [*agency.results, agency.locked]
+    text = "\n".join(
+        "\n".join(agency.messages(run)) + repr(run.all_events) for run in runs if run
+    )
+
+    assert text
+    assert not [key for key in keys if key in text]
+
+
+def test_two_partitions_at_once_on_the_multiprocess_executor_lose_nothing(
+    postgres: PostgresCluster, meltano_installed: None, tmp_path: Path
+) -> None:
+    del meltano_installed
+    base = schema_for("orchestrate_multiprocess")
+    stack: list[LemlistStandIn] = []
+    try:
+        teams = clients(base, {"umbrella": (30, 44), "wonka": (30, 55)}, stack)
+        teams_file = tmp_path / "teams.yml"
+        teams_file.write_text("".join(team.line() for team in teams.values()))
+        home = tmp_path / "dagster_home"
+        home.mkdir()
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            # Two first runs at once would each create the tables (sqlite).
+            instance.get_runs(limit=1)
+            instance.all_instigator_state()
+            instance.get_latest_materialization_event(LOAD)
+        env = {
+            **os.environ,
+            **environment(postgres, base, teams, teams_file),
+            "DAGSTER_HOME": str(home),
+        }
+        runs = [
+            subprocess.Popen(  # noqa: S603
+                [
+                    str(DAGSTER),
+                    *("asset", "materialize", "-m", "orchestrate.definitions"),
+                    *("--select", "lemlist_team_load", "--partition", slug),
+                ],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for slug in teams
+        ]
+        outputs = [run.communicate(timeout=300)[0] for run in runs]
+        loaded = {slug: tasks_table(postgres, team) for slug, team in teams.items()}
+    finally:
+        for standin in stack:
+            standin.stop()
+
+    for run, output in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, output[-3000:]
+        assert "Executing steps using multiprocess executor" in output
+    for slug, team in teams.items():
+        assert set(loaded[slug]) == team.served
+        assert {row["teamId"] for row in loaded[slug].values()} == {team.team_id}
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        states = {
+            slug: Agency(postgres, teams, dg.Definitions(), instance).state(slug)
+            for slug in teams
+        }
+    emitted = {
+        slug: state["bookmarks"]["tasks"]["retirement"]["last_retiring_sync_emitted"]
+        for slug, state in states.items()
+        if state
+    }
+    assert emitted == {"umbrella": 30, "wonka": 30}
+
+
+# Without PostgreSQL or Meltano: the teams file, the schedule, the instance settings.
+
+
+def test_two_teams_in_one_schema_are_refused(tmp_path: Path) -> None:
+    teams_file = tmp_path / "teams.yml"
+    teams_file.write_text(
+        "- {slug: a, api_key_env: KEY_A, schema: lemlist}\n"
+        "- {slug: b, api_key_env: KEY_B, schema: lemlist}\n"
+    )
+
+    with pytest.raises(
+        TeamsFileError, match="teams a and b share schema lemlist: each"
+    ):
+        read_teams(teams_file)
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("- {slug: a, api_key_env: KEY_A}", "schema must be"),
+        ("- {slug: A B, api_key_env: KEY_A, schema: s}", "slug must be"),
+        (
+            "- {slug: a, api_key: sk-1, api_key_env: K, schema: s}",
+            "unknown field api_key",
+        ),
+        (
+            (
+                "- {slug: a, api_key_env: K, schema: s, "
+                "filters: [{filterId: dueDate, from: 2025-01-31}]}"
+            ),
+            "quote dates",
+        ),
+        ("slug: a", "expected a list of teams"),
+    ],
+)
+def test_a_wrong_teams_file_is_refused_in_one_line(
+    tmp_path: Path, line: str, says: str
+) -> None:
+    teams_file = tmp_path / "teams.yml"
+    teams_file.write_text(line + "\n")
+
+    with pytest.raises(TeamsFileError, match=says) as refused:
+        read_teams(teams_file)
+    assert "\n" not in str(refused.value)
+
+
+def test_the_code_location_needs_the_teams_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LEMLIST_TEAMS_FILE", raising=False)
+
+    with pytest.raises(TeamsFileError, match=r"^LEMLIST_TEAMS_FILE is not set: "):
+        definitions.defs()
+
+
+def test_the_hourly_schedule_requests_every_team_once(tmp_path: Path) -> None:
+    teams_file = tmp_path / "teams.yml"
+    teams_file.write_text(
+        "".join(
+            f"- {{slug: t{n}, api_key_env: KEY_{n}, schema: lemlist_{n}}}\n"
+            for n in range(100)
+        )
+    )
+    defs = build_definitions(read_teams(teams_file))
+    schedule = defs.resolve_schedule_def("lemlist_teams_hourly")
+    tick = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+
+    requests = schedule.evaluate_tick(
+        dg.build_schedule_context(
+            scheduled_execution_time=tick, repository_def=defs.get_repository_def()
+        )
+    ).run_requests
+
+    assert schedule.cron_schedule == "0 * * * *"
+    assert defs.resolve_assets_def(LOAD).op.pool == TEAMS_POOL
+    assert requests is not None
+    assert [r.partition_key for r in requests] == [f"t{n}" for n in range(100)]
+    assert len({r.run_key for r in requests}) == 100
+
+
+def test_the_instance_settings_cap_loads_and_one_run_per_team() -> None:
+    settings = yaml.safe_load((REPO / "orchestrate" / "dagster.yaml").read_text())
+
+    with dg.instance_for_test(overrides=settings) as instance:
+        config = instance.get_concurrency_config()
+
+    assert config.pool_config.default_pool_limit == 4
+    assert config.run_queue_config is not None
+    assert config.run_queue_config.tag_concurrency_limits == [
+        {
+            "key": "dagster/partition",
+            "value": {"applyLimitPerUniqueValue": True},
+            "limit": 1,
+        }
+    ]
