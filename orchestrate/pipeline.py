@@ -211,10 +211,10 @@ def build_models(schemas: list[str], *, hide: Collection[str], log: Log) -> None
 
 
 def warehouse_settings(environ: t.Mapping[str, str]) -> dict[str, t.Any]:
-    """target-postgres' settings from TARGET_POSTGRES_*, typed as meltano.yml declares.
+    """target-postgres' settings: WAREHOUSE_URL, then TARGET_POSTGRES_*, as meltano.yml.
 
-    The same variables configure `meltano run` and the dbt profile; the load schema
-    is each team's, never the variable's.
+    The same variables configure `meltano run` and the dbt profile (WAREHOUSE_URL);
+    the load schema is each team's, never the variable's.
 
     Args:
         environ: The environment to read.
@@ -226,6 +226,8 @@ def warehouse_settings(environ: t.Mapping[str, str]) -> dict[str, t.Any]:
         LoadError: When a value is not of its setting's kind.
     """
     settings: dict[str, t.Any] = {}
+    if url := environ.get("WAREHOUSE_URL"):  # meltano.yml's sqlalchemy_url
+        settings["sqlalchemy_url"] = url
     for setting in _meltano_plugin("loaders", "target-postgres")["settings"]:
         name = setting["name"]
         raw = environ.get(f"TARGET_POSTGRES_{name.upper()}")
@@ -291,7 +293,7 @@ def _connect(conninfo: str) -> psycopg.Connection[t.Any]:
         return psycopg.connect(conninfo, autocommit=True, connect_timeout=30)
     except psycopg.OperationalError as error:
         reason = " ".join(str(error).split())
-        msg = f"cannot reach the warehouse (TARGET_POSTGRES_*): {reason}"
+        msg = f"cannot reach the warehouse (WAREHOUSE_URL): {reason}"
         raise LoadError(msg) from None
 
 
@@ -418,7 +420,7 @@ def _environment(
 
     Settings reach the tap and the target through their config pipes only, so a
     stray TAP_LEMLIST_TASKS_* or TARGET_POSTGRES_* cannot change a team's load. dbt's
-    profile reads TARGET_POSTGRES_*, so it keeps those.
+    profile reads WAREHOUSE_URL, which is kept, and TARGET_POSTGRES_* for dbt too.
     """
     dropped = _PLUGIN_PREFIXES[:1] if keep_warehouse else _PLUGIN_PREFIXES
     return {

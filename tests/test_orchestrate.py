@@ -99,7 +99,7 @@ def environment(
     """What the code location's process has: the warehouse, the keys, the file."""
     warehouse = Pipeline(postgres, base).connection_environment()
     return {
-        **{k: v for k, v in warehouse.items() if k.startswith("TARGET_POSTGRES_")},
+        "WAREHOUSE_URL": warehouse["WAREHOUSE_URL"],
         **{team.key_variable: team.key for team in teams.values()},
         "LEMLIST_TEAMS_FILE": str(teams_file),
         "DBT_TARGET_SCHEMA": f"{base}_analytics",
