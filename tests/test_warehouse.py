@@ -11,7 +11,6 @@ still land as the true UTC instant (`timestamp without time zone`, naive UTC).
 
 from __future__ import annotations
 
-import json
 import typing as t
 
 import pytest
@@ -19,8 +18,7 @@ from conftest import NON_UTC_TIMEZONE
 from loads import Scenario, a_week_of_loads, live, retired
 
 if t.TYPE_CHECKING:
-    from lemlist_standin import LemlistStandIn
-    from warehouse import Pipeline, PostgresCluster
+    from warehouse import PostgresCluster
 
 
 @pytest.fixture(scope="module")
@@ -125,16 +123,3 @@ def test_a_load_during_which_tasks_are_done_retires_no_open_task(
     assert live(week.rows[3]) == open_throughout
     assert set(week.done_during_load) <= live(week.rows[3])
     assert retired(week.rows[3]) == gone
-
-
-def test_filters_load_only_the_matching_tasks(
-    pipeline: Pipeline, standin: LemlistStandIn
-) -> None:
-    filters = [{"filterId": "type", "in": ["phone", "email"]}]
-
-    run = pipeline.run(standin, TAP_LEMLIST_TASKS_FILTERS=json.dumps(filters))
-
-    assert run.returncode == 0, run.stderr
-    expected = {task["_id"] for task in standin.pending_records(filters)}
-    assert pipeline.live_ids() == expected
-    assert {row["type"] for row in pipeline.tasks().values()} == {"phone", "email"}
