@@ -24,7 +24,7 @@ import yaml
 from conftest import API_KEY, NON_UTC_TIMEZONE
 from lemlist_sample import sample_campaigns, sample_tasks, sample_users
 from lemlist_standin import LemlistStandIn
-from warehouse import MELTANO, REPO, utc_now
+from warehouse import MELTANO, REPO, linked_meltano_dir, utc_now
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -123,8 +123,14 @@ def bash(
 
 @pytest.fixture(scope="module")
 def own_project(
-    tmp_path_factory: pytest.TempPathFactory, postgres: PostgresCluster
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres: PostgresCluster,
+    meltano_installed: None,
 ) -> Iterator[Warehouse]:
+    """The section's lines, run once. The project's Meltano directory links the
+    repository's installed loader and dbt (same pip_url: `meltano install` finds
+    nothing to change); the tap, whose pip_url differs, is installed anew."""
+    del meltano_installed
     database = postgres.create_database("own_project", timezone=NON_UTC_TIMEZONE)
     with LemlistStandIn(sample_tasks(250), api_key=API_KEY) as standin:
         env = {
@@ -142,6 +148,8 @@ def own_project(
         for name in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_TARGET_SCHEMA"):
             env.pop(name, None)
         root = tmp_path_factory.mktemp("own-project")
+        shared = ("loaders", "utilities")
+        env["MELTANO_SYS_DIR_ROOT"] = str(linked_meltano_dir(root / "meltano", shared))
         bash("meltano init my-analytics --no-usage-stats", root, env)
         project = root / "my-analytics"
         started = utc_now()

@@ -277,13 +277,20 @@ def worker_sys_dir() -> Path:
     each other's files: each pytest-xdist worker gets its own run directory and
     system database, with the plugin virtualenvs of `meltano install` linked in.
     """
-    shared = REPO / ".meltano"
-    own = shared / "workers" / os.environ.get("PYTEST_XDIST_WORKER", "main")
+    own = REPO / ".meltano" / "workers" / os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return linked_meltano_dir(own)
+
+
+def linked_meltano_dir(
+    own: Path, plugin_types: tuple[str, ...] = ("extractors", "loaders", "utilities")
+) -> Path:
+    """A Meltano system directory (MELTANO_SYS_DIR_ROOT) with the repository's
+    installed plugins of these types linked in."""
     own.mkdir(parents=True, exist_ok=True)
-    for plugin_type in ("extractors", "loaders", "utilities"):
+    for plugin_type in plugin_types:
         link = own / plugin_type
         if not link.exists():
-            link.symlink_to(shared / plugin_type, target_is_directory=True)
+            link.symlink_to(REPO / ".meltano" / plugin_type, target_is_directory=True)
     return own
 
 
