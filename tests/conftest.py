@@ -311,14 +311,14 @@ def pytest_configure(config: pytest.Config) -> None:
 # tests first; handing these out first instead lets the quick modules fill in at the
 # end, rather than one of these running alone after everything else.
 SLOWEST_MODULES = (
-    "tests/test_dbt.py",  # ~85
-    "tests/test_agency.py",  # ~60
-    "tests/test_warehouse.py",  # ~40
-    "tests/test_hard_delete.py",  # ~25
-    "tests/test_own_project.py",  # ~45
-    "tests/test_rehearsal.py",  # ~30
-    "tests/test_plugin_definition.py",  # ~10
-    "tests/test_meltano_stream_maps.py",  # ~7
+    "tests/test_dbt.py",  # ~40
+    "tests/test_agency.py",  # ~35
+    "tests/test_own_project.py",  # ~25
+    "tests/test_rehearsal.py",  # ~15
+    "tests/test_warehouse.py",  # ~12
+    "tests/test_hard_delete.py",  # ~8
+    "tests/test_plugin_definition.py",  # ~3
+    "tests/test_meltano_stream_maps.py",  # ~2
 )
 
 

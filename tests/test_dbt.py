@@ -14,7 +14,6 @@ tests check the wiring and that `dbt build` runs those unit tests against a real
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 import typing as t
@@ -24,7 +23,7 @@ import demo_report
 import psycopg
 import pytest
 import yaml
-from conftest import API_KEY, NON_UTC_TIMEZONE
+from conftest import API_KEY, NON_UTC_TIMEZONE, schema_for
 from lemlist_sample import sample_campaigns, sample_tasks, sample_users
 from lemlist_standin import LemlistStandIn
 from warehouse import REPO, Pipeline, meltano, utc_now
@@ -51,12 +50,6 @@ NARROWED_FILTERS: list[dict[str, t.Any]] = [
     *DRIFTING_FILTERS,
     {"filterId": "type", "out": [NARROWED_TYPE]},
 ]
-
-
-def unique_schema(name: str) -> str:
-    """A schema of its own, short enough for "_analytics" and PostgreSQL's 63 bytes."""
-    digest = hashlib.sha1(name.encode()).hexdigest()[:6]  # noqa: S324
-    return f"{name[:40]}_{digest}"
 
 
 def without(env: dict[str, str], *names: str) -> dict[str, str]:
@@ -138,7 +131,7 @@ def scenario(
     TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA.
     """
     del meltano_installed
-    schema = unique_schema("dbt_history_scenario")
+    schema = schema_for("dbt_history_scenario")
     pipeline = Pipeline(postgres, schema, non_utc_database)
     windows = []
     with LemlistStandIn(sample_tasks(60), api_key=API_KEY) as standin:
@@ -324,6 +317,8 @@ def test_history_records_a_retirement_and_a_reopening(scenario: Scenario) -> Non
     assert [v["is_open"] for v in versions] == [True, False, True]
     assert [v["is_retired"] for v in versions] == [False, True, False]
     assert [v["is_reopened"] for v in versions] == [False, False, True]
+    loaded = scenario.pipeline.tasks()[scenario.done_then_reopened]
+    assert loaded["_sdc_deleted_at"] is None  # live again in the loaded table
 
 
 def test_history_keeps_one_version_of_a_task_that_never_changed(
