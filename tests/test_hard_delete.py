@@ -30,8 +30,3 @@ def test_a_load_during_which_tasks_are_done_deletes_no_open_task(
 
     assert set(loads.done_during_load) <= open_at_its_start
     assert set(loads.rows[1]) == open_at_its_start
-
-
-def test_a_failed_run_deletes_nothing(loads: Scenario) -> None:
-    assert loads.exit_codes[2] != 0
-    assert set(loads.rows[2]) == set(loads.rows[1])
