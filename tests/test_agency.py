@@ -91,25 +91,7 @@ class Agency:
 
     def table(self, team: Team, name: str = "tasks") -> Rows:
         """Every row of one team's table, by `_id`; empty before its first load."""
-        found = self.pipeline.query(
-            "SELECT 1 FROM information_schema.tables "
-            "WHERE table_schema = %s AND table_name = %s",
-            team.schema,
-            name,
-        )
-        if not found:
-            return {}
-        columns = [
-            column
-            for (column,) in self.pipeline.query(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-                team.schema,
-                name,
-            )
-        ]
-        rows = self.pipeline.query(f'SELECT * FROM "{team.schema}".{name}')  # noqa: S608
-        return {row[0]: dict(zip(columns, row, strict=True)) for row in rows}
+        return self.pipeline.tasks(team.schema, name)
 
     def analytics(self, sql: str) -> list[tuple[t.Any, ...]]:
         """Rows of a query on dbt's schema (`{analytics}` in `sql`)."""

@@ -104,11 +104,9 @@ class Scenario:
 
     def rows(self, model: str, columns: str) -> list[dict[str, t.Any]]:
         """The rows of one dbt model, as dicts."""
-        names = [name.strip() for name in columns.split(",")]
-        rows = self.pipeline.query(
+        return self.pipeline.rows(
             f'SELECT {columns} FROM "{self.pipeline.schema}_analytics".{model}'  # noqa: S608
         )
-        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def history(self, task_id: str) -> list[dict[str, t.Any]]:
         """One task's versions in lemlist_task_history, in order."""
