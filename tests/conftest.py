@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
-from warehouse import REPO, Pipeline, PostgresCluster, meltano
+from warehouse import DBT, REPO, Pipeline, PostgresCluster, meltano
 from xdist.scheduler import LoadScopeScheduling
 
 from tap_lemlist_tasks.client import LemlistStream
@@ -31,6 +31,8 @@ if t.TYPE_CHECKING:
 
 API_KEY = "sk-lemlist-test-0123456789abcdef"
 TESTS = Path(__file__).parent
+# What `meltano install` installs from: a change to either installs again.
+INSTALLED_FROM = ("meltano.yml", "pyproject.toml")
 # The default timezone of the non-UTC database (e.g. a managed server in New York).
 NON_UTC_TIMEZONE = "America/New_York"
 
@@ -156,35 +158,6 @@ def standin() -> Iterator[LemlistStandIn]:
 
 
 @pytest.fixture
-def run_tap(
-    standin: LemlistStandIn, tap: Callable[..., TapRun]
-) -> Callable[..., TapRun]:
-    """Run the tap against the stand-in; keyword arguments extend the config."""
-
-    def run(**settings: t.Any) -> TapRun:
-        return tap({"api_key": API_KEY, "api_url": standin.url, **settings})
-
-    return run
-
-
-@pytest.fixture
-def run_tap_with_state(
-    standin: LemlistStandIn, tap: Callable[..., TapRun], tmp_path: Path
-) -> Callable[..., TapRun]:
-    """Run the tap against the stand-in with `--state`, as Meltano does each run."""
-
-    def run(state: dict[str, t.Any] | None, **settings: t.Any) -> TapRun:
-        args = []
-        if state is not None:
-            state_file = tmp_path / "state.json"
-            state_file.write_text(json.dumps(state))
-            args = ["--state", str(state_file)]
-        return tap({"api_key": API_KEY, "api_url": standin.url, **settings}, *args)
-
-    return run
-
-
-@pytest.fixture
 def run(
     standin: LemlistStandIn, tap: Callable[..., TapRun], tmp_path: Path
 ) -> Callable[..., TapRun]:
@@ -213,6 +186,18 @@ def run(
         return tap({"api_key": API_KEY, "api_url": standin.url, **settings}, *args)
 
     return run_once
+
+
+@pytest.fixture
+def run_tap(run: Callable[..., TapRun]) -> Callable[..., TapRun]:
+    """`run(**settings)`, as older tests name it."""
+    return run
+
+
+@pytest.fixture
+def run_tap_with_state(run: Callable[..., TapRun]) -> Callable[..., TapRun]:
+    """`run(state=state, **settings)`, as older tests name it."""
+    return lambda state, **settings: run(state=state, **settings)
 
 
 def assert_failed(run: TapRun, phrase: str) -> None:
@@ -265,19 +250,19 @@ def non_utc_database(postgres: PostgresCluster) -> str:
 
 @pytest.fixture(scope="session")
 def meltano_installed() -> None:
-    """`meltano install` of the repository's plugins, once per session.
+    """`meltano install` of the repository's plugins, unless already done for the
+    same meltano.yml and pyproject.toml (the tap is installed editable).
 
-    Test workers in parallel take turns: two installs into one .meltano collide. The
-    lock file names the test run that last installed, so the other worker of the same
-    run does not install again.
+    Test workers in parallel take turns: two installs into one .meltano collide.
     """
     lock_file = REPO / ".meltano" / "install.lock"
     lock_file.parent.mkdir(exist_ok=True)
-    test_run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
+    sources = b"".join((REPO / name).read_bytes() for name in INSTALLED_FROM)
+    stamp = hashlib.sha256(sources + sys.version.encode()).hexdigest()
     with lock_file.open("a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         lock.seek(0)
-        if test_run and lock.read() == test_run:
+        if lock.read() == stamp and DBT.exists():  # and the plugins are still there
             return
         installed = meltano(
             "install", env={**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "1"}
@@ -285,7 +270,7 @@ def meltano_installed() -> None:
         assert installed.returncode == 0, installed.stderr
         lock.seek(0)
         lock.truncate()
-        lock.write(test_run)
+        lock.write(stamp)
 
 
 def schema_for(test_name: str) -> str:
@@ -326,15 +311,15 @@ def pytest_configure(config: pytest.Config) -> None:
 # tests first; handing these out first instead lets the quick modules fill in at the
 # end, rather than one of these running alone after everything else.
 SLOWEST_MODULES = (
-    "tests/test_dbt.py",  # ~85
-    "tests/test_agency.py",  # ~60
-    "tests/test_warehouse.py",  # ~40
+    "tests/test_dbt.py",  # ~40
+    "tests/test_agency.py",  # ~35
     "tests/test_orchestrate.py",  # ~35
-    "tests/test_hard_delete.py",  # ~25
-    "tests/test_own_project.py",  # ~45
-    "tests/test_rehearsal.py",  # ~30
-    "tests/test_plugin_definition.py",  # ~10
-    "tests/test_meltano_stream_maps.py",  # ~7
+    "tests/test_own_project.py",  # ~25
+    "tests/test_rehearsal.py",  # ~15
+    "tests/test_warehouse.py",  # ~12
+    "tests/test_hard_delete.py",  # ~8
+    "tests/test_plugin_definition.py",  # ~3
+    "tests/test_meltano_stream_maps.py",  # ~2
 )
 
 

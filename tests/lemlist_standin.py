@@ -1,19 +1,9 @@
-"""A stdlib-only stand-in for lemlist's ``GET /api/tasks`` endpoint.
+"""A stand-in for lemlist's API (tasks, team, campaigns); it never imports the tap.
 
-It serves paged, filtered, pending tasks the way lemlist documents them (Basic auth
-with an empty user name, 0-indexed ``page``, JSON ``filters``, ``page`` echoed as a
-string), can enforce lemlist's sliding-window rate limit, and can be scripted to
-misbehave (``add_faults``) to exercise the tap's error handling.
-
-In tests::
-
-    with LemlistStandIn(sample_tasks(300), page_size=50) as api:
-        ...  # point the tap at api.url with api_key "test-key"
-
-As a process (demo, benchmarks); it prints ``LEMLIST_STANDIN_URL=...`` and serves
-until SIGTERM or SIGINT::
-
-    python tests/lemlist_standin.py --tasks 500 --api-key demo-key --rate-limit 20/2
+It serves paged, filtered, pending tasks as lemlist documents them (Basic auth with an
+empty user, 0-indexed ``page``, JSON ``filters``), can enforce lemlist's rate limit and
+misbehave on cue (``add_faults``). As a process (demo, benchmarks, rehearsal) it prints
+``LEMLIST_STANDIN_URL=...`` and serves until SIGTERM; its commands change a serving one.
 """
 
 from __future__ import annotations
@@ -21,6 +11,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import contextlib
 import gzip
 import json
 import math
@@ -66,15 +57,13 @@ _STATIC_FAULTS = {
     "403": (403, _TEXT, b"User linked to this API key is blocked"),
     "404": (404, _TEXT, b"Not Found"),
     "500": (500, _TEXT, b"Internal Server Error"),
-    "502": (502, _HTML, b"<html><body><h1>502 Bad Gateway</h1></body></html>"),
     "503": (503, _HTML, b"<html><body><h1>503 Service Unavailable</h1></body></html>"),
-    "504": (504, _HTML, b"<html><body><h1>504 Gateway Time-out</h1></body></html>"),
     "html": (200, _HTML, b"<html><body>Maintenance</body></html>"),
 }
+_STALLS = ("slow_headers", "gzip_stall", "chunk_stall", "gzip_trickle", "chunk_trickle")
 _OTHER_FAULTS = (
     "429", "reset", "timeout", "truncated", "not_a_list", "body", "status",
-    "redirect", "trickle", "two_lengths", "headers", "slow_headers", "gzip_stall",
-    "chunk_stall", "gzip_trickle", "chunk_trickle",
+    "redirect", "trickle", "two_lengths", "headers", *_STALLS,
 )  # fmt: skip
 # What lemlist's web app answers on a path that is not its API: a page, with 200.
 _WEB_APP_PAGE = b"<!DOCTYPE html><html><head><title>lemlist</title></head></html>"
@@ -92,16 +81,7 @@ _ONE_SHOT_ROUTES = {"/api/team": "team", "/api/campaigns": "campaigns"}
 
 @dataclass
 class RecordedRequest:
-    """A request as the stand-in received it.
-
-    Attributes:
-        method: HTTP method.
-        path: URL path, without the query string.
-        query: Parsed query parameters (the last value of a repeated one wins).
-        headers: Request headers.
-        status: Status answered; 0 while unanswered or if the connection was reset.
-        time: Arrival time, on the stand-in's clock.
-    """
+    """A request as received; `status` 0 while unanswered or reset."""
 
     method: str
     path: str
@@ -361,26 +341,8 @@ class LemlistStandIn:
         tls: ssl.SSLContext | None = None,
         campaigns: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Configure the stand-in; ``start()`` it or use it as a context manager.
-
-        Args:
-            tasks: Tasks to serve, in this order; None serves ``sample_tasks(250)``.
-            api_key: The only key accepted (as the Basic auth password).
-            page_size: Tasks per page.
-            host: Interface to bind.
-            port: Port to bind; 0 picks a free one.
-            rate_limit: ``(limit, window_seconds)`` per API key; None: no limit.
-            ignore_page: Serve page 0's tasks whatever ``page`` says.
-            clock: Monotonic clock of the rate limit; tests share a fake one.
-            tls: Serve HTTPS with this server context (e.g. a self-signed cert).
-            campaigns: Campaigns to serve; None serves ``sample_campaigns()``.
-
-        Raises:
-            ValueError: When the rate limit is below 1 request.
-        """
-        if rate_limit is not None and rate_limit[0] < 1:
-            msg = "rate_limit needs a limit of at least 1"
-            raise ValueError(msg)
+        """Serve `tasks` in order to `api_key`; `rate_limit` is (limit, seconds) per
+        key on `clock`; `ignore_page` serves page 0 whatever is asked."""
         self._tasks = list(sample_tasks(250) if tasks is None else tasks)
         self._by_id = {task.id: task for task in self._tasks}
         self.api_key, self.page_size, self.ignore_page = api_key, page_size, ignore_page
@@ -450,29 +412,11 @@ class LemlistStandIn:
 
     @property
     def url(self) -> str:
-        """The API base URL (the tap's ``api_url``): ``http://127.0.0.1:PORT/api``.
-
-        Raises:
-            RuntimeError: When the stand-in is not running.
-        """
-        if self._server is None:
-            msg = "the stand-in is not running"
-            raise RuntimeError(msg)
+        """The API base URL (the tap's ``api_url``): ``http://127.0.0.1:PORT/api``."""
+        assert self._server is not None, "the stand-in is not running"
         host, port = self._server.server_address[:2]
         scheme = "http" if self._tls is None else "https"
         return f"{scheme}://{host!s}:{port}/api"
-
-    @property
-    def port(self) -> int:
-        """The port the stand-in listens on (known once started).
-
-        Raises:
-            RuntimeError: When the stand-in is not running.
-        """
-        if self._server is None:
-            msg = "the stand-in is not running"
-            raise RuntimeError(msg)
-        return int(self._server.server_address[1])
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -489,11 +433,7 @@ class LemlistStandIn:
     def pending_records(
         self, filters: list[dict[str, Any]] | None = None
     ) -> list[dict[str, Any]]:
-        """Return what a full paged read with ``filters`` serves, in order.
-
-        Raises:
-            MalformedFiltersError: When the server would reject ``filters``.
-        """
+        """Return what a full paged read with ``filters`` serves, in order."""
         key, predicates = parse_filters(json.dumps(filters or []))
         with self._lock:
             return [dict(record) for record in self._matching(key, predicates)]
@@ -503,11 +443,7 @@ class LemlistStandIn:
         self._set_done(task_ids, done=True)
 
     def update(self, task_id: str, **fields: Any) -> None:
-        """Change fields of a task's record (e.g. ``dueDate``, ``userId``).
-
-        Raises:
-            KeyError: For an unknown task id.
-        """
+        """Change fields of a task's record (e.g. ``dueDate``, ``userId``)."""
         with self._lock:
             self._by_id[task_id].record.update(fields)
             self._matches.clear()
@@ -527,11 +463,7 @@ class LemlistStandIn:
             self._pages.clear()
 
     def move(self, task_id: str, position: int) -> None:
-        """Move a pending task to `position` of the served list, as a reschedule does.
-
-        Raises:
-            KeyError: For an unknown task id.
-        """
+        """Move a pending task to `position` of the served list (a reschedule)."""
         with self._lock:
             task = self._by_id[task_id]
             self._tasks.remove(task)
@@ -544,16 +476,9 @@ class LemlistStandIn:
             self._pages.clear()
 
     def delete_campaign(self, campaign_id: str) -> None:
-        """Delete a campaign: it is no longer listed.
-
-        Raises:
-            KeyError: For an unknown campaign id.
-        """
+        """Delete a campaign: it is no longer listed."""
         with self._lock:
-            found = [c for c in self.campaigns if c["_id"] == campaign_id]
-            if not found:
-                raise KeyError(campaign_id)
-            self.campaigns.remove(found[0])
+            self.campaigns = [c for c in self.campaigns if c["_id"] != campaign_id]
 
     def replace_tasks(self, tasks: Iterable[Task]) -> None:
         """Serve these tasks instead, in this order."""
@@ -577,21 +502,9 @@ class LemlistStandIn:
     def add_faults(self, page: int, fault: str, times: int = 1, **kwargs: Any) -> None:
         """Answer the next ``times`` requests for ``page`` with ``fault``.
 
-        Faults queue up per page; once used up, the page is served normally again.
-
-        Args:
-            page: The requested ``page`` the fault applies to.
-            fault: One of ``FAULTS``.
-            times: How many requests get the fault.
-            **kwargs: ``retry_after`` for "429" (default 1; None omits the header),
-                ``delay`` in seconds for "timeout" (default 2.0), ``body`` for
-                "body" (a 200 with that JSON text), ``status`` and ``headers`` for
-                "status", ``location`` for "redirect" (a 302), ``every`` (seconds
-                between bytes) for "trickle"; "two_lengths" sends two different
-                Content-Length headers.
-
-        Raises:
-            ValueError: For an unknown fault.
+        Options: ``retry_after`` (429; None omits it), ``delay`` (timeout), ``body``,
+        ``status`` and ``headers`` (status), ``location`` (redirect), ``every``
+        (seconds between bytes of the trickles and stalls).
         """
         _check_fault(fault)
         with self._lock:
@@ -615,7 +528,9 @@ class LemlistStandIn:
             else _Reply(429, _TEXT, b"Too Many Requests")
         )
         if reply is not None and reply.raw:
-            self._write_raw(handler, reply)
+            handler.close_connection = True
+            with contextlib.suppress(OSError):  # the client gave up, as it should
+                self._write(handler, reply.raw, reply.raw_at_once, reply.trickle)
             self._run_events(len_at_arrival)
             return
         if reply is None:  # "reset": SO_LINGER 0 makes close() send a TCP RST
@@ -637,32 +552,22 @@ class LemlistStandIn:
                 handler.send_header("Content-Length", str(len(reply.body) + 7))
             handler.end_headers()
             if handler.command != "HEAD":
-                self._write_body(handler, reply)
+                self._write(handler, reply.body, 0, reply.trickle)
         except OSError:  # the client gave up, e.g. during a "timeout" fault
             handler.close_connection = True
         self._run_events(len_at_arrival)
 
     @staticmethod
-    def _write_raw(handler: BaseHTTPRequestHandler, reply: _Reply) -> None:
-        handler.close_connection = True
-        try:
-            handler.wfile.write(reply.raw[: reply.raw_at_once])
-            for byte in range(reply.raw_at_once, len(reply.raw)):
-                handler.wfile.write(reply.raw[byte : byte + 1])
-                handler.wfile.flush()
-                time.sleep(reply.trickle)
-        except OSError:  # the client gave up, as it should
-            return
-
-    @staticmethod
-    def _write_body(handler: BaseHTTPRequestHandler, reply: _Reply) -> None:
-        if not reply.trickle:
-            handler.wfile.write(reply.body)
-            return
-        for byte in range(len(reply.body)):
-            handler.wfile.write(reply.body[byte : byte + 1])
+    def _write(
+        handler: BaseHTTPRequestHandler, data: bytes, at_once: int, every: float
+    ) -> None:
+        """Write `at_once` bytes, then the rest a byte every `every` seconds."""
+        at_once = len(data) if not every else at_once
+        handler.wfile.write(data[:at_once])
+        for byte in range(at_once, len(data)):
+            handler.wfile.write(data[byte : byte + 1])
             handler.wfile.flush()
-            time.sleep(reply.trickle)
+            time.sleep(every)
 
     def _run_events(self, number: int) -> None:
         with self._lock:
@@ -720,26 +625,12 @@ class LemlistStandIn:
         return self._faulted(int(page), query.get("filters"))
 
     def tell(self, command: str, targets: list[str] | int, days: int = 7) -> list[str]:
-        """Change tasks as people working in lemlist do, for a rehearsal.
+        """Change tasks as people in lemlist do; return the ids changed or created.
 
-        Args:
-            command: `complete` the tasks, `create` new ones at the top of the list,
-                `reassign` them to the next member of the team (as `GET /team`
-                lists them), or `reschedule` them `days` later (a task without a due
-                date: `days` from now).
-            targets: Task ids, or how many: the oldest pending tasks (the end of the
-                list, where new tasks never are), or for `create` how many to make.
-            days: Days to move a due date by, for `reschedule` (negative: earlier).
-
-        Returns:
-            The ids of the tasks changed or created.
-
-        Raises:
-            ValueError: For another command, or an id that is no pending task.
+        `targets`: task ids, or how many of the oldest pending tasks (the end of the
+        list), or for `create` how many new ones to put at the top. `reassign` moves
+        a task to the next team member, `reschedule` its due date by `days`.
         """
-        if command not in STORY_COMMANDS:
-            msg = f"unknown story command {command!r}; use one of {STORY_COMMANDS}"
-            raise ValueError(msg)
         if command == "create":
             if not isinstance(targets, int):
                 msg = "create takes how many tasks to make, not ids"
@@ -853,12 +744,9 @@ class LemlistStandIn:
             "trickle": lambda: replace(reply, trickle=float(options.get("every", 0.2))),
             "two_lengths": lambda: replace(reply, extra_length=True),
             "headers": lambda: replace(reply, headers=dict(options.get("headers", {}))),
-            "slow_headers": lambda: _stall(fault, every, reply),
-            "gzip_stall": lambda: _stall(fault, every, reply),
-            "chunk_stall": lambda: _stall(fault, every, reply),
-            "gzip_trickle": lambda: _stall(fault, every, reply),
-            "chunk_trickle": lambda: _stall(fault, every, reply),
         }
+        if fault in _STALLS:
+            return _stall(fault, every, reply)
         return changed[fault]() if fault in changed else reply
 
     def _page(self, filters: str | None, page: int) -> _Reply:
@@ -914,17 +802,7 @@ class LemlistStandIn:
     def add_route_faults(
         self, route: str, fault: str, times: int = 1, **kwargs: Any
     ) -> None:
-        """Answer the next ``times`` requests for ``GET /api/<route>`` with ``fault``.
-
-        Args:
-            route: ``team`` or ``campaigns``.
-            fault: One of ``FAULTS``, as for ``add_faults``.
-            times: How many requests get the fault.
-            **kwargs: As for ``add_faults``.
-
-        Raises:
-            ValueError: For an unknown fault.
-        """
+        """Answer the next ``times`` requests of ``/api/<route>`` with ``fault``."""
         _check_fault(fault)
         with self._lock:
             queue = self._route_faults.setdefault(route, deque())
@@ -1030,13 +908,10 @@ def main(argv: list[str] | None = None) -> int:
     add("--days", type=int, default=7, help="days to reschedule by")
     add("--url", help="the serving stand-in's API url, for a command")
     add("--tasks", type=int, default=500, help="number of sample tasks")
-    add("--seed", type=int, default=7, help="sample data seed")
     add("--page-size", type=int, default=100, help="tasks per page")
     add("--api-key", default="test-key", help="the API key accepted")
-    add("--host", default="127.0.0.1", help="interface to bind")
     add("--port", type=int, default=0, help="port to bind; 0 picks a free one")
     add("--rate-limit", type=_rate_limit, metavar="N/SECONDS", help="e.g. 20/2")
-    add("--ignore-page", action="store_true", help="always serve page 0")
     args = parser.parse_args(argv)
     if args.command != "serve":
         if not args.url:
@@ -1051,13 +926,11 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     standin = LemlistStandIn(
-        sample_tasks(args.tasks, args.seed, today=datetime.now(timezone.utc).date()),
+        sample_tasks(args.tasks, today=datetime.now(timezone.utc).date()),
         api_key=args.api_key,
         page_size=args.page_size,
-        host=args.host,
         port=args.port,
         rate_limit=args.rate_limit,
-        ignore_page=args.ignore_page,
     )
     with standin:
         sys.stdout.write(f"LEMLIST_STANDIN_URL={standin.url}\n")

@@ -33,7 +33,6 @@ class Scenario:
     """What the warehouse held after each run of a series."""
 
     pipeline: Pipeline
-    hard_delete: str
     served: list[dict[str, t.Any]] = field(default_factory=list)
     done: list[str] = field(default_factory=list)
     done_during_load: list[str] = field(default_factory=list)
@@ -65,50 +64,27 @@ def complete_during_next_load(standin: LemlistStandIn) -> list[str]:
     return during
 
 
-def a_week_of_loads(postgres: PostgresCluster, database: str = "") -> Scenario:
-    """Load; 3 done, load; 3 more done but a 401, load; 1 reopened, load.
+def series(
+    postgres: PostgresCluster, database: str = "", *, hard_delete: bool
+) -> Scenario:
+    """Load; 3 done before and 4 during the next load, load; a 401, load (soft
+    deletes only: a failed run sends no ACTIVATE_VERSION, whatever the loader does).
 
-    During the last load people keep working: 2 tasks are done after page 0 was
+    During the second load people keep working: 2 tasks are done after page 0 was
     read, and 2 more after page 1, which makes the forward read skip 4 open tasks.
     The loads go to `database` of the cluster, by default the warehouse.
     """
-    pipeline = Pipeline(postgres, schema_for("week_false"), database)
-    scenario = Scenario(pipeline, "false")
-    env = {"TARGET_POSTGRES_HARD_DELETE": "false"}
+    name = f"series_hard_delete_{hard_delete}".lower()
+    scenario = Scenario(Pipeline(postgres, schema_for(name), database))
+    env = {"TARGET_POSTGRES_HARD_DELETE": str(hard_delete).lower()}
     with LemlistStandIn(sample_tasks(250), api_key=API_KEY) as standin:
         scenario.served = standin.pending_records()
-        first = sorted(pending_ids(standin))
-        scenario.done = first[:6]
+        scenario.done = sorted(pending_ids(standin))[:3]
         scenario.run(standin, **env)
-        standin.complete(first[:3])
-        scenario.run(standin, **env)
-        standin.complete(first[3:6])
-        standin.add_faults(1, "401")
-        scenario.run(standin, **env)
-        standin.reopen(first[:1])
+        standin.complete(scenario.done)
         scenario.done_during_load = complete_during_next_load(standin)
         scenario.run(standin, **env)
-    return scenario
-
-
-def deletions(postgres: PostgresCluster) -> Scenario:
-    """With hard_delete: load; 3 done before and 4 during the load, load; a 401, load.
-
-    The week of loads again, shortened: a reopened task is re-inserted like any new
-    one, so hard deletion needs no reopening step.
-    """
-    pipeline = Pipeline(postgres, schema_for("deletions"))
-    scenario = Scenario(pipeline, "true")
-    env = {"TARGET_POSTGRES_HARD_DELETE": "true"}
-    with LemlistStandIn(sample_tasks(250), api_key=API_KEY) as standin:
-        scenario.served = standin.pending_records()
-        first = sorted(pending_ids(standin))
-        scenario.done = first[:6]
-        scenario.run(standin, **env)
-        standin.complete(first[:3])
-        scenario.done_during_load = complete_during_next_load(standin)
-        scenario.run(standin, **env)
-        standin.complete(first[3:6])
-        standin.add_faults(1, "401")
-        scenario.run(standin, **env)
+        if not hard_delete:
+            standin.add_faults(1, "401")
+            scenario.run(standin, **env)
     return scenario

@@ -14,25 +14,23 @@ tests check the wiring and that `dbt build` runs those unit tests against a real
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
-import shutil
-import subprocess
 import typing as t
 from dataclasses import dataclass
-from pathlib import Path
 
 import demo_report
 import psycopg
 import pytest
 import yaml
-from conftest import API_KEY, NON_UTC_TIMEZONE
+from conftest import API_KEY, NON_UTC_TIMEZONE, schema_for
 from lemlist_sample import sample_campaigns, sample_tasks, sample_users
 from lemlist_standin import LemlistStandIn
-from warehouse import DBT, REPO, Pipeline, meltano, utc_now
+from warehouse import REPO, Pipeline, meltano, utc_now
 
 if t.TYPE_CHECKING:
+    import subprocess
+
     from warehouse import PostgresCluster
 
 NEW_DUE_DATE = "2026-01-15T09:30:00.000Z"
@@ -52,12 +50,6 @@ NARROWED_FILTERS: list[dict[str, t.Any]] = [
     *DRIFTING_FILTERS,
     {"filterId": "type", "out": [NARROWED_TYPE]},
 ]
-
-
-def unique_schema(name: str) -> str:
-    """A schema of its own, short enough for "_analytics" and PostgreSQL's 63 bytes."""
-    digest = hashlib.sha1(name.encode()).hexdigest()[:6]  # noqa: S324
-    return f"{name[:40]}_{digest}"
 
 
 def without(env: dict[str, str], *names: str) -> dict[str, str]:
@@ -112,11 +104,9 @@ class Scenario:
 
     def rows(self, model: str, columns: str) -> list[dict[str, t.Any]]:
         """The rows of one dbt model, as dicts."""
-        names = [name.strip() for name in columns.split(",")]
-        rows = self.pipeline.query(
+        return self.pipeline.rows(
             f'SELECT {columns} FROM "{self.pipeline.schema}_analytics".{model}'  # noqa: S608
         )
-        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def history(self, task_id: str) -> list[dict[str, t.Any]]:
         """One task's versions in lemlist_task_history, in order."""
@@ -139,7 +129,7 @@ def scenario(
     TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA.
     """
     del meltano_installed
-    schema = unique_schema("dbt_history_scenario")
+    schema = schema_for("dbt_history_scenario")
     pipeline = Pipeline(postgres, schema, non_utc_database)
     windows = []
     with LemlistStandIn(sample_tasks(60), api_key=API_KEY) as standin:
@@ -325,6 +315,8 @@ def test_history_records_a_retirement_and_a_reopening(scenario: Scenario) -> Non
     assert [v["is_open"] for v in versions] == [True, False, True]
     assert [v["is_retired"] for v in versions] == [False, True, False]
     assert [v["is_reopened"] for v in versions] == [False, False, True]
+    loaded = scenario.pipeline.tasks()[scenario.done_then_reopened]
+    assert loaded["_sdc_deleted_at"] is None  # live again in the loaded table
 
 
 def test_history_keeps_one_version_of_a_task_that_never_changed(
@@ -501,130 +493,6 @@ def test_the_team_history_holds_each_filter_setting_once(scenario: Scenario) -> 
     assert scenario.windows[0][0] <= first["valid_from"] <= scenario.windows[0][1]
     assert first["valid_to"] == last["valid_from"]
     assert scenario.windows[2][0] <= last["valid_from"] <= scenario.windows[2][1]
-
-
-def copy_project(destination: Path) -> Path:
-    """A copy of the Meltano project to configure freely (Meltano's own directory
-    comes from MELTANO_SYS_DIR_ROOT, the test worker's)."""
-    destination.mkdir()
-    shutil.copy(REPO / "meltano.yml", destination / "meltano.yml")
-    return destination
-
-
-def test_dbt_follows_a_schema_set_with_meltano_config_set(
-    postgres: PostgresCluster, meltano_installed: None, tmp_path: Path
-) -> None:
-    # The scenario above proves, with real runs, that dbt reads the value of its
-    # source_schema setting; this proves that `meltano config set` on the loader
-    # reaches that setting, without meltano.yml changing.
-    del meltano_installed
-    project = copy_project(tmp_path / "project")
-    schema = unique_schema("dbt_config_set_schema")
-    pipeline = Pipeline(postgres, schema)
-    with LemlistStandIn(sample_tasks(5), api_key=API_KEY) as standin:
-        env = without(
-            pipeline.environment(standin),
-            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA",
-            "LEMLIST_SOURCE_SCHEMA",
-        )
-    meltano_yml = (project / "meltano.yml").read_text()
-    configured = meltano(
-        "config", "set", "target-postgres", "default_target_schema", schema,
-        env=env, project=project,
-    )  # fmt: skip
-    printed = meltano("config", "print", "dbt-postgres", env=env, project=project)
-
-    assert configured.returncode == 0, configured.stderr
-    assert (project / "meltano.yml").read_text() == meltano_yml
-    assert json.loads(printed.stdout)["source_schema"] == schema
-
-
-# What dbt writes in a project, and the variables of the Meltano project's dbt.
-DBT_OUTPUTS = ("target", "logs", "dbt_packages", "package-lock.yml")
-DBT_VARIABLES = ("DBT_TARGET_PATH", "DBT_LOG_PATH", "LEMLIST_SCHEMAS")
-
-
-@dataclass
-class PackageBuild:
-    """examples/dbt-project, a dbt project using transform/ as a package, built by
-    plain dbt (no Meltano) on the scenario's loaded tables."""
-
-    project: Path
-    schema: str
-    deps: subprocess.CompletedProcess[str]
-    build: subprocess.CompletedProcess[str]
-    window: tuple[dt.datetime, dt.datetime]
-    pipeline: Pipeline
-
-    def query(self, sql: str) -> list[tuple[t.Any, ...]]:
-        """Rows of a query on the project's schema (`{schema}` in `sql`)."""
-        return self.pipeline.query(sql.format(schema=f'"{self.schema}"'))
-
-
-@pytest.fixture(scope="module")
-def package_build(
-    scenario: Scenario, tmp_path_factory: pytest.TempPathFactory
-) -> PackageBuild:
-    """`dbt deps` then `dbt build` of the example project, as its README says.
-
-    The example sits next to a link to transform/, as in a clone, so its packages.yml
-    is used unchanged. Its vars point the package at the scenario's load schema.
-    """
-    root = tmp_path_factory.mktemp("clone")
-    (root / "transform").symlink_to(REPO / "transform", target_is_directory=True)
-    example = Path("examples", "dbt-project")
-    project = shutil.copytree(
-        REPO / example,
-        root / example,
-        ignore=shutil.ignore_patterns(*DBT_OUTPUTS),
-    )
-    schema = f"{scenario.pipeline.schema}_package"
-    shell = without(scenario.pipeline.connection_environment(), *DBT_VARIABLES)
-    env = {**shell, "DBT_TARGET_SCHEMA": schema}
-    lemlist_vars = json.dumps({"lemlist_schemas": [scenario.pipeline.schema]})
-
-    def dbt(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603
-            [str(DBT), *args, "--profiles-dir", str(project)],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=600,
-        )
-
-    deps = dbt("deps")
-    started = utc_now()
-    build = dbt("build", "--vars", lemlist_vars)
-    window = (started, utc_now())
-    return PackageBuild(project, schema, deps, build, window, scenario.pipeline)
-
-
-def test_transform_builds_as_a_package_of_another_dbt_project(
-    package_build: PackageBuild, scenario: Scenario
-) -> None:
-    per_team = package_build.query(
-        "SELECT sum(open_tasks) FROM {schema}.lemlist_open_tasks_per_team"
-    )
-
-    assert package_build.deps.returncode == 0, package_build.deps.stdout
-    assert (package_build.project / "dbt_packages" / "lemlist_tasks").is_dir()
-    assert package_build.build.returncode == 0, package_build.build.stdout[-5000:]
-    assert per_team == [(len(scenario.open_ids),)]
-
-
-def test_the_packages_snapshot_stamps_utc_in_a_non_utc_database(
-    package_build: PackageBuild,
-) -> None:
-    started, finished = package_build.window
-    [(first, last)] = package_build.query(
-        "SELECT min(dbt_valid_from), max(dbt_valid_from) "
-        "FROM {schema}.snp_lemlist__tasks"
-    )
-
-    assert package_build.query("SHOW timezone") == [(NON_UTC_TIMEZONE,)]
-    assert started <= first <= last <= finished
 
 
 def dashboard_queries() -> dict[str, str]:

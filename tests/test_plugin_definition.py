@@ -148,19 +148,22 @@ def configured_copy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, t.Any
         {"argv": ["config", "set", "target-postgres", "password", "pg-secret"]},
         {"argv": ["config", "set", "dbt-postgres", "some_setting", "x"]},
         {"argv": ["select", "tap-lemlist-tasks", "tasks", "*"]},
+        {"argv": ["config", "set", "target-postgres", "default_target_schema", "s1"]},
         {"argv": ["--log-level=warning", *print_config]},
+        {"argv": ["--log-level=warning", "config", "print", "dbt-postgres"]},
     ]
     original = (REPO / "meltano.yml").read_text()
     ran = meltano_batch(project, commands)
     assert ran.returncode == 0, ran.stderr
     outputs = ran.stdout.split(f"{SEPARATOR}\n")[1:]
-    printed_from_env, printed = json.loads(outputs[0]), json.loads(outputs[-1])
+    printed_from_env, printed = json.loads(outputs[0]), json.loads(outputs[-2])
     return {
         "original": original,
         "after": (project / "meltano.yml").read_text(),
         "dotenv": (project / ".env").read_text(),
         "printed": printed,
         "from_env": printed_from_env,
+        "dbt": json.loads(outputs[-1]),
         "stderr": ran.stderr,
     }
 
@@ -211,3 +214,13 @@ def test_every_setting_from_the_environment_reaches_the_tap_with_its_type(
     expected = {s["name"]: sample(s)[1] for s in definition()["settings"]}
 
     assert configured_copy["from_env"] == expected
+
+
+@pytest.mark.pipeline
+def test_dbt_follows_a_schema_set_with_meltano_config_set(
+    configured_copy: dict[str, t.Any],
+) -> None:
+    # test_dbt proves dbt reads its source_schema setting; this, that `meltano config
+    # set` on the loader reaches that setting, by .env, meltano.yml unchanged.
+    assert configured_copy["dbt"]["source_schema"] == "s1"
+    assert "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA='s1'" in configured_copy["dotenv"]

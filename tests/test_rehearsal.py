@@ -17,11 +17,9 @@ from dataclasses import dataclass
 
 import pytest
 from conftest import schema_for
-from warehouse import REPO, Pipeline, free_port
+from warehouse import REPO, Pipeline, free_port, linked_meltano_dir
 
 if t.TYPE_CHECKING:
-    from pathlib import Path
-
     from warehouse import PostgresCluster
 
 FENCE = re.compile(r"^```sh\n(.*?)^```$", re.DOTALL | re.MULTILINE)
@@ -48,15 +46,6 @@ class Rehearsal:
         return int(number)
 
 
-def own_meltano_dir(root: Path) -> Path:
-    """A Meltano system directory of its own, with the installed plugins linked in."""
-    for plugin_type in ("extractors", "loaders", "utilities"):
-        (root / plugin_type).symlink_to(
-            REPO / ".meltano" / plugin_type, target_is_directory=True
-        )
-    return root
-
-
 @pytest.fixture(scope="module")
 def rehearsal(
     postgres: PostgresCluster,
@@ -74,7 +63,7 @@ def rehearsal(
         },
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
         "MELTANO_CLI_DISABLE_VERSION_CHECK": "1",
-        "MELTANO_SYS_DIR_ROOT": str(own_meltano_dir(tmp_path_factory.mktemp("m"))),
+        "MELTANO_SYS_DIR_ROOT": str(linked_meltano_dir(tmp_path_factory.mktemp("m"))),
         "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": pipeline.schema,
         "DBT_TARGET_SCHEMA": f"{pipeline.schema}_analytics",
         "DBT_TARGET_PATH": str(dbt_files / "target"),

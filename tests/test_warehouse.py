@@ -3,7 +3,8 @@
 lemlist never returns done tasks, so a task done since the last run must leave the
 warehouse's live set; a run that fails must leave the warehouse as it was; a task
 that stayed open must never leave it. One week of real `meltano run`s is shared by
-the tests that read it; test_hard_delete.py loads with hard deletes.
+the tests that read it; test_hard_delete.py loads with hard deletes, and test_dbt.py
+reopens a task.
 
 This week loads a database whose timezone is America/New_York: every timestamp must
 still land as the true UTC instant (`timestamp without time zone`, naive UTC).
@@ -11,16 +12,14 @@ still land as the true UTC instant (`timestamp without time zone`, naive UTC).
 
 from __future__ import annotations
 
-import json
 import typing as t
 
 import pytest
 from conftest import NON_UTC_TIMEZONE
-from loads import Scenario, a_week_of_loads, live, retired
+from loads import Scenario, live, retired, series
 
 if t.TYPE_CHECKING:
-    from lemlist_standin import LemlistStandIn
-    from warehouse import Pipeline, PostgresCluster
+    from warehouse import PostgresCluster
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +29,7 @@ def week(
     """A week of loads with soft deletes (target-postgres's default), into a
     database in New York time."""
     del meltano_installed
-    return a_week_of_loads(postgres, non_utc_database)
+    return series(postgres, non_utc_database, hard_delete=False)
 
 
 def test_first_load_puts_every_pending_task_live_once(week: Scenario) -> None:
@@ -93,48 +92,20 @@ def test_retirement_times_are_utc_instants_in_a_non_utc_database(
     assert all(started <= instant <= finished for instant in retired_at)
 
 
-def test_tasks_done_since_the_last_run_leave_the_live_set(week: Scenario) -> None:
-    done, rows = set(week.done[:3]), week.rows[1]
+def test_a_load_during_which_tasks_are_done_retires_only_those_done_before(
+    week: Scenario,
+) -> None:
+    # Tasks done after this load read them stay live until the next load.
+    served = {task["_id"] for task in week.served}
 
     assert week.exit_codes[1] == 0, week.stderr[1]
-    assert live(rows) == {task["_id"] for task in week.served} - done
-    assert retired(rows) == done
+    assert live(week.rows[1]) == served - set(week.done)
+    assert retired(week.rows[1]) == set(week.done)
+    assert set(week.done_during_load) <= live(week.rows[1])
 
 
 def test_a_failed_run_leaves_the_warehouse_as_it_was(week: Scenario) -> None:
     assert week.exit_codes[2] != 0
-    assert "lemlist rejected the API key (HTTP 401)" in week.stderr[2]
+    assert "HTTP 401" in week.stderr[2]
     assert set(week.rows[2]) == set(week.rows[1])
     assert live(week.rows[2]) == live(week.rows[1])
-
-
-def test_a_reopened_task_is_live_again(week: Scenario) -> None:
-    assert week.exit_codes[3] == 0, week.stderr[3]
-    assert week.done[0] in live(week.rows[3])
-
-
-def test_a_load_during_which_tasks_are_done_retires_no_open_task(
-    week: Scenario,
-) -> None:
-    # Tasks done after this load read them stay live until the next load.
-    gone = set(week.done[1:])
-    open_throughout = {task["_id"] for task in week.served} - gone
-
-    assert week.exit_codes[3] == 0, week.stderr[3]
-    assert "retired nothing" not in week.stderr[3]
-    assert live(week.rows[3]) == open_throughout
-    assert set(week.done_during_load) <= live(week.rows[3])
-    assert retired(week.rows[3]) == gone
-
-
-def test_filters_load_only_the_matching_tasks(
-    pipeline: Pipeline, standin: LemlistStandIn
-) -> None:
-    filters = [{"filterId": "type", "in": ["phone", "email"]}]
-
-    run = pipeline.run(standin, TAP_LEMLIST_TASKS_FILTERS=json.dumps(filters))
-
-    assert run.returncode == 0, run.stderr
-    expected = {task["_id"] for task in standin.pending_records(filters)}
-    assert pipeline.live_ids() == expected
-    assert {row["type"] for row in pipeline.tasks().values()} == {"phone", "email"}

@@ -253,12 +253,21 @@ class Pipeline:
         """Run one SQL statement on the pipeline's database and return its rows."""
         return self.postgres.query(sql, *params, database=self.database)
 
-    def tasks(self) -> dict[str, dict[str, t.Any]]:
-        """Every row of the loaded tasks table, by `_id`."""
+    def rows(self, sql: str) -> list[dict[str, t.Any]]:
+        """The rows of one SQL query on the pipeline's database, as dicts."""
         with psycopg.connect(self.postgres.url(self.database)) as connection:
             cursor = connection.cursor(row_factory=psycopg.rows.dict_row)
-            rows = cursor.execute(f'SELECT * FROM "{self.schema}".tasks').fetchall()  # noqa: S608
-        return {row["_id"]: row for row in rows}
+            return cursor.execute(sql).fetchall()
+
+    def tasks(
+        self, schema: str = "", table: str = "tasks"
+    ) -> dict[str, dict[str, t.Any]]:
+        """Every row of the loaded tasks table (or another), by `_id`; none if the
+        table does not exist yet."""
+        relation = f'"{schema or self.schema}".{table}'
+        if not self.query("SELECT to_regclass(%s)", relation)[0][0]:
+            return {}
+        return {row["_id"]: row for row in self.rows(f"SELECT * FROM {relation}")}  # noqa: S608
 
     def live_ids(self) -> set[str]:
         """Tasks the warehouse holds as open."""
@@ -277,13 +286,20 @@ def worker_sys_dir() -> Path:
     each other's files: each pytest-xdist worker gets its own run directory and
     system database, with the plugin virtualenvs of `meltano install` linked in.
     """
-    shared = REPO / ".meltano"
-    own = shared / "workers" / os.environ.get("PYTEST_XDIST_WORKER", "main")
+    own = REPO / ".meltano" / "workers" / os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return linked_meltano_dir(own)
+
+
+def linked_meltano_dir(
+    own: Path, plugin_types: tuple[str, ...] = ("extractors", "loaders", "utilities")
+) -> Path:
+    """A Meltano system directory (MELTANO_SYS_DIR_ROOT) with the repository's
+    installed plugins of these types linked in."""
     own.mkdir(parents=True, exist_ok=True)
-    for plugin_type in ("extractors", "loaders", "utilities"):
+    for plugin_type in plugin_types:
         link = own / plugin_type
         if not link.exists():
-            link.symlink_to(shared / plugin_type, target_is_directory=True)
+            link.symlink_to(REPO / ".meltano" / plugin_type, target_is_directory=True)
     return own
 
 
