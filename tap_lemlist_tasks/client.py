@@ -165,6 +165,7 @@ class LemlistStream(retirement.Retiring, RetryingStream[_Token]):
     # loose values right; the SDK's generic pass would only repeat that, per field.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     allow_redirects = False  # the key must not go elsewhere: `_refuse_redirect`
+    primary_keys = ("_id",)  # lemlist's key of most objects
 
     @override
     @property
