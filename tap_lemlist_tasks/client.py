@@ -8,7 +8,6 @@ import os
 import sys
 import typing as t
 from functools import cached_property
-from http import HTTPStatus
 from importlib import metadata
 
 import backoff
@@ -17,16 +16,9 @@ from requests.auth import HTTPBasicAuth
 from singer_sdk import RESTStream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_lemlist_tasks import errors, retirement, retries
+from tap_lemlist_tasks import errors, retirement, retries, throttle
 from tap_lemlist_tasks.paging import ListPaginator, PageToken
 from tap_lemlist_tasks.records import Quirks, undeclared
-from tap_lemlist_tasks.throttle import (
-    SYSTEM_CLOCK,
-    Clock,
-    RequestBudget,
-    ThrottledAdapter,
-    budget_for,
-)
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -70,29 +62,110 @@ def _refuse_redirect(response: requests.Response, **_kwargs: t.Any) -> None:  # 
         raise errors.LemlistError(msg)
 
 
-class LemlistStream(retirement.Retiring, RESTStream[_Token]):
-    """A lemlist endpoint: its url, Basic auth, the key's rate budget and retries."""
+def _session(url: str, adapter: throttle.ThrottledAdapter) -> requests.Session:
+    session = requests.Session()
+    # requests reads proxies, NO_PROXY and the CA bundle from the environment on
+    # every request (a scan of os.environ each time): read them once.
+    session.proxies = requests.utils.get_environ_proxies(url)
+    env = os.environ
+    session.verify = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True
+    session.trust_env = False
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.hooks["response"].append(_refuse_redirect)
+    return session
 
-    #: lemlist's transient statuses besides 5xx: rate limit, timeout, too early.
-    extra_retry_statuses = [  # noqa: RUF012 - the SDK's attribute
-        HTTPStatus.TOO_MANY_REQUESTS,
-        HTTPStatus.REQUEST_TIMEOUT,
-        HTTPStatus.TOO_EARLY,
-    ]
 
-    # msgspec decoded every field as its record type, and Quirks set lemlist's
-    # loose values right; the SDK's generic pass would only repeat that, per field.
-    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+class RetryingStream(RESTStream[_Token]):
+    """Retries, waits on the API key's budget, gives up; retries.py says when, how."""
 
     #: Where waits happen; tests replace it with a fake clock.
-    clock: t.ClassVar[Clock] = SYSTEM_CLOCK
-
+    clock: t.ClassVar[throttle.Clock] = throttle.SYSTEM_CLOCK
     #: Attempts that failed and were retried, this sync.
     retried = 0
     #: What the request being sent asks for, e.g. `page 3`, for retry lines.
     asking = "a request"
-    #: The key must not go elsewhere (see `_refuse_redirect`, which names the place).
-    allow_redirects = False
+
+    @property
+    def request_budget(self) -> throttle.RequestBudget:
+        """The API key's rate-limit budget, shared by every stream and sync."""
+        return throttle.budget_for(
+            self.config["api_key"],
+            self.config["rate_limit_requests"],
+            self.config["rate_limit_window_seconds"],
+            self.clock,
+        )
+
+    @override
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        request = super().get_http_request(page=page)
+        params, endpoint = request.params, self.path.strip("/")
+        self.asking = (
+            f"page {params['page']}"
+            if "page" in params
+            else f"{endpoint} from offset {params['offset']}"
+            if "offset" in params
+            else f"the {endpoint} request (GET {self.path})"
+        )
+        return request
+
+    @override
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        longest = int(self.config["max_retry_wait_seconds"])
+        return backoff.on_exception(
+            self.backoff_wait_generator,
+            retries.REQUEST_ERRORS,
+            max_tries=self.backoff_max_tries,
+            giveup=lambda error: retries.is_permanent(error, longest),
+            on_giveup=self._give_up,
+            jitter=None,  # backoff_wait_generator spreads its own waits
+            logger=None,  # backoff_wait_generator logs one line of its own
+        )(func)
+
+    @override
+    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
+        # backoff sends each failure in. The wait is the API key's: it goes into
+        # the key's budget, which every stream on the key waits for, on the
+        # stream's clock. backoff's own sleep, on the real clock, is told 0.
+        error = yield 0.0  # backoff's priming
+        for tries in itertools.count(1):
+            wait = retries.wait_before(
+                error, tries, self.config["max_retry_wait_seconds"], self.clock.jitter
+            )
+            self.retried += 1
+            self.logger.warning(
+                "Retrying %s in %.1f s (attempt %d of %d failed: %s)",
+                self.asking,
+                wait,
+                tries,
+                self.backoff_max_tries(),
+                retries.cause(error),
+            )
+            self.request_budget.pause(wait)
+            error = yield 0.0
+
+    @override
+    def backoff_max_tries(self) -> int:
+        return int(self.config["retry_max_tries"])
+
+    def _give_up(self, details: Details) -> None:
+        # In one line: no retry can fix it, or that was the last.
+        error = t.cast("BaseException", details.get("exception"))
+        longest = int(self.config["max_retry_wait_seconds"])
+        line = retries.give_up_line(error, self.asking, details["tries"], longest)
+        raise errors.LemlistError(line) from None
+
+
+class LemlistStream(retirement.Retiring, RetryingStream[_Token]):
+    """A lemlist endpoint: its url, Basic auth, the key's rate budget and retries."""
+
+    #: Transient besides 5xx: too many requests, request timeout, too early.
+    extra_retry_statuses = [429, 408, 425]  # noqa: RUF012 - the SDK's attribute
+    # msgspec decoded every field as its record type, and Quirks set lemlist's
+    # loose values right; the SDK's generic pass would only repeat that, per field.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    allow_redirects = False  # the key must not go elsewhere: `_refuse_redirect`
+    primary_keys = ("_id",)  # lemlist's key of most objects
 
     @override
     @property
@@ -118,31 +191,8 @@ class LemlistStream(retirement.Retiring, RESTStream[_Token]):
     @override
     @cached_property
     def requests_session(self) -> requests.Session:
-        session = requests.Session()
-        # requests reads proxies, NO_PROXY and the CA bundle from the environment
-        # on every request (a scan of os.environ each time): read them once.
-        session.proxies = requests.utils.get_environ_proxies(self.url_base)
-        session.verify = (
-            os.environ.get("REQUESTS_CA_BUNDLE")
-            or os.environ.get("CURL_CA_BUNDLE")
-            or True
-        )
-        session.trust_env = False
-        adapter = ThrottledAdapter(self.request_budget, deadline=self.timeout)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        session.hooks["response"].append(_refuse_redirect)
-        return session
-
-    @property
-    def request_budget(self) -> RequestBudget:
-        """The API key's rate-limit budget, shared by every stream and sync."""
-        return budget_for(
-            self.config["api_key"],
-            self.config["rate_limit_requests"],
-            self.config["rate_limit_window_seconds"],
-            self.clock,
-        )
+        adapter = throttle.ThrottledAdapter(self.request_budget, deadline=self.timeout)
+        return _session(self.url_base, adapter)
 
     @override
     def apply_catalog(self, catalog: Catalog) -> None:
@@ -153,10 +203,8 @@ class LemlistStream(retirement.Retiring, RESTStream[_Token]):
         super().apply_catalog(catalog)
         entry = catalog.get_stream(self.name)
         given = entry.schema.to_dict().get("properties", {}) if entry else {}
-        keys_given = list(self.primary_keys or ())
-        if problem := errors.catalog_change(
-            self.name, keys, keys_given, properties, given
-        ):
+        now = list(self.primary_keys or ())
+        if problem := errors.catalog_change(self.name, keys, now, properties, given):
             raise errors.LemlistError(problem)
 
     @override
@@ -187,72 +235,9 @@ class LemlistStream(retirement.Retiring, RESTStream[_Token]):
             row["teamId"] = context["team_id"]
         return row
 
-    # Retries: backoff retries, waits and gives up; retries.py tells it when and how.
-
-    @override
-    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
-        request = super().get_http_request(page=page)
-        # What the request asks for, named from its parameters for the retry lines.
-        params, endpoint = request.params, self.path.strip("/")
-        self.asking = (
-            f"page {params['page']}"
-            if "page" in params
-            else f"{endpoint} from offset {params['offset']}"
-            if "offset" in params
-            else f"the {endpoint} request (GET {self.path})"
-        )
-        return request
-
-    @override
-    def request_decorator(self, func: RequestFunc) -> RequestFunc:
-        longest = int(self.config["max_retry_wait_seconds"])
-        return backoff.on_exception(
-            self.backoff_wait_generator,
-            retries.REQUEST_ERRORS,
-            max_tries=self.backoff_max_tries,
-            giveup=lambda error: retries.is_permanent(error, longest),
-            on_giveup=self.backoff_giveup,
-            jitter=None,  # backoff_wait_generator spreads its own waits
-            logger=None,  # backoff_wait_generator logs one line of its own
-        )(func)
-
-    @override
-    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        # backoff sends each failure in. The wait is the API key's, not this
-        # stream's: it goes into the key's budget, which every stream on the key
-        # waits for, on the stream's clock. backoff's own sleep would hold this
-        # stream alone, on the real clock, so it is told 0.
-        error = yield 0.0  # backoff's priming
-        for tries in itertools.count(1):
-            wait = retries.wait_before(
-                error, tries, self.config["max_retry_wait_seconds"], self.clock.jitter
-            )
-            self.retried += 1
-            self.logger.warning(
-                "Retrying %s in %.1f s (attempt %d of %d failed: %s)",
-                self.asking,
-                wait,
-                tries,
-                self.backoff_max_tries(),
-                retries.cause(error),
-            )
-            self.request_budget.pause(wait)
-            error = yield 0.0
-
-    @override
-    def backoff_max_tries(self) -> int:
-        return int(self.config["retry_max_tries"])
-
-    def backoff_giveup(self, details: Details) -> None:
-        """Stop the sync in one line: no retry can fix it, or that was the last."""
-        error = t.cast("BaseException", details.get("exception"))
-        longest = int(self.config["max_retry_wait_seconds"])
-        line = retries.give_up_line(error, self.asking, details["tries"], longest)
-        raise errors.LemlistError(line) from None
-
     @property
     def filters(self) -> str | None:
-        """The `filters` parameter the stream sends, if any, for messages."""
+        """The `filters` parameter sent, if any, for messages."""
         return None
 
     @override
@@ -269,15 +254,14 @@ class LemlistStream(retirement.Retiring, RESTStream[_Token]):
 class LemlistListStream(LemlistStream[PageToken]):
     """A lemlist list, read as many times as it takes to prove one read whole."""
 
-    #: The page size lemlist documents for the list; 0 when it documents none.
-    page_size = 0
+    page_size = 0  # lemlist's for the list; 0: it documents none
     _paginator: ListPaginator
     _quirks: Quirks
     #: The last answer decoded, and its items: each answer is decoded once.
     _decoded: tuple[requests.Response | None, list[t.Any]] = (None, [])
 
     def ends_list(self, items: int) -> bool:
-        """Whether a page of this many items is the list's last: for tasks, empty."""
+        """Whether a page of this many items is the list's last (tasks: empty)."""
         return items == 0
 
     @property
@@ -289,8 +273,7 @@ class LemlistListStream(LemlistStream[PageToken]):
         """Return the items of page `number`, from lemlist's 2xx answer."""
         raise NotImplementedError
 
-    def items_of(self, response: requests.Response) -> list[t.Any]:
-        """Return the items of a page lemlist answered, decoding it only once."""
+    def _items_of(self, response: requests.Response) -> list[t.Any]:
         if self._decoded[0] is not response:
             number = self._paginator.current_value.number
             self._decoded = (response, self.decode_items(response, number))
@@ -306,7 +289,7 @@ class LemlistListStream(LemlistStream[PageToken]):
         self._paginator = ListPaginator(
             max_reads=int(self.config["max_reads_per_sync"]) if self.retires else 1,
             ends_list=self.ends_list,
-            keys_of=lambda response: [i["_id"] for i in self.items_of(response)],
+            keys_of=lambda response: [i["_id"] for i in self._items_of(response)],
             page_size=self.page_size,
         )
         return self._paginator
@@ -316,11 +299,11 @@ class LemlistListStream(LemlistStream[PageToken]):
         super().validate_response(response)
         # Decoded here, inside the retried request: a body that does not decode
         # (HTML, half a body, an empty page that proves nothing) is retried.
-        self.items_of(response)
+        self._items_of(response)
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        paginator, items = self._paginator, self.items_of(response)
+        paginator, items = self._paginator, self._items_of(response)
         if not paginator.ledger and (new := undeclared(response.content, self.schema)):
             # A field lemlist adds shows on every item: the first page tells.
             self.logger.warning(

@@ -158,14 +158,7 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
         keys_of: Callable[[requests.Response], Sequence[str]],
         page_size: int = 0,
     ) -> None:
-        """Start at page 0 of the forward read.
-
-        Args:
-            max_reads: How many reads at most; 1 reads forward once, proving nothing.
-            ends_list: Whether a page of this many items ends the list.
-            keys_of: The keys of the items of a page lemlist answered, in order.
-            page_size: The page size, when lemlist documents it (0: unknown).
-        """
+        """Start at page 0 of the forward read (`page_size` 0: lemlist gives none)."""
         super().__init__(PageToken(0, 0))
         self._max_reads = max_reads
         self._ends_list = ends_list
@@ -193,22 +186,11 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
         return self.reads[-1]
 
     def continue_if_empty(self, response: requests.Response) -> bool:  # noqa: ARG002
-        """Keep going: an empty page, or one of items already emitted, may not end.
-
-        Returns:
-            True: the reads decide where they end, in `get_next`.
-        """
+        """Go on: an empty or repeated page may not end the reads; `get_next` says."""
         return True
 
     def get_next(self, response: requests.Response) -> PageToken | None:
-        """Note the page lemlist answered, and return the page to ask next.
-
-        Args:
-            response: lemlist's answer to the current page.
-
-        Returns:
-            The next page, or None when the reads are done.
-        """
+        """Note the page lemlist answered; return the next to ask (None: done)."""
         keys = self._keys_of(response)
         number, read = self.current_value.number, self.read
         bit, repeated = 1 << read.number, bool(keys)
@@ -292,9 +274,7 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
 
     def _end_answered_empty_twice_around(self, read: Read) -> bool:
         # The docstring's second case: the decisive page may be the lowest empty one.
-        lowest_empty = min(
-            (n for n, size in read.sizes.items() if not size), default=-1
-        )
+        lowest = min((n for n, size in read.sizes.items() if not size), default=-1)
         if read.backward:
-            return lowest_empty in read.empty_twice
-        return lowest_empty == read.end_page and read.end_seen_twice
+            return lowest in read.empty_twice
+        return lowest == read.end_page and read.end_seen_twice

@@ -93,10 +93,7 @@ class CampaignsPage(msgspec.Struct):
 
 
 class Team(msgspec.Struct, frozen=True):
-    """The fields of lemlist's Team object (`?version=v2`) the tap keeps.
-
-    `users` is None when lemlist sent none (an answer without `version=v2`).
-    """
+    """What the tap keeps of lemlist's Team; `users` None: none sent (no `v2`)."""
 
     id: Id = msgspec.field(name="_id")
     name: str | None = None
@@ -122,20 +119,10 @@ _ITEM = re.compile(r"\$(?:\.results|\.campaigns)?\[(\d+)\](.*)")
 def decode(
     response: requests.Response, shape: type[_Body], stream: str, what: str = "page"
 ) -> _Body:
-    """Decode a 2xx body into `shape`: a broken body is retried, a bad record not.
+    """Decode a 2xx body (`what`: page or team) into `shape`.
 
-    Args:
-        response: lemlist's answer.
-        shape: The msgspec type to decode into.
-        stream: The stream asking, to name a bad record.
-        what: What the body is, for the message: `page` or `team`.
-
-    Returns:
-        The decoded body.
-
-    Raises:
-        UnexpectedRecordError: When one item is not of its record type.
-        RetriableAPIError: When the body is not JSON, or not of that shape.
+    A body that is not JSON, or not of the shape, is retried (RetriableAPIError); an
+    item that is not of its record type stops the sync (UnexpectedRecordError).
     """
     try:
         return msgspec.json.decode(response.content, type=shape)
@@ -155,15 +142,19 @@ def decode(
         raise RetriableAPIError(msg, response) from None
 
 
+def _items(content: bytes) -> t.Any:  # noqa: ANN401 - whatever the page holds
+    body = msgspec.json.decode(content)
+    return (
+        body if isinstance(body, list) else body.get("results", body.get("campaigns"))
+    )
+
+
 def _key_of_item(content: bytes, index: int) -> object:
     # Only on the failing page: which record it was, for the message.
     try:
-        body = msgspec.json.decode(content)
+        items = _items(content)
     except (msgspec.DecodeError, RecursionError):
         return f"#{index}"
-    items = (
-        body if isinstance(body, list) else body.get("results", body.get("campaigns"))
-    )
     item = items[index] if isinstance(items, list) and index < len(items) else None
     key = item.get("_id", item.get("userId")) if isinstance(item, dict) else None
     return key if key is not None else f"#{index}"
@@ -171,11 +162,7 @@ def _key_of_item(content: bytes, index: int) -> object:
 
 def undeclared(content: bytes, schema: dict[str, t.Any]) -> list[str]:
     """Return the fields a page's items hold that the stream's schema does not."""
-    body = msgspec.json.decode(content)
-    items = (
-        body if isinstance(body, list) else body.get("results", body.get("campaigns"))
-    )
-    sent = {key for item in items if isinstance(item, dict) for key in item}
+    sent = {key for item in _items(content) if isinstance(item, dict) for key in item}
     return sorted(sent - set(schema["properties"]))
 
 
@@ -186,10 +173,7 @@ _INTEGER = re.compile(r"[-+]?[0-9]+")
 
 
 class Quirks:
-    """Sets right what lemlist stores loosely, field by field, for one stream's sync.
-
-    Fields not given are null: stream maps and targets can name any field.
-    """
+    """Sets right what lemlist stores loosely, in one stream's records, this sync."""
 
     def __init__(self, stream: str, schema: dict[str, t.Any]) -> None:
         """Read which fields are dates and integers from the stream's schema."""
@@ -201,16 +185,15 @@ class Quirks:
         self._nul: collections.Counter[str] = collections.Counter()
 
     def __call__(self, row: dict[str, t.Any], key: str) -> dict[str, t.Any]:
-        """Return the record, every field present, each of its schema's type."""
+        """Return the record, each field of its type; null if not given."""
+        # Every field present: stream maps and targets can name any field.
         record = {**self._blank, **row}
         for name in self._dates:
             if (value := record[name]) is not None:
                 record[name] = self._date_time(value, key, name)
         for name in self._integers:
-            if (value := record[name]) is not None and not isinstance(value, int):
+            if (value := record[name]) is not None:
                 record[name] = self._integer(value, key, name)
-            elif value is not None and value not in _INT64:
-                self._refuse(key, name, value, "is outside the 64-bit integer range")
         return record
 
     def scrub_nul(self, record: dict[str, t.Any]) -> None:
@@ -237,17 +220,18 @@ class Quirks:
             )
 
     def _integer(self, value: float | str, key: str, name: str) -> int | None:
-        text = value.strip() if isinstance(value, str) else value
-        if text == "":
+        number = value.strip() if isinstance(value, str) else value
+        if number == "":
             return None
-        if isinstance(text, float) and text.is_integer():
-            return int(text)
-        if isinstance(text, str) and _INTEGER.fullmatch(text):
-            number = int(text)
-            if number in _INT64:
-                return number
-            self._refuse(key, name, value, "is outside the 64-bit integer range")
-        return self._refuse(key, name, value, "is not an integer")
+        if isinstance(number, float) and number.is_integer():
+            return int(number)
+        if isinstance(number, str) and _INTEGER.fullmatch(number):
+            number = int(number)
+        if isinstance(number, int) and number in _INT64:
+            return number
+        outside = isinstance(number, int)
+        problem = "outside the 64-bit integer range" if outside else "not an integer"
+        return self._refuse(key, name, value, f"is {problem}")
 
     def _date_time(self, value: str, key: str, name: str) -> str | None:
         text = value.strip()

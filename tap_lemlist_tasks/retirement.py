@@ -1,12 +1,11 @@
 """Whether a sync retires what it did not emit: a proven read, and a collapse guard.
 
-A proven read (see `paging`) means no item that stayed open was missed. The guard
-covers what no proof can: lemlist itself answering a much shorter list for a while.
-A proven sync that would retire more than `max_retired_percent` of the items the
-last retiring sync emitted retires nothing, once; the next proven sync that sees
-the same drop (not a deeper one) retires, unless a sync in between saw no collapse.
-What it needs between syncs is kept in the stream's Singer state, which Meltano
-stores.
+A proven read (see `paging`) missed no item that stayed open. The guard covers what
+no proof can: lemlist itself answering a much shorter list for a while. A proven
+sync that would retire more than `max_retired_percent` of the items the last
+retiring sync emitted retires nothing, once; the next proven sync that sees the same
+drop (not a deeper one) retires, unless a sync in between saw no collapse. Its
+counts are kept in the stream's Singer state, which Meltano stores.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import hashlib
 import logging
 import time
 import typing as t
-from dataclasses import dataclass
 
 from singer_sdk.streams import Stream
 
@@ -28,17 +26,11 @@ if t.TYPE_CHECKING:
 STATE_KEY = "retirement"
 
 
-@dataclass(frozen=True)
-class Retirement:
+class Retirement(t.NamedTuple):
     """Whether to send ACTIVATE_VERSION, and why, in words a user can act on."""
 
     retire: bool
     reason: str
-
-
-NOT_RETIRING = Retirement(
-    retire=False, reason="retired nothing: emit_activate_version_messages is false"
-)
 
 
 class Retiring(Stream):
@@ -46,12 +38,7 @@ class Retiring(Stream):
 
     @property
     def emit_activate_version_messages(self) -> bool:
-        """Never the SDK's way: before the first record, a failed sync would retire.
-
-        The SDK sends ACTIVATE_VERSION before the first record, which tells the
-        target to retire every row the sync has not seen yet; streams send it after
-        their last record instead (`activate_version`).
-        """
+        """Not the SDK's way, which sends it first: a failed sync would retire."""
         return False
 
     @property
@@ -73,20 +60,21 @@ class Retiring(Stream):
 
     def settle(self, verdict: Verdict, sent: int, scope: str, retried: int) -> None:
         """Retire what the sync did not send if it may, and say so in one line."""
-        retiring = self.retires
-        decision = (
-            decide(
+        retiring, reads = self.retires, len(verdict.reads)
+        decision = Retirement(
+            retire=False,
+            reason="retired nothing: emit_activate_version_messages is false",
+        )
+        if retiring:
+            most = int(self.config["max_retired_percent"])
+            decision = decide(
                 verdict,
                 sent,
                 self.stream_state,
                 noun=self.name,
-                max_retired_percent=int(self.config["max_retired_percent"]),
+                max_retired_percent=most,
                 scope=scope,
             )
-            if retiring
-            else NOT_RETIRING
-        )
-        reads = len(verdict.reads)
         self.logger.log(
             logging.WARNING if retiring and not decision.retire else logging.INFO,
             "%s: %d emitted in %d read%s of the list, %d requests (%d retried); %s.",
@@ -102,16 +90,8 @@ class Retiring(Stream):
             self.activate_version()
 
     def whole(self, records: Iterable[dict[str, t.Any]]) -> Iterator[dict[str, t.Any]]:
-        """Yield records that come whole in one answer; then retire the rest.
-
-        Args:
-            records: Every row of the stream, from one response.
-
-        Yields:
-            The records, stamped with this sync's version when it retires.
-        """
-        retiring = self.retires
-        if retiring:
+        """Yield the records of one answer, stamped if it retires; then retire."""
+        if retiring := self.retires:
             self.start_version()
         yield from records
         if retiring:  # after the last row: a failed read retires nothing
@@ -119,15 +99,7 @@ class Retiring(Stream):
 
 
 def changed_scope(state: dict[str, t.Any], scope: str) -> str | None:
-    """Return the scope of the last retiring sync if it differs from `scope`.
-
-    Args:
-        state: The stream's Singer state.
-        scope: What selects the list now (the tasks' filters, as canonical text).
-
-    Returns:
-        The old scope as text, or None when it is the same (or there was none).
-    """
+    """The scope (e.g. tasks' filters) of the last retiring sync, if not `scope`."""
     last = state.get(STATE_KEY, {}).get("last_retiring_sync_scope")
     # Before 0.4 the state kept a digest of the scope.
     if last is None or last in {scope, hashlib.sha256(scope.encode()).hexdigest()[:16]}:
@@ -144,28 +116,16 @@ def decide(  # noqa: PLR0913 - one decision, from all it depends on
     max_retired_percent: int,
     scope: str,
 ) -> Retirement:
-    """Decide whether this sync retires, and remember what the guard needs.
+    """Decide whether this sync retires; note in `state` what the guard needs.
 
-    Args:
-        verdict: How the sync's reads went.
-        emitted: How many items the sync sent.
-        state: The stream's Singer state, updated in place.
-        noun: What the items are, e.g. `tasks`.
-        max_retired_percent: The guard's threshold (100: no guard).
-        scope: What selects the list (the tasks' filters). When it changed, what is
-            retired may only have left the list's selection, and counts of two
-            selections do not compare: the guard stands aside.
-
-    Returns:
-        The decision.
+    When `scope` changed, what is retired may only have left the list's selection,
+    and counts of two selections do not compare: the guard stands aside.
     """
     memory = state.setdefault(STATE_KEY, {})
     new_scope = changed_scope(state, scope) is not None
     last = None if new_scope else memory.get("last_retiring_sync_emitted")
     collapsed = last is not None and _dropped(emitted, last, max_retired_percent)
-    withheld = memory.get("collapse_withheld_emitted")
-    proven = verdict.proven
-    if proven is None:
+    if (proven := verdict.proven) is None:
         if not collapsed:
             # lemlist answered a list that is no collapse: one withheld before was
             # its bad minute, and the next one must be withheld anew. (A busy
@@ -173,43 +133,34 @@ def decide(  # noqa: PLR0913 - one decision, from all it depends on
             memory.pop("collapse_withheld_emitted", None)
         return Retirement(
             retire=False,
-            reason=(
-                f"retired nothing: no read was proven complete ({noun} came, went "
-                "or came back during each read); the next quieter sync retires"
-            ),
+            reason=f"retired nothing: no read was proven complete ({noun} came, went "
+            "or came back during each read); the next quieter sync retires",
         )
     proof = f"read {proven.number + 1} of {len(verdict.reads)} proven complete"
     memory["last_retiring_sync_scope"] = scope
-    if new_scope:
-        memory["last_retiring_sync_emitted"] = emitted
-        memory.pop("collapse_withheld_emitted", None)
-        return Retirement(
-            retire=True,
-            reason=(
-                f"retired the others ({proof}); the filters changed since the last "
-                f"retiring sync, so {noun} retired now may only have left them, and "
-                "not be done"
-            ),
-        )
+    after = (
+        f"; the filters changed since the last retiring sync, so {noun} retired now "
+        "may only have left them, and not be done"
+        if new_scope
+        else ""
+    )
     if last is not None and collapsed:
         gone = f"{last - emitted} of the {last} {noun} of the last retiring sync"
         # Retired only when it agrees with the drop withheld before, not deeper.
+        withheld = memory.get("collapse_withheld_emitted")
         if withheld is None or _dropped(emitted, withheld, max_retired_percent):
             memory["collapse_withheld_emitted"] = emitted
             return Retirement(
                 retire=False,
-                reason=(
-                    f"retired nothing: {gone} are gone, more than "
-                    f"max_retired_percent ({max_retired_percent}%); if lemlist really "
-                    f"holds {emitted} now, the next sync retires them"
-                ),
+                reason=f"retired nothing: {gone} are gone, more than "
+                f"max_retired_percent ({max_retired_percent}%); if lemlist really "
+                f"holds {emitted} now, the next sync retires them",
             )
         proof += f"; {gone} are gone, as the sync before saw too"
     memory["last_retiring_sync_emitted"] = emitted
     memory.pop("collapse_withheld_emitted", None)
-    return Retirement(retire=True, reason=f"retired the others ({proof})")
+    return Retirement(retire=True, reason=f"retired the others ({proof}){after}")
 
 
 def _dropped(now: int, before: int, max_retired_percent: int) -> bool:
-    """Whether going from `before` to `now` items retires more than the guard allows."""
     return now * 100 < before * (100 - max_retired_percent)

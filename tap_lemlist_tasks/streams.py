@@ -14,14 +14,7 @@ from singer_sdk.pagination import SinglePagePaginator
 from tap_lemlist_tasks.client import LemlistListStream, LemlistStream, map_filters
 from tap_lemlist_tasks.errors import LemlistError
 from tap_lemlist_tasks.filters import canonical_filters, drifting, encode_filters
-from tap_lemlist_tasks.records import (
-    Campaign,
-    CampaignsPage,
-    TasksPage,
-    Team,
-    User,
-    decode,
-)
+from tap_lemlist_tasks.records import Campaign, CampaignsPage, TasksPage, Team, decode
 from tap_lemlist_tasks.retirement import changed_scope
 
 if sys.version_info >= (3, 12):
@@ -36,6 +29,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_lemlist_tasks.paging import PageToken
+    from tap_lemlist_tasks.records import User
 
 
 class PlanGatedError(FatalAPIError):
@@ -47,11 +41,8 @@ STREAM_MAP = "streamMap"
 
 
 def task_selection(config: Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
-    """What selects the tasks a sync sends: the `filters`, and stream maps' filters.
-
-    A `__filter__` drops tasks after they are read: a task that leaves it is retired
-    like one that leaves a lemlist filter.
-    """
+    """What selects the tasks a sync sends: the `filters`, and stream maps' filters."""
+    # A `__filter__` drops tasks after they are read: one that leaves it is retired.
     return [
         *config.get("filters", []),
         *(
@@ -61,46 +52,45 @@ def task_selection(config: Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
     ]
 
 
+def _text(name: str, description: str | None = None) -> th.Property[str]:
+    return th.Property(name, th.StringType, description=description)
+
+
+def _key(name: str, description: str) -> th.Property[str]:  # a text field never null
+    return th.Property(name, th.StringType, required=True, description=description)
+
+
 @dataclass(frozen=True)
 class TeamMembers:
-    """The team's users (None: none listed), for the users stream's context.
-
-    The SDK prints a context in its logs: this prints as a count, no name or email.
-    """
+    """The team's users (None: none listed), in the users stream's context."""
 
     users: tuple[User, ...] | None
 
     def __repr__(self) -> str:
-        """E.g. `4 users`."""
+        """E.g. `4 users`: the SDK logs a context, and no name or email may show."""
         return "no users listed" if self.users is None else f"{len(self.users)} users"
 
     __str__ = __repr__
 
 
 class TeamsStream(LemlistStream[None]):
-    """The API key's team (`GET /team?version=v2`): one row, `_id` and `name`.
+    """The API key's team (`GET /team?version=v2`), read once per sync: one row.
 
-    Its body also holds the API key itself, webhook URLs and invited users' emails;
-    `Team` decodes `_id`, `name` and `users` and nothing else. The other streams are
-    its children: they take the team, read once per sync, from their context.
+    Its body also holds the API key, webhook URLs and invited users' emails: `Team`
+    decodes `_id`, `name` and `users` only. The other streams are its children.
     """
 
     name = "teams"
     path = "/team"
-    primary_keys = ("_id",)
-    replication_key = None
     schema = th.PropertiesList(
-        th.Property("_id", th.StringType, required=True, description="Team id, tea_…"),
-        th.Property("name", th.StringType, description="The team's name in lemlist"),
-        th.Property(
+        _key("_id", "Team id, tea_…"),
+        _text("name", "The team's name in lemlist"),
+        _text(
             "taskFilters",
-            th.StringType,
-            description=(
-                "What this sync selected the tasks with, as canonical JSON: the "
-                "`filters` setting, and a stream map's `__filter__` on tasks as "
-                '{"filterId": "streamMap", …}. dbt tells a task that left them from '
-                "a done one"
-            ),
+            "What this sync selected the tasks with, as canonical JSON: the `filters` "
+            "setting, and a stream map's `__filter__` on tasks as "
+            '{"filterId": "streamMap", …}. dbt tells a task that left them from a '
+            "done one",
         ),
     ).to_dict()
 
@@ -135,8 +125,7 @@ class TeamsStream(LemlistStream[None]):
                 "https://api.lemlist.com/api)."
             )
             raise LemlistError(msg)
-        # Decoded here, inside the retried request: a body that does not decode is
-        # retried like a broken page.
+        # Decoded inside the retried request: a body that does not decode is retried.
         self._team = decode(response, Team, self.name, "team")
 
     @override
@@ -164,29 +153,22 @@ class TasksStream(LemlistListStream):
 
     name = "tasks"
     path = "/tasks"
-    primary_keys = ("_id",)
-    replication_key = None
     parent_stream_type = TeamsStream
     #: One state entry for the stream, not one per team: a key has one team.
     state_partitioning_keys: t.ClassVar[list[str]] = []
     schema = th.PropertiesList(
-        th.Property("_id", th.StringType, required=True, description="Task id, opp_…"),
-        th.Property(
-            "teamId",
-            th.StringType,
-            required=True,
-            description="The API key's lemlist team, tea_… (from GET /team)",
-        ),
-        th.Property("type", th.StringType, description="manual, phone, email, …"),
-        th.Property("title", th.StringType),
+        _key("_id", "Task id, opp_…"),
+        _key("teamId", "The API key's lemlist team, tea_… (from GET /team)"),
+        _text("type", "manual, phone, email, …"),
+        _text("title"),
         th.Property("priority", th.IntegerType, description="0 to 2; null if unset"),
-        th.Property("leadId", th.StringType, description="Lead id, lea_…"),
-        th.Property("campaignId", th.StringType, description="Campaign id, cam_…"),
-        th.Property("contactId", th.StringType, description="Contact id, ctc_…"),
+        _text("leadId", "Lead id, lea_…"),
+        _text("campaignId", "Campaign id, cam_…"),
+        _text("contactId", "Contact id, ctc_…"),
         th.Property("dueDate", th.DateTimeType),
-        th.Property("userId", th.StringType, description="Assignee, usr_…"),
-        th.Property("content", th.StringType),
-        th.Property("status", th.StringType, description="pending, completed, …"),
+        _text("userId", "Assignee, usr_…"),
+        _text("content"),
+        _text("status", "pending, completed, …"),
         th.Property("createdAt", th.DateTimeType),
         th.Property("completedAt", th.DateTimeType),
     ).to_dict()
@@ -263,23 +245,19 @@ class TasksStream(LemlistListStream):
 
 
 class UsersStream(LemlistStream[None]):
-    """The team's users (`users` of `GET /team?version=v2`), one row each.
-
-    They come with the team's answer: this stream makes no request of its own.
-    """
+    """The team's users, from the team's answer: no request of their own."""
 
     name = "users"
     path = "/team"
     primary_keys = ("userId",)
-    replication_key = None
     parent_stream_type = TeamsStream
     state_partitioning_keys: t.ClassVar[list[str]] = []
     schema = th.PropertiesList(
-        th.Property("userId", th.StringType, required=True, description="usr_…"),
-        th.Property("teamId", th.StringType, required=True, description="tea_…"),
-        th.Property("name", th.StringType, description="The user's name in lemlist"),
-        th.Property("email", th.StringType),
-        th.Property("role", th.StringType, description="The user's role in the team"),
+        _key("userId", "usr_…"),
+        _key("teamId", "tea_…"),
+        _text("name", "The user's name in lemlist"),
+        _text("email"),
+        _text("role", "The user's role in the team"),
     ).to_dict()
 
     @override
@@ -296,36 +274,28 @@ class UsersStream(LemlistStream[None]):
 
 
 class CampaignsStream(LemlistListStream):
-    """The team's campaigns (`GET /campaigns`), oldest first, read in full each sync.
+    """The team's campaigns (`GET /campaigns`), read in full and proven as tasks are.
 
-    Asked oldest first, so that a campaign created during a sync joins the end of the
-    list; whether the list is read whole is proven as for tasks. On a plan that
-    does not include the route (HTTP 402), the stream loads and retires nothing.
+    Oldest first, so that one created during a sync joins the end of the list. On a
+    plan without the route (HTTP 402), the stream loads and retires nothing.
     """
 
     name = "campaigns"
     path = "/campaigns"
-    primary_keys = ("_id",)
-    replication_key = None
     parent_stream_type = TeamsStream
     state_partitioning_keys: t.ClassVar[list[str]] = []
-    #: lemlist's most campaigns per page (`limit`).
-    page_size = 100
+    page_size = 100  # lemlist's most per page (`limit`)
     schema = th.PropertiesList(
-        th.Property("_id", th.StringType, required=True, description="cam_…"),
-        th.Property("teamId", th.StringType, required=True, description="tea_…"),
-        th.Property("name", th.StringType),
-        th.Property(
-            "status",
-            th.StringType,
-            description="draft, running, ended, paused, errors, archived",
-        ),
+        _key("_id", "cam_…"),
+        _key("teamId", "tea_…"),
+        _text("name"),
+        _text("status", "draft, running, ended, paused, errors, archived"),
         th.Property("createdAt", th.DateTimeType),
-        th.Property("createdBy", th.StringType, description="usr_…"),
+        _text("createdBy", "usr_…"),
         th.Property("labels", th.ArrayType(th.StringType)),
         th.Property("hasError", th.BooleanType),
         th.Property("errors", th.ArrayType(th.AnyType())),
-        th.Property("emoji", th.StringType),
+        _text("emoji"),
     ).to_dict()
 
     @override
