@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
-import os
 import sys
 import typing as t
 from functools import cached_property
 from importlib import metadata
 
-import backoff
-import requests
 from requests.auth import HTTPBasicAuth
-from singer_sdk import RESTStream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_lemlist_tasks import errors, retirement, retries, throttle
@@ -23,10 +18,9 @@ from tap_lemlist_tasks.records import Quirks, undeclared
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from backoff.types import Details
-    from singer_sdk.helpers.types import Context, RequestFunc
+    import requests
+    from singer_sdk.helpers.types import Context
     from singer_sdk.singerlib import Catalog
-    from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -49,114 +43,7 @@ def map_filters(config: Mapping[str, t.Any], stream: str) -> dict[str, str]:
     }
 
 
-def _refuse_redirect(response: requests.Response, **_kwargs: t.Any) -> None:  # noqa: ANN401
-    # lemlist documents no redirect; following one could take the key to another
-    # host, loop, or lead to a URL requests cannot even parse.
-    if response.is_redirect:
-        location = response.headers.get("Location", "")
-        msg = (
-            f"lemlist answered HTTP {response.status_code}, a redirect to "
-            f"{location!r:.120}. The tap follows no redirect, so the API key never "
-            "goes elsewhere: if lemlist moved its API, set api_url to the new address."
-        )
-        raise errors.LemlistError(msg)
-
-
-def _session(url: str, adapter: throttle.ThrottledAdapter) -> requests.Session:
-    session = requests.Session()
-    # requests reads proxies, NO_PROXY and the CA bundle from the environment on
-    # every request (a scan of os.environ each time): read them once.
-    session.proxies = requests.utils.get_environ_proxies(url)
-    env = os.environ
-    session.verify = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True
-    session.trust_env = False
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.hooks["response"].append(_refuse_redirect)
-    return session
-
-
-class RetryingStream(RESTStream[_Token]):
-    """Retries, waits on the API key's budget, gives up; retries.py says when, how."""
-
-    #: Where waits happen; tests replace it with a fake clock.
-    clock: t.ClassVar[throttle.Clock] = throttle.SYSTEM_CLOCK
-    #: Attempts that failed and were retried, this sync.
-    retried = 0
-    #: What the request being sent asks for, e.g. `page 3`, for retry lines.
-    asking = "a request"
-
-    @property
-    def request_budget(self) -> throttle.RequestBudget:
-        """The API key's rate-limit budget, shared by every stream and sync."""
-        return throttle.budget_for(
-            self.config["api_key"],
-            self.config["rate_limit_requests"],
-            self.config["rate_limit_window_seconds"],
-            self.clock,
-        )
-
-    @override
-    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
-        request = super().get_http_request(page=page)
-        params, endpoint = request.params, self.path.strip("/")
-        self.asking = (
-            f"page {params['page']}"
-            if "page" in params
-            else f"{endpoint} from offset {params['offset']}"
-            if "offset" in params
-            else f"the {endpoint} request (GET {self.path})"
-        )
-        return request
-
-    @override
-    def request_decorator(self, func: RequestFunc) -> RequestFunc:
-        longest = int(self.config["max_retry_wait_seconds"])
-        return backoff.on_exception(
-            self.backoff_wait_generator,
-            retries.REQUEST_ERRORS,
-            max_tries=self.backoff_max_tries,
-            giveup=lambda error: retries.is_permanent(error, longest),
-            on_giveup=self._give_up,
-            jitter=None,  # backoff_wait_generator spreads its own waits
-            logger=None,  # backoff_wait_generator logs one line of its own
-        )(func)
-
-    @override
-    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        # backoff sends each failure in. The wait is the API key's: it goes into
-        # the key's budget, which every stream on the key waits for, on the
-        # stream's clock. backoff's own sleep, on the real clock, is told 0.
-        error = yield 0.0  # backoff's priming
-        for tries in itertools.count(1):
-            wait = retries.wait_before(
-                error, tries, self.config["max_retry_wait_seconds"], self.clock.jitter
-            )
-            self.retried += 1
-            self.logger.warning(
-                "Retrying %s in %.1f s (attempt %d of %d failed: %s)",
-                self.asking,
-                wait,
-                tries,
-                self.backoff_max_tries(),
-                retries.cause(error),
-            )
-            self.request_budget.pause(wait)
-            error = yield 0.0
-
-    @override
-    def backoff_max_tries(self) -> int:
-        return int(self.config["retry_max_tries"])
-
-    def _give_up(self, details: Details) -> None:
-        # In one line: no retry can fix it, or that was the last.
-        error = t.cast("BaseException", details.get("exception"))
-        longest = int(self.config["max_retry_wait_seconds"])
-        line = retries.give_up_line(error, self.asking, details["tries"], longest)
-        raise errors.LemlistError(line) from None
-
-
-class LemlistStream(retirement.Retiring, RetryingStream[_Token]):
+class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
     """A lemlist endpoint: its url, Basic auth, the key's rate budget and retries."""
 
     #: Transient besides 5xx: too many requests, request timeout, too early.
@@ -192,7 +79,7 @@ class LemlistStream(retirement.Retiring, RetryingStream[_Token]):
     @cached_property
     def requests_session(self) -> requests.Session:
         adapter = throttle.ThrottledAdapter(self.request_budget, deadline=self.timeout)
-        return _session(self.url_base, adapter)
+        return retries.session_for(self.url_base, adapter)
 
     @override
     def apply_catalog(self, catalog: Catalog) -> None:
