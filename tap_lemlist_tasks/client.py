@@ -12,11 +12,12 @@ from requests.auth import HTTPBasicAuth
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_lemlist_tasks import errors, retirement, retries, throttle
+from tap_lemlist_tasks.filters import map_filters
 from tap_lemlist_tasks.paging import ListPaginator, PageToken
 from tap_lemlist_tasks.records import Quirks, undeclared
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable
 
     import requests
     from singer_sdk.helpers.types import Context
@@ -30,17 +31,6 @@ else:
 #: A progress line every this many pages of a read, besides its first.
 PROGRESS_PAGES = 25
 _Token = t.TypeVar("_Token")
-
-
-def map_filters(config: Mapping[str, t.Any], stream: str) -> dict[str, str]:
-    """The `__filter__` expressions of a stream's stream maps, by alias."""
-    return {
-        alias: body["__filter__"]
-        for alias, body in (config.get("stream_maps") or {}).items()
-        if isinstance(body, dict)
-        and "__filter__" in body
-        and body.get("__source__", alias) == stream
-    }
 
 
 class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):

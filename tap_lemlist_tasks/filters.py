@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import typing as t
 
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping
+
 # The `type` filter's values in lemlist's reference, plus `linkedin`, which its
 # create-task reference lists.
 TASK_TYPES = (
@@ -67,6 +70,60 @@ FILTER_SCHEMA: dict[str, t.Any] = {
         for filter_id, parameters in PARAMETERS.items()
     ],
 }
+
+
+#: The `filterId` a stream map's `__filter__` on tasks has in `taskFilters`.
+STREAM_MAP = "streamMap"
+
+
+def map_filters(config: Mapping[str, t.Any], stream: str) -> dict[str, str]:
+    """The `__filter__` expressions of a stream's stream maps, by alias."""
+    return {
+        alias: body["__filter__"]
+        for alias, body in (config.get("stream_maps") or {}).items()
+        if isinstance(body, dict)
+        and "__filter__" in body
+        and body.get("__source__", alias) == stream
+    }
+
+
+def task_selection(config: Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+    """What selects the tasks a sync sends: the `filters`, and stream maps' filters."""
+    # A `__filter__` drops tasks after they are read: one that leaves it is retired.
+    return [
+        *config.get("filters", []),
+        *(
+            {"filterId": STREAM_MAP, "stream": alias, "expression": expression}
+            for alias, expression in map_filters(config, "tasks").items()
+        ),
+    ]
+
+
+def selection_warnings(
+    config: Mapping[str, t.Any], before: str | None, now: str
+) -> list[str]:
+    """What a retiring sync of tasks may retire that is not done, in lines to warn."""
+    lines = []
+    if moving := drifting(config.get("filters", [])):
+        lines.append(
+            f"tasks: the filters on {', '.join(moving)} select on what changes while "
+            "a task stays open (a reassignment, a reschedule, a paused campaign, an "
+            "edited lead): a task that leaves them is retired as if done. For exact "
+            "completions, filter only on type or campaignId, or give each filter set "
+            "an extractor and a schema of its own."
+        )
+    lines += [
+        f"tasks: the stream map {alias!r} filters tasks with {expression!r}: a task "
+        "it drops is retired as if done, and dbt counts it as having left the filters."
+        for alias, expression in map_filters(config, "tasks").items()
+    ]
+    if before is not None:
+        lines.append(
+            f"tasks: the filters changed since the last complete sync, from {before} "
+            f"to {now}: this sync retires every task outside the new filters, done or "
+            "not."
+        )
+    return lines
 
 
 def drifting(filters: list[dict[str, t.Any]]) -> list[str]:

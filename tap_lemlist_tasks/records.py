@@ -14,6 +14,7 @@ import datetime as dt
 import re
 import sys
 import typing as t
+from dataclasses import dataclass
 
 import msgspec
 from singer_sdk.exceptions import RetriableAPIError
@@ -98,6 +99,19 @@ class Team(msgspec.Struct, frozen=True):
     id: Id = msgspec.field(name="_id")
     name: str | None = None
     users: list[User] | None = None
+
+
+@dataclass(frozen=True)
+class TeamMembers:
+    """The team's users (None: none listed), in the users stream's context."""
+
+    users: tuple[User, ...] | None
+
+    def __repr__(self) -> str:
+        """E.g. `4 users`: the SDK logs a context, and no name or email may show."""
+        return "no users listed" if self.users is None else f"{len(self.users)} users"
+
+    __str__ = __repr__
 
 
 class UnexpectedRecordError(LemlistError):

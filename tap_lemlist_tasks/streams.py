@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import sys
 import typing as t
-from dataclasses import dataclass
 from http import HTTPStatus
 
 from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import SinglePagePaginator
 
-from tap_lemlist_tasks.client import LemlistListStream, LemlistStream, map_filters
+from tap_lemlist_tasks import filters as selecting
+from tap_lemlist_tasks.client import LemlistListStream, LemlistStream
 from tap_lemlist_tasks.errors import LemlistError
-from tap_lemlist_tasks.filters import canonical_filters, drifting, encode_filters
-from tap_lemlist_tasks.records import Campaign, CampaignsPage, TasksPage, Team, decode
+from tap_lemlist_tasks.records import (
+    Campaign,
+    CampaignsPage,
+    TasksPage,
+    Team,
+    TeamMembers,
+    decode,
+)
 from tap_lemlist_tasks.retirement import changed_scope
 
 if sys.version_info >= (3, 12):
@@ -23,33 +29,16 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable
 
     import requests
     from singer_sdk.helpers.types import Context
 
     from tap_lemlist_tasks.paging import PageToken
-    from tap_lemlist_tasks.records import User
 
 
 class PlanGatedError(FatalAPIError):
     """lemlist's plan for this account does not include a route (HTTP 402)."""
-
-
-#: The `filterId` a stream map's `__filter__` on tasks has in `taskFilters`.
-STREAM_MAP = "streamMap"
-
-
-def task_selection(config: Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
-    """What selects the tasks a sync sends: the `filters`, and stream maps' filters."""
-    # A `__filter__` drops tasks after they are read: one that leaves it is retired.
-    return [
-        *config.get("filters", []),
-        *(
-            {"filterId": STREAM_MAP, "stream": alias, "expression": expression}
-            for alias, expression in map_filters(config, "tasks").items()
-        ),
-    ]
 
 
 def _text(name: str, description: str | None = None) -> th.Property[str]:
@@ -58,19 +47,6 @@ def _text(name: str, description: str | None = None) -> th.Property[str]:
 
 def _key(name: str, description: str) -> th.Property[str]:  # a text field never null
     return th.Property(name, th.StringType, required=True, description=description)
-
-
-@dataclass(frozen=True)
-class TeamMembers:
-    """The team's users (None: none listed), in the users stream's context."""
-
-    users: tuple[User, ...] | None
-
-    def __repr__(self) -> str:
-        """E.g. `4 users`: the SDK logs a context, and no name or email may show."""
-        return "no users listed" if self.users is None else f"{len(self.users)} users"
-
-    __str__ = __repr__
 
 
 class TeamsStream(LemlistStream[None]):
@@ -132,7 +108,9 @@ class TeamsStream(LemlistStream[None]):
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         team = {"_id": self._team.id, "name": self._team.name}
         (record,) = self.settled([team], "_id")
-        record["taskFilters"] = canonical_filters(task_selection(self.config))
+        record["taskFilters"] = selecting.canonical_filters(
+            selecting.task_selection(self.config)
+        )
         return [record]
 
     @override
@@ -177,44 +155,20 @@ class TasksStream(LemlistListStream):
     @property
     def filters(self) -> str:
         """The `filters` parameter; lemlist's reference always sends it (`[]`)."""
-        return encode_filters(self.config.get("filters", []))
+        return selecting.encode_filters(self.config.get("filters", []))
 
     @override
     @property
     def scope(self) -> str:
-        return canonical_filters(task_selection(self.config))
+        return selecting.canonical_filters(selecting.task_selection(self.config))
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        if self.retires:
-            self._warn_of_what_retirement_may_include()
+        if self.retires:  # what the retirement may include that is not done
+            before = changed_scope(self.stream_state, self.scope)
+            for line in selecting.selection_warnings(self.config, before, self.scope):
+                self.logger.warning("%s", line)
         yield from super().get_records(context)
-
-    def _warn_of_what_retirement_may_include(self) -> None:
-        if moving := drifting(self.config.get("filters", [])):
-            self.logger.warning(
-                "tasks: the filters on %s select on what changes while a task stays "
-                "open (a reassignment, a reschedule, a paused campaign, an edited "
-                "lead): a task that leaves them is retired as if done. For exact "
-                "completions, filter only on type or campaignId, or give each filter "
-                "set an extractor and a schema of its own.",
-                ", ".join(moving),
-            )
-        for rule in [r for r in task_selection(self.config) if "expression" in r]:
-            self.logger.warning(
-                "tasks: the stream map %r filters tasks with %r: a task it drops is "
-                "retired as if done, and dbt counts it as having left the filters.",
-                rule["stream"],
-                rule["expression"],
-            )
-        if (before := changed_scope(self.stream_state, self.scope)) is not None:
-            self.logger.warning(
-                "tasks: the filters changed since the last complete sync, from %s "
-                "to %s: this sync retires every task outside the new filters, done "
-                "or not.",
-                before,
-                self.scope,
-            )
 
     @override
     def get_url_params(

@@ -11,7 +11,6 @@ import yaml
 from warehouse import REPO
 
 from tap_lemlist_tasks import filters
-from tap_lemlist_tasks.streams import STREAM_MAP
 
 TRANSFORM = REPO / "transform"
 
@@ -32,7 +31,7 @@ def test_dbt_campaign_states_are_the_ones_the_filters_accept() -> None:
 def test_dbt_drifting_filters_are_the_ones_the_tap_warns_about() -> None:
     # dbt names a retirement by a sync with one of these "done, deleted or left the
     # filters"; the tap warns at the start of such a sync (issues #23, #29).
-    drifting = [*filters.DRIFTING_FILTERS, STREAM_MAP]
+    drifting = [*filters.DRIFTING_FILTERS, filters.STREAM_MAP]
     assert dbt_vars()["lemlist_drifting_filters"] == drifting
 
 
