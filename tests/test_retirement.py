@@ -14,11 +14,9 @@ import json
 import typing as t
 
 import pytest
-from conftest import API_KEY
 from lemlist_sample import Task
 
 from tap_lemlist_tasks import retirement
-from tap_lemlist_tasks.inputs import SETTINGS
 from tap_lemlist_tasks.paging import Read, Verdict
 
 if t.TYPE_CHECKING:
@@ -379,39 +377,3 @@ def test_a_deeper_drop_after_a_withheld_collapse_is_withheld_again() -> None:
     retired = guarded_syncs((PROVEN, 1000), (PROVEN, 400), (PROVEN, 10), (PROVEN, 10))
 
     assert retired == [True, False, False, True]
-
-
-def test_batch_config_is_refused_before_any_request(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    batch_config = {
-        "encoding": {"format": "jsonl", "compression": "gzip"},
-        "storage": {"root": "file:///tmp/lemlist-batches"},
-    }
-
-    run = run_tap(batch_config=batch_config)
-
-    assert run.exit_code != 0
-    assert "'batch_config' was unexpected" in run.stderr
-    assert standin.requests == []
-    assert run.messages == []
-
-
-SETTINGS_WITH_DEFAULTS = [
-    name
-    for name, schema in SETTINGS.to_dict()["properties"].items()
-    if "default" in schema
-]
-
-
-@pytest.mark.parametrize("setting", SETTINGS_WITH_DEFAULTS)
-def test_a_null_setting_is_refused_before_any_request(
-    standin: LemlistStandIn, tap: Callable[..., TapRun], setting: str
-) -> None:
-    run = tap({"api_key": API_KEY, "api_url": standin.url, setting: None})
-
-    assert run.exit_code != 0
-    assert "None is not of type" in run.stderr
-    assert f"config['{setting}']" in run.stderr
-    assert standin.requests == []
-    assert json.dumps(run.messages) == "[]"
