@@ -83,6 +83,21 @@ class TapRun:
         """The `_id` of every record emitted, in order."""
         return [record["_id"] for record in self.records]
 
+    @property
+    def state(self) -> dict[str, t.Any]:
+        """The last STATE message's value."""
+        return t.cast("dict[str, t.Any]", self.of_type("STATE")[-1]["value"])
+
+    @property
+    def summary(self) -> str:
+        """The one line that says how many tasks were emitted and what was retired."""
+        (line,) = [
+            line
+            for line in self.stderr.splitlines()
+            if line.startswith("tasks: ") and " emitted in " in line
+        ]
+        return line
+
     def of_type(
         self, message_type: str, stream: str = "tasks"
     ) -> list[dict[str, t.Any]]:

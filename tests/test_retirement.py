@@ -33,6 +33,7 @@ AFTER_BACK_PAGE_2, AFTER_BACK_PAGE_1 = 7, 8
 
 
 def ids_of(standin: LemlistStandIn) -> list[str]:
+    """The open tasks, in lemlist's order."""
     return [task["_id"] for task in standin.pending_records()]
 
 
@@ -52,127 +53,96 @@ def move(task_id: str, position: int) -> Callable[[LemlistStandIn], None]:
     return lambda standin: standin.move(task_id, position)
 
 
-def state_after(run: TapRun) -> dict[str, t.Any]:
-    states = run.of_type("STATE")
-    return t.cast("dict[str, t.Any]", states[-1]["value"])
-
-
-def summary(run: TapRun) -> str:
-    (line,) = [
-        line
-        for line in run.stderr.splitlines()
-        if line.startswith("tasks: ") and " emitted in " in line
-    ]
-    return line
-
-
 def test_a_quiet_sync_proves_its_first_read_and_retires(
-    run_tap: Callable[..., TapRun],
+    run: Callable[..., TapRun],
 ) -> None:
-    run = run_tap()
+    synced = run()
 
-    assert run.exit_code == 0, run.stderr
-    assert len(run.of_type("ACTIVATE_VERSION")) == 1
-    assert summary(run) == (
+    assert synced.exit_code == 0, synced.stderr
+    assert len(synced.of_type("ACTIVATE_VERSION")) == 1
+    assert synced.summary == (
         "tasks: 250 emitted in 2 reads of the list, 8 requests (0 retried); "
         "retired the others (read 1 of 2 proven complete)."
     )
 
 
-def test_a_completion_and_a_creation_that_make_both_first_reads_skip_a_task(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    # The last task of page 0 is done: the first of page 1 slides onto page 0,
-    # read already, and the forward read skips it. A task created at the top
-    # while the backward read is past page 1 pushes it back up: that read skips it
-    # too. The third read finds it, but no read before it saw it: the fourth,
-    # quiet, proves the list. The third and fourth ask the empty end page twice.
-    first = ids_of(standin)
-    standin.after_request(AFTER_PAGE_0, complete(first[99]))
-    standin.after_request(AFTER_BACK_PAGE_1, insert_at_top(new_tasks(1)))
-
-    run = run_tap()
-
-    assert run.exit_code == 0, run.stderr
-    assert first[100] in run.ids
-    assert set(first) - {first[99]} <= set(run.ids)
-    assert len(run.ids) == len(set(run.ids))
-    assert len(run.of_type("ACTIVATE_VERSION")) == 1
-    assert "in 4 reads of the list, 18 requests" in summary(run)
-
-
-def test_a_completion_beside_a_backward_page_boundary_retires_no_open_task(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    first = ids_of(standin)
-    standin.after_request(AFTER_BACK_PAGE_2, complete(first[99], first[100]))
-
-    run = run_tap()
-
-    assert run.exit_code == 0, run.stderr
-    assert set(first) - {first[99], first[100]} <= set(run.ids)
-    assert len(run.of_type("ACTIVATE_VERSION")) == 1
-
-
-def test_an_arrival_on_a_forward_page_boundary_retires_no_open_task(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    # Created as the last task of page 0, once page 0 was read: the forward read
-    # reads the task it pushed onto page 1 twice.
-    first = ids_of(standin)
-    standin.after_request(AFTER_PAGE_0, lambda s: s.insert(99, new_tasks(1)))
-
-    run = run_tap()
-
-    assert run.exit_code == 0, run.stderr
-    assert set(first) | {"opp_new00000"} <= set(run.ids)
-    assert len(run.ids) == len(set(run.ids))
-    assert len(run.of_type("ACTIVATE_VERSION")) == 1
+# Each: the changes made after a request number, given the first ids; the ids that
+# may be missing; how many reads and requests, if that is the point.
+LIVE_CHANGES: dict[str, tuple[Callable[[list[str]], list[t.Any]], int, str]] = {
+    # The last task of page 0 is done: the first of page 1 slides onto page 0, read
+    # already. A task created at the top while the backward read is past page 1
+    # pushes it back up: that read skips it too. The third read finds it, but no
+    # read before it saw it: the fourth, quiet, proves the list.
+    "a completion and a creation make both first reads skip a task": (
+        lambda ids: [(AFTER_PAGE_0, complete(ids[99])),
+                     (AFTER_BACK_PAGE_1, insert_at_top(new_tasks(1)))],
+        1, "in 4 reads of the list, 18 requests",
+    ),
+    "a completion beside a backward page boundary": (
+        lambda ids: [(AFTER_BACK_PAGE_2, complete(ids[99], ids[100]))], 2, "",
+    ),
+    # Created as the last task of page 0 once it was read: the forward read reads
+    # the task it pushed onto page 1 twice.
+    "an arrival on a forward page boundary": (
+        lambda _: [(AFTER_PAGE_0, lambda s: s.insert(99, new_tasks(1)))], 0, "",
+    ),
+    "a task reopened during the sync": (
+        lambda ids: [(0, complete(ids[0])),
+                     (AFTER_PAGE_0, lambda s: s.reopen([ids[0]]))],
+        1, "",
+    ),
+    "a task moved to the end behind the forward read, then back": (
+        lambda ids: [(AFTER_PAGE_0, move(ids[10], 249)),
+                     (AFTER_PAGE_0 + 2, move(ids[10], 10))],
+        0, "",
+    ),
+    "a burst of inserted pages": (
+        lambda _: [(AFTER_PAGE_0, insert_at_top(new_tasks(200, "opp_burst_a"))),
+                   (AFTER_PAGE_0 + 1, insert_at_top(new_tasks(100, "opp_b")))],
+        0, "",
+    ),
+}  # fmt: skip
 
 
-def test_a_task_reopened_during_the_sync_is_emitted_and_retires_no_open_task(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+@pytest.mark.parametrize(
+    ("changes", "gone", "reads"), LIVE_CHANGES.values(), ids=LIVE_CHANGES
+)
+def test_a_change_during_the_sync_retires_no_open_task(
+    standin: LemlistStandIn,
+    run: Callable[..., TapRun],
+    changes: Callable[[list[str]], list[t.Any]],
+    gone: int,
+    reads: str,
 ) -> None:
     first = ids_of(standin)
-    standin.complete([first[0]])
-    standin.after_request(AFTER_PAGE_0, lambda s: s.reopen([first[0]]))
+    for after, change in changes(first):
+        if after == 0:
+            change(standin)
+        else:
+            standin.after_request(after, change)
 
-    run = run_tap()
+    synced = run()
 
-    assert run.exit_code == 0, run.stderr
-    assert set(first) - {first[0]} <= set(run.ids)
-    assert len(run.of_type("ACTIVATE_VERSION")) == 1
-
-
-def test_a_task_moved_away_and_back_during_the_sync_retires_no_open_task(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    # Rescheduled to the end of the list behind the forward read, then back.
-    first = ids_of(standin)
-    standin.after_request(AFTER_PAGE_0, move(first[10], 249))
-    standin.after_request(AFTER_PAGE_0 + 2, move(first[10], 10))
-
-    run = run_tap()
-
-    assert run.exit_code == 0, run.stderr
-    assert set(first) <= set(run.ids)
-    assert len(run.of_type("ACTIVATE_VERSION")) == 1
+    assert synced.exit_code == 0, synced.stderr
+    assert len(set(first) - set(synced.ids)) <= gone
+    assert set(ids_of(standin)) <= set(synced.ids)
+    assert len(synced.ids) == len(set(synced.ids))
+    assert len(synced.of_type("ACTIVATE_VERSION")) == 1
+    assert reads in synced.summary
 
 
 def test_an_empty_page_in_the_middle_of_the_list_retires_no_open_task(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+    run: Callable[..., TapRun],
 ) -> None:
     # Once, lemlist answers page 1 with a well-formed empty page: the forward read
     # ends there. The backward read asks page 1 again, finds tasks, climbs to the
     # real end and cannot be proven; the third read proves the list.
-    standin.add_faults(1, "body", body='{"results": [], "page": "1"}')
+    synced = run(faults=[(1, "body", {"body": '{"results": [], "page": "1"}'})])
 
-    run = run_tap()
-
-    assert run.exit_code == 0, run.stderr
-    assert len(set(run.ids)) == 250
-    assert len(run.of_type("ACTIVATE_VERSION")) == 1
-    assert "read 3 of 3 proven complete" in summary(run)
+    assert synced.exit_code == 0, synced.stderr
+    assert len(set(synced.ids)) == 250
+    assert len(synced.of_type("ACTIVATE_VERSION")) == 1
+    assert "read 3 of 3 proven complete" in synced.summary
 
 
 def lie_on_next_page_0(standin: LemlistStandIn) -> None:
@@ -205,36 +175,17 @@ def test_an_empty_page_lying_on_the_way_down_after_a_change_retires_no_open_task
 
 
 def test_a_sync_whose_reads_are_all_unproven_retires_nothing_and_says_why(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+    standin: LemlistStandIn, run: Callable[..., TapRun]
 ) -> None:
-    first = ids_of(standin)
-    standin.after_request(AFTER_PAGE_0, complete(first[99]))
+    standin.after_request(AFTER_PAGE_0, complete(ids_of(standin)[99]))
     standin.after_request(AFTER_BACK_PAGE_1, insert_at_top(new_tasks(1)))
 
-    run = run_tap(max_reads_per_sync=2)
+    synced = run(max_reads_per_sync=2)
 
-    assert run.exit_code == 0, run.stderr
-    assert run.of_type("ACTIVATE_VERSION") == []
-    assert summary(run) == (
-        "tasks: 250 emitted in 2 reads of the list, 8 requests (0 retried); "
-        "retired nothing: no read was proven complete (tasks came, went or came "
-        "back during each read); the next quieter sync retires."
-    )
-
-
-def test_a_burst_of_inserted_pages_does_not_fail_the_sync(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    first = ids_of(standin)
-    standin.after_request(AFTER_PAGE_0, insert_at_top(new_tasks(200, "opp_burst_a")))
-    standin.after_request(AFTER_PAGE_0 + 1, insert_at_top(new_tasks(100, "opp_b")))
-
-    run = run_tap()
-
-    assert run.exit_code == 0, run.stderr
-    assert set(first) <= set(run.ids)
-    assert len(run.ids) == len(set(run.ids))
-    assert len(run.of_type("ACTIVATE_VERSION")) == 1
+    assert synced.exit_code == 0, synced.stderr
+    assert synced.of_type("ACTIVATE_VERSION") == []
+    assert "in 2 reads of the list" in synced.summary
+    assert "retired nothing: no read was proven complete" in synced.summary
 
 
 def test_a_stream_map_that_filters_tasks_is_named_counted_and_recorded(
@@ -245,107 +196,88 @@ def test_a_stream_map_that_filters_tasks_is_named_counted_and_recorded(
     assert synced.exit_code == 0, synced.stderr
     assert synced.stderr.count("filters tasks with 'priority == 2'") == 1
     assert 0 < len(synced.records) < 250
-    assert f"tasks: {len(synced.records)} emitted in " in summary(synced)
+    assert f"tasks: {len(synced.records)} emitted in " in synced.summary
     (team,) = synced.records_of("teams")
     assert json.loads(team["taskFilters"]) == [
         {"filterId": "streamMap", "stream": "tasks", "expression": "priority == 2"}
     ]
 
 
-def test_a_change_of_filters_since_the_last_complete_sync_is_a_warning_naming_both(
-    run: Callable[..., TapRun],
+def test_with_retirement_off_one_read_to_the_first_empty_page_retires_nothing(
+    standin: LemlistStandIn, run: Callable[..., TapRun]
 ) -> None:
-    first = run(filters=[{"filterId": "type", "in": ["phone", "email"]}])
+    synced = run(emit_activate_version_messages=False)
 
-    narrowed = run(
-        state=state_after(first), filters=[{"filterId": "type", "in": ["phone"]}]
-    )
-    again = run(
-        state=state_after(narrowed), filters=[{"filterId": "type", "in": ["phone"]}]
-    )
-
-    lines = narrowed.stderr.splitlines()
-    (warning,) = [line for line in lines if "since the last complete sync" in line]
-    assert '"in":["email","phone"]' in warning
-    assert '"in":["phone"]}]' in warning
-    assert "retires every task outside the new filters" in warning
-    assert "retires every task outside" not in again.stderr
-
-
-def test_one_read_is_made_when_retirement_is_off(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    run = run_tap(emit_activate_version_messages=False)
-
-    assert run.exit_code == 0, run.stderr
+    # 250 tasks in pages of 100: page 2 holds 50, and only page 3 is empty.
     assert [r.query["page"] for r in standin.task_requests] == ["0", "1", "2", "3"]
-    assert run.of_type("ACTIVATE_VERSION") == []
-    assert "retired nothing: emit_activate_version_messages is false" in summary(run)
+    assert synced.ids == ids_of(standin)
+    assert synced.of_type("ACTIVATE_VERSION") == []
+    assert "retired nothing: emit_activate_version_messages is false" in synced.summary
 
 
 # The collapse guard: state carries what the last retiring sync emitted.
 
 
 def test_a_sync_that_would_retire_most_tasks_withholds_once_then_retires(
-    standin: LemlistStandIn, run_tap_with_state: Callable[..., TapRun]
+    standin: LemlistStandIn, run: Callable[..., TapRun]
 ) -> None:
-    first = run_tap_with_state(None)
+    first = run()
     standin.complete(ids_of(standin)[:200])  # lemlist has a bad minute, or not
 
-    withheld = run_tap_with_state(state_after(first))
-    agreed = run_tap_with_state(state_after(withheld))
+    withheld = run(state=first.state)
+    agreed = run(state=withheld.state)
 
     assert len(first.of_type("ACTIVATE_VERSION")) == 1
     assert withheld.of_type("ACTIVATE_VERSION") == []
     assert (
         "retired nothing: 200 of the 250 tasks of the last retiring sync are gone, "
         "more than max_retired_percent (50%); if lemlist really holds 50 now, the "
-        "next sync retires them." in summary(withheld)
+        "next sync retires them." in withheld.summary
     )
     assert len(agreed.of_type("ACTIVATE_VERSION")) == 1
-    assert "as the sync before saw too" in summary(agreed)
+    assert "as the sync before saw too" in agreed.summary
 
 
 def test_a_collapse_that_lemlist_takes_back_retires_nothing_it_listed(
-    standin: LemlistStandIn, run_tap_with_state: Callable[..., TapRun]
+    standin: LemlistStandIn, run: Callable[..., TapRun]
 ) -> None:
-    first = run_tap_with_state(None)
+    first = run()
     gone = ids_of(standin)[:200]
     standin.complete(gone)
-    withheld = run_tap_with_state(state_after(first))
+    withheld = run(state=first.state)
     standin.reopen(gone)
 
-    back = run_tap_with_state(state_after(withheld))
+    back = run(state=withheld.state)
 
     assert withheld.of_type("ACTIVATE_VERSION") == []
     assert len(back.ids) == 250
     assert len(back.of_type("ACTIVATE_VERSION")) == 1
-    memory = state_after(back)["bookmarks"]["tasks"]["retirement"]
+    memory = back.state["bookmarks"]["tasks"]["retirement"]
     assert memory["last_retiring_sync_emitted"] == 250
     assert "collapse_withheld_emitted" not in memory
 
 
 def test_a_second_collapse_after_lemlist_came_back_is_withheld_anew(
-    standin: LemlistStandIn, run_tap_with_state: Callable[..., TapRun]
+    standin: LemlistStandIn, run: Callable[..., TapRun]
 ) -> None:
-    first = run_tap_with_state(None)
+    first = run()
     ids = ids_of(standin)
     standin.complete(ids[:200])
-    withheld = run_tap_with_state(state_after(first))
+    withheld = run(state=first.state)
     standin.reopen(ids[:200])
     # lemlist is whole again, but too busy for this sync to prove a read.
     made = len(standin.requests)
     standin.after_request(made + 2, lambda api: api.complete([ids[99]]))
     standin.after_request(made + 8, insert_at_top(new_tasks(1)))
-    busy = run_tap_with_state(state_after(withheld), max_reads_per_sync=2)
+    busy = run(state=withheld.state, max_reads_per_sync=2)
     standin.complete(ids_of(standin)[:200])  # another bad minute, days later
 
-    second = run_tap_with_state(state_after(busy))
+    second = run(state=busy.state)
 
     assert len(busy.ids) >= 250
     assert busy.of_type("ACTIVATE_VERSION") == []
     assert second.of_type("ACTIVATE_VERSION") == []
-    assert "more than max_retired_percent" in summary(second)
+    assert "more than max_retired_percent" in second.summary
 
 
 PROVEN = Verdict([Read(0), Read(1)], Read(0))
@@ -363,17 +295,17 @@ def guarded_syncs(*syncs: tuple[Verdict, int]) -> list[bool]:
     ]
 
 
-def test_an_unproven_sync_that_saw_the_collapse_too_keeps_it_withheld() -> None:
-    # 250 tasks, then really 100; an unproven sync of 120 (tasks came and went)
-    # is a collapse too, and tells nothing against it.
-    retired = guarded_syncs(
-        (PROVEN, 250), (PROVEN, 100), (UNPROVEN, 120), (PROVEN, 100)
-    )
-
-    assert retired == [True, False, False, True]
-
-
-def test_a_deeper_drop_after_a_withheld_collapse_is_withheld_again() -> None:
-    retired = guarded_syncs((PROVEN, 1000), (PROVEN, 400), (PROVEN, 10), (PROVEN, 10))
-
-    assert retired == [True, False, False, True]
+@pytest.mark.parametrize(
+    "syncs",
+    [
+        # 250 tasks, then really 100; an unproven sync of 120 (tasks came and went)
+        # is a collapse too, and tells nothing against it.
+        [(PROVEN, 250), (PROVEN, 100), (UNPROVEN, 120), (PROVEN, 100)],
+        [(PROVEN, 1000), (PROVEN, 400), (PROVEN, 10), (PROVEN, 10)],
+    ],
+    ids=["an unproven sync saw it too", "a deeper drop after it"],
+)
+def test_a_withheld_collapse_stays_withheld_until_a_proven_sync_agrees(
+    syncs: list[tuple[Verdict, int]],
+) -> None:
+    assert guarded_syncs(*syncs) == [True, False, False, True]
