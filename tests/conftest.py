@@ -203,18 +203,6 @@ def run(
     return run_once
 
 
-@pytest.fixture
-def run_tap(run: Callable[..., TapRun]) -> Callable[..., TapRun]:
-    """`run(**settings)`, as older tests name it."""
-    return run
-
-
-@pytest.fixture
-def run_tap_with_state(run: Callable[..., TapRun]) -> Callable[..., TapRun]:
-    """`run(state=state, **settings)`, as older tests name it."""
-    return lambda state, **settings: run(state=state, **settings)
-
-
 def assert_failed(run: TapRun, phrase: str) -> None:
     """The run failed in one error line containing `phrase`, retired nothing, and
     showed the API key nowhere."""

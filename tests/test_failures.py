@@ -21,14 +21,14 @@ if t.TYPE_CHECKING:
 
 
 def test_a_rate_limit_header_of_5000_digits_is_not_read_as_a_number(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+    run: Callable[..., TapRun],
 ) -> None:
-    standin.add_faults(0, "headers", headers={"X-RateLimit-Remaining": "9" * 5000})
+    header = {"X-RateLimit-Remaining": "9" * 5000}
 
-    run = run_tap()
+    synced = run(faults=[(0, "headers", {"headers": header})])
 
-    assert run.exit_code == 0, run.stderr
-    assert len(run.ids) == 250
+    assert synced.exit_code == 0, synced.stderr
+    assert len(synced.ids) == 250
 
 
 NOT_TEXT = "*** is not of type 'string' in config['api_key']"

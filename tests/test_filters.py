@@ -189,34 +189,27 @@ def test_the_teams_row_names_the_filters_the_tasks_were_read_with(
     assert team["taskFilters"] == '[{"filterId":"type","in":["phone"]}]'
 
 
-def summary(run: TapRun) -> str:
-    (line,) = [
-        line
-        for line in run.stderr.splitlines()
-        if line.startswith("tasks: ") and " emitted in " in line
-    ]
-    return line
-
-
-def last_state(run: TapRun) -> dict[str, t.Any]:
-    return t.cast("dict[str, t.Any]", run.of_type("STATE")[-1]["value"])
-
-
-def test_the_first_sync_after_the_filters_narrow_says_what_it_retires_may_have_left(
+def test_the_first_sync_after_the_filters_narrow_warns_and_says_what_it_retires(
     run: Callable[..., TapRun],
 ) -> None:
-    wide = run()
+    wide = run(filters=[{"filterId": "type", "out": ["manual"]}])
     narrow_filters = [{"filterId": "type", "in": ["phone"]}]
 
-    narrowed = run(state=last_state(wide), filters=narrow_filters)
-    again = run(state=last_state(narrowed), filters=narrow_filters)
+    narrowed = run(state=wide.state, filters=narrow_filters)
+    again = run(state=narrowed.state, filters=narrow_filters)
 
+    lines = narrowed.stderr.splitlines()
+    (warning,) = [w for w in lines if "since the last complete sync" in w]
+    assert '"out":["manual"]' in warning
+    assert '"in":["phone"]}]' in warning
+    assert "retires every task outside the new filters" in warning
     # Most tasks left the selection, but the collapse guard does not withhold:
     # the counts of two selections do not compare.
     assert len(narrowed.ids) < len(wide.ids) / 2
     assert len(narrowed.of_type("ACTIVATE_VERSION")) == 1
-    assert "the filters changed since the last retiring sync" in summary(narrowed)
-    assert "the filters changed" not in summary(again)
+    assert "the filters changed since the last retiring sync" in narrowed.summary
+    assert "the filters changed" not in again.summary
+    assert "retires every task outside" not in again.stderr
 
 
 def test_the_same_filters_in_another_order_are_not_a_change_of_filters(
@@ -234,10 +227,10 @@ def test_the_same_filters_in_another_order_are_not_a_change_of_filters(
     ]
 
     first = run(filters=some)
-    reordered = run(state=last_state(first), filters=same)
+    reordered = run(state=first.state, filters=same)
 
     assert reordered.ids
-    assert "the filters changed" not in summary(reordered)
+    assert "the filters changed" not in reordered.summary
 
 
 PHONE, EMAIL = (

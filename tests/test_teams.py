@@ -70,7 +70,9 @@ def test_one_team_request_gives_the_team_row_its_users_and_every_rows_team_id(
 def test_a_team_answer_listing_no_users_loads_and_retires_no_user(
     standin: LemlistStandIn, run: Callable[..., TapRun]
 ) -> None:
-    del standin.team["users"]  # as lemlist answers without version=v2
+    team = copy.deepcopy(TEAM)
+    del team["users"]  # as lemlist answers without version=v2
+    standin.team = team
 
     synced = run()
 
