@@ -33,54 +33,38 @@ def test_a_rate_limit_header_of_5000_digits_is_not_read_as_a_number(
 
 NOT_TEXT = "*** is not of type 'string' in config['api_key']"
 MISSING = object()
+URL, KEY = "api_url", "api_key"
 REFUSED_SETTINGS = {
-    "beyond its maximum": (
-        {"request_timeout_seconds": 10_000_000_000},
-        "greater than the maximum of 3600 in config['request_timeout_seconds']",
-    ),
+    "beyond its maximum": ({"request_timeout_seconds": 10**10}, "maximum of 3600"),
     "far beyond": ({"rate_limit_requests": 10**30}, "config['rate_limit_requests']"),
     "misspelt": ({"rate_limit_request": 5}, "('rate_limit_request' was unexpected)"),
-    "batch_config": ({"batch_config": {"encoding": {"format": "jsonl"}}},
-                     "'batch_config' was unexpected"),
-    "empty host label": ({"api_url": "https://x..y/api"}, "not a valid host name"),
-    "300-character label": (
-        {"api_url": f"https://{'a' * 300}.example.com/api"}, "not a valid host name",
-    ),
-    "label starting with a hyphen": (
-        {"api_url": "https://-x-/api"},
-        "Setting 'api_url' names a host that is not a valid host name",
-    ),
+    "batch_config": ({"batch_config": {}}, "'batch_config' was unexpected"),
+    "empty host label": ({URL: "https://x..y/api"}, "not a valid host name"),
+    "300-character label": ({URL: f"https://{'a' * 300}.co/api"}, "not a valid host"),
+    "hyphen first": ({URL: "https://-x-/api"}, "'api_url' names a host"),
     "userinfo sending the key elsewhere": (
-        {"api_url": "http://192.0.2.2:8080\\@127.0.0.1/api"}, "holds a backslash",
-    ),
-    "userinfo": (
-        {"api_url": "https://user:pass@api.lemlist.com/api"}, "user name or password",
-    ),
-    "port too large": ({"api_url": "http://localhost:99999/api"}, "1 to 65535?"),
-    "port not a number": ({"api_url": "https://api.lemlist.com:x/api"}, "1 to 65535?"),
-    "query": ({"api_url": "https://api.lemlist.com/api?k=x"}, "query or fragment"),
-    "clear text": ({"api_url": "http://api.lemlist.com/api"}, "start with https://"),
-    "ftp": ({"api_url": "ftp://127.0.0.1/api"}, "start with https://"),
-    "no scheme": ({"api_url": "api.lemlist.com"}, "start with https://"),
-    "cyrillic key": ({"api_key": "ключ-" + API_KEY}, "non-ASCII or control"),
-    "newline in key": ({"api_key": API_KEY + "\n"}, "starts or ends with whitespace"),
-    "space in key": ({"api_key": " " + API_KEY}, "starts or ends with whitespace"),
-    "key a list": ({"api_key": [API_KEY]}, NOT_TEXT),
-    "key a number": ({"api_key": 4242424242}, NOT_TEXT),
-    "key an object": ({"api_key": {"key": API_KEY}}, NOT_TEXT),
-    "no key": ({"api_key": MISSING}, "'api_key' is a required property"),
+        {URL: "http://192.0.2.2:8080\\@127.0.0.1/api"}, "holds a backslash"),
+    "userinfo": ({URL: "https://u:p@api.lemlist.com/api"}, "user name or password"),
+    "port too large": ({URL: "http://localhost:99999/api"}, "1 to 65535?"),
+    "port not a number": ({URL: "https://api.lemlist.com:x/api"}, "1 to 65535?"),
+    "query": ({URL: "https://api.lemlist.com/api?k=x"}, "query or fragment"),
+    "clear text": ({URL: "http://api.lemlist.com/api"}, "start with https://"),
+    "ftp": ({URL: "ftp://127.0.0.1/api"}, "start with https://"),
+    "no scheme": ({URL: "api.lemlist.com"}, "start with https://"),
+    "cyrillic key": ({KEY: "ключ-" + API_KEY}, "non-ASCII or control"),
+    "newline in key": ({KEY: API_KEY + "\n"}, "starts or ends with whitespace"),
+    "space in key": ({KEY: " " + API_KEY}, "starts or ends with whitespace"),
+    "key a list": ({KEY: [API_KEY]}, NOT_TEXT),
+    "key a number": ({KEY: 4242424242}, NOT_TEXT),
+    "key an object": ({KEY: {"key": API_KEY}}, NOT_TEXT),
+    "no key": ({KEY: MISSING}, "'api_key' is a required property"),
     "key pasted as a filterId": (
-        {"filters": [{"filterId": API_KEY, "in": ["phone"]}]},
-        "is not one of ['fullName'",
-    ),
+        {"filters": [{"filterId": API_KEY, "in": ["phone"]}]}, "is not one of"),
     "stream map removing the key": (
-        {"stream_maps": {"tasks": {"_id": None}}},
-        "Setting 'stream_maps': Removing key property '_id' is not permitted",
-    ),
+        {"stream_maps": {"tasks": {"_id": None}}}, "Removing key property '_id'"),
     **{
         f"{name} null": (
-            {name: None},
-            f"None is not of type '{schema['type'][0]}' in config['{name}']",
+            {name: None}, f"not of type '{schema['type'][0]}' in config['{name}']"
         )
         for name, schema in SETTINGS.to_dict()["properties"].items()
         if "default" in schema

@@ -17,40 +17,25 @@ if t.TYPE_CHECKING:
     from conftest import TapRun
     from lemlist_standin import LemlistStandIn
 
+ID = "filterId"
 BAD_FILTERS = {
-    "unknown filterId": ({"filterId": "colour", "in": ["red"]}, "'colour' is not one"),
+    "unknown filterId": ({ID: "colour", "in": ["red"]}, "'colour' is not one"),
     "missing filterId": ({"in": ["phone"]}, "'filterId' is a required property"),
     "not an object": ("type=phone", "'type=phone' is not of type 'object'"),
-    "value and regex": (
-        {"filterId": "email", "value": "a@b.co", "regex": "b"},
-        "has too many properties",
-    ),
-    "no parameter": ({"filterId": "fullName"}, "does not have enough properties"),
-    "a list key on a text filter": (
-        {"filterId": "phone", "in": ["+33"]},
-        "('in' was unexpected)",
-    ),
-    "empty regex": ({"filterId": "linkedin", "regex": ""}, "['regex']"),
-    "a string for a list": (
-        {"filterId": "assignedTo", "in": "usr_1"},
-        "'usr_1' is not of type 'array'",
-    ),
-    "empty list": ({"filterId": "campaignId", "out": []}, "['out']"),
-    "unknown task type": ({"filterId": "type", "in": ["fax"]}, "'fax' is not one of"),
-    "unknown campaign state": (
-        {"filterId": "campaignState", "out": ["stopped"]},
-        "'stopped' is not one of",
-    ),
-    "no calendar date": (
-        {"filterId": "dueDate", "to": "2025-02-30"},
-        "'to' 2025-02-30 is no calendar date",
-    ),
-    "another date format": ({"filterId": "dueDate", "from": "01/02/2025"}, "['from']"),
+    "value and regex": ({ID: "email", "value": "a", "regex": "b"}, "too many"),
+    "no parameter": ({ID: "fullName"}, "does not have enough properties"),
+    "a list key for text": ({ID: "phone", "in": ["+33"]}, "'in' was unexpected"),
+    "empty regex": ({ID: "linkedin", "regex": ""}, "['regex']"),
+    "a string for a list": ({ID: "assignedTo", "in": "usr_1"}, "not of type 'array'"),
+    "empty list": ({ID: "campaignId", "out": []}, "['out']"),
+    "unknown task type": ({ID: "type", "in": ["fax"]}, "'fax' is not one of"),
+    "unknown campaign state": ({ID: "campaignState", "out": ["x"]}, "'x' is not one"),
+    "no calendar date": ({ID: "dueDate", "to": "2025-02-30"}, "is no calendar date"),
+    "another date format": ({ID: "dueDate", "from": "01/02/2025"}, "['from']"),
     "from after to": (
-        {"filterId": "dueDate", "from": "2025-03-01", "to": "2025-02-01"},
-        "'from' 2025-03-01 is after 'to' 2025-02-01",
-    ),
-}
+        {ID: "dueDate", "from": "2025-03-01", "to": "2025-02-01"},
+        "'from' 2025-03-01 is after 'to' 2025-02-01"),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize(
