@@ -93,6 +93,21 @@ def test_a_refused_setting_fails_in_one_line_before_any_request(
     assert standin.requests == []
 
 
+@pytest.fixture
+def tap_env(
+    standin: LemlistStandIn, tap: Callable[..., TapRun], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., TapRun]:
+    """Run with `--config ENV`, the settings as TAP_LEMLIST_TASKS_* variables."""
+
+    def run_env(**variables: str) -> TapRun:
+        settings = {"api_key": API_KEY, "api_url": standin.url, **variables}
+        for name, value in settings.items():
+            monkeypatch.setenv(f"TAP_LEMLIST_TASKS_{name.upper()}", value)
+        return tap(None)
+
+    return run_env
+
+
 @pytest.mark.parametrize(
     ("setting", "value", "phrase"),
     [
@@ -103,52 +118,60 @@ def test_a_refused_setting_fails_in_one_line_before_any_request(
         ("stream_maps", "[]", "is not of type 'object'"),
     ],
 )
-def test_a_variable_the_sdk_cannot_read_fails_in_one_line(  # noqa: PLR0913, PLR0917
+def test_a_variable_the_sdk_cannot_read_fails_in_one_line_before_any_request(
     standin: LemlistStandIn,
-    tap: Callable[..., TapRun],
-    monkeypatch: pytest.MonkeyPatch,
+    tap_env: Callable[..., TapRun],
     setting: str,
     value: str,
     phrase: str,
 ) -> None:
-    monkeypatch.setenv("TAP_LEMLIST_TASKS_API_KEY", API_KEY)
-    monkeypatch.setenv("TAP_LEMLIST_TASKS_API_URL", standin.url)
-    monkeypatch.setenv(f"TAP_LEMLIST_TASKS_{setting.upper()}", value)
-
-    assert_failed(tap(None), phrase)
+    assert_failed(tap_env(**{setting: value}), phrase)
     assert standin.requests == []
 
 
-@pytest.mark.parametrize("value", ["true", "FALSE", "1", "0"])
-def test_a_boolean_variable_reads_true_false_1_and_0(
-    standin: LemlistStandIn,
-    tap: Callable[..., TapRun],
-    monkeypatch: pytest.MonkeyPatch,
-    value: str,
-) -> None:
-    monkeypatch.setenv("TAP_LEMLIST_TASKS_API_KEY", API_KEY)
-    monkeypatch.setenv("TAP_LEMLIST_TASKS_API_URL", standin.url)
-    monkeypatch.setenv("TAP_LEMLIST_TASKS_EMIT_ACTIVATE_VERSION_MESSAGES", value)
+EMIT = "emit_activate_version_messages"
 
-    synced = tap(None)
+
+@pytest.mark.parametrize(
+    ("variables", "retires", "only_phone"),
+    [
+        ({EMIT: "true"}, True, False),
+        ({EMIT: "FALSE"}, False, False),
+        ({EMIT: "1"}, True, False),
+        ({EMIT: "0"}, False, False),
+        ({"filters": '[{"filterId": "type", "in": ["phone"]}]'}, True, True),
+    ],
+)
+def test_a_setting_is_read_from_its_variable(
+    tap_env: Callable[..., TapRun],
+    variables: dict[str, str],
+    *,
+    retires: bool,
+    only_phone: bool,
+) -> None:
+    synced = tap_env(**variables)
 
     assert synced.exit_code == 0, synced.stderr
-    assert bool(synced.of_type("ACTIVATE_VERSION")) == (value in {"true", "1"})
+    assert bool(synced.of_type("ACTIVATE_VERSION")) == retires
+    assert ({task["type"] for task in synced.records} == {"phone"}) == only_phone
 
 
 # Input files: the SDK and click read them; whatever they trip on is one line.
 
 
 RETIREMENT_AS_TEXT = {"retirement": {"last_retiring_sync_emitted": "9"}}
+NO_FILE, DIRECTORY = "<no file>", "<directory>"
 
 
 @pytest.mark.parametrize(
     ("option", "text", "phrase"),
     [
-        ("--config", None, "was not found"),
+        ("--config", NO_FILE, "was not found"),
+        ("--config", DIRECTORY, "--config"),
+        ("--config", "", "--config"),
         ("--config", "{not json", "JSONDecodeError"),
         ("--config", '["api_key"]', "--config"),
-        ("--state", None, "Invalid value for '--state'"),
+        ("--state", NO_FILE, "Invalid value for '--state'"),
         ("--state", "{not json", "JSONDecodeError"),
         ("--state", "[1, 2]", "--state"),
         ("--state", '{"bookmarks": []}', "--state"),
@@ -167,11 +190,13 @@ def test_an_input_file_the_sdk_cannot_read_fails_in_one_line(  # noqa: PLR0913, 
     tap: Callable[..., TapRun],
     tmp_path: Path,
     option: str,
-    text: str | None,
+    text: str,
     phrase: str,
 ) -> None:
     given = tmp_path / "given.json"
-    if text is not None:
+    if text == DIRECTORY:
+        given.mkdir()
+    elif text != NO_FILE:
         given.write_text(text)
 
     failed = tap({"api_key": API_KEY, "api_url": standin.url}, option, str(given))
@@ -181,29 +206,30 @@ def test_an_input_file_the_sdk_cannot_read_fails_in_one_line(  # noqa: PLR0913, 
     assert standin.requests == []
 
 
-@pytest.mark.parametrize("path", ["/dev/null", "directory"])
-def test_a_config_that_is_no_file_fails_in_one_line(
-    tap: Callable[..., TapRun], tmp_path: Path, path: str
-) -> None:
-    given = str(tmp_path) if path == "directory" else path
-
-    assert_failed(tap({}, "--config", given), "--config")
-
-
 @pytest.mark.timeout(20)  # read twice, the pipe would block for ever
-@pytest.mark.parametrize("kind", ["pipe", "byte order mark"])
-def test_a_config_from_a_pipe_or_with_a_byte_order_mark_is_read(
-    standin: LemlistStandIn, tap: Callable[..., TapRun], tmp_path: Path, kind: str
+@pytest.mark.parametrize(
+    ("option", "text"),
+    [
+        ("--config", "pipe"),
+        ("--config", "\ufeff{}"),  # a byte order mark
+        ("--state", '{"bookmarks": {"elsewhere": {"x": 1e400}}}'),  # handed on
+    ],
+)
+def test_an_unusual_input_file_is_read(
+    standin: LemlistStandIn,
+    tap: Callable[..., TapRun],
+    tmp_path: Path,
+    option: str,
+    text: str,
 ) -> None:
-    given = tmp_path / "config"
-    settings = json.dumps({"api_key": API_KEY, "api_url": standin.url})
-    if kind == "pipe":
+    given = tmp_path / "given"
+    if text == "pipe":
         os.mkfifo(given)
-        threading.Thread(target=given.write_text, args=(settings,), daemon=True).start()
+        threading.Thread(target=given.write_text, args=("{}",), daemon=True).start()
     else:
-        given.write_text("\ufeff" + settings, encoding="utf-8")
+        given.write_text(text, encoding="utf-8")
 
-    synced = tap({}, "--config", str(given))
+    synced = tap({"api_key": API_KEY, "api_url": standin.url}, option, str(given))
 
     assert synced.exit_code == 0, synced.stderr
     assert len(synced.ids) == 250
@@ -220,34 +246,6 @@ def test_a_stream_map_failing_on_a_record_fails_in_one_line(
 
     assert_failed(failed, error)
     assert "stream_maps" in failed.errors[0]
-
-
-def test_the_state_meltano_state_get_prints_is_read_inside_its_wrapper(
-    standin: LemlistStandIn, run: Callable[..., TapRun]
-) -> None:
-    first = run()
-    standin.complete([task["_id"] for task in standin.pending_records()][:200])
-
-    collapse = run(state={"singer_state": first.of_type("STATE")[-1]["value"]})
-
-    # The guard read the last retiring sync's count from the wrapped state.
-    assert collapse.exit_code == 0, collapse.stderr
-    assert collapse.of_type("ACTIVATE_VERSION") == []
-    assert "more than max_retired_percent" in collapse.stderr
-
-
-def test_a_big_number_in_the_state_is_handed_on(
-    standin: LemlistStandIn, tap: Callable[..., TapRun], tmp_path: Path
-) -> None:
-    state_file = tmp_path / "state.json"
-    state_file.write_text('{"bookmarks": {"elsewhere": {"x": 1e400}}}')
-
-    synced = tap(
-        {"api_key": API_KEY, "api_url": standin.url}, "--state", str(state_file)
-    )
-
-    assert synced.exit_code == 0, synced.stderr
-    assert len(synced.ids) == 250
 
 
 def test_a_refused_key_in_test_mode_fails_in_one_line(

@@ -6,7 +6,7 @@ import json
 import typing as t
 
 import pytest
-from conftest import API_KEY, assert_failed
+from conftest import assert_failed
 from lemlist_sample import sample_tasks
 
 from tap_lemlist_tasks.filters import canonical_filters
@@ -111,20 +111,6 @@ def test_only_tasks_matching_the_filters_are_extracted(
     assert synced.exit_code == 0, synced.stderr
     assert 0 < len(expected) < len(SAMPLE)
     assert synced.ids == expected
-
-
-def test_filters_can_come_from_the_environment(
-    standin: LemlistStandIn, tap: Callable[..., TapRun], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    filters = [{"filterId": "type", "in": ["phone"]}]
-    monkeypatch.setenv("TAP_LEMLIST_TASKS_API_KEY", API_KEY)
-    monkeypatch.setenv("TAP_LEMLIST_TASKS_API_URL", standin.url)
-    monkeypatch.setenv("TAP_LEMLIST_TASKS_FILTERS", json.dumps(filters))
-
-    synced = tap(None)
-
-    assert synced.exit_code == 0, synced.stderr
-    assert {record["type"] for record in synced.records} == {"phone"}
 
 
 # Filters and retirement: a task that leaves the filtered list is not done.
