@@ -1,15 +1,15 @@
-"""lemlist pages: numbered from 0, no page size, the end is the first empty page.
-
-Which pages a sync asks, forward and back, is in test_requests.py and (without
-retiring) test_retirement.py.
-"""
+"""lemlist pages: one authenticated GET each, numbered from 0, no page size, the end
+is the first empty page that echoes its number."""
 
 from __future__ import annotations
 
+import base64
+import json
 import typing as t
+from importlib import metadata
 
 import pytest
-from conftest import assert_failed
+from conftest import API_KEY, assert_failed
 from lemlist_sample import sample_tasks
 
 if t.TYPE_CHECKING:
@@ -17,6 +17,32 @@ if t.TYPE_CHECKING:
 
     from conftest import TapRun
     from lemlist_standin import LemlistStandIn
+
+
+PHONE_OR_EMAIL = [{"filterId": "type", "in": ["phone", "email"]}]
+
+
+# Forward to the first empty page, then back from it: that page is asked twice.
+@pytest.mark.parametrize(
+    ("filters", "pages"), [([], "01233210"), (PHONE_OR_EMAIL, "0110")]
+)
+def test_each_page_is_an_authenticated_get_of_api_tasks_with_page_and_filters(
+    standin: LemlistStandIn,
+    run: Callable[..., TapRun],
+    filters: list[dict[str, t.Any]],
+    pages: str,
+) -> None:
+    run(filters=filters)
+
+    requests = standin.task_requests
+    assert {(r.method, r.path) for r in requests} == {("GET", "/api/tasks")}
+    assert "".join(r.query["page"] for r in requests) == pages
+    assert [json.loads(r.query["filters"]) for r in requests] == [filters] * len(pages)
+    basic = "Basic " + base64.b64encode(f":{API_KEY}".encode()).decode()
+    assert {r.headers["Authorization"] for r in requests} == {basic}
+    assert not any(API_KEY in r.path or API_KEY in str(r.query) for r in requests)
+    agent = f"tap-lemlist-tasks/{metadata.version('tap-lemlist-tasks')}"
+    assert {r.headers["User-Agent"] for r in requests} == {agent}
 
 
 def test_a_task_served_again_on_a_later_page_is_emitted_once(
