@@ -248,15 +248,6 @@ def test_a_stream_map_failing_on_a_record_fails_in_one_line(
     assert "stream_maps" in failed.errors[0]
 
 
-def test_a_refused_key_in_test_mode_fails_in_one_line(
-    standin: LemlistStandIn, tap: Callable[..., TapRun]
-) -> None:
-    failed = tap({"api_key": "sk-not-the-key-0000", "api_url": standin.url}, "--test")
-
-    assert_failed(failed, "HTTP 401")
-    assert failed.exit_code == 1
-
-
 def test_the_command_line_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
     failed = run_tap_cli({"api_key": API_KEY, "retry_max_tries": 0}, tmp_path)
 
