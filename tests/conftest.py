@@ -83,6 +83,21 @@ class TapRun:
         """The `_id` of every record emitted, in order."""
         return [record["_id"] for record in self.records]
 
+    @property
+    def state(self) -> dict[str, t.Any]:
+        """The last STATE message's value."""
+        return t.cast("dict[str, t.Any]", self.of_type("STATE")[-1]["value"])
+
+    @property
+    def summary(self) -> str:
+        """The one line that says how many tasks were emitted and what was retired."""
+        (line,) = [
+            line
+            for line in self.stderr.splitlines()
+            if line.startswith("tasks: ") and " emitted in " in line
+        ]
+        return line
+
     def of_type(
         self, message_type: str, stream: str = "tasks"
     ) -> list[dict[str, t.Any]]:
@@ -186,18 +201,6 @@ def run(
         return tap({"api_key": API_KEY, "api_url": standin.url, **settings}, *args)
 
     return run_once
-
-
-@pytest.fixture
-def run_tap(run: Callable[..., TapRun]) -> Callable[..., TapRun]:
-    """`run(**settings)`, as older tests name it."""
-    return run
-
-
-@pytest.fixture
-def run_tap_with_state(run: Callable[..., TapRun]) -> Callable[..., TapRun]:
-    """`run(state=state, **settings)`, as older tests name it."""
-    return lambda state, **settings: run(state=state, **settings)
 
 
 def assert_failed(run: TapRun, phrase: str) -> None:

@@ -6,7 +6,7 @@ import json
 import typing as t
 
 import pytest
-from conftest import API_KEY, assert_failed
+from conftest import assert_failed
 from lemlist_sample import sample_tasks
 
 from tap_lemlist_tasks.filters import canonical_filters
@@ -17,40 +17,25 @@ if t.TYPE_CHECKING:
     from conftest import TapRun
     from lemlist_standin import LemlistStandIn
 
+ID = "filterId"
 BAD_FILTERS = {
-    "unknown filterId": ({"filterId": "colour", "in": ["red"]}, "'colour' is not one"),
+    "unknown filterId": ({ID: "colour", "in": ["red"]}, "'colour' is not one"),
     "missing filterId": ({"in": ["phone"]}, "'filterId' is a required property"),
     "not an object": ("type=phone", "'type=phone' is not of type 'object'"),
-    "value and regex": (
-        {"filterId": "email", "value": "a@b.co", "regex": "b"},
-        "has too many properties",
-    ),
-    "no parameter": ({"filterId": "fullName"}, "does not have enough properties"),
-    "a list key on a text filter": (
-        {"filterId": "phone", "in": ["+33"]},
-        "('in' was unexpected)",
-    ),
-    "empty regex": ({"filterId": "linkedin", "regex": ""}, "['regex']"),
-    "a string for a list": (
-        {"filterId": "assignedTo", "in": "usr_1"},
-        "'usr_1' is not of type 'array'",
-    ),
-    "empty list": ({"filterId": "campaignId", "out": []}, "['out']"),
-    "unknown task type": ({"filterId": "type", "in": ["fax"]}, "'fax' is not one of"),
-    "unknown campaign state": (
-        {"filterId": "campaignState", "out": ["stopped"]},
-        "'stopped' is not one of",
-    ),
-    "no calendar date": (
-        {"filterId": "dueDate", "to": "2025-02-30"},
-        "'to' 2025-02-30 is no calendar date",
-    ),
-    "another date format": ({"filterId": "dueDate", "from": "01/02/2025"}, "['from']"),
+    "value and regex": ({ID: "email", "value": "a", "regex": "b"}, "too many"),
+    "no parameter": ({ID: "fullName"}, "does not have enough properties"),
+    "a list key for text": ({ID: "phone", "in": ["+33"]}, "'in' was unexpected"),
+    "empty regex": ({ID: "linkedin", "regex": ""}, "['regex']"),
+    "a string for a list": ({ID: "assignedTo", "in": "usr_1"}, "not of type 'array'"),
+    "empty list": ({ID: "campaignId", "out": []}, "['out']"),
+    "unknown task type": ({ID: "type", "in": ["fax"]}, "'fax' is not one of"),
+    "unknown campaign state": ({ID: "campaignState", "out": ["x"]}, "'x' is not one"),
+    "no calendar date": ({ID: "dueDate", "to": "2025-02-30"}, "is no calendar date"),
+    "another date format": ({ID: "dueDate", "from": "01/02/2025"}, "['from']"),
     "from after to": (
-        {"filterId": "dueDate", "from": "2025-03-01", "to": "2025-02-01"},
-        "'from' 2025-03-01 is after 'to' 2025-02-01",
-    ),
-}
+        {ID: "dueDate", "from": "2025-03-01", "to": "2025-02-01"},
+        "'from' 2025-03-01 is after 'to' 2025-02-01"),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -89,28 +74,19 @@ def test_a_regex_lemlist_refuses_fails_the_sync_with_lemlists_own_words(
 # Each expectation is computed here from the sample tasks' own fields, not by the
 # stand-in's filter engine, so a filter the tap mangled on its way would fail.
 SAMPLE = sample_tasks(250)
+TYPES, TASKS = {"phone", "linkedinSend"}, [(s.id, s.record, s.lead) for s in SAMPLE]
+NOVEMBER = {"filterId": "dueDate", "from": "2025-11-01", "to": "2025-11-30"}
+JOHN = {"filterId": "email", "regex": "^john\\."}
 EXPECTED_BY_FILTER: dict[str, tuple[list[dict[str, t.Any]], list[str]]] = {
-    "type in": (
-        [{"filterId": "type", "in": ["phone", "linkedinSend"]}],
-        [s.id for s in SAMPLE if s.record.get("type") in {"phone", "linkedinSend"}],
-    ),
-    "dueDate range": (
-        [{"filterId": "dueDate", "from": "2025-11-01", "to": "2025-11-30"}],
-        [s.id for s in SAMPLE if s.record.get("dueDate", "")[:7] == "2025-11"],
-    ),
+    "type in": ([{"filterId": "type", "in": sorted(TYPES)}],
+                [i for i, task, _ in TASKS if task.get("type") in TYPES]),
+    "dueDate range": ([NOVEMBER], [i for i, task, _ in TASKS
+                                   if task.get("dueDate", "")[:7] == "2025-11"]),
     "two filters together": (
-        [
-            {"filterId": "type", "out": ["manual"]},
-            {"filterId": "email", "regex": "^john\\."},
-        ],
-        [
-            s.id
-            for s in SAMPLE
-            if s.record.get("type") != "manual"
-            and s.lead.get("email", "").startswith("john.")
-        ],
-    ),
-}
+        [{"filterId": "type", "out": ["manual"]}, JOHN],
+        [i for i, task, lead in TASKS if task.get("type") != "manual"
+         and lead.get("email", "").startswith("john.")]),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -128,116 +104,63 @@ def test_only_tasks_matching_the_filters_are_extracted(
     assert synced.ids == expected
 
 
-def test_filters_can_come_from_the_environment(
-    standin: LemlistStandIn, tap: Callable[..., TapRun], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    filters = [{"filterId": "type", "in": ["phone"]}]
-    monkeypatch.setenv("TAP_LEMLIST_TASKS_API_KEY", API_KEY)
-    monkeypatch.setenv("TAP_LEMLIST_TASKS_API_URL", standin.url)
-    monkeypatch.setenv("TAP_LEMLIST_TASKS_FILTERS", json.dumps(filters))
-
-    synced = tap(None)
-
-    assert synced.exit_code == 0, synced.stderr
-    assert {record["type"] for record in synced.records} == {"phone"}
-
-
 # Filters and retirement: a task that leaves the filtered list is not done.
 
-
-def test_a_retiring_sync_with_a_filter_that_can_drift_says_so_once(
-    run: Callable[..., TapRun],
-) -> None:
-    synced = run(
-        filters=[
-            {"filterId": "type", "out": ["manual"]},
+DRIFTING = [{"filterId": "type", "out": ["manual"]},
             {"filterId": "dueDate", "from": "2025-10-01"},
-            {"filterId": "assignedTo", "out": ["usr_x"]},
-        ]
-    )
-
-    (warning,) = [w for w in synced.stderr.splitlines() if "what changes" in w]
-    assert "the filters on dueDate, assignedTo select on what changes" in warning
-    assert synced.of_type("ACTIVATE_VERSION")
+            {"filterId": "assignedTo", "out": ["usr_x"]}]  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("filters", "retire"),
+    ("filters", "retire", "warning"),
     [
-        ([{"filterId": "type", "in": ["phone"]}], True),
-        ([{"filterId": "campaignId", "out": ["cam_x"]}], True),
-        ([], True),
-        ([{"filterId": "assignedTo", "out": ["usr_x"]}], False),
+        (DRIFTING, True, "the filters on dueDate, assignedTo select on what changes"),
+        ([{"filterId": "type", "in": ["phone"]}], True, None),
+        ([{"filterId": "campaignId", "out": ["cam_x"]}], True, None),
+        ([], True, None),
+        ([{"filterId": "assignedTo", "out": ["usr_x"]}], False, None),
     ],
 )
-def test_no_drift_warning_on_what_never_changes_or_without_retiring(
-    run: Callable[..., TapRun], filters: list[dict[str, t.Any]], *, retire: bool
+def test_a_retiring_sync_with_a_filter_that_can_drift_says_so_once(
+    run: Callable[..., TapRun],
+    filters: list[dict[str, t.Any]],
+    warning: str | None,
+    *,
+    retire: bool,
 ) -> None:
     synced = run(filters=filters, emit_activate_version_messages=retire)
 
     assert synced.exit_code == 0, synced.stderr
-    assert synced.ids
-    assert "select on what changes" not in synced.stderr
+    assert bool(synced.of_type("ACTIVATE_VERSION")) == retire
+    drifts = [w for w in synced.stderr.splitlines() if "select on what changes" in w]
+    assert len(drifts) == (warning is not None)
+    assert warning is None or warning in drifts[0]
 
 
-def test_the_teams_row_names_the_filters_the_tasks_were_read_with(
+def test_the_first_sync_after_the_filters_narrow_warns_and_says_what_it_retires(
     run: Callable[..., TapRun],
 ) -> None:
-    synced = run(filters=[{"in": ["phone"], "filterId": "type"}])
+    wide = run(filters=[{"filterId": "type", "out": ["manual"]}])
+    narrow_filters = [{"in": ["phone"], "filterId": "type"}]
 
-    (team,) = synced.records_of("teams")
-    assert team["taskFilters"] == '[{"filterId":"type","in":["phone"]}]'
+    narrowed = run(state=wide.state, filters=narrow_filters)
+    again = run(state=narrowed.state, filters=narrow_filters)
 
-
-def summary(run: TapRun) -> str:
-    (line,) = [
-        line
-        for line in run.stderr.splitlines()
-        if line.startswith("tasks: ") and " emitted in " in line
-    ]
-    return line
-
-
-def last_state(run: TapRun) -> dict[str, t.Any]:
-    return t.cast("dict[str, t.Any]", run.of_type("STATE")[-1]["value"])
-
-
-def test_the_first_sync_after_the_filters_narrow_says_what_it_retires_may_have_left(
-    run: Callable[..., TapRun],
-) -> None:
-    wide = run()
-    narrow_filters = [{"filterId": "type", "in": ["phone"]}]
-
-    narrowed = run(state=last_state(wide), filters=narrow_filters)
-    again = run(state=last_state(narrowed), filters=narrow_filters)
-
+    lines = narrowed.stderr.splitlines()
+    (warning,) = [w for w in lines if "since the last complete sync" in w]
+    assert '"out":["manual"]' in warning
+    assert '"in":["phone"]}]' in warning
+    assert "retires every task outside the new filters" in warning
     # Most tasks left the selection, but the collapse guard does not withhold:
     # the counts of two selections do not compare.
     assert len(narrowed.ids) < len(wide.ids) / 2
     assert len(narrowed.of_type("ACTIVATE_VERSION")) == 1
-    assert "the filters changed since the last retiring sync" in summary(narrowed)
-    assert "the filters changed" not in summary(again)
-
-
-def test_the_same_filters_in_another_order_are_not_a_change_of_filters(
-    run: Callable[..., TapRun],
-) -> None:
-    # Each filter narrows the list and `in` is a set: the order selects nothing, so
-    # the collapse guard stays on.
-    some = [
-        {"filterId": "type", "in": ["phone", "email", "manual"]},
-        {"filterId": "dueDate", "from": "2025-01-01"},
-    ]
-    same = [
-        {"filterId": "dueDate", "from": "2025-01-01"},
-        {"filterId": "type", "in": ["manual", "phone", "email"]},
-    ]
-
-    first = run(filters=some)
-    reordered = run(state=last_state(first), filters=same)
-
-    assert reordered.ids
-    assert "the filters changed" not in summary(reordered)
+    assert "the filters changed since the last retiring sync" in narrowed.summary
+    assert "the filters changed" not in again.summary
+    assert "retires every task outside" not in again.stderr
+    # The teams row names the filters the tasks were read with, in canonical form.
+    (team,) = narrowed.records_of("teams")
+    assert team["taskFilters"] == '[{"filterId":"type","in":["phone"]}]'
 
 
 PHONE, EMAIL = (
@@ -254,8 +177,19 @@ RUNNING = {"filterId": "campaignState", "in": ["running"]}
         # Undocumented: lemlist might keep only the last filter of an id.
         ([PHONE, EMAIL], [EMAIL, PHONE], False),
         ([PHONE, RUNNING, EMAIL], [RUNNING, PHONE, EMAIL], True),
+        # Each filter narrows the list and `in` is a set: the order selects nothing.
+        (
+            [{"filterId": "type", "in": ["phone", "email"]}, RUNNING],
+            [RUNNING, {"in": ["email", "phone"], "filterId": "type"}],
+            True,
+        ),
     ],
-    ids=["a value twice", "one id twice", "other ids around one id twice"],
+    ids=[
+        "a value twice",
+        "one id twice",
+        "other ids around one id twice",
+        "another order",
+    ],
 )
 def test_filters_that_select_alike_have_one_canonical_form(
     one: list[dict[str, t.Any]], other: list[dict[str, t.Any]], *, alike: bool

@@ -1,87 +1,71 @@
-"""lemlist pages: numbered from 0, no page size, the end is the first empty page."""
+"""lemlist pages: one authenticated GET each, numbered from 0, no page size, the end
+is the first empty page that echoes its number."""
 
 from __future__ import annotations
 
+import base64
+import json
 import typing as t
+from importlib import metadata
 
 import pytest
 from conftest import API_KEY, assert_failed
 from lemlist_sample import sample_tasks
-from lemlist_standin import LemlistStandIn
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
 
     from conftest import TapRun
+    from lemlist_standin import LemlistStandIn
 
 
-def pages_requested(standin: LemlistStandIn) -> list[str]:
-    return [r.query["page"] for r in standin.task_requests]
+PHONE_OR_EMAIL = [{"filterId": "type", "in": ["phone", "email"]}]
 
 
-def test_pages_are_read_from_0_until_the_first_empty_page(
-    tap: Callable[..., TapRun],
+# Forward to the first empty page, then back from it: that page is asked twice.
+@pytest.mark.parametrize(
+    ("filters", "pages"), [([], "01233210"), (PHONE_OR_EMAIL, "0110")]
+)
+def test_each_page_is_an_authenticated_get_of_api_tasks_with_page_and_filters(
+    standin: LemlistStandIn,
+    run: Callable[..., TapRun],
+    filters: list[dict[str, t.Any]],
+    pages: str,
 ) -> None:
-    with LemlistStandIn(sample_tasks(200), api_key=API_KEY, page_size=100) as standin:
-        run = tap(
-            {
-                "api_key": API_KEY,
-                "api_url": standin.url,
-                "emit_activate_version_messages": False,
-            }
-        )
+    run(filters=filters)
 
-    assert run.exit_code == 0, run.stderr
-    assert pages_requested(standin) == ["0", "1", "2"]
-    assert run.ids == [task["_id"] for task in standin.pending_records()]
-
-
-def test_a_sync_that_retires_asks_the_empty_page_again_and_reads_back_to_page_0(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    run = run_tap()
-
-    assert run.exit_code == 0, run.stderr
-    assert pages_requested(standin) == ["0", "1", "2", "3", "3", "2", "1", "0"]
-    assert run.ids == [task["_id"] for task in standin.pending_records()]
-
-
-def test_a_short_page_is_not_taken_for_the_last_one(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    # 250 tasks in pages of 100: page 2 holds 50, and only page 3 is empty.
-    run = run_tap(emit_activate_version_messages=False)
-
-    assert run.exit_code == 0, run.stderr
-    assert pages_requested(standin) == ["0", "1", "2", "3"]
-    assert len(run.ids) == 250
+    requests = standin.task_requests
+    assert {(r.method, r.path) for r in requests} == {("GET", "/api/tasks")}
+    assert "".join(r.query["page"] for r in requests) == pages
+    assert [json.loads(r.query["filters"]) for r in requests] == [filters] * len(pages)
+    basic = "Basic " + base64.b64encode(f":{API_KEY}".encode()).decode()
+    assert {r.headers["Authorization"] for r in requests} == {basic}
+    assert not any(API_KEY in r.path or API_KEY in str(r.query) for r in requests)
+    agent = f"tap-lemlist-tasks/{metadata.version('tap-lemlist-tasks')}"
+    assert {r.headers["User-Agent"] for r in requests} == {agent}
 
 
 def test_a_task_served_again_on_a_later_page_is_emitted_once(
-    tap: Callable[..., TapRun],
+    run: Callable[..., TapRun],
 ) -> None:
     tasks = sample_tasks(150)
-    shifted = [*tasks[:100], tasks[99], *tasks[100:]]  # the list moved one place
-    with LemlistStandIn(shifted, api_key=API_KEY, page_size=100) as standin:
-        run = tap({"api_key": API_KEY, "api_url": standin.url})
 
-    assert run.exit_code == 0, run.stderr
-    assert run.ids == [task.id for task in tasks]
+    synced = run(tasks=[*tasks[:100], tasks[99], *tasks[100:]])  # moved one place
+
+    assert synced.exit_code == 0, synced.stderr
+    assert synced.ids == [task.id for task in tasks]
 
 
-def test_lemlist_ignoring_the_page_parameter_stops_the_sync_with_an_error(
-    tap: Callable[..., TapRun],
+def test_lemlist_ignoring_the_page_parameter_stops_the_sync_retiring_nothing(
+    standin: LemlistStandIn, run: Callable[..., TapRun]
 ) -> None:
-    with LemlistStandIn(
-        sample_tasks(250), api_key=API_KEY, page_size=100, ignore_page=True
-    ) as standin:
-        run = tap({"api_key": API_KEY, "api_url": standin.url})
+    standin.ignore_page = True
 
-    assert run.exit_code == 1
-    assert "ignores the page parameter" in run.stderr
-    assert len(run.ids) == len(set(run.ids)) == 100
+    synced = run()
+
+    assert_failed(synced, "ignores the page parameter")
+    assert len(synced.ids) == len(set(synced.ids)) == 100
     assert len(standin.task_requests) == 3
-    assert run.of_type("ACTIVATE_VERSION") == []
 
 
 def test_pages_past_the_end_that_repeat_the_list_stop_the_sync_retiring_nothing(
@@ -93,59 +77,49 @@ def test_pages_past_the_end_that_repeat_the_list_stop_the_sync_retiring_nothing(
 
     assert_failed(synced, "repeats the list past its end")
     assert len(synced.ids) == len(set(synced.ids)) == 250
-    assert [r.query["page"] for r in standin.task_requests] == [
-        "0", "1", "2", "3", "4", "5", "6"
-    ]  # fmt: skip
+    assert "".join(r.query["page"] for r in standin.task_requests) == "0123456"
 
 
-@pytest.mark.parametrize("body", ['{"results": [], "page": "0"}', '{"results": []}'])
-def test_an_empty_page_that_does_not_echo_its_number_is_not_the_end(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun], body: str
+@pytest.mark.parametrize(
+    ("page", "body", "proves_the_end"),
+    [
+        (1, '{"results": [], "page": "0"}', False),  # another page's number
+        (1, '{"results": []}', False),
+        (3, '{"results": [], "page": 3}', True),  # a number, not a string
+    ],
+)
+def test_an_empty_page_is_the_end_only_if_it_echoes_its_number(
+    run: Callable[..., TapRun], page: int, body: str, *, proves_the_end: bool
 ) -> None:
-    standin.add_faults(1, "body", times=2, body=body)
+    synced = run(faults=[(page, "body", {"times": 2, "body": body})])
 
-    run = run_tap()
-
-    assert run.exit_code == 0, run.stderr
-    assert len(run.ids) == 250
-    assert len(run.of_type("ACTIVATE_VERSION")) == 1
-    assert "Retrying page 1 in 0.5 s (attempt 1 of 8 failed: " in run.stderr
+    assert synced.exit_code == 0, synced.stderr
+    assert len(synced.ids) == 250
+    assert len(synced.of_type("ACTIVATE_VERSION")) == 1
+    retried = f"Retrying page {page} in 0.5 s (attempt 1 of 8 failed: "
+    assert (retried in synced.stderr) != proves_the_end
+    assert (synced.sleeps == []) == proves_the_end
 
 
 def test_an_empty_page_carrying_an_error_is_not_the_end(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+    run: Callable[..., TapRun],
 ) -> None:
-    standin.add_faults(2, "body", times=9, body='{"results": [], "error": "busy"}')
+    body = '{"results": [], "error": "busy"}'
 
-    run = run_tap(retry_max_tries=3)
+    synced = run(faults=[(2, "body", {"times": 9, "body": body})], retry_max_tries=3)
 
-    assert run.exit_code == 1
-    assert (
-        "lemlist kept failing on page 2 after 3 tries: page body carries an error: "
-        "busy." in run.stderr
-    )
-    assert run.of_type("ACTIVATE_VERSION") == []
-
-
-def test_an_integer_page_echo_proves_the_end_like_a_string_one(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    standin.add_faults(3, "body", body='{"results": [], "page": 3}')
-
-    run = run_tap()
-
-    assert run.exit_code == 0, run.stderr
-    assert len(run.of_type("ACTIVATE_VERSION")) == 1
-    assert run.sleeps == []
+    assert_failed(synced, "kept failing on page 2 after 3 tries: page body carries")
+    assert "an error: busy." in synced.errors[0]
 
 
 def test_a_sync_says_where_it_is_when_each_read_starts_and_every_25_pages(
-    tap: Callable[..., TapRun],
+    standin: LemlistStandIn, run: Callable[..., TapRun]
 ) -> None:
-    with LemlistStandIn(sample_tasks(130), api_key=API_KEY, page_size=5) as standin:
-        run = tap({"api_key": API_KEY, "api_url": standin.url})
+    standin.page_size = 5
 
-    progress = [line for line in run.stderr.splitlines() if "so far" in line]
+    synced = run(tasks=sample_tasks(130))
+
+    progress = [line for line in synced.stderr.splitlines() if "so far" in line]
     assert [line for line in progress if line.startswith("tasks: ")] == [
         "tasks: read 1 (forward from page 0), page 0; 5 tasks so far",
         "tasks: read 1 (forward from page 0), page 24; 125 tasks so far",

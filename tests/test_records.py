@@ -24,9 +24,7 @@ DOCUMENTED_FIELDS = {
 }  # fmt: skip
 
 
-def test_schema_and_shape_have_every_documented_field_only_id_and_team_required() -> (
-    None
-):
+def test_the_schema_has_every_documented_field_only_id_and_team_required() -> None:
     properties = TasksStream.schema["properties"]
 
     assert set(properties) == DOCUMENTED_FIELDS | {"teamId"}
@@ -53,24 +51,6 @@ def test_every_pending_task_is_emitted_exactly_once_as_served(
             **{k: expected.get(k) for k in DOCUMENTED_FIELDS - {"priority", "teamId"}},
             "teamId": standin.team_document()["_id"],
         }
-
-
-def test_priority_given_as_text_becomes_an_integer_or_null(
-    run: Callable[..., TapRun],
-) -> None:
-    given = {"opp_text1": "1", "opp_empty": "", "opp_int2": 2, "opp_float": 1.0}
-    tasks = [Task({"_id": key, "priority": value}) for key, value in given.items()]
-
-    synced = run(tasks=[*tasks, Task({"_id": "opp_none"})])
-
-    assert synced.exit_code == 0, synced.stderr
-    assert {r["_id"]: r["priority"] for r in synced.records} == {
-        "opp_text1": 1,
-        "opp_empty": None,
-        "opp_int2": 2,
-        "opp_float": 1,
-        "opp_none": None,
-    }
 
 
 @pytest.mark.parametrize(
@@ -137,40 +117,34 @@ def test_a_field_lemlist_adds_later_is_dropped_with_one_warning(
     assert synced.stderr.count("does not declare: mood") == 1
 
 
-def test_nul_characters_are_removed_from_text_with_one_warning_per_field(
+NORMALISED = [
+    ("priority", "1", 1), ("priority", "", None), ("priority", 2, 2),
+    ("priority", 1.0, 1), ("priority", None, None),
+    ("dueDate", "2025-11-10T09:58:57.169Z", "2025-11-10T09:58:57.169Z"),
+    ("dueDate", "2025-10-01", "2025-10-01T00:00:00Z"),
+    ("dueDate", "2025-10-01T10:00:00", "2025-10-01T10:00:00Z"),
+    ("dueDate", "2025-10-01 10:00:00", "2025-10-01T10:00:00Z"),
+    ("dueDate", "2025-10-01T12:30:00+02:00", "2025-10-01T10:30:00Z"),
+    ("dueDate", "2025-10-01T12:30:00.5+0200", "2025-10-01T10:30:00.500Z"),
+    ("dueDate", "2025-10-01T10:00:00.123456Z", "2025-10-01T10:00:00.123456Z"),
+    ("title", "a\x00b", "ab"), ("title", "a\x00b", "ab"), ("content", "\x00", ""),
+]  # fmt: skip
+
+
+def test_values_are_emitted_as_their_type_dates_in_utc_text_without_nul(
     run: Callable[..., TapRun],
 ) -> None:
-    tasks = [
-        Task({"_id": f"opp_{n}", "title": "a\x00b", "content": "ok"}) for n in range(3)
-    ]
-
-    synced = run(tasks=[*tasks, Task({"_id": "opp_c", "content": "\x00"})])
-
-    assert synced.exit_code == 0, synced.stderr
-    assert [r["title"] for r in synced.records] == ["ab", "ab", "ab", None]
-    assert synced.records[-1]["content"] == ""
-    assert "removed NUL characters from 3 value(s) of field 'title'" in synced.stderr
-    assert "removed NUL characters from 1 value(s) of field 'content'" in synced.stderr
-
-
-DATE_TIMES = {
-    "2025-11-10T09:58:57.169Z": "2025-11-10T09:58:57.169Z",
-    "2025-10-01": "2025-10-01T00:00:00Z",
-    "2025-10-01T10:00:00": "2025-10-01T10:00:00Z",
-    "2025-10-01 10:00:00": "2025-10-01T10:00:00Z",
-    "2025-10-01T12:30:00+02:00": "2025-10-01T10:30:00Z",
-    "2025-10-01T12:30:00.5+0200": "2025-10-01T10:30:00.500Z",
-    "2025-10-01T10:00:00.123456Z": "2025-10-01T10:00:00.123456Z",
-}
-
-
-def test_date_times_are_emitted_as_rfc_3339_in_utc(run: Callable[..., TapRun]) -> None:
-    tasks = [Task({"_id": f"opp_{n}", "dueDate": d}) for n, d in enumerate(DATE_TIMES)]
+    tasks = [Task({"_id": f"opp_{n}", f: v}) for n, (f, v, _) in enumerate(NORMALISED)]
 
     synced = run(tasks=tasks)
 
     assert synced.exit_code == 0, synced.stderr
-    assert [r["dueDate"] for r in synced.records] == list(DATE_TIMES.values())
+    assert [r[f] for r, (f, *_) in zip(synced.records, NORMALISED, strict=True)] == [
+        emitted for *_, emitted in NORMALISED
+    ]
+    # One warning per field, counting its values.
+    assert "removed NUL characters from 2 value(s) of field 'title'" in synced.stderr
+    assert "removed NUL characters from 1 value(s) of field 'content'" in synced.stderr
 
 
 def test_a_stream_map_can_name_a_field_lemlist_left_out(

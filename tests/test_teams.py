@@ -1,50 +1,45 @@
-"""The API key's team: its id on every task, its one row, and none of its secrets.
+"""The API key's team and its users: the team's id on every row, and no secret.
 
-lemlist's `GET /api/team` answers the key's team together with the key itself,
-webhook URLs and invited users' emails. The tap reads it once per run, through the
-same budget and retries as the pages, and keeps `_id` and `name` only.
+lemlist's `GET /api/team?version=v2` answers the key's team together with the key
+itself, webhook URLs, invited users' emails and `users: [{userId, name, email,
+role}]`. The tap reads it once per run, through the same budget and retries as the
+pages, and keeps the team's `_id` and `name` and those four fields of each user.
+
+Its campaigns: `GET /api/campaigns` with `version=v2`, `offset`, `limit` (at most
+100), `sortBy=createdAt` and `sortOrder`. lemlist's OpenAPI document shows a bare
+array; other clients read `{"campaigns": [...], "pagination": {...}}`. Some plans
+answer 402 with a JSON string instead.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import typing as t
 
 import pytest
-from conftest import API_KEY
-from lemlist_sample import sample_tasks, sample_team
-from lemlist_standin import LemlistStandIn
+from conftest import API_KEY, assert_failed
+from lemlist_sample import sample_campaigns, sample_tasks, sample_team, sample_users
 
 from tap_lemlist_tasks.tap import TapLemlistTasks
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
     from conftest import TapRun
+    from lemlist_standin import LemlistStandIn
 
-TEAM = sample_team(
-    "tea_AcmeClient000001", "Acme (client of the agency)", api_key=API_KEY
-)
-SECRETS = [
-    API_KEY,
-    TEAM["hooks"][0]["targetUrl"],
-    TEAM["slackWebhook"],
-    TEAM["invitedUsers"][0]["email"],
-    TEAM["customDomain"],
-    TEAM["createdBy"],
-]
+PHONE = "+33 6 55 55 55 55"
+USERS = [{**user, "apiKey": API_KEY, "phone": PHONE} for user in sample_users()]
+TEAM = sample_team("tea_AcmeClient000001", "Acme", api_key=API_KEY, users=USERS)
+SECRETS = [API_KEY, PHONE, TEAM["hooks"][0]["targetUrl"], TEAM["slackWebhook"],
+           TEAM["invitedUsers"][0]["email"], TEAM["customDomain"],
+           TEAM["createdBy"]]  # fmt: skip
 
 
-@pytest.fixture
-def standin() -> Iterator[LemlistStandIn]:
-    """The conftest stand-in, serving a team whose every secret field is set."""
-    with LemlistStandIn(sample_tasks(250), api_key=API_KEY, page_size=100) as server:
-        server.team = TEAM
-        yield server
-
-
-def team_requests(standin: LemlistStandIn) -> list[str]:
-    return [r.path for r in standin.requests if r.path == "/api/team"]
+@pytest.fixture(autouse=True)
+def _team_with_every_secret_set(standin: LemlistStandIn) -> None:
+    standin.team = copy.deepcopy(TEAM)
 
 
 def assert_no_secret_in(run: TapRun) -> None:
@@ -53,60 +48,60 @@ def assert_no_secret_in(run: TapRun) -> None:
         assert secret not in shown
 
 
-def test_every_task_carries_the_keys_team_id(run_tap: Callable[..., TapRun]) -> None:
-    run = run_tap()
-
-    assert run.exit_code == 0, run.stderr
-    assert len(run.records) == 250
-    assert {record["teamId"] for record in run.records} == {"tea_AcmeClient000001"}
-
-
-def test_the_teams_stream_is_one_row_of_id_name_and_the_task_filters(
-    run_tap: Callable[..., TapRun],
+def test_one_team_request_gives_the_team_row_its_users_and_every_rows_team_id(
+    standin: LemlistStandIn, run: Callable[..., TapRun]
 ) -> None:
-    run = run_tap()
+    synced = run()
 
-    assert run.records_of("teams") == [
-        {
-            "_id": "tea_AcmeClient000001",
-            "name": "Acme (client of the agency)",
-            "taskFilters": "[]",
-        }
+    assert synced.exit_code == 0, synced.stderr
+    first = standin.requests[0]
+    assert (first.path, first.query) == ("/api/team", {"version": "v2"})
+    assert [r.path for r in standin.requests].count("/api/team") == 1
+    assert synced.records_of("teams") == [
+        {"_id": "tea_AcmeClient000001", "name": "Acme", "taskFilters": "[]"}
     ]
-    (schema,) = run.of_type("SCHEMA", stream="teams")
-    assert set(schema["schema"]["properties"]) == {"_id", "name", "taskFilters"}
-    assert schema["key_properties"] == ["_id"]
+    assert synced.records_of("users") == [
+        {**user, "teamId": "tea_AcmeClient000001"} for user in sample_users()
+    ]
+    assert len(synced.records) == 250
+    for stream in ("tasks", "users", "campaigns"):
+        teams = {r["teamId"] for r in synced.records_of(stream)}
+        assert teams == {"tea_AcmeClient000001"}
+    users = {user["userId"] for user in synced.records_of("users")}
+    assert {task["userId"] for task in synced.records} <= users
+    assert_no_secret_in(synced)
 
 
-def test_a_run_reads_the_team_once_before_the_first_page(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+def test_a_team_answer_listing_no_users_loads_and_retires_no_user(
+    standin: LemlistStandIn, run: Callable[..., TapRun]
 ) -> None:
-    run = run_tap()
+    team = copy.deepcopy(TEAM)
+    del team["users"]  # as lemlist answers without version=v2
+    standin.team = team
 
-    assert run.exit_code == 0, run.stderr
-    assert team_requests(standin) == ["/api/team"]
-    assert standin.requests[0].path == "/api/team"
+    synced = run()
+
+    assert synced.exit_code == 0, synced.stderr
+    assert synced.records_of("users") == []
+    assert synced.of_type("ACTIVATE_VERSION", stream="users") == []
+    assert "users: lemlist's answer to GET /team?version=v2 lists no users" in (
+        synced.stderr
+    )
+    assert len(synced.records) == 250
 
 
-def test_no_other_field_of_the_team_reaches_output_or_log(
-    run_tap: Callable[..., TapRun],
+def test_nul_in_a_users_or_the_teams_name_is_removed(
+    standin: LemlistStandIn, run: Callable[..., TapRun]
 ) -> None:
-    run = run_tap()
+    users = sample_users()
+    users[0]["name"] = "Alice\x00 Martin"
+    standin.team = sample_team(name="Acme\x00", api_key=API_KEY, users=users)
 
-    assert run.exit_code == 0, run.stderr
-    assert_no_secret_in(run)
+    synced = run()
 
-
-def test_the_teams_row_is_retired_only_after_it_was_read(
-    run_tap: Callable[..., TapRun],
-) -> None:
-    run = run_tap()
-
-    teams = [m["type"] for m in run.messages if m.get("stream") == "teams"]
-    assert teams == ["SCHEMA", "RECORD", "ACTIVATE_VERSION"]
-    (record,) = run.of_type("RECORD", stream="teams")
-    (activate,) = run.of_type("ACTIVATE_VERSION", stream="teams")
-    assert record["version"] == activate["version"]
+    assert synced.exit_code == 0, synced.stderr
+    assert synced.records_of("users")[0]["name"] == "Alice Martin"
+    assert synced.records_of("teams")[0]["name"] == "Acme"
 
 
 @pytest.mark.parametrize(
@@ -114,9 +109,10 @@ def test_the_teams_row_is_retired_only_after_it_was_read(
     [
         ("body", {"body": json.dumps({**TEAM, "_id": 12345})}, "unexpected shape"),
         ("truncated", {}, "body is not valid JSON"),
+        ("429", {"retry_after": 3}, "(GET /team) in 3.0 s"),  # on the key's budget
     ],
 )
-def test_a_team_body_that_does_not_decode_is_retried_without_echoing_it(
+def test_a_transient_team_failure_is_retried_without_echoing_the_answer(
     standin: LemlistStandIn,
     run: Callable[..., TapRun],
     fault: str,
@@ -128,47 +124,33 @@ def test_a_team_body_that_does_not_decode_is_retried_without_echoing_it(
     synced = run()
 
     assert synced.exit_code == 0, synced.stderr
-    assert "Retrying the team request" in synced.stderr
-    assert phrase in synced.stderr
-    assert len(team_requests(standin)) == 2
+    (retrying,) = [line for line in synced.stderr.splitlines() if "Retrying" in line]
+    assert "Retrying the team request" in retrying
+    assert phrase in retrying
+    assert [r.path for r in standin.requests].count("/api/team") == 2
+    assert {r["teamId"] for r in synced.records} == {"tea_AcmeClient000001"}
     assert_no_secret_in(synced)
-
-
-def test_a_transient_team_failure_waits_on_the_keys_budget(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
-) -> None:
-    standin.add_route_faults("team", "429", retry_after=3)
-
-    run = run_tap()
-
-    assert run.exit_code == 0, run.stderr
-    assert "Retrying the team request (GET /team) in 3.0 s" in run.stderr
-    assert 3.0 in run.sleeps
-    assert {record["teamId"] for record in run.records} == {"tea_AcmeClient000001"}
 
 
 @pytest.mark.parametrize(
     ("fault", "explained"),
     [
-        ("401", "lemlist rejected the API key (HTTP 401)"),
         ("403", "lemlist refused access (HTTP 403)"),
         ("404", "lemlist has no /team at http://127.0.0.1:"),
         ("400", "lemlist refused to name the API key's team (HTTP 400"),
     ],
 )
 def test_a_refused_team_request_stops_before_any_page_with_one_line(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun], fault: str, explained: str
+    standin: LemlistStandIn, run: Callable[..., TapRun], fault: str, explained: str
 ) -> None:
     standin.add_route_faults("team", fault)
 
-    run = run_tap()
+    synced = run()
 
-    assert run.exit_code == 1
-    assert explained in run.stderr
-    assert "Traceback" not in run.stderr
+    assert_failed(synced, explained)
     assert standin.task_requests == []
-    assert run.records == []
-    assert_no_secret_in(run)
+    assert synced.records == []
+    assert_no_secret_in(synced)
 
 
 def test_discovery_offers_every_stream_with_the_teams_id_without_any_request(
@@ -185,18 +167,120 @@ def test_discovery_offers_every_stream_with_the_teams_id_without_any_request(
     assert standin.requests == []
 
 
-def test_a_redirected_team_request_fails_with_one_line_and_is_not_followed(
-    standin: LemlistStandIn, run_tap: Callable[..., TapRun]
+# The team's campaigns: every one, oldest first, retired like tasks, or none at all.
+
+
+def many_campaigns(count: int) -> list[dict[str, t.Any]]:
+    return [
+        {
+            "_id": f"cam_many{number:05d}",
+            "name": f"Campaign {number}",
+            "status": "running",
+            "createdAt": f"2025-{1 + number // 28 % 12:02d}-{1 + number % 28:02d}"
+            f"T{number % 24:02d}:00:00.000Z",
+        }
+        for number in range(count)
+    ]
+
+
+@pytest.fixture
+def many(standin: LemlistStandIn) -> LemlistStandIn:
+    """250 campaigns, three pages of at most 100; 20 tasks, one page."""
+    standin.campaigns = many_campaigns(250)
+    standin.replace_tasks(sample_tasks(20))
+    return standin
+
+
+def campaign_requests(standin: LemlistStandIn) -> list[dict[str, str]]:
+    return [r.query for r in standin.requests if r.path == "/api/campaigns"]
+
+
+def test_every_campaign_is_a_row_asked_oldest_first_in_pages_of_100(
+    standin: LemlistStandIn, run: Callable[..., TapRun]
 ) -> None:
-    standin.add_route_faults(
-        "team", "redirect", location="https://collector.example/team"
-    )
+    synced = run()
 
-    run = run_tap()
+    assert synced.exit_code == 0, synced.stderr
+    assert campaign_requests(standin)[0] == {"version": "v2", "offset": "0",
+        "limit": "100", "sortBy": "createdAt", "sortOrder": "asc"}  # fmt: skip
+    campaigns = [r["_id"] for r in synced.records_of("campaigns")]
+    assert campaigns == [c["_id"] for c in sample_campaigns()]
+    assert {task["campaignId"] for task in synced.records} - {None} <= set(campaigns)
 
-    assert run.exit_code == 1
-    assert (
-        "lemlist answered HTTP 302, a redirect to 'https://collector.example/team'"
-        in (run.stderr)
-    )
-    assert len(standin.requests) == 1
+
+@pytest.mark.parametrize("shape", ["array", "object"])
+def test_campaigns_over_several_pages_are_read_whole_in_either_shape(
+    many: LemlistStandIn, run: Callable[..., TapRun], shape: str
+) -> None:
+    many.campaigns_shape = shape
+
+    synced = run()
+
+    assert synced.exit_code == 0, synced.stderr
+    ids = [r["_id"] for r in synced.records_of("campaigns")]
+    assert len(ids) == len(set(ids)) == 250
+    # Forward to the short page; back from it (asked again) to offset 0.
+    offsets = [q["offset"] for q in campaign_requests(many)]
+    assert offsets == ["0", "100", "200", "200", "100", "0"]
+    assert len(synced.of_type("ACTIVATE_VERSION", stream="campaigns")) == 1
+
+
+def test_a_campaign_deleted_during_the_read_retires_no_other_campaign(
+    many: LemlistStandIn, run: Callable[..., TapRun]
+) -> None:
+    # Requests: the team, 4 for the tasks (pages 0, 1 and back), then offset 0 of
+    # the campaigns. Once it is read, the oldest campaign is deleted: offset 100
+    # starts one campaign later, and the forward read skips campaign 100.
+    after_offset_0 = 1 + 4 + 1
+    oldest = many_campaigns(1)[0]["_id"]
+    many.after_request(after_offset_0, lambda s: s.delete_campaign(oldest))
+
+    synced = run()
+
+    ids = {r["_id"] for r in synced.records_of("campaigns")}
+    assert synced.exit_code == 0, synced.stderr
+    assert campaign_requests(many)[1]["offset"] == "100"
+    assert {c["_id"] for c in many_campaigns(250)} - {oldest} <= ids
+    assert len(synced.of_type("ACTIVATE_VERSION", stream="campaigns")) == 1
+    assert "campaigns: 250 emitted in 3 reads" in synced.stderr
+
+
+def test_a_plan_without_campaigns_loads_the_tasks_and_retires_no_campaign(
+    standin: LemlistStandIn, run: Callable[..., TapRun]
+) -> None:
+    standin.plan_gated.add("campaigns")
+
+    synced = run()
+
+    assert synced.exit_code == 0, synced.stderr
+    assert synced.records_of("campaigns") == []
+    assert synced.of_type("ACTIVATE_VERSION", stream="campaigns") == []
+    assert len(synced.records) == 250
+    assert len(synced.of_type("ACTIVATE_VERSION")) == 1
+    (gate,) = [line for line in synced.stderr.splitlines() if "HTTP 402" in line]
+    assert "plan for this account does not include GET /campaigns" in gate
+    assert "none retired" in gate
+
+
+def test_a_failing_campaigns_page_is_retried_and_named(
+    standin: LemlistStandIn, run: Callable[..., TapRun]
+) -> None:
+    standin.add_route_faults("campaigns", "503")
+
+    synced = run()
+
+    assert synced.exit_code == 0, synced.stderr
+    assert "Retrying campaigns from offset 0 in 0.5 s" in synced.stderr
+    assert len(synced.records_of("campaigns")) == len(sample_campaigns())
+
+
+def test_a_refused_campaigns_request_stops_with_lemlists_words_and_no_filters(
+    standin: LemlistStandIn, run: Callable[..., TapRun]
+) -> None:
+    standin.add_route_faults("campaigns", "400")
+
+    synced = run()
+
+    assert synced.exit_code == 1
+    assert synced.errors == ["lemlist refused the request (HTTP 400: Bad params)."]
+    assert synced.of_type("ACTIVATE_VERSION", stream="campaigns") == []
