@@ -89,6 +89,10 @@ def _is_host_name(host: str) -> bool:
 
 
 def _hide(record: logging.LogRecord) -> bool:
+    if record.name.startswith("urllib3"):
+        # urllib3 warns with a traceback when a deadline cuts an answer's headers;
+        # the retry line says what happened, so its warning stays one line.
+        record.exc_info, record.exc_text = None, None
     message = record.getMessage()
     if (hidden := redact(message, _secrets)) != message:
         record.msg, record.args = hidden, ()

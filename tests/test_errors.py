@@ -130,7 +130,7 @@ def test_a_wrong_api_key_fails_in_one_line_and_is_never_shown(
 # for 40 kB), so a timeout per socket read never fires, only a deadline does.
 NEVER_COMPLETE = {
     "no answer": ("timeout", {"delay": 2.0}),
-    "slow headers": ("slow_headers", {"every": 0.02}),
+    "slow headers": ("slow_headers", {"every": 0.05}),
     "gzip of empty blocks": ("gzip_stall", {"every": 0.02}),
     "endless chunk extension": ("chunk_stall", {"every": 0.02}),
     "trickled body": ("trickle", {"every": 0.05}),
