@@ -67,6 +67,10 @@ if t.TYPE_CHECKING:
 MAX_READS = 8
 
 
+#: Pages a read may go beyond twice those the sync's items fill, before it stops.
+MORE_PAGES = 10
+
+
 class PageToken(t.NamedTuple):
     """Which read of the sync asks, and for which page."""
 
@@ -96,8 +100,8 @@ class Read:
     complete: bool = False
     #: The page it took for the list's end.
     end_page: int = 0
-    #: Pages answered empty twice before the read's first item, or (the second
-    #: read) whose empty answer repeated the forward read's last one.
+    #: Pages answered empty twice around all its items: before its first item, or
+    #: the forward read's end page, answered empty again as the second read's first.
     empty_twice: set[int] = field(default_factory=set)
     #: Items per page number, as this read's last answer for that page held.
     sizes: dict[int, int] = field(default_factory=dict)
@@ -133,13 +137,13 @@ class Verdict:
 class RepeatedPagesError(LemlistError):
     """Pages past the end hold items the read already saw (`page` is ignored)."""
 
-    def __init__(self, page: int, repeated: int) -> None:
-        """Name the page where the read stopped, and how many pages repeated."""
+    def __init__(self, page: int) -> None:
+        """Name the page where the read stopped."""
         super().__init__(
-            f"lemlist answered {repeated} pages up to page {page} with only items "
-            "this read already had: it ignores the page parameter, or repeats the "
-            "list past its end. Stopped instead of looping; nothing was emitted "
-            "twice and nothing retired."
+            f"lemlist kept answering pages up to page {page} with items this read "
+            "already had: it ignores the page parameter, or repeats the list past its "
+            "end. Stopped instead of looping; nothing was emitted twice and nothing "
+            "retired."
         )
 
 
@@ -209,18 +213,28 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
     def _refuse_endless_repeats(self, number: int, *, repeated: bool) -> None:
         # A burst of k pages inserted at the top after j+1 pages were read repeats at
         # most min(k, j+1) pages; pages that keep repeating what the read already
-        # had, longer than the read was before they started, do not end.
+        # had, longer than the read was before they started, do not end. Nor does a
+        # read of twice the pages all the items the sync saw fill: a server wrapping
+        # past the end, with tasks created meanwhile, never repeats a whole page.
         self._repeated = self._repeated + 1 if repeated else 0
-        if self._repeated > max(self.read.pages - self._repeated, 1):
-            raise RepeatedPagesError(number, self._repeated)
+        pages_seen = 2 * len(self.ledger) / max(self._page_size, 1) + MORE_PAGES
+        if self._repeated > max(self.read.pages - self._repeated, 1) or (
+            self.read.pages > pages_seen
+        ):
+            raise RepeatedPagesError(number)
 
     def _next(self, number: int, *, ends: bool) -> PageToken | None:
         read = self.read
         if self._phase is _Phase.CHECK_END:
             read.end_seen_twice = ends
             if read.number == 1:
-                self.reads[0].end_seen_twice = ends
-                if ends and number == self.reads[0].end_page:
+                forward = self.reads[0]
+                forward.end_seen_twice = ends
+                # Empty twice only if both answers were empty: a campaigns page
+                # shorter than the limit ends the list without being empty.
+                empty = not forward.sizes[number] and not read.sizes[number]
+                if number == forward.end_page and empty:
+                    forward.empty_twice.add(number)
                     read.empty_twice.add(number)
             self._phase = _Phase.DOWN if ends else _Phase.CLIMB
         elif self._phase in {_Phase.FORWARD, _Phase.CLIMB} and ends:
@@ -275,6 +289,4 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
     def _end_answered_empty_twice_around(self, read: Read) -> bool:
         # The docstring's second case: the decisive page may be the lowest empty one.
         lowest = min((n for n, size in read.sizes.items() if not size), default=-1)
-        if read.backward:
-            return lowest in read.empty_twice
-        return lowest == read.end_page and read.end_seen_twice
+        return lowest in read.empty_twice

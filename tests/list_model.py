@@ -103,13 +103,14 @@ class LemlistList:
             self.tasks.insert(change.to % (len(self.tasks) + 1), task)
 
 
-def sync(
+def sync(  # noqa: PLR0913 - a scenario and the tap's settings
     tasks: list[str],
     changes: list[Change],
     *,
     page_size: int,
     max_reads: int,
     lie_at: int | None = None,
+    short_page_ends: bool = False,
 ) -> Outcome:
     """Run one sync over the list while the changes happen.
 
@@ -119,6 +120,8 @@ def sync(
         page_size: lemlist's page size.
         max_reads: The tap's `max_reads_per_sync`.
         lie_at: The request (from 1) answered with an empty page, if any.
+        short_page_ends: A page shorter than `page_size` ends the list, as for
+            campaigns (whose page size is documented); else only an empty page.
 
     Returns:
         What the sync emitted and whether it would retire.
@@ -126,7 +129,10 @@ def sync(
     listed = LemlistList(list(tasks), sorted(changes, key=lambda c: c.after))
     page: list[str] = []
     paginator = ListPaginator(
-        max_reads=max_reads, ends_list=lambda items: items == 0, keys_of=lambda _: page
+        max_reads=max_reads,
+        ends_list=lambda items: items < page_size if short_page_ends else items == 0,
+        keys_of=lambda _: page,
+        page_size=page_size if short_page_ends else 0,
     )
     emitted: set[str] = set()
     made = 0

@@ -80,6 +80,22 @@ def test_pages_past_the_end_that_repeat_the_list_stop_the_sync_retiring_nothing(
     assert "".join(r.query["page"] for r in standin.task_requests) == "0123456"
 
 
+def test_pages_that_wrap_while_tasks_are_created_stop_the_sync_too(
+    standin: LemlistStandIn, run: Callable[..., TapRun]
+) -> None:
+    # A task created at the top after every request: no page past the end repeats
+    # only tasks already read, yet the read must end.
+    standin.wrap_pages = True
+    new = iter(sample_tasks(600)[250:])
+    for request in range(2, 600):
+        standin.after_request(request, lambda api: api.insert(0, [next(new)]))
+
+    synced = run()
+
+    assert_failed(synced, "repeats the list past its end")
+    assert len(standin.task_requests) < 30
+
+
 @pytest.mark.parametrize(
     ("page", "body", "proves_the_end"),
     [

@@ -95,6 +95,44 @@ def test_an_empty_page_lying_on_the_way_down_after_a_change_proves_no_read(
     assert not outcome.unsafe
 
 
+@pytest.mark.parametrize(
+    ("changes", "lie_at"),
+    [
+        (
+            [
+                Change(after=2, kind="move", task="t0", to=2),
+                Change(after=3, kind="move", task="t0", to=0),
+            ],
+            2,
+        ),
+        (
+            [
+                Change(after=1, kind="move", task="t2", to=0),
+                Change(after=2, kind="move", task="t2", to=2),
+            ],
+            3,
+        ),
+    ],
+    ids=["forward read", "second read"],
+)
+def test_a_short_page_ending_a_list_is_no_second_empty_answer(
+    changes: list[Change], lie_at: int
+) -> None:
+    # Found by a review, with campaigns' rule (a short page ends the list): pages
+    # of 2 of three tasks; a lying empty end page and a short one were taken for the
+    # end answered empty twice, and t2, open throughout, was retired.
+    outcome = sync(
+        ["t0", "t1", "t2"],
+        changes,
+        page_size=2,
+        max_reads=2,
+        lie_at=lie_at,
+        short_page_ends=True,
+    )
+
+    assert not outcome.unsafe
+
+
 def test_a_page_that_fills_between_its_two_answers_sends_the_read_climbing() -> None:
     # Found by hypothesis: pages of 1; a third read's empty end page, asked again,
     # holds a task, since the list grew: that read cannot be proven, and no read is.
