@@ -233,6 +233,8 @@ def test_an_unusual_input_file_is_read(
 
     assert synced.exit_code == 0, synced.stderr
     assert len(synced.ids) == 250
+    if option == "--state":  # another stream's bookmark is handed on, not dropped
+        assert "elsewhere" in synced.state["bookmarks"]
 
 
 @pytest.mark.parametrize(
