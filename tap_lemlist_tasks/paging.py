@@ -232,8 +232,9 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
                 forward.end_seen_twice = ends
                 # Empty twice only if both answers were empty: a campaigns page
                 # shorter than the limit ends the list without being empty.
-                empty = not forward.sizes[number] and not read.sizes[number]
-                if number == forward.end_page and empty:
+                if number == forward.end_page and not (
+                    forward.sizes[number] or read.sizes[number]
+                ):
                     forward.empty_twice.add(number)
                     read.empty_twice.add(number)
             self._phase = _Phase.DOWN if ends else _Phase.CLIMB
