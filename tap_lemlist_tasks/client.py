@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 import typing as t
 from functools import cached_property
 from importlib import metadata
@@ -23,10 +22,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
     from singer_sdk.singerlib import Catalog
 
-if sys.version_info >= (3, 12):
-    from typing import override
-else:
-    from typing_extensions import override
+from typing_extensions import override
 
 #: A progress line every this many pages of a read, besides its first.
 PROGRESS_PAGES = 25

@@ -12,19 +12,14 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import re
-import sys
 import typing as t
 from dataclasses import dataclass
 
 import msgspec
 from singer_sdk.exceptions import RetriableAPIError
+from typing_extensions import Required, TypedDict
 
 from tap_lemlist_tasks.errors import LemlistError
-
-if sys.version_info >= (3, 11):
-    from typing import Required, TypedDict
-else:
-    from typing_extensions import Required, TypedDict
 
 if t.TYPE_CHECKING:
     import logging

@@ -11,7 +11,6 @@ from __future__ import annotations
 import email.utils
 import itertools
 import os
-import sys
 import typing as t
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -40,10 +39,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import RequestFunc
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
-if sys.version_info >= (3, 12):
-    from typing import override
-else:
-    from typing_extensions import override
+from typing_extensions import override
 
 _Token = t.TypeVar("_Token")
 

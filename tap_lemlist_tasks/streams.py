@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import typing as t
 from http import HTTPStatus
 
 from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.pagination import SinglePagePaginator
+from typing_extensions import override
 
 from tap_lemlist_tasks import filters as selecting
 from tap_lemlist_tasks.client import LemlistListStream, LemlistStream
@@ -22,11 +22,6 @@ from tap_lemlist_tasks.records import (
     decode,
 )
 from tap_lemlist_tasks.retirement import changed_scope
-
-if sys.version_info >= (3, 12):
-    from typing import override
-else:
-    from typing_extensions import override
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable

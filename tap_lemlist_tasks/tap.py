@@ -16,6 +16,7 @@ from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.plugin_base import SingerCommand
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
+from typing_extensions import override
 
 from tap_lemlist_tasks.checks import RefusedError, check_settings, hide_in_logs
 from tap_lemlist_tasks.inputs import STATE_SCHEMA, settings_schema
@@ -25,11 +26,6 @@ from tap_lemlist_tasks.streams import (
     TeamsStream,
     UsersStream,
 )
-
-if sys.version_info >= (3, 12):
-    from typing import override
-else:
-    from typing_extensions import override
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator

@@ -13,7 +13,6 @@ import collections
 import contextlib
 import hashlib
 import socket
-import sys
 import threading
 import time
 import typing as t
@@ -29,10 +28,7 @@ from urllib3.exceptions import HTTPError
 if t.TYPE_CHECKING:
     import requests
 
-if sys.version_info >= (3, 12):
-    from typing import override
-else:
-    from typing_extensions import override
+from typing_extensions import override
 
 _MAX_DIGITS = 9
 
