@@ -111,15 +111,6 @@ class Read:
         """Whether this read goes from the end down to page 0."""
         return self.number > 0
 
-    def decisive_page_is_short_for_sure(self, page_size: int) -> bool:
-        """Whether a non-empty page shorter than `page_size` lies below every empty one.
-
-        Such a page cannot be a lie, and it is decisive (see the module docstring).
-        """
-        empty = min((n for n, size in self.sizes.items() if size == 0), default=None)
-        short = [n for n, size in self.sizes.items() if 0 < size < page_size]
-        return bool(short) and (empty is None or min(short) < empty)
-
 
 @dataclass(frozen=True)
 class Verdict:
@@ -281,13 +272,14 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
             read.seen_twice == 0
             and read.end_seen_twice
             and all(seen & witnesses for seen in self.ledger.values() if seen & bit)
-            and (
-                read.decisive_page_is_short_for_sure(self._page_size)
-                or self._end_answered_empty_twice_around(read)
-            )
+            and self._decisive_page_is_true(read)
         )
 
-    def _end_answered_empty_twice_around(self, read: Read) -> bool:
-        # The docstring's second case: the decisive page may be the lowest empty one.
-        lowest = min((n for n, size in read.sizes.items() if not size), default=-1)
-        return lowest in read.empty_twice
+    def _decisive_page_is_true(self, read: Read) -> bool:
+        # The docstring's two cases: a non-empty short page below every empty one
+        # cannot lie; else the lowest empty page must be answered empty twice.
+        empty = [n for n, size in read.sizes.items() if not size]
+        short = [n for n, size in read.sizes.items() if 0 < size < self._page_size]
+        if short and min(short) < min(empty, default=min(short) + 1):
+            return True
+        return min(empty, default=-1) in read.empty_twice
