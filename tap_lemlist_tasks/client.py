@@ -154,7 +154,7 @@ class LemlistListStream(LemlistStream[PageToken]):
 
     @override
     def preprocess_context(self, context: Context) -> Context:
-        # The team's id only: its members are the users stream's.
+        # The team's id only: its users are the users stream's.
         return {key: value for key, value in context.items() if key == "team_id"}
 
     @override

@@ -16,10 +16,12 @@ from tap_lemlist_tasks.errors import LemlistError
 from tap_lemlist_tasks.records import (
     Campaign,
     CampaignsPage,
+    Task,
     TasksPage,
     Team,
-    TeamMembers,
+    User,
     decode,
+    schema_of,
 )
 from tap_lemlist_tasks.retirement import changed_scope
 
@@ -36,14 +38,6 @@ class PlanGatedError(FatalAPIError):
     """lemlist's plan for this account does not include a route (HTTP 402)."""
 
 
-def _text(name: str, description: str | None = None) -> th.Property[str]:
-    return th.Property(name, th.StringType, description=description)
-
-
-def _key(name: str, description: str) -> th.Property[str]:  # a text field never null
-    return th.Property(name, th.StringType, required=True, description=description)
-
-
 class TeamsStream(LemlistStream[None]):
     """The API key's team (`GET /team?version=v2`), read once per sync: one row.
 
@@ -54,12 +48,13 @@ class TeamsStream(LemlistStream[None]):
     name = "teams"
     path = "/team"
     schema = th.PropertiesList(
-        _key("_id", "Team id, tea_…"),
-        _text("name", "The team's name in lemlist"),
-        _text(
+        th.Property("_id", th.StringType, required=True, description="Team id, tea_…"),
+        th.Property("name", th.StringType, description="The team's name in lemlist"),
+        th.Property(
             "taskFilters",
-            "What this sync selected the tasks with, as canonical JSON: the `filters` "
-            "setting, and a stream map's `__filter__` on tasks as "
+            th.StringType,
+            description="What this sync selected the tasks with, as canonical JSON: "
+            "the `filters` setting, and a stream map's `__filter__` on tasks as "
             '{"filterId": "streamMap", …}. dbt tells a task that left them from a '
             "done one",
         ),
@@ -112,9 +107,7 @@ class TeamsStream(LemlistStream[None]):
     def get_child_context(
         self, record: dict[str, t.Any], context: Context | None
     ) -> dict[str, t.Any]:
-        users = self._team.users
-        members = TeamMembers(None if users is None else tuple(users))
-        return {"team_id": record["_id"], "members": members}
+        return {"team_id": record["_id"], "team": self._team}
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
@@ -129,22 +122,9 @@ class TasksStream(LemlistListStream):
     parent_stream_type = TeamsStream
     #: One state entry for the stream, not one per team: a key has one team.
     state_partitioning_keys: t.ClassVar[list[str]] = []
-    schema = th.PropertiesList(
-        _key("_id", "Task id, opp_…"),
-        _key("teamId", "The API key's lemlist team, tea_… (from GET /team)"),
-        _text("type", "manual, phone, email, …"),
-        _text("title"),
-        th.Property("priority", th.IntegerType, description="0 to 2; null if unset"),
-        _text("leadId", "Lead id, lea_…"),
-        _text("campaignId", "Campaign id, cam_…"),
-        _text("contactId", "Contact id, ctc_…"),
-        th.Property("dueDate", th.DateTimeType),
-        _text("userId", "Assignee, usr_…"),
-        _text("content"),
-        _text("status", "pending, completed, …"),
-        th.Property("createdAt", th.DateTimeType),
-        th.Property("completedAt", th.DateTimeType),
-    ).to_dict()
+    schema = schema_of(
+        Task, teamId="The API key's lemlist team, tea_… (from GET /team)"
+    )
 
     @override
     @property
@@ -201,24 +181,18 @@ class UsersStream(LemlistStream[None]):
     primary_keys = ("userId",)
     parent_stream_type = TeamsStream
     state_partitioning_keys: t.ClassVar[list[str]] = []
-    schema = th.PropertiesList(
-        _key("userId", "usr_…"),
-        _key("teamId", "tea_…"),
-        _text("name", "The user's name in lemlist"),
-        _text("email"),
-        _text("role", "The user's role in the team"),
-    ).to_dict()
+    schema = schema_of(User, teamId="tea_…")
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        members = t.cast("TeamMembers", (context or {})["members"])
-        if members.users is None:
+        users = t.cast("Team", (context or {})["team"]).users
+        if users is None:
             self.logger.warning(
                 "users: lemlist's answer to GET /team?version=v2 lists no users; none "
                 "loaded and none retired."
             )
             return
-        by_id = {user["userId"]: dict(user) for user in members.users}
+        by_id = {user["userId"]: dict(user) for user in users}
         yield from self.whole(self.settled(list(by_id.values()), "userId"))
 
 
@@ -234,18 +208,7 @@ class CampaignsStream(LemlistListStream):
     parent_stream_type = TeamsStream
     state_partitioning_keys: t.ClassVar[list[str]] = []
     page_size = 100  # lemlist's most per page (`limit`)
-    schema = th.PropertiesList(
-        _key("_id", "cam_…"),
-        _key("teamId", "tea_…"),
-        _text("name"),
-        _text("status", "draft, running, ended, paused, errors, archived"),
-        th.Property("createdAt", th.DateTimeType),
-        _text("createdBy", "usr_…"),
-        th.Property("labels", th.ArrayType(th.StringType)),
-        th.Property("hasError", th.BooleanType),
-        th.Property("errors", th.ArrayType(th.AnyType())),
-        _text("emoji"),
-    ).to_dict()
+    schema = schema_of(Campaign, teamId="tea_…")
 
     @override
     def get_url_params(
