@@ -39,6 +39,8 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     allow_redirects = False  # the key must not go elsewhere: `_refuse_redirect`
     primary_keys = ("_id",)  # lemlist's key of most objects
+    #: One state entry for the stream, not one per team: a key has one team.
+    state_partitioning_keys: t.ClassVar[list[str]] = []
 
     @override
     @property
@@ -127,15 +129,11 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
 class LemlistListStream(LemlistStream[PageToken]):
     """A lemlist list, read as many times as it takes to prove one read whole."""
 
-    page_size = 0  # lemlist's for the list; 0: it documents none
+    page_size = 0  # lemlist's for the list; 0: it documents none, an empty page ends
     _paginator: ListPaginator
     _quirks: Quirks
     #: The last answer decoded, and its items: each answer is decoded once.
     _decoded: tuple[requests.Response | None, list[t.Any]] = (None, [])
-
-    def ends_list(self, items: int) -> bool:
-        """Whether a page of this many items is the list's last (tasks: empty)."""
-        return items == 0
 
     @property
     def scope(self) -> str:
@@ -161,7 +159,7 @@ class LemlistListStream(LemlistStream[PageToken]):
     def get_new_paginator(self) -> ListPaginator:
         self._paginator = ListPaginator(
             max_reads=int(self.config["max_reads_per_sync"]) if self.retires else 1,
-            ends_list=self.ends_list,
+            ends_list=lambda items: items < max(self.page_size, 1),
             keys_of=lambda response: [i["_id"] for i in self._items_of(response)],
             page_size=self.page_size,
         )

@@ -11,18 +11,10 @@ from singer_sdk.pagination import SinglePagePaginator
 from typing_extensions import override
 
 from tap_lemlist_tasks import filters as selecting
+from tap_lemlist_tasks import records as shapes
 from tap_lemlist_tasks.client import LemlistListStream, LemlistStream
 from tap_lemlist_tasks.errors import LemlistError
-from tap_lemlist_tasks.records import (
-    Campaign,
-    CampaignsPage,
-    Task,
-    TasksPage,
-    Team,
-    User,
-    decode,
-    schema_of,
-)
+from tap_lemlist_tasks.records import decode, schema_of
 from tap_lemlist_tasks.retirement import changed_scope
 
 if t.TYPE_CHECKING:
@@ -60,7 +52,7 @@ class TeamsStream(LemlistStream[None]):
         ),
     ).to_dict()
 
-    _team: Team
+    _team: shapes.Team
 
     @override
     def get_new_paginator(self) -> SinglePagePaginator:
@@ -92,16 +84,13 @@ class TeamsStream(LemlistStream[None]):
             )
             raise LemlistError(msg)
         # Decoded inside the retried request: a body that does not decode is retried.
-        self._team = decode(response, Team, self.name, "team")
+        self._team = decode(response, shapes.Team, self.name, "team")
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        team = {"_id": self._team.id, "name": self._team.name}
-        (record,) = self.settled([team], "_id")
-        record["taskFilters"] = selecting.canonical_filters(
-            selecting.task_selection(self.config)
-        )
-        return [record]
+        scope = selecting.task_scope(self.config)
+        team = {"_id": self._team.id, "name": self._team.name, "taskFilters": scope}
+        return self.settled([team], "_id")
 
     @override
     def get_child_context(
@@ -120,10 +109,8 @@ class TasksStream(LemlistListStream):
     name = "tasks"
     path = "/tasks"
     parent_stream_type = TeamsStream
-    #: One state entry for the stream, not one per team: a key has one team.
-    state_partitioning_keys: t.ClassVar[list[str]] = []
     schema = schema_of(
-        Task, teamId="The API key's lemlist team, tea_… (from GET /team)"
+        shapes.Task, teamId="The API key's lemlist team, tea_… (from GET /team)"
     )
 
     @override
@@ -135,7 +122,7 @@ class TasksStream(LemlistListStream):
     @override
     @property
     def scope(self) -> str:
-        return selecting.canonical_filters(selecting.task_selection(self.config))
+        return selecting.task_scope(self.config)
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
@@ -156,7 +143,7 @@ class TasksStream(LemlistListStream):
 
     @override
     def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
-        page = decode(response, TasksPage, self.name)
+        page = decode(response, shapes.TasksPage, self.name)
         echoed = page.page
         if isinstance(echoed, str) and echoed.isascii() and echoed.isdigit():
             echoed = int(echoed)
@@ -180,12 +167,11 @@ class UsersStream(LemlistStream[None]):
     path = "/team"
     primary_keys = ("userId",)
     parent_stream_type = TeamsStream
-    state_partitioning_keys: t.ClassVar[list[str]] = []
-    schema = schema_of(User, teamId="tea_…")
+    schema = schema_of(shapes.User, teamId="tea_…")
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        users = t.cast("Team", (context or {})["team"]).users
+        users = t.cast("shapes.Team", (context or {})["team"]).users
         if users is None:
             self.logger.warning(
                 "users: lemlist's answer to GET /team?version=v2 lists no users; none "
@@ -193,7 +179,7 @@ class UsersStream(LemlistStream[None]):
             )
             return
         by_id = {user["userId"]: dict(user) for user in users}
-        yield from self.whole(self.settled(list(by_id.values()), "userId"))
+        yield from self.whole(self.settled([*by_id.values()], "userId"))
 
 
 class CampaignsStream(LemlistListStream):
@@ -206,35 +192,22 @@ class CampaignsStream(LemlistListStream):
     name = "campaigns"
     path = "/campaigns"
     parent_stream_type = TeamsStream
-    state_partitioning_keys: t.ClassVar[list[str]] = []
     page_size = 100  # lemlist's most per page (`limit`)
-    schema = schema_of(Campaign, teamId="tea_…")
+    schema = schema_of(shapes.Campaign, teamId="tea_…")
 
     @override
     def get_url_params(
         self, context: Context | None, next_page_token: PageToken | None
     ) -> dict[str, t.Any]:
-        number = next_page_token.number if next_page_token else 0
-        return {
-            "version": "v2",
-            "offset": number * self.page_size,
-            "limit": self.page_size,
-            "sortBy": "createdAt",
-            "sortOrder": "asc",
-        }
-
-    @override
-    def ends_list(self, items: int) -> bool:
-        return items < self.page_size
+        offset = next_page_token.number * self.page_size if next_page_token else 0
+        order = {"sortBy": "createdAt", "sortOrder": "asc"}
+        return {"version": "v2", "offset": offset, "limit": self.page_size, **order}
 
     @override
     def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
         # lemlist's OpenAPI document shows a bare array; other clients read an object.
-        shape = t.cast(
-            "type[list[Campaign] | CampaignsPage]", list[Campaign] | CampaignsPage
-        )
-        body = decode(response, shape, self.name)
-        return body.campaigns if isinstance(body, CampaignsPage) else body
+        body = decode(response, shapes.Campaigns, self.name)
+        return body.campaigns if isinstance(body, shapes.CampaignsPage) else body
 
     @override
     def validate_response(self, response: requests.Response) -> None:
