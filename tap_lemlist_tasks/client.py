@@ -92,23 +92,16 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
             level = logging.DEBUG
         super().log(message, *args, level=level, **kwargs)
 
-    def settled(self, rows: list[dict[str, t.Any]], key: str) -> list[dict[str, t.Any]]:
+    def settled(
+        self, rows: list[dict[str, t.Any]], key: str, context: Context | None = None
+    ) -> list[dict[str, t.Any]]:
         """Return whole records of rows that come in one answer (team, users)."""
-        quirks = Quirks(self.name, self.schema)
+        quirks = Quirks(self.name, self.schema, context)
         records = [quirks(row, row[key]) for row in rows]
         for record in records:
             quirks.scrub_nul(record)
         quirks.report(self.logger)
         return records
-
-    @override
-    def post_process(
-        self, row: dict[str, t.Any], context: Context | None = None
-    ) -> dict[str, t.Any]:
-        # A child of the team carries its id: an agency's warehouse unites teams.
-        if context and "team_id" in context:
-            row["teamId"] = context["team_id"]
-        return row
 
     @property
     def filters(self) -> str | None:
@@ -149,11 +142,6 @@ class LemlistListStream(LemlistStream[PageToken]):
             number = self._paginator.current_value.number
             self._decoded = (response, self.decode_items(response, number))
         return self._decoded[1]
-
-    @override
-    def preprocess_context(self, context: Context) -> Context:
-        # The team's id only: its users are the users stream's.
-        return {key: value for key, value in context.items() if key == "team_id"}
 
     @override
     def get_new_paginator(self) -> ListPaginator:
@@ -206,7 +194,7 @@ class LemlistListStream(LemlistStream[PageToken]):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        self._quirks, self.retried = Quirks(self.name, self.schema), 0
+        self._quirks, self.retried = Quirks(self.name, self.schema, context), 0
         if self.retires:
             self.start_version()
         # A stream map's __filter__ sends on only some records: those are counted.

@@ -25,6 +25,7 @@ if t.TYPE_CHECKING:
     import logging
 
     import requests
+    from singer_sdk.helpers.types import Context
 
 
 def _about(description: str | None = None, **schema: object) -> msgspec.Meta:
@@ -173,14 +174,12 @@ def decode(
             key = _key_of_item(response.content, int(item[1]))
             raise UnexpectedRecordError(stream, key, f"{error}") from None
         msg = f"{what} body has an unexpected shape ({error})"
-        raise RetriableAPIError(msg, response) from None
     except RecursionError:
         msg = f"{what} body nests deeper than the decoder allows"
-        raise RetriableAPIError(msg, response) from None
     except msgspec.DecodeError:
         content_type = response.headers.get("Content-Type", "no content type")
         msg = f"{what} body is not valid JSON ({content_type})"
-        raise RetriableAPIError(msg, response) from None
+    raise RetriableAPIError(msg, response)
 
 
 def _items(content: bytes) -> list[t.Any]:
@@ -216,11 +215,16 @@ _INTEGER = re.compile(r"[-+]?[0-9]+")
 class Quirks:
     """Sets right what lemlist stores loosely, in one stream's records, this sync."""
 
-    def __init__(self, stream: str, schema: dict[str, t.Any]) -> None:
+    def __init__(
+        self, stream: str, schema: dict[str, t.Any], context: Context | None
+    ) -> None:
         """Read which fields are dates and integers from the stream's schema."""
         self._stream = stream
         properties = schema["properties"]
         self._blank = dict.fromkeys(properties)
+        # A child of the team carries its id: an agency's warehouse unites teams.
+        if context and "team_id" in context:
+            self._blank["teamId"] = context["team_id"]
         self._dates = [n for n, p in properties.items() if p.get("format")]
         self._integers = [n for n, p in properties.items() if "integer" in p["type"]]
         self._nul: collections.Counter[str] = collections.Counter()

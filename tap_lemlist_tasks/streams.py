@@ -179,7 +179,7 @@ class UsersStream(LemlistStream[None]):
             )
             return
         by_id = {user["userId"]: dict(user) for user in users}
-        yield from self.whole(self.settled([*by_id.values()], "userId"))
+        yield from self.whole(self.settled([*by_id.values()], "userId", context))
 
 
 class CampaignsStream(LemlistListStream):
