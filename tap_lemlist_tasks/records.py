@@ -155,7 +155,7 @@ class UnexpectedRecordError(LemlistError):
 
 
 _Body = t.TypeVar("_Body")
-_ITEM = re.compile(r"\$(?:\.results|\.campaigns)?\[(\d+)\](.*)")
+_ITEM = re.compile(r"\$(?:\.results|\.campaigns)?\[(\d+)\].*")
 
 
 def decode(
@@ -256,13 +256,9 @@ class Quirks:
     def report(self, logger: logging.Logger) -> None:
         """Warn, once per field, about the values this sync had to change."""
         for name, count in sorted(self._nul.items()):
-            logger.warning(
-                "%s: removed NUL characters from %d value(s) of field %r: PostgreSQL "
-                "cannot store them in text.",
-                self._stream,
-                count,
-                name,
-            )
+            msg = f"{self._stream}: removed NUL characters from {count} value(s) of "
+            msg += f"field {name!r}: PostgreSQL cannot store them in text."
+            logger.warning("%s", msg)
 
     def _integer(self, value: float | str, key: str, name: str) -> int | None:
         number = value.strip() if isinstance(value, str) else value

@@ -136,10 +136,8 @@ class TasksStream(LemlistListStream):
     def get_url_params(
         self, context: Context | None, next_page_token: PageToken | None
     ) -> dict[str, t.Any]:
-        return {
-            "page": next_page_token.number if next_page_token else 0,
-            "filters": self.filters,
-        }
+        page = next_page_token.number if next_page_token else 0
+        return {"page": page, "filters": self.filters}
 
     @override
     def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
@@ -148,16 +146,14 @@ class TasksStream(LemlistListStream):
         if isinstance(echoed, str) and echoed.isascii() and echoed.isdigit():
             echoed = int(echoed)
         if page.error is not None:
-            problem = f"page body carries an error: {page.error!s:.200}"
+            why = f"page body carries an error: {page.error!s:.200}"
         elif echoed is not None and echoed != number:
-            problem = (
-                f"lemlist answered page {page.page!r:.20} to a request for {number}"
-            )
+            why = f"lemlist answered page {page.page!r:.20} to a request for {number}"
         elif not page.results and not isinstance(echoed, int):
-            problem = "an empty page that does not echo its number cannot prove the end"
+            why = "an empty page that does not echo its number cannot prove the end"
         else:
             return page.results
-        raise RetriableAPIError(problem, response)
+        raise RetriableAPIError(why, response)
 
 
 class UsersStream(LemlistStream[None]):
