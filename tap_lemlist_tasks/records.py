@@ -218,7 +218,7 @@ class Quirks:
     def __init__(
         self, stream: str, schema: dict[str, t.Any], context: Context | None
     ) -> None:
-        """Read which fields are dates and integers from the stream's schema."""
+        """Read the schema's dates and integers; the context's team_id, if any."""
         self._stream = stream
         properties = schema["properties"]
         self._blank = dict.fromkeys(properties)
