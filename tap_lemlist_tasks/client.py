@@ -39,6 +39,8 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     allow_redirects = False  # the key must not go elsewhere: `_refuse_redirect`
     primary_keys = ("_id",)  # lemlist's key of most objects
+    #: One state entry for the stream, not one per team: a key has one team.
+    state_partitioning_keys: t.ClassVar[list[str]] = []
 
     @override
     @property
@@ -90,23 +92,16 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
             level = logging.DEBUG
         super().log(message, *args, level=level, **kwargs)
 
-    def settled(self, rows: list[dict[str, t.Any]], key: str) -> list[dict[str, t.Any]]:
+    def settled(
+        self, rows: list[dict[str, t.Any]], key: str, context: Context | None = None
+    ) -> list[dict[str, t.Any]]:
         """Return whole records of rows that come in one answer (team, users)."""
-        quirks = Quirks(self.name, self.schema)
+        quirks = Quirks(self.name, self.schema, context)
         records = [quirks(row, row[key]) for row in rows]
         for record in records:
             quirks.scrub_nul(record)
         quirks.report(self.logger)
         return records
-
-    @override
-    def post_process(
-        self, row: dict[str, t.Any], context: Context | None = None
-    ) -> dict[str, t.Any]:
-        # A child of the team carries its id: an agency's warehouse unites teams.
-        if context and "team_id" in context:
-            row["teamId"] = context["team_id"]
-        return row
 
     @property
     def filters(self) -> str | None:
@@ -127,15 +122,11 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
 class LemlistListStream(LemlistStream[PageToken]):
     """A lemlist list, read as many times as it takes to prove one read whole."""
 
-    page_size = 0  # lemlist's for the list; 0: it documents none
+    page_size = 0  # lemlist's for the list; 0: it documents none, an empty page ends
     _paginator: ListPaginator
     _quirks: Quirks
     #: The last answer decoded, and its items: each answer is decoded once.
     _decoded: tuple[requests.Response | None, list[t.Any]] = (None, [])
-
-    def ends_list(self, items: int) -> bool:
-        """Whether a page of this many items is the list's last (tasks: empty)."""
-        return items == 0
 
     @property
     def scope(self) -> str:
@@ -153,15 +144,10 @@ class LemlistListStream(LemlistStream[PageToken]):
         return self._decoded[1]
 
     @override
-    def preprocess_context(self, context: Context) -> Context:
-        # The team's id only: its members are the users stream's.
-        return {key: value for key, value in context.items() if key == "team_id"}
-
-    @override
     def get_new_paginator(self) -> ListPaginator:
         self._paginator = ListPaginator(
             max_reads=int(self.config["max_reads_per_sync"]) if self.retires else 1,
-            ends_list=self.ends_list,
+            ends_list=lambda items: items < max(self.page_size, 1),
             keys_of=lambda response: [i["_id"] for i in self._items_of(response)],
             page_size=self.page_size,
         )
@@ -208,7 +194,7 @@ class LemlistListStream(LemlistStream[PageToken]):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        self._quirks, self.retried = Quirks(self.name, self.schema), 0
+        self._quirks, self.retried = Quirks(self.name, self.schema, context), 0
         if self.retires:
             self.start_version()
         # A stream map's __filter__ sends on only some records: those are counted.

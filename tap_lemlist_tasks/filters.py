@@ -87,16 +87,16 @@ def map_filters(config: Mapping[str, t.Any], stream: str) -> dict[str, str]:
     }
 
 
-def task_selection(config: Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
-    """What selects the tasks a sync sends: the `filters`, and stream maps' filters."""
+def task_scope(config: Mapping[str, t.Any]) -> str:
+    """What selects the tasks a sync sends, canonical: filters, stream maps' filters."""
     # A `__filter__` drops tasks after they are read: one that leaves it is retired.
-    return [
-        *config.get("filters", []),
-        *(
-            {"filterId": STREAM_MAP, "stream": alias, "expression": expression}
-            for alias, expression in map_filters(config, "tasks").items()
-        ),
-    ]
+    maps = map_filters(config, "tasks").items()
+    return canonical_filters(
+        [
+            *config.get("filters", []),
+            *({"filterId": STREAM_MAP, "stream": a, "expression": e} for a, e in maps),
+        ]
+    )
 
 
 def selection_warnings(
@@ -104,7 +104,8 @@ def selection_warnings(
 ) -> list[str]:
     """What a retiring sync of tasks may retire that is not done, in lines to warn."""
     lines = []
-    if moving := drifting(config.get("filters", [])):
+    ids = dict.fromkeys(str(one.get("filterId")) for one in config.get("filters", []))
+    if moving := [i for i in ids if i in DRIFTING_FILTERS]:
         lines.append(
             f"tasks: the filters on {', '.join(moving)} select on what changes while "
             "a task stays open (a reassignment, a reschedule, a paused campaign, an "
@@ -124,12 +125,6 @@ def selection_warnings(
             "not."
         )
     return lines
-
-
-def drifting(filters: list[dict[str, t.Any]]) -> list[str]:
-    """Return the filterIds a task may leave while it stays open, in order."""
-    ids = dict.fromkeys(str(one.get("filterId")) for one in filters)
-    return [i for i in ids if i in DRIFTING_FILTERS]
 
 
 def canonical_filters(filters: list[dict[str, t.Any]]) -> str:

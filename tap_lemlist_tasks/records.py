@@ -2,9 +2,10 @@
 
 msgspec decodes only the fields a shape declares, so whatever else a body holds (the
 team's API key, webhook URLs, invited users' emails) is never kept in memory, and
-its messages name a field and types, never a value. Records are the shapes' dicts;
-what lemlist stores loosely (a task's `priority` as text, dates in several ISO
-forms, NUL characters PostgreSQL refuses) is set right in `Quirks`.
+its messages name a field and types, never a value. Each stream's schema is its
+shape's (`schema_of`). Records are the shapes' dicts; what lemlist stores loosely (a
+task's `priority` as text, dates in several ISO forms, NUL characters PostgreSQL
+refuses) is set right in `Quirks`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import collections
 import datetime as dt
 import re
 import typing as t
-from dataclasses import dataclass
 
 import msgspec
 from singer_sdk.exceptions import RetriableAPIError
@@ -25,28 +25,38 @@ if t.TYPE_CHECKING:
     import logging
 
     import requests
+    from singer_sdk.helpers.types import Context
+
+
+def _about(description: str | None = None, **schema: object) -> msgspec.Meta:
+    return msgspec.Meta(description=description, extra_json_schema=schema or None)
+
 
 Id: t.TypeAlias = t.Annotated[str, msgspec.Meta(min_length=1)]
 Text: t.TypeAlias = str | None
 #: Dates stay text until `Quirks` reads them: lemlist's form is RFC 3339 in UTC.
-Date: t.TypeAlias = str | None
+Date: t.TypeAlias = t.Annotated[str | None, _about(format="date-time")]
 
 
 class Task(TypedDict, total=False):
     """An item of `GET /tasks`: the fields lemlist documents."""
 
-    _id: Required[Id]
-    type: Text
+    _id: Required[t.Annotated[Id, _about("Task id, opp_…")]]
+    type: t.Annotated[Text, _about("manual, phone, email, …")]
     title: Text
-    # lemlist creates it as text ("", "0"-"2") and returns it as given.
-    priority: int | float | str | None
-    leadId: Text
-    campaignId: Text
-    contactId: Text
+    # lemlist creates it as text ("", "0"-"2") and returns it as given: `Quirks`
+    # makes it the integer the schema says.
+    priority: t.Annotated[
+        int | float | str | None,
+        _about("0 to 2; null if unset", type=["integer", "null"]),
+    ]
+    leadId: t.Annotated[Text, _about("Lead id, lea_…")]
+    campaignId: t.Annotated[Text, _about("Campaign id, cam_…")]
+    contactId: t.Annotated[Text, _about("Contact id, ctc_…")]
     dueDate: Date
-    userId: Text
+    userId: t.Annotated[Text, _about("Assignee, usr_…")]
     content: Text
-    status: Text
+    status: t.Annotated[Text, _about("pending, completed, …")]
     createdAt: Date
     completedAt: Date
 
@@ -54,11 +64,11 @@ class Task(TypedDict, total=False):
 class Campaign(TypedDict, total=False):
     """An item of `GET /campaigns`."""
 
-    _id: Required[Id]
+    _id: Required[t.Annotated[Id, _about("cam_…")]]
     name: Text
-    status: Text
+    status: t.Annotated[Text, _about("draft, running, ended, paused, errors, archived")]
     createdAt: Date
-    createdBy: Text
+    createdBy: t.Annotated[Text, _about("usr_…")]
     labels: list[str] | None
     hasError: bool | None
     errors: list[t.Any] | None
@@ -68,10 +78,36 @@ class Campaign(TypedDict, total=False):
 class User(TypedDict, total=False):
     """A member of the team, from `GET /team?version=v2`."""
 
-    userId: Required[Id]
-    name: Text
+    userId: Required[t.Annotated[Id, _about("usr_…")]]
+    name: t.Annotated[Text, _about("The user's name in lemlist")]
     email: Text
-    role: Text
+    role: t.Annotated[Text, _about("The user's role in the team")]
+
+
+def schema_of(shape: type, **keys: str) -> dict[str, t.Any]:
+    """Return the Singer schema of `shape`'s records, plus `keys` the tap sets.
+
+    `keys` are text never null, by name, with their descriptions (the team's id).
+    """
+    body = msgspec.json.schema(shape)["$defs"][shape.__name__]
+    properties = {}
+    for name in shape.__annotations__:  # in their order: a target's columns
+        field = body["properties"][name]
+        kinds = field.pop("anyOf", [field])  # `str | None`: types ["string", "null"]
+        items = [kind["items"] for kind in kinds if "items" in kind]
+        types = field.get("type") or [kind["type"] for kind in kinds]
+        properties[name] = {
+            **field,
+            **({"items": items[0]} if items else {}),
+            "type": types if isinstance(types, list) else [types],
+        }
+    for key, description in keys.items():
+        properties[key] = {"type": ["string"], "description": description}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [*body["required"], *keys],
+    }
 
 
 class TasksPage(msgspec.Struct):
@@ -88,6 +124,12 @@ class CampaignsPage(msgspec.Struct):
     campaigns: list[Campaign]
 
 
+#: `GET /campaigns`: lemlist's OpenAPI document shows a bare array.
+Campaigns: type[list[Campaign] | CampaignsPage] = t.cast(
+    "t.Any", list[Campaign] | CampaignsPage
+)
+
+
 class Team(msgspec.Struct, frozen=True):
     """What the tap keeps of lemlist's Team; `users` None: none sent (no `v2`)."""
 
@@ -95,18 +137,9 @@ class Team(msgspec.Struct, frozen=True):
     name: str | None = None
     users: list[User] | None = None
 
-
-@dataclass(frozen=True)
-class TeamMembers:
-    """The team's users (None: none listed), in the users stream's context."""
-
-    users: tuple[User, ...] | None
-
     def __repr__(self) -> str:
         """E.g. `4 users`: the SDK logs a context, and no name or email may show."""
         return "no users listed" if self.users is None else f"{len(self.users)} users"
-
-    __str__ = __repr__
 
 
 class UnexpectedRecordError(LemlistError):
@@ -122,7 +155,7 @@ class UnexpectedRecordError(LemlistError):
 
 
 _Body = t.TypeVar("_Body")
-_ITEM = re.compile(r"\$(?:\.results|\.campaigns)?\[(\d+)\](.*)")
+_ITEM = re.compile(r"\$(?:\.results|\.campaigns)?\[(\d+)\].*")
 
 
 def decode(
@@ -141,32 +174,30 @@ def decode(
             key = _key_of_item(response.content, int(item[1]))
             raise UnexpectedRecordError(stream, key, f"{error}") from None
         msg = f"{what} body has an unexpected shape ({error})"
-        raise RetriableAPIError(msg, response) from None
     except RecursionError:
         msg = f"{what} body nests deeper than the decoder allows"
-        raise RetriableAPIError(msg, response) from None
     except msgspec.DecodeError:
         content_type = response.headers.get("Content-Type", "no content type")
         msg = f"{what} body is not valid JSON ({content_type})"
-        raise RetriableAPIError(msg, response) from None
+    raise RetriableAPIError(msg, response)
 
 
-def _items(content: bytes) -> t.Any:  # noqa: ANN401 - whatever the page holds
+def _items(content: bytes) -> list[t.Any]:
     body = msgspec.json.decode(content)
-    return (
+    items = (
         body if isinstance(body, list) else body.get("results", body.get("campaigns"))
     )
+    return items if isinstance(items, list) else []
 
 
 def _key_of_item(content: bytes, index: int) -> object:
     # Only on the failing page: which record it was, for the message.
     try:
-        items = _items(content)
-    except (msgspec.DecodeError, RecursionError):
-        return f"#{index}"
-    item = items[index] if isinstance(items, list) and index < len(items) else None
+        item = _items(content)[index]
+    except (msgspec.DecodeError, RecursionError, IndexError):
+        item = None
     key = item.get("_id", item.get("userId")) if isinstance(item, dict) else None
-    return key if key is not None else f"#{index}"
+    return f"#{index}" if key is None else key
 
 
 def undeclared(content: bytes, schema: dict[str, t.Any]) -> list[str]:
@@ -184,11 +215,16 @@ _INTEGER = re.compile(r"[-+]?[0-9]+")
 class Quirks:
     """Sets right what lemlist stores loosely, in one stream's records, this sync."""
 
-    def __init__(self, stream: str, schema: dict[str, t.Any]) -> None:
-        """Read which fields are dates and integers from the stream's schema."""
+    def __init__(
+        self, stream: str, schema: dict[str, t.Any], context: Context | None
+    ) -> None:
+        """Read the schema's dates and integers; the context's team_id, if any."""
         self._stream = stream
         properties = schema["properties"]
         self._blank = dict.fromkeys(properties)
+        # A child of the team carries its id: an agency's warehouse unites teams.
+        if context and "team_id" in context:
+            self._blank["teamId"] = context["team_id"]
         self._dates = [n for n, p in properties.items() if p.get("format")]
         self._integers = [n for n, p in properties.items() if "integer" in p["type"]]
         self._nul: collections.Counter[str] = collections.Counter()
@@ -220,52 +256,42 @@ class Quirks:
     def report(self, logger: logging.Logger) -> None:
         """Warn, once per field, about the values this sync had to change."""
         for name, count in sorted(self._nul.items()):
-            logger.warning(
-                "%s: removed NUL characters from %d value(s) of field %r: PostgreSQL "
-                "cannot store them in text.",
-                self._stream,
-                count,
-                name,
-            )
+            msg = f"{self._stream}: removed NUL characters from {count} value(s) of "
+            msg += f"field {name!r}: PostgreSQL cannot store them in text."
+            logger.warning("%s", msg)
 
     def _integer(self, value: float | str, key: str, name: str) -> int | None:
         number = value.strip() if isinstance(value, str) else value
         if number == "":
             return None
-        if isinstance(number, float) and number.is_integer():
-            return int(number)
-        if isinstance(number, str) and _INTEGER.fullmatch(number):
+        if (isinstance(number, float) and number.is_integer()) or (
+            isinstance(number, str) and _INTEGER.fullmatch(number)
+        ):
             number = int(number)
-        if isinstance(number, int) and number in _INT64:
-            return number
-        outside = isinstance(number, int)
-        problem = "outside the 64-bit integer range" if outside else "not an integer"
-        return self._refuse(key, name, value, f"is {problem}")
+        if not isinstance(number, int):
+            self._refuse(key, name, value, "is not an integer")
+        if number not in _INT64:
+            self._refuse(key, name, value, "is outside the 64-bit integer range")
+        return number
 
     def _date_time(self, value: str, key: str, name: str) -> str | None:
         text = value.strip()
         if not text:
             return None
         try:
-            if len(text) == _LEMLIST_FORM and text[10] + text[19] + text[-1] == "T.Z":
-                dt.datetime.fromisoformat(text[:-1])  # lemlist's own form, if real
-                return text
-        except ValueError:
-            pass
-        try:
-            # Python 3.10 reads neither "Z" nor a basic-format offset as a zone.
+            # Python 3.10 reads no "Z" as a zone.
             moment = dt.datetime.fromisoformat(
                 text[:-1] + "+00:00" if text[-1] in "Zz" else text
             )
         except ValueError:
             self._refuse(key, name, value, "is not an ISO 8601 date and time")
+        if len(text) == _LEMLIST_FORM and text[10] + text[19] + text[-1] == "T.Z":
+            return text  # lemlist's own form
         if moment.tzinfo is not None:  # naive: lemlist's time is UTC
             moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        stamp = moment.strftime("%Y-%m-%dT%H:%M:%S")
         micros = moment.microsecond
-        if micros % 1000 == 0 and micros:
-            return f"{stamp}.{micros // 1000:03d}Z"
-        return f"{stamp}.{micros:06d}Z" if micros else f"{stamp}Z"
+        exact = "milliseconds" if micros % 1000 == 0 else "microseconds"
+        return moment.isoformat(timespec=exact if micros else "seconds") + "Z"
 
     def _refuse(self, key: str, name: str, value: object, problem: str) -> t.NoReturn:
         raise UnexpectedRecordError(

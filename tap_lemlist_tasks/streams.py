@@ -11,16 +11,10 @@ from singer_sdk.pagination import SinglePagePaginator
 from typing_extensions import override
 
 from tap_lemlist_tasks import filters as selecting
+from tap_lemlist_tasks import records as shapes
 from tap_lemlist_tasks.client import LemlistListStream, LemlistStream
 from tap_lemlist_tasks.errors import LemlistError
-from tap_lemlist_tasks.records import (
-    Campaign,
-    CampaignsPage,
-    TasksPage,
-    Team,
-    TeamMembers,
-    decode,
-)
+from tap_lemlist_tasks.records import decode, schema_of
 from tap_lemlist_tasks.retirement import changed_scope
 
 if t.TYPE_CHECKING:
@@ -36,14 +30,6 @@ class PlanGatedError(FatalAPIError):
     """lemlist's plan for this account does not include a route (HTTP 402)."""
 
 
-def _text(name: str, description: str | None = None) -> th.Property[str]:
-    return th.Property(name, th.StringType, description=description)
-
-
-def _key(name: str, description: str) -> th.Property[str]:  # a text field never null
-    return th.Property(name, th.StringType, required=True, description=description)
-
-
 class TeamsStream(LemlistStream[None]):
     """The API key's team (`GET /team?version=v2`), read once per sync: one row.
 
@@ -54,18 +40,19 @@ class TeamsStream(LemlistStream[None]):
     name = "teams"
     path = "/team"
     schema = th.PropertiesList(
-        _key("_id", "Team id, tea_…"),
-        _text("name", "The team's name in lemlist"),
-        _text(
+        th.Property("_id", th.StringType, required=True, description="Team id, tea_…"),
+        th.Property("name", th.StringType, description="The team's name in lemlist"),
+        th.Property(
             "taskFilters",
-            "What this sync selected the tasks with, as canonical JSON: the `filters` "
-            "setting, and a stream map's `__filter__` on tasks as "
+            th.StringType,
+            description="What this sync selected the tasks with, as canonical JSON: "
+            "the `filters` setting, and a stream map's `__filter__` on tasks as "
             '{"filterId": "streamMap", …}. dbt tells a task that left them from a '
             "done one",
         ),
     ).to_dict()
 
-    _team: Team
+    _team: shapes.Team
 
     @override
     def get_new_paginator(self) -> SinglePagePaginator:
@@ -97,24 +84,19 @@ class TeamsStream(LemlistStream[None]):
             )
             raise LemlistError(msg)
         # Decoded inside the retried request: a body that does not decode is retried.
-        self._team = decode(response, Team, self.name, "team")
+        self._team = decode(response, shapes.Team, self.name, "team")
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        team = {"_id": self._team.id, "name": self._team.name}
-        (record,) = self.settled([team], "_id")
-        record["taskFilters"] = selecting.canonical_filters(
-            selecting.task_selection(self.config)
-        )
-        return [record]
+        scope = selecting.task_scope(self.config)
+        team = {"_id": self._team.id, "name": self._team.name, "taskFilters": scope}
+        return self.settled([team], "_id")
 
     @override
     def get_child_context(
         self, record: dict[str, t.Any], context: Context | None
     ) -> dict[str, t.Any]:
-        users = self._team.users
-        members = TeamMembers(None if users is None else tuple(users))
-        return {"team_id": record["_id"], "members": members}
+        return {"team_id": record["_id"], "team": self._team}
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
@@ -127,24 +109,9 @@ class TasksStream(LemlistListStream):
     name = "tasks"
     path = "/tasks"
     parent_stream_type = TeamsStream
-    #: One state entry for the stream, not one per team: a key has one team.
-    state_partitioning_keys: t.ClassVar[list[str]] = []
-    schema = th.PropertiesList(
-        _key("_id", "Task id, opp_…"),
-        _key("teamId", "The API key's lemlist team, tea_… (from GET /team)"),
-        _text("type", "manual, phone, email, …"),
-        _text("title"),
-        th.Property("priority", th.IntegerType, description="0 to 2; null if unset"),
-        _text("leadId", "Lead id, lea_…"),
-        _text("campaignId", "Campaign id, cam_…"),
-        _text("contactId", "Contact id, ctc_…"),
-        th.Property("dueDate", th.DateTimeType),
-        _text("userId", "Assignee, usr_…"),
-        _text("content"),
-        _text("status", "pending, completed, …"),
-        th.Property("createdAt", th.DateTimeType),
-        th.Property("completedAt", th.DateTimeType),
-    ).to_dict()
+    schema = schema_of(
+        shapes.Task, teamId="The API key's lemlist team, tea_… (from GET /team)"
+    )
 
     @override
     @property
@@ -155,7 +122,7 @@ class TasksStream(LemlistListStream):
     @override
     @property
     def scope(self) -> str:
-        return selecting.canonical_filters(selecting.task_selection(self.config))
+        return selecting.task_scope(self.config)
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
@@ -169,28 +136,24 @@ class TasksStream(LemlistListStream):
     def get_url_params(
         self, context: Context | None, next_page_token: PageToken | None
     ) -> dict[str, t.Any]:
-        return {
-            "page": next_page_token.number if next_page_token else 0,
-            "filters": self.filters,
-        }
+        page = next_page_token.number if next_page_token else 0
+        return {"page": page, "filters": self.filters}
 
     @override
     def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
-        page = decode(response, TasksPage, self.name)
+        page = decode(response, shapes.TasksPage, self.name)
         echoed = page.page
         if isinstance(echoed, str) and echoed.isascii() and echoed.isdigit():
             echoed = int(echoed)
         if page.error is not None:
-            problem = f"page body carries an error: {page.error!s:.200}"
+            why = f"page body carries an error: {page.error!s:.200}"
         elif echoed is not None and echoed != number:
-            problem = (
-                f"lemlist answered page {page.page!r:.20} to a request for {number}"
-            )
+            why = f"lemlist answered page {page.page!r:.20} to a request for {number}"
         elif not page.results and not isinstance(echoed, int):
-            problem = "an empty page that does not echo its number cannot prove the end"
+            why = "an empty page that does not echo its number cannot prove the end"
         else:
             return page.results
-        raise RetriableAPIError(problem, response)
+        raise RetriableAPIError(why, response)
 
 
 class UsersStream(LemlistStream[None]):
@@ -200,26 +163,19 @@ class UsersStream(LemlistStream[None]):
     path = "/team"
     primary_keys = ("userId",)
     parent_stream_type = TeamsStream
-    state_partitioning_keys: t.ClassVar[list[str]] = []
-    schema = th.PropertiesList(
-        _key("userId", "usr_…"),
-        _key("teamId", "tea_…"),
-        _text("name", "The user's name in lemlist"),
-        _text("email"),
-        _text("role", "The user's role in the team"),
-    ).to_dict()
+    schema = schema_of(shapes.User, teamId="tea_…")
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        members = t.cast("TeamMembers", (context or {})["members"])
-        if members.users is None:
+        users = t.cast("shapes.Team", (context or {})["team"]).users
+        if users is None:
             self.logger.warning(
                 "users: lemlist's answer to GET /team?version=v2 lists no users; none "
                 "loaded and none retired."
             )
             return
-        by_id = {user["userId"]: dict(user) for user in members.users}
-        yield from self.whole(self.settled(list(by_id.values()), "userId"))
+        by_id = {user["userId"]: dict(user) for user in users}
+        yield from self.whole(self.settled([*by_id.values()], "userId", context))
 
 
 class CampaignsStream(LemlistListStream):
@@ -232,46 +188,22 @@ class CampaignsStream(LemlistListStream):
     name = "campaigns"
     path = "/campaigns"
     parent_stream_type = TeamsStream
-    state_partitioning_keys: t.ClassVar[list[str]] = []
     page_size = 100  # lemlist's most per page (`limit`)
-    schema = th.PropertiesList(
-        _key("_id", "cam_…"),
-        _key("teamId", "tea_…"),
-        _text("name"),
-        _text("status", "draft, running, ended, paused, errors, archived"),
-        th.Property("createdAt", th.DateTimeType),
-        _text("createdBy", "usr_…"),
-        th.Property("labels", th.ArrayType(th.StringType)),
-        th.Property("hasError", th.BooleanType),
-        th.Property("errors", th.ArrayType(th.AnyType())),
-        _text("emoji"),
-    ).to_dict()
+    schema = schema_of(shapes.Campaign, teamId="tea_…")
 
     @override
     def get_url_params(
         self, context: Context | None, next_page_token: PageToken | None
     ) -> dict[str, t.Any]:
-        number = next_page_token.number if next_page_token else 0
-        return {
-            "version": "v2",
-            "offset": number * self.page_size,
-            "limit": self.page_size,
-            "sortBy": "createdAt",
-            "sortOrder": "asc",
-        }
-
-    @override
-    def ends_list(self, items: int) -> bool:
-        return items < self.page_size
+        offset = next_page_token.number * self.page_size if next_page_token else 0
+        order = {"sortBy": "createdAt", "sortOrder": "asc"}
+        return {"version": "v2", "offset": offset, "limit": self.page_size, **order}
 
     @override
     def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
         # lemlist's OpenAPI document shows a bare array; other clients read an object.
-        shape = t.cast(
-            "type[list[Campaign] | CampaignsPage]", list[Campaign] | CampaignsPage
-        )
-        body = decode(response, shape, self.name)
-        return body.campaigns if isinstance(body, CampaignsPage) else body
+        body = decode(response, shapes.Campaigns, self.name)
+        return body.campaigns if isinstance(body, shapes.CampaignsPage) else body
 
     @override
     def validate_response(self, response: requests.Response) -> None:
