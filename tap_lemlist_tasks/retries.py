@@ -23,15 +23,8 @@ from singer_sdk import RESTStream
 from singer_sdk.exceptions import RetriableAPIError
 from typing_extensions import override
 
+from tap_lemlist_tasks import throttle
 from tap_lemlist_tasks.errors import LemlistError
-from tap_lemlist_tasks.throttle import (
-    SYSTEM_CLOCK,
-    Clock,
-    DeadlineExceededError,
-    RequestBudget,
-    ThrottledAdapter,
-    budget_for,
-)
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -79,7 +72,7 @@ def retry_after_seconds(error: BaseException) -> float | None:
 def _certificate_rejected(error: BaseException) -> bool:
     # Unlike a handshake cut short, a certificate that did not verify will not
     # verify on the next try either.
-    return "CERTIFICATE_VERIFY_FAILED" in str(error)
+    return isinstance(error, bad.SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(error)
 
 
 def is_permanent(error: BaseException, longest_wait: float) -> bool:
@@ -88,11 +81,11 @@ def is_permanent(error: BaseException, longest_wait: float) -> bool:
     True for malformed URLs or headers, redirects gone wrong, certificates that do
     not verify, and a `Retry-After` longer than `max_retry_wait_seconds`.
     """
-    if (retry_after_seconds(error) or 0) > longest_wait:
-        return True
-    if isinstance(error, bad.SSLError):
-        return _certificate_rejected(error)
-    return not isinstance(error, _TRANSIENT)
+    return (
+        (retry_after_seconds(error) or 0) > longest_wait
+        or _certificate_rejected(error)
+        or not isinstance(error, _TRANSIENT)
+    )
 
 
 def cause(error: BaseException) -> str:
@@ -122,7 +115,7 @@ def _connection_cause(error: BaseException) -> str:
 # that of a DeadlineExceededError the deadline.
 _CAUSES: list[tuple[type[BaseException] | tuple[type[BaseException], ...],
                     str | Callable[[BaseException], str]]] = [
-    ((RetriableAPIError, DeadlineExceededError), str),
+    ((RetriableAPIError, throttle.DeadlineExceededError), str),
     (bad.SSLError, lambda e: "TLS certificate verify failed"
      if _certificate_rejected(e) else "TLS handshake failed"),
     (bad.ConnectTimeout, "connect timeout"),
@@ -148,7 +141,7 @@ def _refuse_redirect(response: requests.Response, **_kwargs: t.Any) -> None:  # 
         raise LemlistError(msg)
 
 
-def session_for(url: str, adapter: ThrottledAdapter) -> requests.Session:
+def session_for(url: str, adapter: throttle.ThrottledAdapter) -> requests.Session:
     """A session on `adapter` that refuses redirects and reads the environment once."""
     session = requests.Session()
     # requests reads proxies, NO_PROXY and the CA bundle from the environment on
@@ -166,16 +159,16 @@ class RetryingStream(RESTStream[_Token]):
     """Retries, waits on the API key's budget, gives up; says when, how and why."""
 
     #: Where waits happen; tests replace it with a fake clock.
-    clock: t.ClassVar[Clock] = SYSTEM_CLOCK
+    clock: t.ClassVar[throttle.Clock] = throttle.SYSTEM_CLOCK
     #: Attempts that failed and were retried, this sync.
     retried = 0
     #: What the request being sent asks for, e.g. `page 3`, for retry lines.
     asking = "a request"
 
     @property
-    def request_budget(self) -> RequestBudget:
+    def request_budget(self) -> throttle.RequestBudget:
         """The API key's rate-limit budget, shared by every stream and sync."""
-        return budget_for(
+        return throttle.budget_for(
             self.config["api_key"],
             self.config["rate_limit_requests"],
             self.config["rate_limit_window_seconds"],

@@ -94,8 +94,8 @@ class TapLemlistTasks(Tap):
     def _stopped_by(self, signum: int, _frame: FrameType | None) -> None:
         self.state_writer.write_state(self.state)
         # A signal is no bug: one line, no traceback; exit as one killed by it would.
-        name = signal.Signals(signum).name
-        self.logger.error("Sync stopped by %s before it finished.", name)
+        stop = signal.Signals(signum).name
+        self.logger.error("Sync stopped by %s before it finished.", stop)
         raise SystemExit(128 + signum)
 
     @override
@@ -123,14 +123,8 @@ class TapLemlistTasks(Tap):
     @classmethod
     def get_singer_command(cls) -> click.Command:
         sdk = super().get_singer_command()
-        return OneLineCommand(
-            name=sdk.name,
-            callback=sdk.callback,
-            params=sdk.params,
-            help=sdk.help,
-            context_settings=sdk.context_settings,
-            logger=cls.logger,
-        )
+        kept = ("name", "callback", "params", "help", "context_settings")
+        return OneLineCommand(**{a: getattr(sdk, a) for a in kept}, logger=cls.logger)
 
 
 class OneLineCommand(SingerCommand):
@@ -170,9 +164,7 @@ def one_line(error: Exception) -> str:
         return error.format_message()
     if isinstance(error, MappingError):
         return f"Setting 'stream_maps': {error}"
-    if isinstance(error, FatalAPIError) or type(error).__module__.startswith(
-        "tap_lemlist_tasks."
-    ):
+    if isinstance(error, (FatalAPIError, RefusedError)):  # the tap's own
         return str(error)
     # E.g. a TAP_LEMLIST_TASKS_* variable the SDK cannot read as its setting's type.
     return (

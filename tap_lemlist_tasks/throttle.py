@@ -88,16 +88,14 @@ class RequestBudget:
 
 
 _budgets: dict[tuple[Clock, str, int, float], RequestBudget] = {}
-_budgets_lock = threading.Lock()
 
 
 def budget_for(api_key: str, limit: int, window: float, clock: Clock) -> RequestBudget:
     """Return the process's one budget for a key and limit: lemlist counts per key."""
     digest = hashlib.sha256(api_key.encode()).hexdigest()  # the key itself not kept
-    with _budgets_lock:
-        return _budgets.setdefault(
-            (clock, digest, limit, window), RequestBudget(limit, window, clock)
-        )
+    # One setdefault is atomic: threads syncing on one key get one budget.
+    new = RequestBudget(limit, window, clock)
+    return _budgets.setdefault((clock, digest, limit, window), new)
 
 
 class DeadlineExceededError(ReadTimeout):
@@ -108,7 +106,7 @@ class _Watch:
     """One request's deadline: when it passes, the sockets the request reads shut."""
 
     def __init__(self, seconds: float) -> None:
-        self.fired = self.over = False
+        self.fired: bool | None = None  # until the deadline or the whole answer
         self.sockets: list[socket.socket] = []
         self.lock = threading.Lock()
         self.timer = threading.Timer(seconds, self.end, kwargs={"fired": True})
@@ -125,7 +123,7 @@ class _Watch:
         self.timer.cancel()
         with self.lock:
             # Once over, the answer is whole and the socket back in the pool.
-            self.fired, self.over = self.fired or (fired and not self.over), True
+            self.fired = fired if self.fired is None else self.fired
             self._shut_if_fired()
             return self.fired
 
