@@ -1,8 +1,8 @@
-"""Every failure the tap explains to its user, each in one line.
+"""The tap's exceptions, and the lines that explain a refusal by lemlist or a catalog.
 
-Messages are built here from plain values, so each can be tested without HTTP. None
-may contain the API key: they are built from statuses, page numbers, settings other
-than the key, and at most 200 characters of a body lemlist sent with a refusal.
+No message may contain the API key: they are built from statuses, page numbers,
+settings other than the key, and at most 200 characters of a body lemlist sent with
+a refusal.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ class LemlistError(FatalAPIError):
     """A failure the tap cannot recover from, told in one line."""
 
 
+class RefusedError(ValueError):
+    """Input the tap refuses before any request, told with its cause and its fix."""
+
+
 def status_message(
     status: int, reason: str, body: str, *, where: str, filters: str | None = None
 ) -> str:
@@ -34,8 +38,7 @@ def status_message(
     if status not in _REFUSALS:
         return f"HTTP {status} {reason}".strip()
     sent = f" with filters {filters}" if filters is not None else ""
-    body = f"{body.strip():.200}"
-    return _REFUSALS[status].format(where=where, body=body, sent=sent)
+    return _REFUSALS[status].format(where=where, body=f"{body.strip():.200}", sent=sent)
 
 
 def catalog_change(

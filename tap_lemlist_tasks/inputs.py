@@ -1,15 +1,22 @@
 """What the tap reads besides lemlist: its settings, and the state it resumes from.
 
 The SDK validates the config against the settings schema before any request, and
-reports what it refuses in the words of jsonschema, naming the setting.
+reports what it refuses in the words of jsonschema, naming the setting;
+`check_settings` refuses what no schema can say.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
+import re
 import typing as t
 
 from singer_sdk import typing as th
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
+from tap_lemlist_tasks.errors import RefusedError
 from tap_lemlist_tasks.filters import FILTER_SCHEMA
 from tap_lemlist_tasks.paging import MAX_READS
 
@@ -96,49 +103,110 @@ SETTINGS = th.PropertiesList(
         )
         for name, default, low, high, title, text in _INTEGERS
     ),
-)
-
-_COUNT = {"type": ["integer", "null"]}
-#: What the SDK and the collapse guard read from a stream's bookmark: a state that
-#: is not so would fail half way through a sync, or retire on a wrong count.
-_BOOKMARK = {
-    "type": "object",
-    "properties": {
-        "partitions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"context": {"type": ["object", "null"]}},
-                "required": ["context"],
-            },
-        },
-        "progress_markers": {"type": "object"},
-        "retirement": {
-            "type": "object",
-            "properties": {
-                "last_retiring_sync_emitted": _COUNT,
-                "collapse_withheld_emitted": _COUNT,
-                "last_retiring_sync_scope": {"type": ["string", "null"]},
-            },
-        },
-    },
-}
-STATE_SCHEMA = {
-    "type": "object",
-    "properties": {"bookmarks": {"type": "object", "additionalProperties": _BOOKMARK}},
-}
-
-
-def settings_schema() -> dict[str, t.Any]:
-    """SETTINGS as JSON schema, with the rules a Property cannot express."""
-    schema = SETTINGS.to_dict()
-    for setting in schema["properties"].values():
-        # The SDK makes every optional setting nullable; a null would not mean the
-        # default but e.g. no throttle, or no retirement.
-        if "default" in setting:
-            setting["type"] = [kind for kind in setting["type"] if kind != "null"]
     # A misspelt setting would be ignored. And batch_config would make the SDK
     # announce BATCH files after ACTIVATE_VERSION: the target would retire tasks
     # before loading them.
-    schema["additionalProperties"] = False
+    additional_properties=False,
+)
+
+
+def _object(**properties: t.Any) -> dict[str, t.Any]:  # noqa: ANN401
+    return {"type": "object", "properties": properties}
+
+
+_COUNT, _TEXT = {"type": ["integer", "null"]}, {"type": ["string", "null"]}
+_PARTITION = _object(context={"type": ["object", "null"]}) | {"required": ["context"]}
+#: What the SDK and the collapse guard read from a stream's bookmark: a state that
+#: is not so would fail half way through a sync, or retire on a wrong count.
+_BOOKMARK = _object(
+    partitions={"type": "array", "items": _PARTITION},
+    progress_markers={"type": "object"},
+    retirement=_object(
+        last_retiring_sync_emitted=_COUNT,
+        collapse_withheld_emitted=_COUNT,
+        last_retiring_sync_scope=_TEXT,
+    ),
+)
+STATE_SCHEMA = _object(bookmarks={"type": "object", "additionalProperties": _BOOKMARK})
+
+
+def settings_schema() -> dict[str, t.Any]:
+    """SETTINGS as JSON schema, its optional settings not nullable.
+
+    The SDK makes every optional setting nullable; a null would not mean the default
+    but e.g. no throttle, or no retirement.
+    """
+    schema = SETTINGS.to_dict()
+    for setting in schema["properties"].values():
+        if "default" in setting:
+            setting["type"].remove("null")
     return schema
+
+
+def check_settings(config: t.Mapping[str, t.Any]) -> None:
+    """Refuse an API key, URL or date the settings schema accepts but lemlist not."""
+    key = config["api_key"]
+    if key != key.strip():
+        # A newline from a copied file would reach lemlist as part of the key.
+        msg = "Setting 'api_key' starts or ends with whitespace: remove it."
+        raise RefusedError(msg)
+    if not key.isascii() or not key.isprintable():
+        msg = "Setting 'api_key' holds non-ASCII or control characters: copy it again."
+        raise RefusedError(msg)
+    if problem := _api_url_problem(config["api_url"]):
+        msg = (
+            f"Setting 'api_url' {problem}: use https://host[:port]/path (http:// only "
+            "on localhost)."
+        )
+        raise RefusedError(msg)
+    for position, one in enumerate(config["filters"]):
+        what = f"Setting 'filters', item {position}:"
+        dates = {name: one[name] for name in ("from", "to") if name in one}
+        for name, text in dates.items():
+            try:
+                dt.date.fromisoformat(text)
+            except ValueError:  # noqa: PERF203 - two dates at most
+                msg = f"{what} '{name}' {text} is no calendar date: use YYYY-MM-DD."
+                raise RefusedError(msg) from None
+        # The schema's pattern makes them YYYY-MM-DD, which sort as text.
+        if len(dates) == 2 and dates["from"] > dates["to"]:  # noqa: PLR2004
+            msg = (
+                f"{what} 'from' {dates['from']} is after 'to' {dates['to']}: swap them."
+            )
+            raise RefusedError(msg)
+
+
+def _api_url_problem(api_url: str) -> str | None:  # noqa: PLR0911 - one per rule
+    # `https://host[:port]/path`, read as requests will. Plain http:// only on
+    # loopback (a local stand-in), so the key never travels in clear text; userinfo
+    # and backslashes, because URL parsers disagree on the host they name.
+    if "\\" in api_url or not api_url.isprintable() or " " in api_url:
+        return "holds a backslash, a space or a control character"
+    try:
+        url = parse_url(api_url)
+    except LocationParseError:
+        return "is not a URL (is the port 1 to 65535?)"
+    if url.auth is not None:
+        return "holds a user name or password before the host"
+    if url.query is not None or url.fragment is not None:
+        return "holds a query or fragment"
+    host = url.host or ""
+    try:
+        loopback = ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        if not _is_host_name(host):
+            return "names a host that is not a valid host name"
+        loopback = host == "localhost"
+    if url.scheme == "https" or (url.scheme == "http" and loopback):
+        return None
+    return "must start with https:// so the API key never travels in clear text"
+
+
+def _is_host_name(host: str) -> bool:
+    # What a resolver takes (RFC 1123), after IDNA encoding as the HTTP client does.
+    try:
+        labels = host.encode("idna").decode().removesuffix(".").split(".")
+    except UnicodeError:
+        return False
+    label = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    return all(re.fullmatch(label, one) for one in labels)

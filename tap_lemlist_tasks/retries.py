@@ -1,16 +1,16 @@
 """Retries on backoff's terms, and the session that refuses redirects.
 
-Which failures a retry can fix, how long to wait before it, the line to give up with.
-
-`RetryingStream.request_decorator` hands these to backoff: `is_permanent` as its
-`giveup`, `wait_before` for its waits, `give_up_line` when it gives up.
+`RetryingStream.request_decorator` hands backoff its terms: `is_permanent` as its
+`giveup`, the tries setting as `max_tries`, and waits that honour a 429's
+Retry-After. Each retry and the give-up are told in one line, built here beside the
+decision, from the cause `cause` names.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import itertools
-import os
 import typing as t
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -21,16 +21,10 @@ import urllib3
 from requests import exceptions as bad
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import RetriableAPIError
+from typing_extensions import override
 
+from tap_lemlist_tasks import throttle
 from tap_lemlist_tasks.errors import LemlistError
-from tap_lemlist_tasks.throttle import (
-    SYSTEM_CLOCK,
-    Clock,
-    DeadlineExceededError,
-    RequestBudget,
-    ThrottledAdapter,
-    budget_for,
-)
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,8 +32,6 @@ if t.TYPE_CHECKING:
     from backoff.types import Details
     from singer_sdk.helpers.types import RequestFunc
     from singer_sdk.streams.rest import HTTPRequest, PageContext
-
-from typing_extensions import override
 
 _Token = t.TypeVar("_Token")
 
@@ -60,7 +52,8 @@ def retry_after_seconds(error: BaseException) -> float | None:
     """Return the wait (maybe huge) a 429's `Retry-After` asks for, None if unreadable.
 
     lemlist sends `Retry-After` on every response, with its rate-limit headers: it
-    says when the key's window frees up, which matters for a 429 only.
+    says when the key's window frees up, which matters for a 429 only. (urllib3's
+    `Retry.parse_retry_after` caps the wait at 6 h and reads 99 Dec as 7 Mar.)
     """
     response = getattr(error, "response", None)
     if response is None or response.status_code != HTTPStatus.TOO_MANY_REQUESTS:
@@ -68,19 +61,18 @@ def retry_after_seconds(error: BaseException) -> float | None:
     text = (response.headers.get("Retry-After") or "").strip()
     if text.isascii() and text.isdigit():
         return float(text)
-    try:
+    with contextlib.suppress(TypeError, ValueError, OverflowError, IndexError):
         when = email.utils.parsedate_to_datetime(text)
-        if when.tzinfo is None:  # "-0000": RFC 5322's unknown zone; HTTP means GMT
-            when = when.replace(tzinfo=timezone.utc)
+        # "-0000" is RFC 5322's unknown zone; an HTTP date is in GMT.
+        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
         return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-    except (TypeError, ValueError, OverflowError, IndexError):
-        return None
+    return None
 
 
 def _certificate_rejected(error: BaseException) -> bool:
     # Unlike a handshake cut short, a certificate that did not verify will not
     # verify on the next try either.
-    return "CERTIFICATE_VERIFY_FAILED" in str(error)
+    return isinstance(error, bad.SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(error)
 
 
 def is_permanent(error: BaseException, longest_wait: float) -> bool:
@@ -89,50 +81,10 @@ def is_permanent(error: BaseException, longest_wait: float) -> bool:
     True for malformed URLs or headers, redirects gone wrong, certificates that do
     not verify, and a `Retry-After` longer than `max_retry_wait_seconds`.
     """
-    if (retry_after_seconds(error) or 0) > longest_wait:
-        return True
-    if isinstance(error, bad.SSLError):
-        return _certificate_rejected(error)
-    return not isinstance(error, _TRANSIENT)
-
-
-def wait_before(
-    error: BaseException,
-    tries: int,
-    longest_wait: float,
-    jitter: Callable[[float], float],
-) -> float:
-    """Return the seconds to wait after failed attempt number `tries`.
-
-    A 429's `Retry-After` exactly, else 1, 2, 4 … 60 s (at most the longest wait),
-    spread by the jitter, as dlt's `wait_exponential_retry_after` does.
-    """
-    if (retry_after := retry_after_seconds(error)) is not None:
-        return retry_after
-    return jitter(min(2.0 ** (tries - 1), MAX_BACKOFF_SECONDS, longest_wait))
-
-
-def give_up_line(error: BaseException, what: str, tries: int, longest_wait: int) -> str:
-    """Say in one line why the tap stops asking for `what`, e.g. `page 3`."""
-    retry_after, why = retry_after_seconds(error), cause(error)
-    if retry_after is not None and retry_after > longest_wait:
-        return (
-            f"lemlist asked to wait {retry_after:.0f} s before {what} (Retry-After), "
-            f"longer than max_retry_wait_seconds ({longest_wait} s). Run again "
-            "later, or raise max_retry_wait_seconds."
-        )
-    if is_permanent(error, longest_wait):
-        return f"Reading {what} from lemlist failed: {why}. Not retried."
-    if why.startswith(_NOT_CONNECTED):
-        address, _, reason = why.removeprefix(_NOT_CONNECTED).strip().partition(" ")
-        return (
-            f"Could not connect to {address} after {tries} tries {reason}, for "
-            f"{what}: nothing answered there. Check api_url (the default is "
-            "https://api.lemlist.com/api) and the network."
-        )
     return (
-        f"lemlist kept failing on {what} after {tries} tries: {why}. "
-        "Try again later, or raise retry_max_tries."
+        (retry_after_seconds(error) or 0) > longest_wait
+        or _certificate_rejected(error)
+        or not isinstance(error, _TRANSIENT)
     )
 
 
@@ -161,12 +113,12 @@ def _connection_cause(error: BaseException) -> str:
 # In order: the first kind an error is an instance of names its cause. The message
 # of a RetriableAPIError is the status (see LemlistStream.response_error_message),
 # that of a DeadlineExceededError the deadline.
-_CAUSES: list[tuple[type[BaseException], str | Callable[[BaseException], str]]] = [
-    (RetriableAPIError, str),
+_CAUSES: list[tuple[type[BaseException] | tuple[type[BaseException], ...],
+                    str | Callable[[BaseException], str]]] = [
+    ((RetriableAPIError, throttle.DeadlineExceededError), str),
     (bad.SSLError, lambda e: "TLS certificate verify failed"
      if _certificate_rejected(e) else "TLS handshake failed"),
     (bad.ConnectTimeout, "connect timeout"),
-    (DeadlineExceededError, str),
     (bad.Timeout, "read timeout"),
     (bad.ConnectionError, _connection_cause),
     (ConnectionResetError, "connection reset"),
@@ -189,14 +141,13 @@ def _refuse_redirect(response: requests.Response, **_kwargs: t.Any) -> None:  # 
         raise LemlistError(msg)
 
 
-def session_for(url: str, adapter: ThrottledAdapter) -> requests.Session:
+def session_for(url: str, adapter: throttle.ThrottledAdapter) -> requests.Session:
     """A session on `adapter` that refuses redirects and reads the environment once."""
     session = requests.Session()
     # requests reads proxies, NO_PROXY and the CA bundle from the environment on
-    # every request (a scan of os.environ each time): read them once.
-    session.proxies = requests.utils.get_environ_proxies(url)
-    env = os.environ
-    session.verify = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True
+    # every request (a scan of os.environ each time): read them once, as it does.
+    read = session.merge_environment_settings(url, {}, None, None, None)
+    session.proxies, session.verify = read["proxies"], read["verify"]
     session.trust_env = False
     session.mount("https://", adapter)
     session.mount("http://", adapter)
@@ -205,24 +156,29 @@ def session_for(url: str, adapter: ThrottledAdapter) -> requests.Session:
 
 
 class RetryingStream(RESTStream[_Token]):
-    """Retries, waits on the API key's budget, gives up; py says when, how."""
+    """Retries, waits on the API key's budget, gives up; says when, how and why."""
 
     #: Where waits happen; tests replace it with a fake clock.
-    clock: t.ClassVar[Clock] = SYSTEM_CLOCK
+    clock: t.ClassVar[throttle.Clock] = throttle.SYSTEM_CLOCK
     #: Attempts that failed and were retried, this sync.
     retried = 0
     #: What the request being sent asks for, e.g. `page 3`, for retry lines.
     asking = "a request"
 
     @property
-    def request_budget(self) -> RequestBudget:
+    def request_budget(self) -> throttle.RequestBudget:
         """The API key's rate-limit budget, shared by every stream and sync."""
-        return budget_for(
+        return throttle.budget_for(
             self.config["api_key"],
             self.config["rate_limit_requests"],
             self.config["rate_limit_window_seconds"],
             self.clock,
         )
+
+    @property
+    def longest_wait(self) -> int:
+        """The `max_retry_wait_seconds` setting."""
+        return int(self.config["max_retry_wait_seconds"])
 
     @override
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
@@ -239,12 +195,11 @@ class RetryingStream(RESTStream[_Token]):
 
     @override
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
-        longest = int(self.config["max_retry_wait_seconds"])
         return backoff.on_exception(
             self.backoff_wait_generator,
             REQUEST_ERRORS,
             max_tries=self.backoff_max_tries,
-            giveup=lambda error: is_permanent(error, longest),
+            giveup=lambda error: is_permanent(error, self.longest_wait),
             on_giveup=self._give_up,
             jitter=None,  # backoff_wait_generator spreads its own waits
             logger=None,  # backoff_wait_generator logs one line of its own
@@ -252,14 +207,17 @@ class RetryingStream(RESTStream[_Token]):
 
     @override
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        # backoff sends each failure in. The wait is the API key's: it goes into
-        # the key's budget, which every stream on the key waits for, on the
-        # stream's clock. backoff's own sleep, on the real clock, is told 0.
+        # backoff sends each failure in. The wait is a 429's Retry-After exactly,
+        # else 1, 2, 4 … 60 s (at most the longest wait), spread by the jitter, as
+        # dlt's `wait_exponential_retry_after`. It goes into the key's budget, which
+        # every stream on the key waits for, on the stream's clock: backoff's own
+        # sleep, on the real clock, is told 0.
         error = yield 0.0  # backoff's priming
         for tries in itertools.count(1):
-            wait = wait_before(
-                error, tries, self.config["max_retry_wait_seconds"], self.clock.jitter
-            )
+            wait = retry_after_seconds(error)
+            if wait is None:
+                exponential = min(2.0 ** (tries - 1), MAX_BACKOFF_SECONDS)
+                wait = self.clock.jitter(min(exponential, self.longest_wait))
             self.retried += 1
             self.logger.warning(
                 "Retrying %s in %.1f s (attempt %d of %d failed: %s)",
@@ -279,6 +237,26 @@ class RetryingStream(RESTStream[_Token]):
     def _give_up(self, details: Details) -> None:
         # In one line: no retry can fix it, or that was the last.
         error = t.cast("BaseException", details.get("exception"))
-        longest = int(self.config["max_retry_wait_seconds"])
-        line = give_up_line(error, self.asking, details["tries"], longest)
+        what, tries, longest = self.asking, details["tries"], self.longest_wait
+        retry_after, why = retry_after_seconds(error), cause(error)
+        if retry_after is not None and retry_after > longest:
+            line = (
+                f"lemlist asked to wait {retry_after:.0f} s before {what} "
+                f"(Retry-After), longer than max_retry_wait_seconds ({longest} s). "
+                "Run again later, or raise max_retry_wait_seconds."
+            )
+        elif is_permanent(error, longest):
+            line = f"Reading {what} from lemlist failed: {why}. Not retried."
+        elif why.startswith(_NOT_CONNECTED):
+            address, _, reason = why.removeprefix(_NOT_CONNECTED).strip().partition(" ")
+            line = (
+                f"Could not connect to {address} after {tries} tries {reason}, for "
+                f"{what}: nothing answered there. Check api_url (the default is "
+                "https://api.lemlist.com/api) and the network."
+            )
+        else:
+            line = (
+                f"lemlist kept failing on {what} after {tries} tries: {why}. "
+                "Try again later, or raise retry_max_tries."
+            )
         raise LemlistError(line) from None

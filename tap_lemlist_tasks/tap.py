@@ -1,8 +1,10 @@
-"""The tap-lemlist-tasks tap: its settings, its streams, and its command line."""
+"""The tap-lemlist-tasks tap: its streams, its command line, and the key out of logs."""
 
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import signal
 import sys
 import threading
@@ -18,8 +20,8 @@ from singer_sdk.singerlib import RecordMessage
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 from typing_extensions import override
 
-from tap_lemlist_tasks.checks import RefusedError, check_settings, hide_in_logs
-from tap_lemlist_tasks.inputs import STATE_SCHEMA, settings_schema
+from tap_lemlist_tasks.errors import RefusedError
+from tap_lemlist_tasks.inputs import STATE_SCHEMA, check_settings, settings_schema
 from tap_lemlist_tasks.streams import (
     CampaignsStream,
     TasksStream,
@@ -33,6 +35,9 @@ if t.TYPE_CHECKING:
 
     from singer_sdk.singerlib import Message
     from singer_sdk.streams import Stream
+
+_SHORTEST_HIDDEN = 8
+_hidden: list[str] = []  # every form of the secret settings' values, longest first
 
 
 class _BufferedWriter(MsgSpecWriter):
@@ -72,19 +77,12 @@ class TapLemlistTasks(Tap):
             super().__init__(**kwargs)
         except ConfigValidationError as error:
             # The SDK's command line would log each on a line of its own.
-            what, fix = "Settings:", "tap-lemlist-tasks --about lists every setting"
-            raise RefusedError(what, "; ".join(error.errors), fix) from None
-        except ValueError as error:
-            if isinstance(error, RefusedError) or not kwargs.get("parse_env_config"):
-                raise
-            # The SDK reads a variable as its setting's type with int() or JSON.
-            what, fix = (
-                "A TAP_LEMLIST_TASKS_* variable",
-                "set a valid value, or unset it",
+            problems = "; ".join(error.errors)
+            msg = (
+                f"Settings: {problems}: tap-lemlist-tasks --about lists every setting."
             )
-            problem = f"is not its setting's type ({error})"
-            raise RefusedError(what, problem, fix) from None
-        hide_in_logs(self.config, self.config_jsonschema)
+            raise RefusedError(msg) from None
+        hide_in_logs(self.config, self.config_jsonschema)  # with TAP_LEMLIST_TASKS_*
         if kwargs.get("validate_config", True):
             check_settings(self.config)
         if threading.current_thread() is threading.main_thread():
@@ -96,8 +94,8 @@ class TapLemlistTasks(Tap):
     def _stopped_by(self, signum: int, _frame: FrameType | None) -> None:
         self.state_writer.write_state(self.state)
         # A signal is no bug: one line, no traceback; exit as one killed by it would.
-        name = signal.Signals(signum).name
-        self.logger.error("Sync stopped by %s before it finished.", name)
+        stop = signal.Signals(signum).name
+        self.logger.error("Sync stopped by %s before it finished.", stop)
         raise SystemExit(128 + signum)
 
     @override
@@ -108,9 +106,11 @@ class TapLemlistTasks(Tap):
             state = state["singer_state"]
         errors = DEFAULT_JSONSCHEMA_VALIDATOR(STATE_SCHEMA).iter_errors(state)
         if error := next(errors, None):
-            problem = f"has {error.json_path}: {error.message}"
-            what, fix = "The --state", "pass the state Meltano saved, or none at first"
-            raise RefusedError(what, problem, fix)
+            msg = (
+                f"The --state has {error.json_path}: {error.message}: pass the state "
+                "Meltano saved, or none at first."
+            )
+            raise RefusedError(msg)
         super().load_state(state)
 
     @override
@@ -123,14 +123,8 @@ class TapLemlistTasks(Tap):
     @classmethod
     def get_singer_command(cls) -> click.Command:
         sdk = super().get_singer_command()
-        return OneLineCommand(
-            name=sdk.name,
-            callback=sdk.callback,
-            params=sdk.params,
-            help=sdk.help,
-            context_settings=sdk.context_settings,
-            logger=cls.logger,
-        )
+        kept = ("name", "callback", "params", "help", "context_settings")
+        return OneLineCommand(**{a: getattr(sdk, a) for a in kept}, logger=cls.logger)
 
 
 class OneLineCommand(SingerCommand):
@@ -170,14 +164,49 @@ def one_line(error: Exception) -> str:
         return error.format_message()
     if isinstance(error, MappingError):
         return f"Setting 'stream_maps': {error}"
-    if isinstance(error, FatalAPIError) or type(error).__module__.startswith(
-        "tap_lemlist_tasks."
-    ):
+    if isinstance(error, (FatalAPIError, RefusedError)):  # the tap's own
         return str(error)
+    # E.g. a TAP_LEMLIST_TASKS_* variable the SDK cannot read as its setting's type.
     return (
         f"{type(error).__name__}: {error}. Check the --config, --state and --catalog "
-        "files and stream_maps; TAP_LEMLIST_TASKS_LOGLEVEL=DEBUG logs the traceback."
+        "files, the TAP_LEMLIST_TASKS_* variables and stream_maps; "
+        "TAP_LEMLIST_TASKS_LOGLEVEL=DEBUG logs the traceback."
     )
+
+
+def hide_in_logs(config: t.Mapping[str, t.Any], schema: dict[str, t.Any]) -> None:
+    """Keep the values of the secret settings out of every log line, whoever logs it.
+
+    A server can echo what it was sent, and a schema error quotes the value it
+    refuses; this filter on the process's log handlers keeps the key out of both,
+    as text, repr or JSON, and each item of a key given as a list.
+    """
+    secret = schema["properties"]
+    values = [v for k, v in config.items() if secret.get(k, {}).get("writeOnly")]
+    values += [part for v in values if isinstance(v, (list, tuple)) for part in v]
+    # A value this short is no real key, and would blot out words instead.
+    values = [v for v in values if len(str(v)) >= _SHORTEST_HIDDEN]
+    forms = {f(v) for v in values for f in (str, repr, _json)}
+    _hidden[:] = sorted(forms, key=len, reverse=True)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_hide)  # once: a handler adds no filter twice
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, default=str)
+
+
+def _hide(record: logging.LogRecord) -> bool:
+    if record.name.startswith("urllib3"):
+        # urllib3 warns with a traceback when a deadline cuts an answer's headers;
+        # the retry line says what happened, so its warning stays one line.
+        record.exc_info, record.exc_text = None, None
+    message = hidden = record.getMessage()
+    for form in _hidden:
+        hidden = hidden.replace(form, "***")
+    if hidden != message:
+        record.msg, record.args = hidden, ()
+    return True
 
 
 if __name__ == "__main__":

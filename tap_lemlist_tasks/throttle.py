@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import hashlib
+import re
 import socket
 import threading
 import time
@@ -21,16 +22,14 @@ from dataclasses import dataclass
 import backoff
 from requests.adapters import HTTPAdapter
 from requests.exceptions import ReadTimeout, RequestException
+from typing_extensions import override
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError
 
 if t.TYPE_CHECKING:
     import requests
-
-from typing_extensions import override
-
-_MAX_DIGITS = 9
+    from urllib3.response import HTTPResponse
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,16 +88,14 @@ class RequestBudget:
 
 
 _budgets: dict[tuple[Clock, str, int, float], RequestBudget] = {}
-_budgets_lock = threading.Lock()
 
 
 def budget_for(api_key: str, limit: int, window: float, clock: Clock) -> RequestBudget:
     """Return the process's one budget for a key and limit: lemlist counts per key."""
     digest = hashlib.sha256(api_key.encode()).hexdigest()  # the key itself not kept
-    with _budgets_lock:
-        return _budgets.setdefault(
-            (clock, digest, limit, window), RequestBudget(limit, window, clock)
-        )
+    # One setdefault is atomic: threads syncing on one key get one budget.
+    new = RequestBudget(limit, window, clock)
+    return _budgets.setdefault((clock, digest, limit, window), new)
 
 
 class DeadlineExceededError(ReadTimeout):
@@ -106,29 +103,31 @@ class DeadlineExceededError(ReadTimeout):
 
 
 class _Watch:
-    """One request's deadline: when it passes, the sockets the request uses shut."""
+    """One request's deadline: when it passes, the sockets the request reads shut."""
 
     def __init__(self, seconds: float) -> None:
-        self.fired = self.over = False
+        self.fired: bool | None = None  # until the deadline or the whole answer
         self.sockets: list[socket.socket] = []
         self.lock = threading.Lock()
-        self.timer = threading.Timer(seconds, self.fire)
+        self.timer = threading.Timer(seconds, self.end, kwargs={"fired": True})
         self.timer.daemon = True
         self.timer.start()
 
     def hold(self, sock: socket.socket | None) -> None:
         with self.lock:
-            if sock is not None:
-                self.sockets.append(sock)
-            self.shut_if_fired()
+            self.sockets += [sock] if sock is not None else []
+            self._shut_if_fired()
 
-    def fire(self) -> None:
+    def end(self, *, fired: bool = False) -> bool:
+        """End the watch, at the deadline or with the whole answer; say if it fired."""
+        self.timer.cancel()
         with self.lock:
             # Once over, the answer is whole and the socket back in the pool.
-            self.fired = not self.over
-            self.shut_if_fired()
+            self.fired = fired if self.fired is None else self.fired
+            self._shut_if_fired()
+            return self.fired
 
-    def shut_if_fired(self) -> None:
+    def _shut_if_fired(self) -> None:
         for sock in self.sockets if self.fired else []:
             # The plain socket's shutdown, also for TLS: SSLSocket's own would drop
             # its TLS state under the thread reading it.
@@ -140,20 +139,13 @@ _requests = threading.local()  # the watch of the request this thread sends
 
 
 class _WatchedConnection(HTTPConnection):
-    """Hands its socket to the watch of the request it connects or sends for."""
+    """Hands its socket to the watch of the request whose answer it reads."""
 
     @override
-    def connect(self) -> None:
-        super().connect()
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
         if watch := getattr(_requests, "watch", None):
             watch.hold(self.sock)
-
-    @override
-    def request(self, *args: t.Any, **kwargs: t.Any) -> None:
-        # A kept-alive connection, connected for an earlier request.
-        if watch := getattr(_requests, "watch", None):
-            watch.hold(self.sock)
-        super().request(*args, **kwargs)
+        return super().getresponse()
 
 
 class _WatchedTLSConnection(_WatchedConnection, HTTPSConnection):
@@ -197,21 +189,18 @@ class ThrottledAdapter(HTTPAdapter):
             response = super().send(request, **kwargs)
             _ = response.content  # the whole body, before the deadline
             header = response.headers.get("X-RateLimit-Remaining", "").strip()
-            # A count of requests: more digits than any budget has would only be
-            # garbage (and Python refuses to read an integer of over 4,300 digits).
-            if header.isascii() and header.isdigit() and len(header) <= _MAX_DIGITS:
+            # A count of requests: more digits than any budget has are garbage (and
+            # Python refuses to read an integer of over 4,300 digits).
+            if re.fullmatch(r"[0-9]{1,9}", header):
                 remaining = int(header)
         except (OSError, RequestException, HTTPError) as error:
-            if not watch.fired:
+            if not watch.end():
                 raise
             cut = error
         finally:
-            with watch.lock:
-                watch.over = True
-            watch.timer.cancel()
             _requests.watch = None
-            self.budget.spend(None if watch.fired else remaining)
-        if watch.fired:
+            self.budget.spend(None if watch.end() else remaining)
+        if watch.end():
             msg = f"no complete answer within {self.deadline:g} s"
             raise DeadlineExceededError(msg, request=request) from cut
         return response
