@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import typing as t
@@ -72,15 +73,11 @@ class TapRun:
 
     def records_of(self, stream: str) -> list[dict[str, t.Any]]:
         """The records of one stream, in order."""
-        return [
-            m["record"]
-            for m in self.messages
-            if m["type"] == "RECORD" and m["stream"] == stream
-        ]
+        return [m["record"] for m in self.of_type("RECORD", stream)]
 
     @property
     def ids(self) -> list[str]:
-        """The `_id` of every record emitted, in order."""
+        """The `_id` of every task record emitted, in order."""
         return [record["_id"] for record in self.records]
 
     @property
@@ -91,12 +88,8 @@ class TapRun:
     @property
     def summary(self) -> str:
         """The one line that says how many tasks were emitted and what was retired."""
-        (line,) = [
-            line
-            for line in self.stderr.splitlines()
-            if line.startswith("tasks: ") and " emitted in " in line
-        ]
-        return line
+        (line,) = re.findall(r"^tasks: .* emitted in .*$", self.stderr, re.MULTILINE)
+        return t.cast("str", line)
 
     def of_type(
         self, message_type: str, stream: str = "tasks"
@@ -107,6 +100,12 @@ class TapRun:
             for m in self.messages
             if m["type"] == message_type and m.get("stream", stream) == stream
         ]
+
+
+#: The `tap` fixture: `tap(config, *args)`, with None as config for `--config ENV`.
+Tap: t.TypeAlias = "Callable[..., TapRun]"
+#: A fault for the stand-in: `(page, fault, options)`, as `add_faults` takes it.
+Fault: t.TypeAlias = tuple[int, str, dict[str, t.Any]]
 
 
 class _LogLines(logging.Handler):
@@ -131,7 +130,7 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 @pytest.fixture
-def tap(fake_clock: FakeClock, tmp_path: Path) -> Callable[..., TapRun]:
+def tap(fake_clock: FakeClock, tmp_path: Path) -> Tap:
     """Run the tap's command in this process, as `tap-lemlist-tasks --config FILE`."""
 
     def run(config: dict[str, t.Any] | None, *args: str) -> TapRun:
@@ -172,35 +171,41 @@ def standin() -> Iterator[LemlistStandIn]:
         yield server
 
 
-@pytest.fixture
-def run(
-    standin: LemlistStandIn, tap: Callable[..., TapRun], tmp_path: Path
-) -> Callable[..., TapRun]:
-    """Run the tap against the stand-in, as Meltano does each run.
+@dataclass
+class Run:
+    """Runs the tap against `standin`, as Meltano does each run."""
 
-    `tasks` replaces the stand-in's list, `faults` queues `(page, fault, options)`
-    faults, `state` is passed as `--state`; other keywords extend the config.
-    """
+    standin: LemlistStandIn
+    tap: Tap
+    tmp_path: Path
 
-    def run_once(
-        *,
+    def __call__(
+        self,
+        *args: str,
         tasks: list[t.Any] | None = None,
-        faults: Iterable[tuple[int, str, dict[str, t.Any]]] = (),
+        faults: Iterable[Fault] = (),
         state: dict[str, t.Any] | None = None,
         **settings: t.Any,
     ) -> TapRun:
+        """Run once; `tasks` replaces the stand-in's list, `faults` are queued,
+        `state` is passed as `--state`, `args` follow the config; `settings` extend
+        the config."""
         if tasks is not None:
-            standin.replace_tasks(tasks)
+            self.standin.replace_tasks(tasks)
         for page, fault, options in faults:
-            standin.add_faults(page, fault, **options)
-        args = []
+            self.standin.add_faults(page, fault, **options)
         if state is not None:
-            state_file = tmp_path / "state.json"
+            state_file = self.tmp_path / "state.json"
             state_file.write_text(json.dumps(state))
-            args = ["--state", str(state_file)]
-        return tap({"api_key": API_KEY, "api_url": standin.url, **settings}, *args)
+            args = ("--state", str(state_file), *args)
+        config = {"api_key": API_KEY, "api_url": self.standin.url, **settings}
+        return self.tap(config, *args)
 
-    return run_once
+
+@pytest.fixture
+def run(standin: LemlistStandIn, tap: Tap, tmp_path: Path) -> Run:
+    """The tap against the stand-in: `run(tasks=…, faults=…, state=…, **settings)`."""
+    return Run(standin, tap, tmp_path)
 
 
 def assert_failed(run: TapRun, phrase: str) -> None:
