@@ -16,6 +16,7 @@ import sys
 import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
+from subprocess import PIPE
 
 import pytest
 from lemlist_sample import sample_tasks
@@ -108,19 +109,6 @@ Tap: t.TypeAlias = "Callable[..., TapRun]"
 Fault: t.TypeAlias = tuple[int, str, dict[str, t.Any]]
 
 
-class _LogLines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-        self.errors: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        assert record.exc_info is None, "a traceback would be printed"
-        self.lines.append(record.getMessage())
-        if record.levelno >= logging.ERROR:
-            self.errors.append(record.getMessage())
-
-
 @pytest.fixture
 def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """Virtual time for the tap's waits, and retries without random jitter."""
@@ -130,8 +118,9 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 @pytest.fixture
-def tap(fake_clock: FakeClock, tmp_path: Path) -> Tap:
+def tap(fake_clock: FakeClock, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Tap:
     """Run the tap's command in this process, as `tap-lemlist-tasks --config FILE`."""
+    caplog.set_level(logging.INFO)  # as the tap's command line sets it
 
     def run(config: dict[str, t.Any] | None, *args: str) -> TapRun:
         """Run with `config` as the config file, or with None as `--config ENV`."""
@@ -139,26 +128,23 @@ def tap(fake_clock: FakeClock, tmp_path: Path) -> Tap:
         config_file.write_text(json.dumps(config))
         config_args = ["--config", "ENV" if config is None else str(config_file)]
         stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-        logs = _LogLines()
-        root = logging.getLogger()
-        root.addHandler(logs)
-        level = root.level
-        root.setLevel(logging.INFO)  # as the tap's command line sets it
+        caplog.clear()
         try:
             with contextlib.redirect_stdout(stdout):
                 command = TapLemlistTasks.get_singer_command()
                 exit_code = command.main([*config_args, *args], standalone_mode=False)
         except SystemExit as stop:
             exit_code = stop.code
-        finally:
-            root.removeHandler(logs)
-            root.setLevel(level)
         stdout.flush()
         lines = stdout.buffer.getvalue().decode().splitlines()
-        messages = [json.loads(line) for line in lines]
-        stderr = "\n".join(logs.lines)
+        logged = caplog.records
+        assert all(r.exc_info is None for r in logged), "a traceback would be printed"
         return TapRun(
-            int(exit_code or 0), messages, stderr, fake_clock.sleeps, logs.errors
+            int(exit_code or 0),
+            [json.loads(line) for line in lines],
+            "\n".join(r.getMessage() for r in logged),
+            fake_clock.sleeps,
+            [r.getMessage() for r in logged if r.levelno >= logging.ERROR],
         )
 
     return run
@@ -220,25 +206,17 @@ def assert_failed(run: TapRun, phrase: str) -> None:
     assert base64.b64encode(f":{API_KEY}".encode()).decode() not in shown
 
 
-def run_tap_cli(
-    config: dict[str, t.Any], tmp_path: Path, *, env: dict[str, str] | None = None
-) -> TapRun:
-    """Run `tap-lemlist-tasks --config FILE` as a new process, as a user would.
+def tap_process(config: dict[str, t.Any], tmp_path: Path) -> subprocess.Popen[str]:
+    """Start `tap-lemlist-tasks --config FILE` as a new process, as a user would.
 
     Only for what a process shows: exit codes, stderr, signals.
     """
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps(config))
-    completed = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "tap_lemlist_tasks.tap", "--config", str(config_file)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        check=False,
-        timeout=120,
+    args = ["-m", "tap_lemlist_tasks.tap", "--config", str(config_file)]
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, *args], stdout=PIPE, stderr=PIPE, text=True
     )
-    messages = [json.loads(line) for line in completed.stdout.splitlines()]
-    return TapRun(completed.returncode, messages, completed.stderr)
 
 
 @pytest.fixture(scope="session")

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 import typing as t
 
 import pytest
-from conftest import API_KEY, FakeClock, Run
+from conftest import API_KEY, FakeClock, Run, tap_process
 from lemlist_sample import Task
 
 from tap_lemlist_tasks import retirement
@@ -100,14 +98,7 @@ def test_a_sync_stopped_by_sigterm_does_not_look_finished(
     standin: LemlistStandIn, tmp_path: Path
 ) -> None:
     standin.add_faults(1, "timeout", delay=3.0)  # page 1 is slow to come
-    config = tmp_path / "config.json"
-    config.write_text(json.dumps({"api_key": API_KEY, "api_url": standin.url}))
-    sync = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "tap_lemlist_tasks.tap", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    sync = tap_process({"api_key": API_KEY, "api_url": standin.url}, tmp_path)
     deadline = time.monotonic() + 30
     while len(standin.requests) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
