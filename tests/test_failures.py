@@ -13,7 +13,6 @@ from conftest import API_KEY, Run, Tap, TapRun, assert_failed, tap_process
 from tap_lemlist_tasks.inputs import SETTINGS
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable
     from pathlib import Path
 
 
@@ -77,9 +76,7 @@ def test_a_refused_setting_fails_in_one_line_before_any_request(
 
 
 @pytest.fixture
-def tap_env(
-    run: Run, tap: Tap, monkeypatch: pytest.MonkeyPatch
-) -> Callable[..., TapRun]:
+def tap_env(run: Run, tap: Tap, monkeypatch: pytest.MonkeyPatch) -> Tap:
     """Run with `--config ENV`, the settings as TAP_LEMLIST_TASKS_* variables."""
 
     def run_env(**variables: str) -> TapRun:
@@ -102,7 +99,7 @@ def tap_env(
     ],
 )
 def test_a_variable_the_sdk_cannot_read_fails_in_one_line_before_any_request(
-    run: Run, tap_env: Callable[..., TapRun], setting: str, value: str, phrase: str
+    run: Run, tap_env: Tap, setting: str, value: str, phrase: str
 ) -> None:
     assert_failed(tap_env(**{setting: value}), phrase)
     assert run.standin.requests == []
@@ -122,11 +119,7 @@ EMIT = "emit_activate_version_messages"
     ],
 )
 def test_a_setting_is_read_from_its_variable(
-    tap_env: Callable[..., TapRun],
-    variables: dict[str, str],
-    *,
-    retires: bool,
-    only_phone: bool,
+    tap_env: Tap, variables: dict[str, str], *, retires: bool, only_phone: bool
 ) -> None:
     synced = tap_env(**variables)
 
