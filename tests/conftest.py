@@ -10,11 +10,13 @@ import io
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
+from subprocess import PIPE
 
 import pytest
 from lemlist_sample import sample_tasks
@@ -72,15 +74,11 @@ class TapRun:
 
     def records_of(self, stream: str) -> list[dict[str, t.Any]]:
         """The records of one stream, in order."""
-        return [
-            m["record"]
-            for m in self.messages
-            if m["type"] == "RECORD" and m["stream"] == stream
-        ]
+        return [m["record"] for m in self.of_type("RECORD", stream)]
 
     @property
     def ids(self) -> list[str]:
-        """The `_id` of every record emitted, in order."""
+        """The `_id` of every task record emitted, in order."""
         return [record["_id"] for record in self.records]
 
     @property
@@ -91,12 +89,8 @@ class TapRun:
     @property
     def summary(self) -> str:
         """The one line that says how many tasks were emitted and what was retired."""
-        (line,) = [
-            line
-            for line in self.stderr.splitlines()
-            if line.startswith("tasks: ") and " emitted in " in line
-        ]
-        return line
+        (line,) = re.findall(r"^tasks: .* emitted in .*$", self.stderr, re.MULTILINE)
+        return t.cast("str", line)
 
     def of_type(
         self, message_type: str, stream: str = "tasks"
@@ -109,17 +103,10 @@ class TapRun:
         ]
 
 
-class _LogLines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-        self.errors: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        assert record.exc_info is None, "a traceback would be printed"
-        self.lines.append(record.getMessage())
-        if record.levelno >= logging.ERROR:
-            self.errors.append(record.getMessage())
+#: The `tap` fixture: `tap(config, *args)`, with None as config for `--config ENV`.
+Tap: t.TypeAlias = "Callable[..., TapRun]"
+#: A fault for the stand-in: `(page, fault, options)`, as `add_faults` takes it.
+Fault: t.TypeAlias = tuple[int, str, dict[str, t.Any]]
 
 
 @pytest.fixture
@@ -131,8 +118,9 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 @pytest.fixture
-def tap(fake_clock: FakeClock, tmp_path: Path) -> Callable[..., TapRun]:
+def tap(fake_clock: FakeClock, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Tap:
     """Run the tap's command in this process, as `tap-lemlist-tasks --config FILE`."""
+    caplog.set_level(logging.INFO)  # as the tap's command line sets it
 
     def run(config: dict[str, t.Any] | None, *args: str) -> TapRun:
         """Run with `config` as the config file, or with None as `--config ENV`."""
@@ -140,26 +128,23 @@ def tap(fake_clock: FakeClock, tmp_path: Path) -> Callable[..., TapRun]:
         config_file.write_text(json.dumps(config))
         config_args = ["--config", "ENV" if config is None else str(config_file)]
         stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-        logs = _LogLines()
-        root = logging.getLogger()
-        root.addHandler(logs)
-        level = root.level
-        root.setLevel(logging.INFO)  # as the tap's command line sets it
+        caplog.clear()
         try:
             with contextlib.redirect_stdout(stdout):
                 command = TapLemlistTasks.get_singer_command()
                 exit_code = command.main([*config_args, *args], standalone_mode=False)
         except SystemExit as stop:
             exit_code = stop.code
-        finally:
-            root.removeHandler(logs)
-            root.setLevel(level)
         stdout.flush()
         lines = stdout.buffer.getvalue().decode().splitlines()
-        messages = [json.loads(line) for line in lines]
-        stderr = "\n".join(logs.lines)
+        logged = caplog.records
+        assert all(r.exc_info is None for r in logged), "a traceback would be printed"
         return TapRun(
-            int(exit_code or 0), messages, stderr, fake_clock.sleeps, logs.errors
+            int(exit_code or 0),
+            [json.loads(line) for line in lines],
+            "\n".join(r.getMessage() for r in logged),
+            fake_clock.sleeps,
+            [r.getMessage() for r in logged if r.levelno >= logging.ERROR],
         )
 
     return run
@@ -172,35 +157,41 @@ def standin() -> Iterator[LemlistStandIn]:
         yield server
 
 
-@pytest.fixture
-def run(
-    standin: LemlistStandIn, tap: Callable[..., TapRun], tmp_path: Path
-) -> Callable[..., TapRun]:
-    """Run the tap against the stand-in, as Meltano does each run.
+@dataclass
+class Run:
+    """Runs the tap against `standin`, as Meltano does each run."""
 
-    `tasks` replaces the stand-in's list, `faults` queues `(page, fault, options)`
-    faults, `state` is passed as `--state`; other keywords extend the config.
-    """
+    standin: LemlistStandIn
+    tap: Tap
+    tmp_path: Path
 
-    def run_once(
-        *,
+    def __call__(
+        self,
+        *args: str,
         tasks: list[t.Any] | None = None,
-        faults: Iterable[tuple[int, str, dict[str, t.Any]]] = (),
+        faults: Iterable[Fault] = (),
         state: dict[str, t.Any] | None = None,
         **settings: t.Any,
     ) -> TapRun:
+        """Run once; `tasks` replaces the stand-in's list, `faults` are queued,
+        `state` is passed as `--state`, `args` follow the config; `settings` extend
+        the config."""
         if tasks is not None:
-            standin.replace_tasks(tasks)
+            self.standin.replace_tasks(tasks)
         for page, fault, options in faults:
-            standin.add_faults(page, fault, **options)
-        args = []
+            self.standin.add_faults(page, fault, **options)
         if state is not None:
-            state_file = tmp_path / "state.json"
+            state_file = self.tmp_path / "state.json"
             state_file.write_text(json.dumps(state))
-            args = ["--state", str(state_file)]
-        return tap({"api_key": API_KEY, "api_url": standin.url, **settings}, *args)
+            args = ("--state", str(state_file), *args)
+        config = {"api_key": API_KEY, "api_url": self.standin.url, **settings}
+        return self.tap(config, *args)
 
-    return run_once
+
+@pytest.fixture
+def run(standin: LemlistStandIn, tap: Tap, tmp_path: Path) -> Run:
+    """The tap against the stand-in: `run(tasks=…, faults=…, state=…, **settings)`."""
+    return Run(standin, tap, tmp_path)
 
 
 def assert_failed(run: TapRun, phrase: str) -> None:
@@ -215,25 +206,17 @@ def assert_failed(run: TapRun, phrase: str) -> None:
     assert base64.b64encode(f":{API_KEY}".encode()).decode() not in shown
 
 
-def run_tap_cli(
-    config: dict[str, t.Any], tmp_path: Path, *, env: dict[str, str] | None = None
-) -> TapRun:
-    """Run `tap-lemlist-tasks --config FILE` as a new process, as a user would.
+def tap_process(config: dict[str, t.Any], tmp_path: Path) -> subprocess.Popen[str]:
+    """Start `tap-lemlist-tasks --config FILE` as a new process, as a user would.
 
     Only for what a process shows: exit codes, stderr, signals.
     """
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps(config))
-    completed = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "tap_lemlist_tasks.tap", "--config", str(config_file)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        check=False,
-        timeout=120,
+    args = ["-m", "tap_lemlist_tasks.tap", "--config", str(config_file)]
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, *args], stdout=PIPE, stderr=PIPE, text=True
     )
-    messages = [json.loads(line) for line in completed.stdout.splitlines()]
-    return TapRun(completed.returncode, messages, completed.stderr)
 
 
 @pytest.fixture(scope="session")

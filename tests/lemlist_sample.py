@@ -26,11 +26,6 @@ TASK_TYPES = (
     "email", "whatsappMessage", "linkedin",
 )  # fmt: skip
 CAMPAIGN_STATES = ("draft", "running", "ended", "paused", "errors", "archived")
-#: The fields of lemlist's Task object a stand-in task may have.
-TASK_FIELDS = frozenset({
-    "_id", "type", "title", "priority", "leadId", "campaignId", "contactId",
-    "dueDate", "userId", "content", "status", "createdAt",
-})  # fmt: skip
 
 
 @dataclass

@@ -89,18 +89,13 @@ class LemlistList:
                 task = self.done.pop(change.at % len(self.done))
                 self.reopened.add(task)
                 self.tasks.insert(change.to % (len(self.tasks) + 1), task)
-        elif change.task is None or change.task in self.tasks:
-            self._complete_or_move(change)
-
-    def _complete_or_move(self, change: Change) -> None:
-        if not self.tasks:
-            return
-        at = self.tasks.index(change.task) if change.task else change.at
-        task = self.tasks.pop(at % len(self.tasks))
-        if change.kind == "complete":
-            self.done.append(task)
-        else:
-            self.tasks.insert(change.to % (len(self.tasks) + 1), task)
+        elif self.tasks and (change.task is None or change.task in self.tasks):
+            at = self.tasks.index(change.task) if change.task else change.at
+            task = self.tasks.pop(at % len(self.tasks))
+            if change.kind == "complete":
+                self.done.append(task)
+            else:  # a move
+                self.tasks.insert(change.to % (len(self.tasks) + 1), task)
 
 
 def sync(  # noqa: PLR0913 - a scenario and the tap's settings
@@ -173,11 +168,7 @@ Scenario = tuple[list[str], list[Change], int, int | None]
 
 @st.composite
 def single_changes(draw: st.DrawFn) -> Scenario:
-    """A list, changes in which no task changes twice, a page size, maybe a lie.
-
-    Returns:
-        The scenario.
-    """
+    """A list, changes in which no task changes twice, a page size, maybe a lie."""
     tasks = [f"t{n}" for n in range(draw(st.integers(0, 30)))]
     untouched = list(tasks)
     changes = []
@@ -198,20 +189,15 @@ def any_changes(draw: st.DrawFn) -> Scenario:
     """A list, changes of any kind to any position, a page size, maybe a lie.
 
     A task may change twice: be moved and moved back, or completed and reopened.
-
-    Returns:
-        The scenario.
     """
     tasks = [f"t{n}" for n in range(draw(st.integers(0, 30)))]
-    kinds = st.sampled_from(ANY_KINDS)
     positions = st.integers(0, 100)
-    changes = [
-        Change(
-            draw(st.integers(1, MAX_REQUEST)),
-            draw(kinds),
-            draw(positions),
-            draw(positions),
-        )
-        for _ in range(draw(st.integers(0, 8)))
-    ]
+    change = st.builds(
+        Change,
+        st.integers(1, MAX_REQUEST),
+        st.sampled_from(ANY_KINDS),
+        positions,
+        positions,
+    )
+    changes = [draw(change) for _ in range(draw(st.integers(0, 8)))]
     return tasks, changes, draw(st.integers(1, 6)), draw(lies)

@@ -10,20 +10,13 @@ import subprocess
 import typing as t
 
 import pytest
-import requests
-import urllib3
-from conftest import API_KEY, assert_failed
+from conftest import API_KEY, Fault, Run, Tap, assert_failed
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
 from warehouse import free_port
 
-from tap_lemlist_tasks.retries import cause, retry_after_seconds
-
 if t.TYPE_CHECKING:
-    from collections.abc import Callable
     from pathlib import Path
-
-    from conftest import TapRun
 
 TRANSIENT_FAULTS = {
     "500": ({}, "HTTP 500 Internal Server Error"),
@@ -42,20 +35,21 @@ TRANSIENT_FAULTS = {
     ids=TRANSIENT_FAULTS,
 )
 def test_a_transient_fault_is_retried_and_no_task_is_lost_or_doubled(
-    run: Callable[..., TapRun],
-    standin: LemlistStandIn,
-    fault: str,
-    options: dict[str, t.Any],
-    described: str,
+    run: Run, fault: str, options: dict[str, t.Any], described: str
 ) -> None:
     tapped = run(faults=[(1, fault, {"times": 2, **options})])
 
     assert tapped.exit_code == 0, tapped.stderr
-    assert tapped.ids == [task["_id"] for task in standin.pending_records()]
+    assert tapped.ids == [task["_id"] for task in run.standin.pending_records()]
     lines = re.findall(r"Retrying page .*", tapped.stderr)
     assert lines[0].startswith("Retrying page 1 in 0.5 s (attempt 1 of 8 failed: ")
     assert described in lines[0]
     assert len(lines) == 2
+
+
+def throttled(retry_after: str) -> Fault:
+    """A 429 on page 0 whose Retry-After header is `retry_after`, as written."""
+    return (0, "status", {"status": 429, "headers": {"Retry-After": retry_after}})
 
 
 WAITS = {  # the fake clock's jitter halves each wait
@@ -68,15 +62,19 @@ WAITS = {  # the fake clock's jitter halves each wait
     "at most the longest wait": ((0, "503", {"times": 5}),
                                  {"max_retry_wait_seconds": 4, "retry_max_tries": 6},
                                  [0.5, 1.0, 2.0, 2.0, 2.0]),
+    # Retry-After is read defensively: what is no delay or date is no Retry-After.
+    "Retry-After padded": (throttled(" 12 "), {}, [12.0]),
+    "Retry-After a past date": (throttled("Wed, 21 Oct 2015 07:28:00 GMT"), {}, []),
+    "Retry-After negative": (throttled("-5"), {}, [0.5]),
+    "Retry-After a Unicode digit": (throttled("²"), {}, [0.5]),
+    "Retry-After a word": (throttled("soon"), {}, [0.5]),
+    "Retry-After no date": (throttled("Fri, 99 Dec 2025 99:99:99 GMT"), {}, [0.5]),
 }  # fmt: skip
 
 
 @pytest.mark.parametrize(("fault", "settings", "sleeps"), WAITS.values(), ids=WAITS)
 def test_retry_waits_on_the_clock(
-    run: Callable[..., TapRun],
-    fault: tuple[int, str, dict[str, t.Any]],
-    settings: dict[str, t.Any],
-    sleeps: list[float],
+    run: Run, fault: Fault, settings: dict[str, t.Any], sleeps: list[float]
 ) -> None:
     tapped = run(faults=[fault], **settings)
 
@@ -84,25 +82,31 @@ def test_retry_waits_on_the_clock(
     assert tapped.sleeps == sleeps
 
 
-FAILURES = {
-    "retries exhausted": ((1, "503", {"times": 99}), 3, "failing on page 1 after 3"),
+FAILURES = {  # the fault, the tries allowed, the requests for its page, the line
+    "retries exhausted": ((1, "503", {"times": 99}), 3, 3, "failing on page 1 after 3"),
     "Retry-After over the longest wait": (
-        (1, "429", {"retry_after": 3600}), 8, "asked to wait 3600 s before page 1"),
-    "401": ((1, "401", {}), 8, "rejected the API key (HTTP 401). Set a valid key"),
-    "403": ((1, "403", {}), 8, "the lemlist user owning this API key is blocked"),
-    "400": ((1, "400", {}), 8, 'Bad params) with filters [{"filterId":"type"'),
-    "404": ((1, "404", {}), 8, "the api_url setting looks wrong"),
-    "two Content-Lengths": ((0, "two_lengths", {"times": 99}), 8, "malformed header"),
+        (1, "429", {"retry_after": 3600}), 8, 1, "asked to wait 3600 s before page 1"),
+    "Retry-After of 26 digits": (throttled("9" * 26), 8, 1, "asked to wait 1"),
+    "Retry-After in 9999": (
+        throttled("Fri, 31 Dec 9999 23:59:59 GMT"), 8, 1, "asked to wait "),
+    "Retry-After in 9999, zone -0000": (
+        throttled("Fri, 31 Dec 9999 23:59:59 -0000"), 8, 1, "asked to wait "),
+    "401": ((1, "401", {}), 8, 1, "rejected the API key (HTTP 401). Set a valid key"),
+    "403": ((1, "403", {}), 8, 1, "the lemlist user owning this API key is blocked"),
+    "400": ((1, "400", {}), 8, 1, 'Bad params) with filters [{"filterId":"type"'),
+    "404": ((1, "404", {}), 8, 1, "the api_url setting looks wrong"),
+    "two Content-Lengths": ((0, "two_lengths", {"times": 99}), 8, 1, "malformed"),
+    "an empty page carrying an error": (
+        (1, "body", {"times": 9, "body": '{"results": [], "error": "busy"}'}), 3, 3,
+        "kept failing on page 1 after 3 tries: page body carries an error: busy."),
 }  # fmt: skip
 
 
-@pytest.mark.parametrize(("fault", "tries", "line"), FAILURES.values(), ids=FAILURES)
+@pytest.mark.parametrize(
+    ("fault", "tries", "requests", "line"), FAILURES.values(), ids=FAILURES
+)
 def test_a_failure_no_retry_fixes_stops_the_sync_in_one_line(
-    run: Callable[..., TapRun],
-    standin: LemlistStandIn,
-    fault: tuple[int, str, dict[str, t.Any]],
-    tries: int,
-    line: str,
+    run: Run, fault: Fault, tries: int, requests: int, line: str
 ) -> None:
     filters = [{"filterId": "type", "in": ["phone"]}]
     tapped = run(faults=[fault], retry_max_tries=tries, filters=filters)
@@ -110,16 +114,15 @@ def test_a_failure_no_retry_fixes_stops_the_sync_in_one_line(
     assert_failed(tapped, line)
     assert bool(tapped.ids) == (fault[0] > 0)  # the pages before it, not retired
     # Each page before the fault once, the faulted one as often as it was tried.
-    retried = tries if fault[1] == "503" else 1
-    assert len(standin.task_requests) == fault[0] + retried
-    assert tapped.sleeps == [0.5, 1.0, 2.0][: retried - 1]
+    assert len(run.standin.task_requests) == fault[0] + requests
+    assert tapped.sleeps == [0.5, 1.0, 2.0][: requests - 1]
 
 
 @pytest.mark.parametrize("args", [(), ("--test",)], ids=["sync", "test mode"])
 def test_a_wrong_api_key_fails_in_one_line_and_is_never_shown(
-    standin: LemlistStandIn, tap: Callable[..., TapRun], args: tuple[str, ...]
+    run: Run, args: tuple[str, ...]
 ) -> None:
-    tapped = tap({"api_key": API_KEY + "-revoked", "api_url": standin.url}, *args)
+    tapped = run(*args, api_key=API_KEY + "-revoked")
 
     assert_failed(tapped, "lemlist rejected the API key (HTTP 401)")
     assert tapped.exit_code == 1
@@ -144,7 +147,7 @@ NEVER_COMPLETE = {
     ("fault", "options"), NEVER_COMPLETE.values(), ids=NEVER_COMPLETE
 )
 def test_an_answer_that_does_not_complete_in_time_is_cut_at_the_deadline(
-    run: Callable[..., TapRun], fault: str, options: dict[str, t.Any]
+    run: Run, fault: str, options: dict[str, t.Any]
 ) -> None:
     tapped = run(
         faults=[(0, fault, options)], request_timeout_seconds=1, retry_max_tries=1
@@ -166,13 +169,13 @@ REDIRECTS = {
 
 @pytest.mark.parametrize("location", REDIRECTS.values(), ids=REDIRECTS)
 def test_a_redirect_is_not_followed_and_fails_at_once_in_one_line(
-    run: Callable[..., TapRun], standin: LemlistStandIn, location: str
+    run: Run, location: str
 ) -> None:
     tapped = run(faults=[(0, "redirect", {"times": 99, "location": location})])
 
     assert_failed(tapped, "lemlist answered HTTP 302, a redirect to")
     assert API_KEY in location or repr(location) in tapped.errors[0]
-    assert len(standin.task_requests) == 1
+    assert len(run.standin.task_requests) == 1
 
 
 @pytest.fixture
@@ -189,7 +192,7 @@ def self_signed(tmp_path: Path) -> ssl.SSLContext:
 
 
 def test_a_certificate_that_does_not_verify_fails_at_once(
-    tap: Callable[..., TapRun], self_signed: ssl.SSLContext
+    tap: Tap, self_signed: ssl.SSLContext
 ) -> None:
     with LemlistStandIn(sample_tasks(5), api_key=API_KEY, tls=self_signed) as standin:
         run = tap({"api_key": API_KEY, "api_url": standin.url})
@@ -201,51 +204,26 @@ def test_a_certificate_that_does_not_verify_fails_at_once(
 
 
 def test_nothing_listening_is_named_with_host_and_port_not_blamed_on_lemlist(
-    tap: Callable[..., TapRun],
+    run: Run,
 ) -> None:
     port = free_port()
 
-    run = tap({"api_key": API_KEY, "api_url": f"http://127.0.0.1:{port}/api",
-               "retry_max_tries": 2})  # fmt: skip
+    tapped = run(api_url=f"http://127.0.0.1:{port}/api", retry_max_tries=2)
 
-    assert_failed(run, f"Could not connect to 127.0.0.1:{port} after 2 tries")
-    assert "connection refused" in run.errors[0]
-    assert "lemlist kept failing" not in run.stderr
+    assert_failed(tapped, f"Could not connect to 127.0.0.1:{port} after 2 tries")
+    assert "connection refused" in tapped.errors[0]
+    assert "lemlist kept failing" not in tapped.stderr
 
 
-def test_an_api_url_that_answers_a_web_page_is_named_at_once(
-    standin: LemlistStandIn, run: Callable[..., TapRun]
-) -> None:
+def test_a_host_that_does_not_resolve_is_named(run: Run) -> None:
+    tapped = run(api_url="https://api.lemlist.invalid/api", retry_max_tries=1)
+
+    assert_failed(tapped, "host not found (DNS)")
+
+
+def test_an_api_url_that_answers_a_web_page_is_named_at_once(run: Run) -> None:
     # lemlist's web app answers every path that is not its API with a page.
-    tapped = run(api_url=standin.url.replace("/api", "/app"))
+    tapped = run(api_url=run.standin.url.replace("/api", "/app"))
 
     assert_failed(tapped, "answered with a web page (text/html), not lemlist's API")
-    assert len(standin.requests) == 1
-
-
-class _ThrottledError(Exception):
-    def __init__(self, retry_after: str) -> None:
-        super().__init__("429")
-        self.response = requests.Response()
-        self.response.status_code = 429
-        self.response.headers["Retry-After"] = retry_after
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [("7", 7.0), (" 12 ", 12.0), ("99999999999999999999999999", 1e26),
-     ("Fri, 31 Dec 9999 23:59:59 GMT", "huge"), ("Fri, 31 Dec 9999 23:59:59 -0000",
-     "huge"), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("²", None), ("-5", None),
-     ("soon", None), ("Fri, 99 Dec 2025 99:99:99 GMT", None)],
-)  # fmt: skip
-def test_retry_after_is_read_defensively(header: str, expected: object) -> None:
-    wait = retry_after_seconds(_ThrottledError(header))
-
-    assert (wait is not None and wait > 1e9) if expected == "huge" else wait == expected
-
-
-def test_a_host_that_does_not_resolve_is_named() -> None:
-    reason = urllib3.exceptions.NameResolutionError("api.lemlist.example", None, "")  # type: ignore[arg-type]
-    pool_error = urllib3.exceptions.MaxRetryError(None, "/api/tasks", reason)  # type: ignore[arg-type]
-
-    assert cause(requests.ConnectionError(pool_error)) == "host not found (DNS)"
+    assert len(run.standin.requests) == 1

@@ -9,15 +9,13 @@ import typing as t
 from importlib import metadata
 
 import pytest
-from conftest import API_KEY, assert_failed
+from conftest import API_KEY, Run, assert_failed
 from lemlist_sample import sample_tasks
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
 
-    from conftest import TapRun
     from lemlist_standin import LemlistStandIn
-
 
 PHONE_OR_EMAIL = [{"filterId": "type", "in": ["phone", "email"]}]
 
@@ -27,14 +25,11 @@ PHONE_OR_EMAIL = [{"filterId": "type", "in": ["phone", "email"]}]
     ("filters", "pages"), [([], "01233210"), (PHONE_OR_EMAIL, "0110")]
 )
 def test_each_page_is_an_authenticated_get_of_api_tasks_with_page_and_filters(
-    standin: LemlistStandIn,
-    run: Callable[..., TapRun],
-    filters: list[dict[str, t.Any]],
-    pages: str,
+    run: Run, filters: list[dict[str, t.Any]], pages: str
 ) -> None:
     run(filters=filters)
 
-    requests = standin.task_requests
+    requests = run.standin.task_requests
     assert {(r.method, r.path) for r in requests} == {("GET", "/api/tasks")}
     assert "".join(r.query["page"] for r in requests) == pages
     assert [json.loads(r.query["filters"]) for r in requests] == [filters] * len(pages)
@@ -45,44 +40,7 @@ def test_each_page_is_an_authenticated_get_of_api_tasks_with_page_and_filters(
     assert {r.headers["User-Agent"] for r in requests} == {agent}
 
 
-def test_a_task_served_again_on_a_later_page_is_emitted_once(
-    run: Callable[..., TapRun],
-) -> None:
-    tasks = sample_tasks(150)
-
-    synced = run(tasks=[*tasks[:100], tasks[99], *tasks[100:]])  # moved one place
-
-    assert synced.exit_code == 0, synced.stderr
-    assert synced.ids == [task.id for task in tasks]
-
-
-def test_lemlist_ignoring_the_page_parameter_stops_the_sync_retiring_nothing(
-    standin: LemlistStandIn, run: Callable[..., TapRun]
-) -> None:
-    standin.ignore_page = True
-
-    synced = run()
-
-    assert_failed(synced, "ignores the page parameter")
-    assert len(synced.ids) == len(set(synced.ids)) == 100
-    assert len(standin.task_requests) == 3
-
-
-def test_pages_past_the_end_that_repeat_the_list_stop_the_sync_retiring_nothing(
-    standin: LemlistStandIn, run: Callable[..., TapRun]
-) -> None:
-    standin.wrap_pages = True  # page 3 is page 0 again, page 4 page 1, …
-
-    synced = run()
-
-    assert_failed(synced, "repeats the list past its end")
-    assert len(synced.ids) == len(set(synced.ids)) == 250
-    assert "".join(r.query["page"] for r in standin.task_requests) == "0123456"
-
-
-def test_pages_that_wrap_while_tasks_are_created_stop_the_sync_too(
-    standin: LemlistStandIn, run: Callable[..., TapRun]
-) -> None:
+def wrap_while_tasks_are_created(standin: LemlistStandIn) -> None:
     # A task created at the top after every request: no page past the end repeats
     # only tasks already read, yet the read must end.
     standin.wrap_pages = True
@@ -90,10 +48,37 @@ def test_pages_that_wrap_while_tasks_are_created_stop_the_sync_too(
     for request in range(2, 600):
         standin.after_request(request, lambda api: api.insert(0, [next(new)]))
 
+
+# A list that does not page ends no read: each page's tasks once, then one line.
+NOT_PAGED: dict[str, tuple[Callable[[LemlistStandIn], None], str, str, int]] = {
+    "page ignored": (lambda s: setattr(s, "ignore_page", True),
+                     "ignores the page parameter", "012", 100),
+    "pages past the end repeat the list": (lambda s: setattr(s, "wrap_pages", True),
+                                           "repeats the list past its end",
+                                           "0123456", 250),
+    "they repeat it while tasks are created": (
+        wrap_while_tasks_are_created, "repeats the list past its end", "", 0),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("unpaged", "phrase", "pages", "emitted"), NOT_PAGED.values(), ids=NOT_PAGED
+)
+def test_a_list_that_does_not_page_stops_the_sync_retiring_nothing(
+    run: Run,
+    unpaged: Callable[[LemlistStandIn], None],
+    phrase: str,
+    pages: str,
+    emitted: int,
+) -> None:
+    unpaged(run.standin)
+
     synced = run()
 
-    assert_failed(synced, "repeats the list past its end")
-    assert len(standin.task_requests) < 30
+    assert_failed(synced, phrase)
+    assert len(synced.ids) == len(set(synced.ids)) >= emitted
+    asked = "".join(r.query["page"] for r in run.standin.task_requests)
+    assert asked == pages if pages else len(asked) < 30
 
 
 @pytest.mark.parametrize(
@@ -105,7 +90,7 @@ def test_pages_that_wrap_while_tasks_are_created_stop_the_sync_too(
     ],
 )
 def test_an_empty_page_is_the_end_only_if_it_echoes_its_number(
-    run: Callable[..., TapRun], page: int, body: str, *, proves_the_end: bool
+    run: Run, page: int, body: str, *, proves_the_end: bool
 ) -> None:
     synced = run(faults=[(page, "body", {"times": 2, "body": body})])
 
@@ -117,21 +102,10 @@ def test_an_empty_page_is_the_end_only_if_it_echoes_its_number(
     assert (synced.sleeps == []) == proves_the_end
 
 
-def test_an_empty_page_carrying_an_error_is_not_the_end(
-    run: Callable[..., TapRun],
-) -> None:
-    body = '{"results": [], "error": "busy"}'
-
-    synced = run(faults=[(2, "body", {"times": 9, "body": body})], retry_max_tries=3)
-
-    assert_failed(synced, "kept failing on page 2 after 3 tries: page body carries")
-    assert "an error: busy." in synced.errors[0]
-
-
 def test_a_sync_says_where_it_is_when_each_read_starts_and_every_25_pages(
-    standin: LemlistStandIn, run: Callable[..., TapRun]
+    run: Run,
 ) -> None:
-    standin.page_size = 5
+    run.standin.page_size = 5
 
     synced = run(tasks=sample_tasks(130))
 

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import json
-import typing as t
 
 import pytest
-from conftest import assert_failed
+from conftest import Run, assert_failed
 from lemlist_sample import Task
 
 from tap_lemlist_tasks.records import Task as TaskShape
 from tap_lemlist_tasks.streams import TasksStream
-
-if t.TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from conftest import TapRun
-    from lemlist_standin import LemlistStandIn
 
 DOCUMENTED_FIELDS = {
     "_id", "type", "title", "priority", "leadId", "campaignId", "contactId",
@@ -36,10 +29,9 @@ def test_the_schema_has_every_documented_field_only_id_and_team_required() -> No
     assert properties["priority"]["type"] == ["integer", "null"]
 
 
-def test_every_pending_task_is_emitted_exactly_once_as_served(
-    standin: LemlistStandIn, run: Callable[..., TapRun]
-) -> None:
+def test_every_pending_task_is_emitted_exactly_once_as_served(run: Run) -> None:
     synced = run()
+    standin = run.standin
 
     served = {task["_id"]: task for task in standin.pending_records()}
     assert synced.exit_code == 0, synced.stderr
@@ -66,7 +58,7 @@ def test_every_pending_task_is_emitted_exactly_once_as_served(
     ],
 )
 def test_a_value_that_cannot_be_its_type_stops_the_sync_naming_task_and_field(
-    run: Callable[..., TapRun], field: str, value: object, phrase: str
+    run: Run, field: str, value: object, phrase: str
 ) -> None:
     tasks = [
         Task({"_id": "opp_fine", "title": "ok"}),
@@ -89,23 +81,17 @@ def test_a_value_that_cannot_be_its_type_stops_the_sync_naming_task_and_field(
     ],
 )
 def test_an_item_that_is_not_a_task_stops_the_sync_naming_it(
-    standin: LemlistStandIn,
-    run: Callable[..., TapRun],
-    item: dict[str, object],
-    phrase: str,
+    run: Run, item: dict[str, object], phrase: str
 ) -> None:
     body = json.dumps({"results": [item], "page": "0"}).replace('"[[', "[[")
-    standin.add_faults(0, "body", body=body.replace(']]"', "]]"))
 
-    synced = run()
+    synced = run(faults=[(0, "body", {"body": body.replace(']]"', "]]")})])
 
     assert_failed(synced, phrase)
     assert "tasks: lemlist sent record" in synced.errors[0]
 
 
-def test_a_field_lemlist_adds_later_is_dropped_with_one_warning(
-    run: Callable[..., TapRun],
-) -> None:
+def test_a_field_lemlist_adds_later_is_dropped_with_one_warning(run: Run) -> None:
     tasks = [Task({"_id": f"opp_{n}", "mood": "happy", "title": "t"}) for n in range(3)]
 
     synced = run(tasks=tasks)
@@ -132,7 +118,7 @@ NORMALISED = [
 
 
 def test_values_are_emitted_as_their_type_dates_in_utc_text_without_nul(
-    run: Callable[..., TapRun],
+    run: Run,
 ) -> None:
     tasks = [Task({"_id": f"opp_{n}", f: v}) for n, (f, v, _) in enumerate(NORMALISED)]
 
@@ -147,9 +133,7 @@ def test_values_are_emitted_as_their_type_dates_in_utc_text_without_nul(
     assert "removed NUL characters from 1 value(s) of field 'content'" in synced.stderr
 
 
-def test_a_stream_map_can_name_a_field_lemlist_left_out(
-    run: Callable[..., TapRun],
-) -> None:
+def test_a_stream_map_can_name_a_field_lemlist_left_out(run: Run) -> None:
     tasks = [Task({"_id": "opp_a", "priority": 2}), Task({"_id": "opp_b"})]
 
     synced = run(tasks=tasks, stream_maps={"tasks": {"w": "int(priority or 0) * 10"}})

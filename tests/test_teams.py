@@ -18,20 +18,19 @@ import json
 import typing as t
 
 import pytest
-from conftest import API_KEY, assert_failed
+from conftest import API_KEY, Run, TapRun, assert_failed
 from lemlist_sample import sample_campaigns, sample_tasks, sample_team, sample_users
 
 from tap_lemlist_tasks.tap import TapLemlistTasks
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from conftest import TapRun
     from lemlist_standin import LemlistStandIn
 
 PHONE = "+33 6 55 55 55 55"
+# The team's and a user's names hold NUL, which PostgreSQL refuses in text.
 USERS = [{**user, "apiKey": API_KEY, "phone": PHONE} for user in sample_users()]
-TEAM = sample_team("tea_AcmeClient000001", "Acme", api_key=API_KEY, users=USERS)
+USERS[0]["name"] = USERS[0]["name"].replace(" ", "\x00 ")
+TEAM = sample_team("tea_AcmeClient000001", "Acme\x00", api_key=API_KEY, users=USERS)
 SECRETS = [API_KEY, PHONE, TEAM["hooks"][0]["targetUrl"], TEAM["slackWebhook"],
            TEAM["invitedUsers"][0]["email"], TEAM["customDomain"],
            TEAM["createdBy"]]  # fmt: skip
@@ -48,36 +47,38 @@ def assert_no_secret_in(run: TapRun) -> None:
         assert secret not in shown
 
 
-def test_one_team_request_gives_the_team_row_its_users_and_every_rows_team_id(
-    standin: LemlistStandIn, run: Callable[..., TapRun]
+def test_one_team_request_gives_the_team_its_users_campaigns_and_every_rows_team_id(
+    run: Run,
 ) -> None:
     synced = run()
 
     assert synced.exit_code == 0, synced.stderr
-    first = standin.requests[0]
+    first = run.standin.requests[0]
     assert (first.path, first.query) == ("/api/team", {"version": "v2"})
-    assert [r.path for r in standin.requests].count("/api/team") == 1
+    assert [r.path for r in run.standin.requests].count("/api/team") == 1
     assert synced.records_of("teams") == [
         {"_id": "tea_AcmeClient000001", "name": "Acme", "taskFilters": "[]"}
     ]
     assert synced.records_of("users") == [
         {**user, "teamId": "tea_AcmeClient000001"} for user in sample_users()
     ]
+    assert campaign_requests(run.standin)[0] == {"version": "v2", "offset": "0",
+        "limit": "100", "sortBy": "createdAt", "sortOrder": "asc"}  # fmt: skip
+    campaigns = [r["_id"] for r in synced.records_of("campaigns")]
+    assert campaigns == [c["_id"] for c in sample_campaigns()]
     assert len(synced.records) == 250
     for stream in ("tasks", "users", "campaigns"):
         teams = {r["teamId"] for r in synced.records_of(stream)}
         assert teams == {"tea_AcmeClient000001"}
     users = {user["userId"] for user in synced.records_of("users")}
     assert {task["userId"] for task in synced.records} <= users
+    assert {task["campaignId"] for task in synced.records} - {None} <= set(campaigns)
     assert_no_secret_in(synced)
 
 
-def test_a_team_answer_listing_no_users_loads_and_retires_no_user(
-    standin: LemlistStandIn, run: Callable[..., TapRun]
-) -> None:
-    team = copy.deepcopy(TEAM)
-    del team["users"]  # as lemlist answers without version=v2
-    standin.team = team
+def test_a_team_answer_listing_no_users_loads_and_retires_no_user(run: Run) -> None:
+    # As lemlist answers without version=v2.
+    run.standin.team = {k: v for k, v in TEAM.items() if k != "users"}
 
     synced = run()
 
@@ -90,45 +91,32 @@ def test_a_team_answer_listing_no_users_loads_and_retires_no_user(
     assert len(synced.records) == 250
 
 
-def test_nul_in_a_users_or_the_teams_name_is_removed(
-    standin: LemlistStandIn, run: Callable[..., TapRun]
-) -> None:
-    users = sample_users()
-    users[0]["name"] = "Alice\x00 Martin"
-    standin.team = sample_team(name="Acme\x00", api_key=API_KEY, users=users)
-
-    synced = run()
-
-    assert synced.exit_code == 0, synced.stderr
-    assert synced.records_of("users")[0]["name"] == "Alice Martin"
-    assert synced.records_of("teams")[0]["name"] == "Acme"
-
-
 @pytest.mark.parametrize(
-    ("fault", "options", "phrase"),
+    ("route", "fault", "options", "phrase"),
     [
-        ("body", {"body": json.dumps({**TEAM, "_id": 12345})}, "unexpected shape"),
-        ("truncated", {}, "body is not valid JSON"),
-        ("429", {"retry_after": 3}, "(GET /team) in 3.0 s"),  # on the key's budget
+        ("team", "body", {"body": json.dumps({**TEAM, "_id": 12345})},
+         "unexpected shape"),
+        ("team", "truncated", {}, "body is not valid JSON"),
+        ("team", "429", {"retry_after": 3}, "(GET /team) in 3.0 s"),  # key's budget
+        ("campaigns", "503", {}, "Retrying campaigns from offset 0 in 0.5 s"),
     ],
-)
-def test_a_transient_team_failure_is_retried_without_echoing_the_answer(
-    standin: LemlistStandIn,
-    run: Callable[..., TapRun],
-    fault: str,
-    options: dict[str, t.Any],
-    phrase: str,
+)  # fmt: skip
+def test_a_transient_team_or_campaigns_failure_is_retried_without_echoing_it(
+    run: Run, route: str, fault: str, options: dict[str, t.Any], phrase: str
 ) -> None:
-    standin.add_route_faults("team", fault, **options)
+    run.standin.add_route_faults(route, fault, **options)
 
     synced = run()
 
     assert synced.exit_code == 0, synced.stderr
     (retrying,) = [line for line in synced.stderr.splitlines() if "Retrying" in line]
-    assert "Retrying the team request" in retrying
     assert phrase in retrying
-    assert [r.path for r in standin.requests].count("/api/team") == 2
+    assert ("Retrying the team request" in retrying) == (route == "team")
+    assert [r.path for r in run.standin.requests].count("/api/team") == 1 + (
+        route == "team"
+    )
     assert {r["teamId"] for r in synced.records} == {"tea_AcmeClient000001"}
+    assert len(synced.records_of("campaigns")) == len(sample_campaigns())
     assert_no_secret_in(synced)
 
 
@@ -141,14 +129,14 @@ def test_a_transient_team_failure_is_retried_without_echoing_the_answer(
     ],
 )
 def test_a_refused_team_request_stops_before_any_page_with_one_line(
-    standin: LemlistStandIn, run: Callable[..., TapRun], fault: str, explained: str
+    run: Run, fault: str, explained: str
 ) -> None:
-    standin.add_route_faults("team", fault)
+    run.standin.add_route_faults("team", fault)
 
     synced = run()
 
     assert_failed(synced, explained)
-    assert standin.task_requests == []
+    assert run.standin.task_requests == []
     assert synced.records == []
     assert_no_secret_in(synced)
 
@@ -184,71 +172,58 @@ def many_campaigns(count: int) -> list[dict[str, t.Any]]:
 
 
 @pytest.fixture
-def many(standin: LemlistStandIn) -> LemlistStandIn:
+def many(run: Run) -> Run:
     """250 campaigns, three pages of at most 100; 20 tasks, one page."""
-    standin.campaigns = many_campaigns(250)
-    standin.replace_tasks(sample_tasks(20))
-    return standin
+    run.standin.campaigns = many_campaigns(250)
+    run.standin.replace_tasks(sample_tasks(20))
+    return run
 
 
 def campaign_requests(standin: LemlistStandIn) -> list[dict[str, str]]:
     return [r.query for r in standin.requests if r.path == "/api/campaigns"]
 
 
-def test_every_campaign_is_a_row_asked_oldest_first_in_pages_of_100(
-    standin: LemlistStandIn, run: Callable[..., TapRun]
-) -> None:
-    synced = run()
-
-    assert synced.exit_code == 0, synced.stderr
-    assert campaign_requests(standin)[0] == {"version": "v2", "offset": "0",
-        "limit": "100", "sortBy": "createdAt", "sortOrder": "asc"}  # fmt: skip
-    campaigns = [r["_id"] for r in synced.records_of("campaigns")]
-    assert campaigns == [c["_id"] for c in sample_campaigns()]
-    assert {task["campaignId"] for task in synced.records} - {None} <= set(campaigns)
-
-
 @pytest.mark.parametrize("shape", ["array", "object"])
 def test_campaigns_over_several_pages_are_read_whole_in_either_shape(
-    many: LemlistStandIn, run: Callable[..., TapRun], shape: str
+    many: Run, shape: str
 ) -> None:
-    many.campaigns_shape = shape
+    many.standin.campaigns_shape = shape
 
-    synced = run()
+    synced = many()
 
     assert synced.exit_code == 0, synced.stderr
     ids = [r["_id"] for r in synced.records_of("campaigns")]
     assert len(ids) == len(set(ids)) == 250
     # Forward to the short page; back from it (asked again) to offset 0.
-    offsets = [q["offset"] for q in campaign_requests(many)]
+    offsets = [q["offset"] for q in campaign_requests(many.standin)]
     assert offsets == ["0", "100", "200", "200", "100", "0"]
     assert len(synced.of_type("ACTIVATE_VERSION", stream="campaigns")) == 1
 
 
 def test_a_campaign_deleted_during_the_read_retires_no_other_campaign(
-    many: LemlistStandIn, run: Callable[..., TapRun]
+    many: Run,
 ) -> None:
     # Requests: the team, 4 for the tasks (pages 0, 1 and back), then offset 0 of
     # the campaigns. Once it is read, the oldest campaign is deleted: offset 100
     # starts one campaign later, and the forward read skips campaign 100.
     after_offset_0 = 1 + 4 + 1
     oldest = many_campaigns(1)[0]["_id"]
-    many.after_request(after_offset_0, lambda s: s.delete_campaign(oldest))
+    many.standin.after_request(after_offset_0, lambda s: s.delete_campaign(oldest))
 
-    synced = run()
+    synced = many()
 
     ids = {r["_id"] for r in synced.records_of("campaigns")}
     assert synced.exit_code == 0, synced.stderr
-    assert campaign_requests(many)[1]["offset"] == "100"
+    assert campaign_requests(many.standin)[1]["offset"] == "100"
     assert {c["_id"] for c in many_campaigns(250)} - {oldest} <= ids
     assert len(synced.of_type("ACTIVATE_VERSION", stream="campaigns")) == 1
     assert "campaigns: 250 emitted in 3 reads" in synced.stderr
 
 
 def test_a_plan_without_campaigns_loads_the_tasks_and_retires_no_campaign(
-    standin: LemlistStandIn, run: Callable[..., TapRun]
+    run: Run,
 ) -> None:
-    standin.plan_gated.add("campaigns")
+    run.standin.plan_gated.add("campaigns")
 
     synced = run()
 
@@ -262,22 +237,10 @@ def test_a_plan_without_campaigns_loads_the_tasks_and_retires_no_campaign(
     assert "none retired" in gate
 
 
-def test_a_failing_campaigns_page_is_retried_and_named(
-    standin: LemlistStandIn, run: Callable[..., TapRun]
-) -> None:
-    standin.add_route_faults("campaigns", "503")
-
-    synced = run()
-
-    assert synced.exit_code == 0, synced.stderr
-    assert "Retrying campaigns from offset 0 in 0.5 s" in synced.stderr
-    assert len(synced.records_of("campaigns")) == len(sample_campaigns())
-
-
 def test_a_refused_campaigns_request_stops_with_lemlists_words_and_no_filters(
-    standin: LemlistStandIn, run: Callable[..., TapRun]
+    run: Run,
 ) -> None:
-    standin.add_route_faults("campaigns", "400")
+    run.standin.add_route_faults("campaigns", "400")
 
     synced = run()
 
