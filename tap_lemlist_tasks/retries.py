@@ -99,10 +99,14 @@ def cause(error: BaseException) -> str:
 def _connection_cause(error: BaseException) -> str:
     inner = error.args[0] if error.args else None
     reason = getattr(inner, "reason", None)
-    if isinstance(reason, urllib3.exceptions.NameResolutionError):
-        return "host not found (DNS)"
     if isinstance(reason, urllib3.exceptions.NewConnectionError):
-        why = "connection refused" if "refused" in str(reason) else "unreachable"
+        why = (
+            "host not found in DNS"
+            if isinstance(reason, urllib3.exceptions.NameResolutionError)
+            else "connection refused"
+            if "refused" in str(reason)
+            else "unreachable"
+        )
         return f"{_NOT_CONNECTED} {reason.conn.host}:{reason.conn.port} ({why})"
     if isinstance(inner, urllib3.exceptions.ProtocolError):
         reset = any(isinstance(arg, ConnectionResetError) for arg in inner.args)

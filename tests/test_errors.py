@@ -218,7 +218,10 @@ def test_nothing_listening_is_named_with_host_and_port_not_blamed_on_lemlist(
 def test_a_host_that_does_not_resolve_is_named(run: Run) -> None:
     tapped = run(api_url="https://api.lemlist.invalid/api", retry_max_tries=1)
 
-    assert_failed(tapped, "host not found (DNS)")
+    assert_failed(
+        tapped, "api.lemlist.invalid:443 after 1 tries (host not found in DNS)"
+    )
+    assert_failed(tapped, "Check api_url")
 
 
 def test_an_api_url_that_answers_a_web_page_is_named_at_once(run: Run) -> None:
