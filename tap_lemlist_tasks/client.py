@@ -10,7 +10,8 @@ from importlib import metadata
 from requests.auth import HTTPBasicAuth
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_lemlist_tasks import errors, retirement, retries, throttle
+from tap_lemlist_tasks import retirement, retries, throttle
+from tap_lemlist_tasks.errors import LemlistError
 from tap_lemlist_tasks.filters import map_filters
 from tap_lemlist_tasks.paging import ListPaginator, PageToken
 from tap_lemlist_tasks.records import Quirks, undeclared
@@ -78,9 +79,19 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
         super().apply_catalog(catalog)
         entry = catalog.get_stream(self.name)
         given = entry.schema.to_dict().get("properties", {}) if entry else {}
-        now = list(self.primary_keys or ())
-        if problem := errors.catalog_change(self.name, keys, now, properties, given):
-            raise errors.LemlistError(problem)
+        changes = [
+            f"field {name!r} the type {_type_of(given[name])} instead of {kind}"
+            for name, schema in properties.items()
+            if name in given and (kind := _type_of(schema)) != _type_of(given[name])
+        ]
+        if (now := list(self.primary_keys or ())) != keys:
+            changes.insert(0, f"key properties {now} instead of {keys}")
+        if changes:
+            msg = (
+                f"The catalog gives stream {self.name!r} {changes[0]}. Use the "
+                "catalog from --discover; select fields with metadata."
+            )
+            raise LemlistError(msg)
 
     @override
     def log(
@@ -110,13 +121,21 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
 
     @override
     def response_error_message(self, response: requests.Response) -> str:
-        return errors.status_message(
-            response.status_code,
-            response.reason,
-            response.text,
-            where=f"{self.path} at {self.url_base}",
-            filters=self.filters,
-        )
+        # What a refusal means for the user; any other status is transient. No
+        # message may hold the key: a status, settings, 200 characters of lemlist's
+        # own words.
+        status, body = response.status_code, f"{response.text.strip():.200}"
+        sent = f" with filters {self.filters}" if self.filters is not None else ""
+        refusals = {
+            401: "lemlist rejected the API key (HTTP 401). Set a valid key in the "
+            "api_key setting or the TAP_LEMLIST_TASKS_API_KEY variable.",
+            403: "lemlist refused access (HTTP 403): the lemlist user owning this API "
+            "key is blocked. Ask the team's lemlist admin to unblock it.",
+            404: f"lemlist has no {self.path} at {self.url_base} (HTTP 404): the "
+            "api_url setting looks wrong; the default is https://api.lemlist.com/api.",
+            400: f"lemlist refused the request (HTTP 400: {body}){sent}.",
+        }
+        return refusals.get(status, f"HTTP {status} {response.reason}".strip())
 
 
 class LemlistListStream(LemlistStream[PageToken]):
@@ -206,3 +225,10 @@ class LemlistListStream(LemlistStream[PageToken]):
             yield record
         self._quirks.report(self.logger)
         self.settle(self._paginator.verdict(), sent, self.scope, self.retried)
+
+
+def _type_of(schema: dict[str, t.Any]) -> str:
+    """E.g. `null or string (date-time)`."""
+    types = schema.get("type", [])
+    kinds = " or ".join(sorted([types] if isinstance(types, str) else types))
+    return f"{kinds} ({schema['format']})" if "format" in schema else kinds

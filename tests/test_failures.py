@@ -11,6 +11,7 @@ import pytest
 from conftest import API_KEY, Run, Tap, TapRun, assert_failed, tap_process
 
 from tap_lemlist_tasks.inputs import SETTINGS
+from tap_lemlist_tasks.tap import TapLemlistTasks
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -222,3 +223,33 @@ def test_the_command_line_prints_one_line_and_no_traceback(tmp_path: Path) -> No
     assert "less than the minimum of 1 in config['retry_max_tries']" in line
     assert "Traceback" not in stderr
     assert API_KEY not in stderr
+
+
+def _another_key(stream: dict[str, t.Any]) -> None:
+    stream["key_properties"] = ["title"]
+
+
+def _another_type(stream: dict[str, t.Any]) -> None:
+    stream["schema"]["properties"]["dueDate"] = {"type": ["integer"]}
+
+
+@pytest.mark.parametrize(
+    ("change", "phrase"),
+    [
+        (_another_key, "key properties ['title'] instead of ['_id']"),
+        (
+            _another_type,
+            "'dueDate' the type integer instead of null or string (date-time)",
+        ),
+    ],
+)
+def test_a_catalog_changing_a_key_or_a_type_is_refused_before_any_request(
+    run: Run, tmp_path: Path, change: t.Callable[[dict[str, t.Any]], None], phrase: str
+) -> None:
+    catalog = TapLemlistTasks(config={"api_key": API_KEY}).catalog_dict
+    (tasks,) = [s for s in catalog["streams"] if s["tap_stream_id"] == "tasks"]
+    change(tasks)
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog))
+
+    assert_failed(run("--catalog", str(tmp_path / "catalog.json")), phrase)
+    assert run.standin.requests == []
