@@ -37,7 +37,7 @@ def _values(allowed: tuple[str, ...] = ()) -> dict[str, t.Any]:
 # lemlist evaluates a regex in a dialect its reference does not name (JavaScript's
 # \p{L} is no Python): only lemlist can judge one, and its 400 fails the sync.
 _TEXT = {"value": _VALUE, "regex": _VALUE}
-# `format: date` documents; the SDK checks no format, so `checks` does.
+# `format: date` documents; the SDK checks no format, so `inputs` does.
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
 #: Each filterId's parameters: a text filter takes one of its two, others either.
 PARAMETERS: dict[str, dict[str, t.Any]] = {

@@ -54,9 +54,8 @@ import enum
 import typing as t
 from dataclasses import dataclass, field
 
+from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.pagination import BaseAPIPaginator
-
-from tap_lemlist_tasks.errors import LemlistError
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -125,7 +124,7 @@ class Verdict:
         return sum(read.pages for read in self.reads)
 
 
-class RepeatedPagesError(LemlistError):
+class RepeatedPagesError(FatalAPIError):  # paging imports nothing of the tap
     """Pages past the end hold items the read already saw (`page` is ignored)."""
 
     def __init__(self, page: int) -> None:
