@@ -6,6 +6,7 @@ import logging
 import typing as t
 from functools import cached_property
 from importlib import metadata
+from urllib.parse import parse_qs, urlsplit
 
 from requests.auth import HTTPBasicAuth
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -114,18 +115,14 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
         quirks.report(self.logger)
         return records
 
-    @property
-    def filters(self) -> str | None:
-        """The `filters` parameter sent, if any, for messages."""
-        return None
-
     @override
     def response_error_message(self, response: requests.Response) -> str:
         # What a refusal means for the user; any other status is transient. No
         # message may hold the key: a status, settings, 200 characters of lemlist's
         # own words.
         status, body = response.status_code, f"{response.text.strip():.200}"
-        sent = f" with filters {self.filters}" if self.filters is not None else ""
+        filters = parse_qs(urlsplit(response.url).query).get("filters")
+        sent = f" with filters {filters[0]}" if filters else ""
         refusals = {
             401: "lemlist rejected the API key (HTTP 401). Set a valid key in the "
             "api_key setting or the TAP_LEMLIST_TASKS_API_KEY variable.",

@@ -1,11 +1,9 @@
-"""lemlist's bodies as msgspec shapes, decoded once, and lemlist's quirks in records.
+"""lemlist's bodies as msgspec shapes, decoded once; lemlist's quirks set right.
 
-msgspec decodes only the fields a shape declares, so whatever else a body holds (the
-team's API key, webhook URLs, invited users' emails) is never kept in memory, and
-its messages name a field and types, never a value. Each stream's schema is its
-shape's (`schema_of`). Records are the shapes' dicts; what lemlist stores loosely (a
-task's `priority` as text, dates in several ISO forms, NUL characters PostgreSQL
-refuses) is set right in `Quirks`.
+msgspec keeps only the fields a shape declares (never the team's API key, webhooks or
+invited users' emails), and its messages name a field, never a value. A stream's
+schema is its shape's (`schema_of`); `Quirks` sets right what lemlist stores loosely:
+`priority` as text, dates in several ISO forms, NUL characters PostgreSQL refuses.
 """
 
 from __future__ import annotations
@@ -93,14 +91,12 @@ def schema_of(shape: type, **keys: str) -> dict[str, t.Any]:
     properties = {}
     for name in shape.__annotations__:  # in their order: a target's columns
         field = body["properties"][name]
-        kinds = field.pop("anyOf", [field])  # `str | None`: types ["string", "null"]
-        items = [kind["items"] for kind in kinds if "items" in kind]
-        types = field.get("type") or [kind["type"] for kind in kinds]
-        properties[name] = {
-            **field,
-            **({"items": items[0]} if items else {}),
-            "type": types if isinstance(types, list) else [types],
-        }
+        kinds = field.pop("anyOf", None) or [{"type": field.pop("type")}]
+        # `str | None` is anyOf string, null: Singer's types ["string", "null"].
+        types = field.pop("type", None) or [kind.pop("type") for kind in kinds]
+        for kind in kinds:  # what else a type says, e.g. a list's items
+            field.update(kind)
+        properties[name] = {**field, "type": types}
     for key, description in keys.items():
         properties[key] = {"type": ["string"], "description": description}
     return {
@@ -155,7 +151,8 @@ class UnexpectedRecordError(LemlistError):
 
 
 _Body = t.TypeVar("_Body")
-_ITEM = re.compile(r"\$(?:\.results|\.campaigns)?\[(\d+)\].*")
+#: Where msgspec found a list's item not of its record type: `$.results[3].title`.
+_ITEM = re.compile(r" - at `\$(?:\.results|\.campaigns)?\[(\d+)\]")
 
 
 def decode(
@@ -169,8 +166,7 @@ def decode(
     try:
         return msgspec.json.decode(response.content, type=shape)
     except msgspec.ValidationError as error:
-        where = str(error).rpartition(" - at `")[2].rstrip("`")
-        if item := _ITEM.fullmatch(where):
+        if item := _ITEM.search(str(error)):  # msgspec names a place, never a value
             key = _key_of_item(response.content, int(item[1]))
             raise UnexpectedRecordError(stream, key, f"{error}") from None
         msg = f"{what} body has an unexpected shape ({error})"
@@ -183,20 +179,19 @@ def decode(
 
 
 def _items(content: bytes) -> list[t.Any]:
-    body = msgspec.json.decode(content)
-    items = (
-        body if isinstance(body, list) else body.get("results", body.get("campaigns"))
-    )
-    return items if isinstance(items, list) else []
+    """A list's items as plain JSON, to name one or list their fields: not hot."""
+    try:
+        body = msgspec.json.decode(content)
+    except (msgspec.DecodeError, RecursionError):  # the failure is told without
+        return []
+    if isinstance(body, dict):
+        body = body.get("results", body.get("campaigns"))
+    return body if isinstance(body, list) else []
 
 
 def _key_of_item(content: bytes, index: int) -> object:
-    # Only on the failing page: which record it was, for the message.
-    try:
-        item = _items(content)[index]
-    except (msgspec.DecodeError, RecursionError, IndexError):
-        item = None
-    key = item.get("_id", item.get("userId")) if isinstance(item, dict) else None
+    item = next(iter(_items(content)[index:]), None)
+    key = item.get("_id") if isinstance(item, dict) else None
     return f"#{index}" if key is None else key
 
 
@@ -207,8 +202,7 @@ def undeclared(content: bytes, schema: dict[str, t.Any]) -> list[str]:
 
 
 _INT64 = range(-(2**63), 2**63)
-#: The length of lemlist's own form of a date: 2025-11-10T09:58:57.169Z.
-_LEMLIST_FORM = 24
+_LEMLIST_FORM = "2025-11-10T09:58:57.169Z"  # how lemlist writes a date
 _INTEGER = re.compile(r"[-+]?[0-9]+")
 
 
@@ -261,36 +255,30 @@ class Quirks:
             logger.warning("%s", msg)
 
     def _integer(self, value: float | str, key: str, name: str) -> int | None:
-        number = value.strip() if isinstance(value, str) else value
-        if number == "":
+        if not (text := str(value).strip()):
             return None
-        if (isinstance(number, float) and number.is_integer()) or (
-            isinstance(number, str) and _INTEGER.fullmatch(number)
-        ):
-            number = int(number)
-        if not isinstance(number, int):
+        whole = isinstance(value, float) and value.is_integer()
+        if not (whole or _INTEGER.fullmatch(text)):  # an int's text matches too
             self._refuse(key, name, value, "is not an integer")
-        if number not in _INT64:
+        if (number := int(value if whole else text)) not in _INT64:
             self._refuse(key, name, value, "is outside the 64-bit integer range")
         return number
 
     def _date_time(self, value: str, key: str, name: str) -> str | None:
-        text = value.strip()
-        if not text:
+        if not (text := value.strip()):
             return None
-        try:
-            # Python 3.10 reads no "Z" as a zone.
+        try:  # Python 3.10 reads no "Z" as a zone
             moment = dt.datetime.fromisoformat(
                 text[:-1] + "+00:00" if text[-1] in "Zz" else text
             )
         except ValueError:
             self._refuse(key, name, value, "is not an ISO 8601 date and time")
-        if len(text) == _LEMLIST_FORM and text[10] + text[19] + text[-1] == "T.Z":
+        if len(text) == len(_LEMLIST_FORM) and text[10] + text[19] + text[-1] == "T.Z":
             return text  # lemlist's own form
         if moment.tzinfo is not None:  # naive: lemlist's time is UTC
             moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
         micros = moment.microsecond
-        exact = "milliseconds" if micros % 1000 == 0 else "microseconds"
+        exact = "microseconds" if micros % 1000 else "milliseconds"
         return moment.isoformat(timespec=exact if micros else "seconds") + "Z"
 
     def _refuse(self, key: str, name: str, value: object, problem: str) -> t.NoReturn:

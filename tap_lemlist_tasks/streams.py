@@ -14,7 +14,6 @@ from tap_lemlist_tasks import filters as selecting
 from tap_lemlist_tasks import records as shapes
 from tap_lemlist_tasks.client import LemlistListStream, LemlistStream
 from tap_lemlist_tasks.errors import LemlistError
-from tap_lemlist_tasks.records import decode, schema_of
 from tap_lemlist_tasks.retirement import changed_scope
 
 if t.TYPE_CHECKING:
@@ -73,18 +72,16 @@ class TeamsStream(LemlistStream[None]):
             )
             raise FatalAPIError(msg)
         super().validate_response(response)
-        content_type = response.headers.get("Content-Type", "")
-        if content_type.startswith("text/html"):
+        if (kind := response.headers.get("Content-Type", "")).startswith("text/html"):
             # The sync's first request: lemlist's web app answers any path that is
             # not its API with a page. Later in a sync, HTML is a glitch to retry.
             msg = (
-                f"{self.url_base} answered with a web page ({content_type}), not "
-                "lemlist's API: check api_url (the default is "
-                "https://api.lemlist.com/api)."
+                f"{self.url_base} answered with a web page ({kind}), not lemlist's "
+                "API: check api_url (the default is https://api.lemlist.com/api)."
             )
             raise LemlistError(msg)
         # Decoded inside the retried request: a body that does not decode is retried.
-        self._team = decode(response, shapes.Team, self.name, "team")
+        self._team = shapes.decode(response, shapes.Team, self.name, "team")
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
@@ -109,15 +106,9 @@ class TasksStream(LemlistListStream):
     name = "tasks"
     path = "/tasks"
     parent_stream_type = TeamsStream
-    schema = schema_of(
+    schema = shapes.schema_of(
         shapes.Task, teamId="The API key's lemlist team, tea_… (from GET /team)"
     )
-
-    @override
-    @property
-    def filters(self) -> str:
-        """The `filters` parameter; lemlist's reference always sends it (`[]`)."""
-        return selecting.encode_filters(self.config.get("filters", []))
 
     @override
     @property
@@ -136,20 +127,19 @@ class TasksStream(LemlistListStream):
     def get_url_params(
         self, context: Context | None, next_page_token: PageToken | None
     ) -> dict[str, t.Any]:
+        filters = self.config.get("filters", [])  # lemlist's reference sends `[]`
         page = next_page_token.number if next_page_token else 0
-        return {"page": page, "filters": self.filters}
+        return {"page": page, "filters": selecting.encode_filters(filters)}
 
     @override
     def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
-        page = decode(response, shapes.TasksPage, self.name)
-        echoed = page.page
-        if isinstance(echoed, str) and echoed.isascii() and echoed.isdigit():
-            echoed = int(echoed)
+        # lemlist echoes the page asked for, as text ("3") or as a number.
+        page = shapes.decode(response, shapes.TasksPage, self.name)
         if page.error is not None:
             why = f"page body carries an error: {page.error!s:.200}"
-        elif echoed is not None and echoed != number:
+        elif page.page is not None and f"{page.page}" != f"{number}":
             why = f"lemlist answered page {page.page!r:.20} to a request for {number}"
-        elif not page.results and not isinstance(echoed, int):
+        elif not page.results and page.page is None:
             why = "an empty page that does not echo its number cannot prove the end"
         else:
             return page.results
@@ -163,7 +153,7 @@ class UsersStream(LemlistStream[None]):
     path = "/team"
     primary_keys = ("userId",)
     parent_stream_type = TeamsStream
-    schema = schema_of(shapes.User, teamId="tea_…")
+    schema = shapes.schema_of(shapes.User, teamId="tea_…")
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
@@ -189,7 +179,7 @@ class CampaignsStream(LemlistListStream):
     path = "/campaigns"
     parent_stream_type = TeamsStream
     page_size = 100  # lemlist's most per page (`limit`)
-    schema = schema_of(shapes.Campaign, teamId="tea_…")
+    schema = shapes.schema_of(shapes.Campaign, teamId="tea_…")
 
     @override
     def get_url_params(
@@ -202,7 +192,7 @@ class CampaignsStream(LemlistListStream):
     @override
     def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
         # lemlist's OpenAPI document shows a bare array; other clients read an object.
-        body = decode(response, shapes.Campaigns, self.name)
+        body = shapes.decode(response, shapes.Campaigns, self.name)
         return body.campaigns if isinstance(body, shapes.CampaignsPage) else body
 
     @override
