@@ -6,7 +6,7 @@ import typing as t
 from http import HTTPStatus
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import RetriableAPIError, SkippableAPIError
 from singer_sdk.pagination import SinglePagePaginator
 from typing_extensions import override
 
@@ -23,10 +23,6 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_lemlist_tasks.paging import PageToken
-
-
-class PlanGatedError(FatalAPIError):
-    """lemlist's plan for this account does not include a route (HTTP 402)."""
 
 
 class TeamsStream(LemlistStream[None]):
@@ -70,7 +66,7 @@ class TeamsStream(LemlistStream[None]):
                 "lemlist refused to name the API key's team (HTTP 400, 'Bad team' or "
                 "no key): check the api_key setting."
             )
-            raise FatalAPIError(msg)
+            raise LemlistError(msg)
         super().validate_response(response)
         if (kind := response.headers.get("Content-Type", "")).startswith("text/html"):
             # The sync's first request: lemlist's web app answers any path that is
@@ -204,12 +200,12 @@ class CampaignsStream(LemlistListStream):
                 f"/campaigns (HTTP 402: {said:.120}); no campaigns loaded and none "
                 "retired, the other streams load as usual."
             )
-            raise PlanGatedError(msg)
+            raise SkippableAPIError(msg)  # not retried: caught in get_records
         super().validate_response(response)
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         try:
             yield from super().get_records(context)
-        except PlanGatedError as gated:
+        except SkippableAPIError as gated:
             self.logger.warning("%s", gated)
