@@ -179,10 +179,10 @@ def decode(
 
 
 def _items(content: bytes) -> list[t.Any]:
-    """A list's items as plain JSON, to name one or list their fields: not hot."""
+    """A page's items as plain JSON: to name a bad one, or list the fields sent."""
     try:
         body = msgspec.json.decode(content)
-    except (msgspec.DecodeError, RecursionError):  # the failure is told without
+    except (msgspec.DecodeError, RecursionError):  # then a bad item goes by its index
         return []
     if isinstance(body, dict):
         body = body.get("results", body.get("campaigns"))

@@ -146,7 +146,6 @@ class UsersStream(LemlistStream[None]):
     """The team's users, from the team's answer: no request of their own."""
 
     name = "users"
-    path = "/team"
     primary_keys = ("userId",)
     parent_stream_type = TeamsStream
     schema = shapes.schema_of(shapes.User, teamId="tea_…")
