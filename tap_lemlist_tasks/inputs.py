@@ -1,20 +1,16 @@
 """What the tap reads besides lemlist: its settings, and the state it resumes from.
 
-The SDK validates the config against the settings schema before any request, and
-reports what it refuses in the words of jsonschema, naming the setting;
+The SDK validates the config against the settings schema, naming what it refuses;
 `check_settings` refuses what no schema can say.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import re
 import typing as t
 
 from singer_sdk import typing as th
-from urllib3.exceptions import LocationParseError
-from urllib3.util import parse_url
+from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 
 from tap_lemlist_tasks.errors import RefusedError
 from tap_lemlist_tasks.filters import FILTER_SCHEMA
@@ -24,8 +20,9 @@ FILTERS_EXAMPLE = [
     {"filterId": "type", "in": ["phone", "email"]},
     {"filterId": "dueDate", "from": "2025-01-01"},
 ]
-#: The integer settings: name, default, minimum, maximum, title, description.
-_INTEGERS = [
+#: The integer settings: their name, then these.
+_FIELDS = ("default", "minimum", "maximum", "title", "description")
+_INTEGERS: list[tuple[t.Any, ...]] = [
     ("max_reads_per_sync", 4, 2, MAX_READS, "Reads of the list per sync, at most",
      ("A sync that retires reads the task list forward, then backward, until one "
       "read is proven to hold every task that stayed open (two reads when nobody "
@@ -54,6 +51,8 @@ _INTEGERS = [
 ]  # fmt: skip
 
 # The tap's own settings; the SDK appends its built-in ones to config_jsonschema.
+# `type` overrides the SDK's, which makes an optional setting nullable: a null would
+# not mean the default but e.g. no throttle, or no retirement.
 SETTINGS = th.PropertiesList(
     th.Property(
         "api_key",
@@ -67,6 +66,7 @@ SETTINGS = th.PropertiesList(
         "api_url",
         th.StringType,
         default="https://api.lemlist.com/api",
+        type="string",
         title="API URL",
         description="Base URL of lemlist's API. Must be https:// unless the host is "
         "loopback (a local stand-in for tests).",
@@ -75,6 +75,7 @@ SETTINGS = th.PropertiesList(
         "filters",
         th.ArrayType(th.CustomType(FILTER_SCHEMA)),
         default=[],
+        type="array",
         title="Filters",
         description="lemlist filter objects, sent as the `filters` query parameter, "
         'e.g. [{"filterId": "type", "in": ["phone"]}]. filterIds: fullName, email, '
@@ -86,6 +87,7 @@ SETTINGS = th.PropertiesList(
         "emit_activate_version_messages",
         th.BooleanType,
         default=True,
+        type="boolean",
         title="Retire done tasks",
         description="Send ACTIVATE_VERSION after a complete sync, so the target marks "
         "tasks lemlist no longer returns (done) as deleted. Never sent for a stream "
@@ -93,15 +95,9 @@ SETTINGS = th.PropertiesList(
     ),
     *(
         th.Property(
-            name,
-            th.IntegerType,
-            default=default,
-            title=title,
-            description=text,
-            minimum=low,
-            maximum=high,
+            name, th.IntegerType, type="integer", **dict(zip(_FIELDS, row, strict=True))
         )
-        for name, default, low, high, title, text in _INTEGERS
+        for name, *row in _INTEGERS
     ),
     # A misspelt setting would be ignored. And batch_config would make the SDK
     # announce BATCH files after ACTIVATE_VERSION: the target would retire tasks
@@ -129,84 +125,43 @@ _BOOKMARK = _object(
 )
 STATE_SCHEMA = _object(bookmarks={"type": "object", "additionalProperties": _BOOKMARK})
 
-
-def settings_schema() -> dict[str, t.Any]:
-    """SETTINGS as JSON schema, its optional settings not nullable.
-
-    The SDK makes every optional setting nullable; a null would not mean the default
-    but e.g. no throttle, or no retirement.
-    """
-    schema = SETTINGS.to_dict()
-    for setting in schema["properties"].values():
-        if "default" in setting:
-            setting["type"].remove("null")
-    return schema
+#: `https://host[:port][/path]`, no user name, query or fragment; plain http:// only
+#: on loopback (a local stand-in), so the key never travels in clear text. Host names
+#: as a resolver takes them (RFC 1123), paths without backslash, space or control
+#: character: URL parsers disagree on the host such a URL names.
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_API_URL = re.compile(
+    rf"(?:https://(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9a-f:.]+\])"
+    r"|http://(?:localhost|127(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}|\[::1\]))"
+    r"(?::(?P<port>\d{1,5}))?(?:/[-\w.~!$&'()*+,;=:@%/]*)?",
+    re.ASCII | re.IGNORECASE,
+)
+_FORMATS = DEFAULT_JSONSCHEMA_VALIDATOR.FORMAT_CHECKER
 
 
 def check_settings(config: t.Mapping[str, t.Any]) -> None:
     """Refuse an API key, URL or date the settings schema accepts but lemlist not."""
-    key = config["api_key"]
-    if key != key.strip():
-        # A newline from a copied file would reach lemlist as part of the key.
-        msg = "Setting 'api_key' starts or ends with whitespace: remove it."
-        raise RefusedError(msg)
-    if not key.isascii() or not key.isprintable():
-        msg = "Setting 'api_key' holds non-ASCII or control characters: copy it again."
-        raise RefusedError(msg)
-    if problem := _api_url_problem(config["api_url"]):
+    # A newline from a copied file would reach lemlist as part of the key.
+    if not re.fullmatch(r"[!-~]+", config["api_key"]):
         msg = (
-            f"Setting 'api_url' {problem}: use https://host[:port]/path (http:// only "
-            "on localhost)."
+            "Setting 'api_key' holds a space, a line break or a character no key has: "
+            "copy it again."
+        )
+        raise RefusedError(msg)
+    url = _API_URL.fullmatch(config["api_url"])
+    if not url or int(url["port"] or 1) > 65535:  # noqa: PLR2004
+        msg = (
+            "Setting 'api_url' is no https://host[:port][/path] (no user name, query, "
+            "backslash or space; plain http:// only on localhost, so the key never "
+            "travels in clear text): give lemlist's, https://api.lemlist.com/api."
         )
         raise RefusedError(msg)
     for position, one in enumerate(config["filters"]):
         what = f"Setting 'filters', item {position}:"
-        dates = {name: one[name] for name in ("from", "to") if name in one}
-        for name, text in dates.items():
-            try:
-                dt.date.fromisoformat(text)
-            except ValueError:  # noqa: PERF203 - two dates at most
-                msg = f"{what} '{name}' {text} is no calendar date: use YYYY-MM-DD."
-                raise RefusedError(msg) from None
-        # The schema's pattern makes them YYYY-MM-DD, which sort as text.
-        if len(dates) == 2 and dates["from"] > dates["to"]:  # noqa: PLR2004
-            msg = (
-                f"{what} 'from' {dates['from']} is after 'to' {dates['to']}: swap them."
-            )
+        dates = [one[name] for name in ("from", "to") if name in one]
+        if wrong := [day for day in dates if not _FORMATS.conforms(day, "date")]:
+            msg = f"{what} {wrong[0]} is no calendar date: use YYYY-MM-DD."
             raise RefusedError(msg)
-
-
-def _api_url_problem(api_url: str) -> str | None:  # noqa: PLR0911 - one per rule
-    # `https://host[:port]/path`, read as requests will. Plain http:// only on
-    # loopback (a local stand-in), so the key never travels in clear text; userinfo
-    # and backslashes, because URL parsers disagree on the host they name.
-    if "\\" in api_url or not api_url.isprintable() or " " in api_url:
-        return "holds a backslash, a space or a control character"
-    try:
-        url = parse_url(api_url)
-    except LocationParseError:
-        return "is not a URL (is the port 1 to 65535?)"
-    if url.auth is not None:
-        return "holds a user name or password before the host"
-    if url.query is not None or url.fragment is not None:
-        return "holds a query or fragment"
-    host = url.host or ""
-    try:
-        loopback = ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        if not _is_host_name(host):
-            return "names a host that is not a valid host name"
-        loopback = host == "localhost"
-    if url.scheme == "https" or (url.scheme == "http" and loopback):
-        return None
-    return "must start with https:// so the API key never travels in clear text"
-
-
-def _is_host_name(host: str) -> bool:
-    # What a resolver takes (RFC 1123), after IDNA encoding as the HTTP client does.
-    try:
-        labels = host.encode("idna").decode().removesuffix(".").split(".")
-    except UnicodeError:
-        return False
-    label = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    return all(re.fullmatch(label, one) for one in labels)
+        if dates != sorted(dates):  # YYYY-MM-DD (the schema's pattern) sort as text
+            msg = f"{what} 'from' {dates[0]} is after 'to' {dates[1]}: swap them."
+            raise RefusedError(msg)

@@ -25,21 +25,33 @@ REFUSED_SETTINGS = {
     "far beyond": ({"rate_limit_requests": 10**30}, "config['rate_limit_requests']"),
     "misspelt": ({"rate_limit_request": 5}, "('rate_limit_request' was unexpected)"),
     "batch_config": ({"batch_config": {}}, "'batch_config' was unexpected"),
-    "empty host label": ({URL: "https://x..y/api"}, "not a valid host name"),
-    "300-character label": ({URL: f"https://{'a' * 300}.co/api"}, "not a valid host"),
-    "hyphen first": ({URL: "https://-x-/api"}, "'api_url' names a host"),
-    "userinfo sending the key elsewhere": (
-        {URL: "http://192.0.2.2:8080\\@127.0.0.1/api"}, "holds a backslash"),
-    "userinfo": ({URL: "https://u:p@api.lemlist.com/api"}, "user name or password"),
-    "port too large": ({URL: "http://localhost:99999/api"}, "1 to 65535?"),
-    "port not a number": ({URL: "https://api.lemlist.com:x/api"}, "1 to 65535?"),
-    "query": ({URL: "https://api.lemlist.com/api?k=x"}, "query or fragment"),
-    "clear text": ({URL: "http://api.lemlist.com/api"}, "start with https://"),
-    "ftp": ({URL: "ftp://127.0.0.1/api"}, "start with https://"),
-    "no scheme": ({URL: "api.lemlist.com"}, "start with https://"),
-    "cyrillic key": ({KEY: "ключ-" + API_KEY}, "non-ASCII or control"),
-    "newline in key": ({KEY: API_KEY + "\n"}, "starts or ends with whitespace"),
-    "space in key": ({KEY: " " + API_KEY}, "starts or ends with whitespace"),
+    **{
+        f"api_url {shape}": ({URL: url}, "Setting 'api_url' is no https://host[:port]")
+        for shape, url in {
+            "empty host label": "https://x..y/api",
+            "300-character label": f"https://{'a' * 300}.co/api",
+            "hyphen first": "https://-x-/api",
+            "userinfo sending the key elsewhere": "http://192.0.2.2:8080\\@127.0.0.1/api",
+            "userinfo": "https://u:p@api.lemlist.com/api",
+            "port too large": "http://localhost:99999/api",
+            "port not a number": "https://api.lemlist.com:x/api",
+            "query": "https://api.lemlist.com/api?k=x",
+            "fragment": "https://api.lemlist.com/api#k",
+            "space": "https://api.lemlist.com/my api",
+            "clear text": "http://api.lemlist.com/api",
+            "clear text to a host named like loopback": "http://127.0.0.1.nip.io/api",
+            "ftp": "ftp://127.0.0.1/api",
+            "no scheme": "api.lemlist.com",
+        }.items()
+    },
+    **{
+        f"api_key {shape}": ({KEY: key}, "'api_key' holds a space, a line break")
+        for shape, key in {
+            "cyrillic": "ключ-" + API_KEY,
+            "newline": API_KEY + "\n",
+            "space": " " + API_KEY,
+        }.items()
+    },
     "key a list": ({KEY: [API_KEY]}, NOT_TEXT),
     "key a number": ({KEY: 4242424242}, NOT_TEXT),
     "key an object": ({KEY: {"key": API_KEY}}, NOT_TEXT),
@@ -50,7 +62,7 @@ REFUSED_SETTINGS = {
         {"stream_maps": {"tasks": {"_id": None}}}, "Removing key property '_id'"),
     **{
         f"{name} null": (
-            {name: None}, f"not of type '{schema['type'][0]}' in config['{name}']"
+            {name: None}, f"not of type '{schema['type']}' in config['{name}']"
         )
         for name, schema in SETTINGS.to_dict()["properties"].items()
         if "default" in schema
@@ -96,6 +108,7 @@ def tap_env(run: Run, tap: Tap, monkeypatch: pytest.MonkeyPatch) -> Tap:
         ("request_timeout_seconds", "", "invalid literal for int()"),
         ("filters", "[bad", "TAP_LEMLIST_TASKS_* variable"),
         ("filters", '{"filterId": "type"}', "is not of type 'array'"),
+        ("filters", json.dumps([{"filterId": API_KEY, "in": ["x"]}]), "is not one of"),
         ("stream_maps", "[]", "is not of type 'object'"),
     ],
 )
