@@ -16,43 +16,52 @@ from tap_lemlist_tasks.errors import RefusedError
 from tap_lemlist_tasks.filters import FILTER_SCHEMA
 from tap_lemlist_tasks.paging import MAX_READS
 
-FILTERS_EXAMPLE = [
-    {"filterId": "type", "in": ["phone", "email"]},
-    {"filterId": "dueDate", "from": "2025-01-01"},
-]
-#: The integer settings: their name, then these.
-_FIELDS = ("default", "minimum", "maximum", "title", "description")
-_INTEGERS: list[tuple[t.Any, ...]] = [
-    ("max_reads_per_sync", 4, 2, MAX_READS, "Reads of the list per sync, at most",
+#: The settings with a default: name, JSON type, default, title, description, and
+#: the rest of their schema.
+_DEFAULTED: list[tuple[t.Any, ...]] = [
+    ("api_url", "string", "https://api.lemlist.com/api", "API URL",
+     ("Base URL of lemlist's API. Must be https:// unless the host is loopback (a "
+      "local stand-in for tests)."), {}),
+    ("filters", "array", [], "Filters",
+     ("lemlist filter objects, sent as the `filters` query parameter, e.g. "
+      '[{"filterId": "type", "in": ["phone"]}]. filterIds: fullName, email, phone, '
+      "linkedin (value or regex), campaignId, campaignState, type, assignedTo (in "
+      "and/or out), dueDate (from and/or to, YYYY-MM-DD)."), {"items": FILTER_SCHEMA}),
+    ("emit_activate_version_messages", "boolean", True, "Retire done tasks",
+     ("Send ACTIVATE_VERSION after a complete sync, so the target marks tasks "
+      "lemlist no longer returns (done) as deleted. Never sent for a stream whose "
+      "sync did not finish."), {}),
+    ("max_reads_per_sync", "integer", 4, "Reads of the list per sync, at most",
      ("A sync that retires reads the task list forward, then backward, until one "
       "read is proven to hold every task that stayed open (two reads when nobody "
       "works meanwhile). This bounds the reads; a sync with no proven read retires "
-      f"nothing. 2 to {MAX_READS}.")),
-    ("max_retired_percent", 50, 0, 100, "Collapse guard (percent)",
+      f"nothing. 2 to {MAX_READS}."), {"minimum": 2, "maximum": MAX_READS}),
+    ("max_retired_percent", "integer", 50, "Collapse guard (percent)",
      ("A sync that would retire more than this percentage of the tasks the last "
       "retiring sync emitted retires nothing, once, with a warning; the next sync "
-      "that sees the same drop retires. 0 to 100; 100 turns the guard off.")),
-    ("rate_limit_requests", 20, 1, 10_000, "Rate limit: requests",
+      "that sees the same drop retires. 0 to 100; 100 turns the guard off."),
+     {"minimum": 0, "maximum": 100}),
+    ("rate_limit_requests", "integer", 20, "Rate limit: requests",
      ("Requests allowed per window (lemlist: 20 per 2 s per API key). Lower it "
-      "when several jobs share one key. 1 to 10000.")),
-    ("rate_limit_window_seconds", 2, 1, 3600, "Rate limit: window (seconds)",
-     "The window the request budget applies to. 1 to 3600."),
-    ("request_timeout_seconds", 30, 1, 3600, "Request timeout (seconds)",
+      "when several jobs share one key. 1 to 10000."),
+     {"minimum": 1, "maximum": 10_000}),
+    ("rate_limit_window_seconds", "integer", 2, "Rate limit: window (seconds)",
+     "The window the request budget applies to. 1 to 3600.",
+     {"minimum": 1, "maximum": 3600}),
+    ("request_timeout_seconds", "integer", 30, "Request timeout (seconds)",
      ("Deadline for one request: connecting, the headers and the whole body (not "
       "the host name lookup). A request over it is retried like a timeout. 1 to "
-      "3600.")),
-    ("max_retry_wait_seconds", 120, 1, 3600, "Longest retry wait (seconds)",
+      "3600."), {"minimum": 1, "maximum": 3600}),
+    ("max_retry_wait_seconds", "integer", 120, "Longest retry wait (seconds)",
      ("The longest wait the tap accepts before a retry. When lemlist's Retry-After "
       "asks for more, the sync fails at once, so a scheduled run never sleeps into "
-      "the next one. 1 to 3600.")),
-    ("retry_max_tries", 8, 1, 100, "Tries per request",
+      "the next one. 1 to 3600."), {"minimum": 1, "maximum": 3600}),
+    ("retry_max_tries", "integer", 8, "Tries per request",
      ("Attempts per page on transient failures (429, 5xx, timeouts, broken "
-      "responses) before the sync fails. 1 to 100.")),
+      "responses) before the sync fails. 1 to 100."), {"minimum": 1, "maximum": 100}),
 ]  # fmt: skip
 
 # The tap's own settings; the SDK appends its built-in ones to config_jsonschema.
-# `type` overrides the SDK's, which makes an optional setting nullable: a null would
-# not mean the default but e.g. no throttle, or no retirement.
 SETTINGS = th.PropertiesList(
     th.Property(
         "api_key",
@@ -62,42 +71,19 @@ SETTINGS = th.PropertiesList(
         title="API key",
         description="lemlist API key (lemlist: Settings > Integrations > API).",
     ),
-    th.Property(
-        "api_url",
-        th.StringType,
-        default="https://api.lemlist.com/api",
-        type="string",
-        title="API URL",
-        description="Base URL of lemlist's API. Must be https:// unless the host is "
-        "loopback (a local stand-in for tests).",
-    ),
-    th.Property(
-        "filters",
-        th.ArrayType(th.CustomType(FILTER_SCHEMA)),
-        default=[],
-        type="array",
-        title="Filters",
-        description="lemlist filter objects, sent as the `filters` query parameter, "
-        'e.g. [{"filterId": "type", "in": ["phone"]}]. filterIds: fullName, email, '
-        "phone, linkedin (value or regex), campaignId, campaignState, type, "
-        "assignedTo (in and/or out), dueDate (from and/or to, YYYY-MM-DD).",
-        examples=[FILTERS_EXAMPLE],
-    ),
-    th.Property(
-        "emit_activate_version_messages",
-        th.BooleanType,
-        default=True,
-        type="boolean",
-        title="Retire done tasks",
-        description="Send ACTIVATE_VERSION after a complete sync, so the target marks "
-        "tasks lemlist no longer returns (done) as deleted. Never sent for a stream "
-        "whose sync did not finish.",
-    ),
+    # `type=` overrides the SDK's, which makes an optional setting nullable: a null
+    # would not mean the default but e.g. no throttle, or no retirement.
     *(
         th.Property(
-            name, th.IntegerType, type="integer", **dict(zip(_FIELDS, row, strict=True))
+            name,
+            th.CustomType({"type": kind}),
+            default=default,
+            title=title,
+            description=text,
+            type=kind,
+            **schema,
         )
-        for name, *row in _INTEGERS
+        for name, kind, default, title, text, schema in _DEFAULTED
     ),
     # A misspelt setting would be ignored. And batch_config would make the SDK
     # announce BATCH files after ACTIVATE_VERSION: the target would retire tasks
