@@ -20,38 +20,30 @@ if t.TYPE_CHECKING:
 NOT_TEXT = "*** is not of type 'string' in config['api_key']"
 MISSING = object()
 URL, KEY = "api_url", "api_key"
+BAD_URL, BAD_KEY = "'api_url' is no https://host[:port]", "'api_key' holds a space"
 REFUSED_SETTINGS = {
     "beyond its maximum": ({"request_timeout_seconds": 10**10}, "maximum of 3600"),
     "far beyond": ({"rate_limit_requests": 10**30}, "config['rate_limit_requests']"),
     "misspelt": ({"rate_limit_request": 5}, "('rate_limit_request' was unexpected)"),
     "batch_config": ({"batch_config": {}}, "'batch_config' was unexpected"),
-    **{
-        f"api_url {shape}": ({URL: url}, "Setting 'api_url' is no https://host[:port]")
-        for shape, url in {
-            "empty host label": "https://x..y/api",
-            "300-character label": f"https://{'a' * 300}.co/api",
-            "hyphen first": "https://-x-/api",
-            "userinfo sending the key elsewhere": "http://192.0.2.2:8080\\@127.0.0.1/api",
-            "userinfo": "https://u:p@api.lemlist.com/api",
-            "port too large": "http://localhost:99999/api",
-            "port not a number": "https://api.lemlist.com:x/api",
-            "query": "https://api.lemlist.com/api?k=x",
-            "fragment": "https://api.lemlist.com/api#k",
-            "space": "https://api.lemlist.com/my api",
-            "clear text": "http://api.lemlist.com/api",
-            "clear text to a host named like loopback": "http://127.0.0.1.nip.io/api",
-            "ftp": "ftp://127.0.0.1/api",
-            "no scheme": "api.lemlist.com",
-        }.items()
-    },
-    **{
-        f"api_key {shape}": ({KEY: key}, "'api_key' holds a space, a line break")
-        for shape, key in {
-            "cyrillic": "ключ-" + API_KEY,
-            "newline": API_KEY + "\n",
-            "space": " " + API_KEY,
-        }.items()
-    },
+    "empty host label": ({URL: "https://x..y/api"}, BAD_URL),
+    "300-character label": ({URL: f"https://{'a' * 300}.co/api"}, BAD_URL),
+    "hyphen first": ({URL: "https://-x-/api"}, BAD_URL),
+    "userinfo sending the key elsewhere": (
+        {URL: "http://192.0.2.2:8080\\@127.0.0.1/api"}, BAD_URL),
+    "userinfo": ({URL: "https://u:p@api.lemlist.com/api"}, BAD_URL),
+    "port too large": ({URL: "http://localhost:99999/api"}, BAD_URL),
+    "port not a number": ({URL: "https://api.lemlist.com:x/api"}, BAD_URL),
+    "query": ({URL: "https://api.lemlist.com/api?k=x"}, BAD_URL),
+    "fragment": ({URL: "https://api.lemlist.com/api#k"}, BAD_URL),
+    "space": ({URL: "https://api.lemlist.com/my api"}, BAD_URL),
+    "clear text": ({URL: "http://api.lemlist.com/api"}, BAD_URL),
+    "clear text, loopback look-alike": ({URL: "http://127.0.0.1.nip.io/"}, BAD_URL),
+    "ftp": ({URL: "ftp://127.0.0.1/api"}, BAD_URL),
+    "no scheme": ({URL: "api.lemlist.com"}, BAD_URL),
+    "cyrillic key": ({KEY: "ключ-" + API_KEY}, BAD_KEY),
+    "newline in key": ({KEY: API_KEY + "\n"}, BAD_KEY),
+    "space in key": ({KEY: " " + API_KEY}, BAD_KEY),
     "key a list": ({KEY: [API_KEY]}, NOT_TEXT),
     "key a number": ({KEY: 4242424242}, NOT_TEXT),
     "key an object": ({KEY: {"key": API_KEY}}, NOT_TEXT),
