@@ -71,10 +71,8 @@ class TapLemlistTasks(Tap):
             super().__init__(**kwargs)
         except ConfigValidationError as error:
             # The SDK's command line would log each on a line of its own.
-            problems = "; ".join(error.errors)
-            msg = (
-                f"Settings: {problems}: tap-lemlist-tasks --about lists every setting."
-            )
+            errors = "; ".join(error.errors)
+            msg = f"Settings: {errors}: tap-lemlist-tasks --about lists every setting."
             raise RefusedError(msg) from None
         finally:
             # From a file or TAP_LEMLIST_TASKS_API_KEY; a schema error quotes it too.
