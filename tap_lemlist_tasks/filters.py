@@ -88,14 +88,25 @@ def map_filters(config: Mapping[str, t.Any], stream: str) -> dict[str, str]:
 
 
 def task_scope(config: Mapping[str, t.Any]) -> str:
-    """What selects the tasks a sync sends, canonical: filters, stream maps' filters."""
+    """What selects the tasks a sync sends: filters, stream maps' filters, canonical.
+
+    The same for filters that select alike: each filter narrows the list (lemlist's
+    reference), so the order of filters of different ids selects nothing, nor does
+    the order of an `in` or `out` set, nor a value given twice. What lemlist does
+    with one id given twice is undocumented: filters of one id keep their order.
+    """
     # A `__filter__` drops tasks after they are read: one that leaves it is retired.
     maps = map_filters(config, "tasks").items()
-    return canonical_filters(
+    scope = [
+        *config.get("filters", []),
+        *({"filterId": STREAM_MAP, "stream": a, "expression": e} for a, e in maps),
+    ]
+    return encode_filters(
         [
-            *config.get("filters", []),
-            *({"filterId": STREAM_MAP, "stream": a, "expression": e} for a, e in maps),
-        ]
+            {k: sorted(set(v)) if k in {"in", "out"} else v for k, v in one.items()}
+            for one in sorted(scope, key=lambda one: one["filterId"])  # stable
+        ],
+        sort_keys=True,
     )
 
 
@@ -103,8 +114,8 @@ def selection_warnings(
     config: Mapping[str, t.Any], before: str | None, now: str
 ) -> list[str]:
     """What a retiring sync of tasks may retire that is not done, in lines to warn."""
+    ids = dict.fromkeys(one["filterId"] for one in config.get("filters", []))
     lines = []
-    ids = dict.fromkeys(str(one.get("filterId")) for one in config.get("filters", []))
     if moving := [i for i in ids if i in DRIFTING_FILTERS]:
         lines.append(
             f"tasks: the filters on {', '.join(moving)} select on what changes while "
@@ -125,22 +136,6 @@ def selection_warnings(
             "not."
         )
     return lines
-
-
-def canonical_filters(filters: list[dict[str, t.Any]]) -> str:
-    """Return the filters as canonical JSON: the same for filters that select alike.
-
-    Each filter narrows the list (lemlist's reference), so the order of filters of
-    different ids selects nothing, nor does the order of an `in` or `out` set, nor
-    a value given twice. What lemlist does with one id given twice is undocumented:
-    filters of one id keep their order.
-    """
-    by_id = sorted(filters, key=lambda one: str(one.get("filterId")))  # stable
-    as_sets = [
-        {k: sorted(set(v)) if k in {"in", "out"} else v for k, v in one.items()}
-        for one in by_id
-    ]
-    return encode_filters(as_sets, sort_keys=True)
 
 
 def encode_filters(filters: list[dict[str, t.Any]], *, sort_keys: bool = False) -> str:

@@ -1,56 +1,64 @@
 """What the tap reads besides lemlist: its settings, and the state it resumes from.
 
-The SDK validates the config against the settings schema before any request, and
-reports what it refuses in the words of jsonschema, naming the setting;
+The SDK validates the config against the settings schema, naming what it refuses;
 `check_settings` refuses what no schema can say.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import re
 import typing as t
 
 from singer_sdk import typing as th
-from urllib3.exceptions import LocationParseError
-from urllib3.util import parse_url
+from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 
 from tap_lemlist_tasks.errors import RefusedError
 from tap_lemlist_tasks.filters import FILTER_SCHEMA
 from tap_lemlist_tasks.paging import MAX_READS
 
-FILTERS_EXAMPLE = [
-    {"filterId": "type", "in": ["phone", "email"]},
-    {"filterId": "dueDate", "from": "2025-01-01"},
-]
-#: The integer settings: name, default, minimum, maximum, title, description.
-_INTEGERS = [
-    ("max_reads_per_sync", 4, 2, MAX_READS, "Reads of the list per sync, at most",
+#: The settings with a default: name, JSON type, default, title, description, and
+#: the rest of their schema.
+_DEFAULTED: list[tuple[t.Any, ...]] = [
+    ("api_url", "string", "https://api.lemlist.com/api", "API URL",
+     ("Base URL of lemlist's API. Must be https:// unless the host is loopback (a "
+      "local stand-in for tests)."), {}),
+    ("filters", "array", [], "Filters",
+     ("lemlist filter objects, sent as the `filters` query parameter, e.g. "
+      '[{"filterId": "type", "in": ["phone"]}]. filterIds: fullName, email, phone, '
+      "linkedin (value or regex), campaignId, campaignState, type, assignedTo (in "
+      "and/or out), dueDate (from and/or to, YYYY-MM-DD)."), {"items": FILTER_SCHEMA}),
+    ("emit_activate_version_messages", "boolean", True, "Retire done tasks",
+     ("Send ACTIVATE_VERSION after a complete sync, so the target marks tasks "
+      "lemlist no longer returns (done) as deleted. Never sent for a stream whose "
+      "sync did not finish."), {}),
+    ("max_reads_per_sync", "integer", 4, "Reads of the list per sync, at most",
      ("A sync that retires reads the task list forward, then backward, until one "
       "read is proven to hold every task that stayed open (two reads when nobody "
       "works meanwhile). This bounds the reads; a sync with no proven read retires "
-      f"nothing. 2 to {MAX_READS}.")),
-    ("max_retired_percent", 50, 0, 100, "Collapse guard (percent)",
+      f"nothing. 2 to {MAX_READS}."), {"minimum": 2, "maximum": MAX_READS}),
+    ("max_retired_percent", "integer", 50, "Collapse guard (percent)",
      ("A sync that would retire more than this percentage of the tasks the last "
       "retiring sync emitted retires nothing, once, with a warning; the next sync "
-      "that sees the same drop retires. 0 to 100; 100 turns the guard off.")),
-    ("rate_limit_requests", 20, 1, 10_000, "Rate limit: requests",
+      "that sees the same drop retires. 0 to 100; 100 turns the guard off."),
+     {"minimum": 0, "maximum": 100}),
+    ("rate_limit_requests", "integer", 20, "Rate limit: requests",
      ("Requests allowed per window (lemlist: 20 per 2 s per API key). Lower it "
-      "when several jobs share one key. 1 to 10000.")),
-    ("rate_limit_window_seconds", 2, 1, 3600, "Rate limit: window (seconds)",
-     "The window the request budget applies to. 1 to 3600."),
-    ("request_timeout_seconds", 30, 1, 3600, "Request timeout (seconds)",
+      "when several jobs share one key. 1 to 10000."),
+     {"minimum": 1, "maximum": 10_000}),
+    ("rate_limit_window_seconds", "integer", 2, "Rate limit: window (seconds)",
+     "The window the request budget applies to. 1 to 3600.",
+     {"minimum": 1, "maximum": 3600}),
+    ("request_timeout_seconds", "integer", 30, "Request timeout (seconds)",
      ("Deadline for one request: connecting, the headers and the whole body (not "
       "the host name lookup). A request over it is retried like a timeout. 1 to "
-      "3600.")),
-    ("max_retry_wait_seconds", 120, 1, 3600, "Longest retry wait (seconds)",
+      "3600."), {"minimum": 1, "maximum": 3600}),
+    ("max_retry_wait_seconds", "integer", 120, "Longest retry wait (seconds)",
      ("The longest wait the tap accepts before a retry. When lemlist's Retry-After "
       "asks for more, the sync fails at once, so a scheduled run never sleeps into "
-      "the next one. 1 to 3600.")),
-    ("retry_max_tries", 8, 1, 100, "Tries per request",
+      "the next one. 1 to 3600."), {"minimum": 1, "maximum": 3600}),
+    ("retry_max_tries", "integer", 8, "Tries per request",
      ("Attempts per page on transient failures (429, 5xx, timeouts, broken "
-      "responses) before the sync fails. 1 to 100.")),
+      "responses) before the sync fails. 1 to 100."), {"minimum": 1, "maximum": 100}),
 ]  # fmt: skip
 
 # The tap's own settings; the SDK appends its built-in ones to config_jsonschema.
@@ -63,45 +71,19 @@ SETTINGS = th.PropertiesList(
         title="API key",
         description="lemlist API key (lemlist: Settings > Integrations > API).",
     ),
-    th.Property(
-        "api_url",
-        th.StringType,
-        default="https://api.lemlist.com/api",
-        title="API URL",
-        description="Base URL of lemlist's API. Must be https:// unless the host is "
-        "loopback (a local stand-in for tests).",
-    ),
-    th.Property(
-        "filters",
-        th.ArrayType(th.CustomType(FILTER_SCHEMA)),
-        default=[],
-        title="Filters",
-        description="lemlist filter objects, sent as the `filters` query parameter, "
-        'e.g. [{"filterId": "type", "in": ["phone"]}]. filterIds: fullName, email, '
-        "phone, linkedin (value or regex), campaignId, campaignState, type, "
-        "assignedTo (in and/or out), dueDate (from and/or to, YYYY-MM-DD).",
-        examples=[FILTERS_EXAMPLE],
-    ),
-    th.Property(
-        "emit_activate_version_messages",
-        th.BooleanType,
-        default=True,
-        title="Retire done tasks",
-        description="Send ACTIVATE_VERSION after a complete sync, so the target marks "
-        "tasks lemlist no longer returns (done) as deleted. Never sent for a stream "
-        "whose sync did not finish.",
-    ),
+    # `type=` overrides the SDK's, which makes an optional setting nullable: a null
+    # would not mean the default but e.g. no throttle, or no retirement.
     *(
         th.Property(
             name,
-            th.IntegerType,
+            th.CustomType({"type": kind}),
             default=default,
             title=title,
             description=text,
-            minimum=low,
-            maximum=high,
+            type=kind,
+            **schema,
         )
-        for name, default, low, high, title, text in _INTEGERS
+        for name, kind, default, title, text, schema in _DEFAULTED
     ),
     # A misspelt setting would be ignored. And batch_config would make the SDK
     # announce BATCH files after ACTIVATE_VERSION: the target would retire tasks
@@ -129,84 +111,43 @@ _BOOKMARK = _object(
 )
 STATE_SCHEMA = _object(bookmarks={"type": "object", "additionalProperties": _BOOKMARK})
 
-
-def settings_schema() -> dict[str, t.Any]:
-    """SETTINGS as JSON schema, its optional settings not nullable.
-
-    The SDK makes every optional setting nullable; a null would not mean the default
-    but e.g. no throttle, or no retirement.
-    """
-    schema = SETTINGS.to_dict()
-    for setting in schema["properties"].values():
-        if "default" in setting:
-            setting["type"].remove("null")
-    return schema
+#: `https://host[:port][/path]`, no user name, query or fragment; plain http:// only
+#: on loopback (a local stand-in), so the key never travels in clear text. Host names
+#: as a resolver takes them (RFC 1123), paths without backslash, space or control
+#: character: URL parsers disagree on the host such a URL names.
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_API_URL = re.compile(
+    rf"(?:https://(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9a-f:.]+\])"
+    r"|http://(?:localhost|127(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}|\[::1\]))"
+    r"(?::(?P<port>\d{1,5}))?(?:/[-\w.~!$&'()*+,;=:@%/]*)?",
+    re.ASCII | re.IGNORECASE,
+)
+_FORMATS = DEFAULT_JSONSCHEMA_VALIDATOR.FORMAT_CHECKER
 
 
 def check_settings(config: t.Mapping[str, t.Any]) -> None:
     """Refuse an API key, URL or date the settings schema accepts but lemlist not."""
-    key = config["api_key"]
-    if key != key.strip():
-        # A newline from a copied file would reach lemlist as part of the key.
-        msg = "Setting 'api_key' starts or ends with whitespace: remove it."
-        raise RefusedError(msg)
-    if not key.isascii() or not key.isprintable():
-        msg = "Setting 'api_key' holds non-ASCII or control characters: copy it again."
-        raise RefusedError(msg)
-    if problem := _api_url_problem(config["api_url"]):
+    # A newline from a copied file would reach lemlist as part of the key.
+    if not re.fullmatch(r"[!-~]+", config["api_key"]):
         msg = (
-            f"Setting 'api_url' {problem}: use https://host[:port]/path (http:// only "
-            "on localhost)."
+            "Setting 'api_key' holds a space, a line break or a character no key has: "
+            "copy it again."
+        )
+        raise RefusedError(msg)
+    url = _API_URL.fullmatch(config["api_url"])
+    if not url or int(url["port"] or 1) > 65535:  # noqa: PLR2004
+        msg = (
+            "Setting 'api_url' is no https://host[:port][/path] (no user name, query, "
+            "backslash or space; plain http:// only on localhost, so the key never "
+            "travels in clear text): give lemlist's, https://api.lemlist.com/api."
         )
         raise RefusedError(msg)
     for position, one in enumerate(config["filters"]):
         what = f"Setting 'filters', item {position}:"
-        dates = {name: one[name] for name in ("from", "to") if name in one}
-        for name, text in dates.items():
-            try:
-                dt.date.fromisoformat(text)
-            except ValueError:  # noqa: PERF203 - two dates at most
-                msg = f"{what} '{name}' {text} is no calendar date: use YYYY-MM-DD."
-                raise RefusedError(msg) from None
-        # The schema's pattern makes them YYYY-MM-DD, which sort as text.
-        if len(dates) == 2 and dates["from"] > dates["to"]:  # noqa: PLR2004
-            msg = (
-                f"{what} 'from' {dates['from']} is after 'to' {dates['to']}: swap them."
-            )
+        dates = [one[name] for name in ("from", "to") if name in one]
+        if wrong := [day for day in dates if not _FORMATS.conforms(day, "date")]:
+            msg = f"{what} {wrong[0]} is no calendar date: use YYYY-MM-DD."
             raise RefusedError(msg)
-
-
-def _api_url_problem(api_url: str) -> str | None:  # noqa: PLR0911 - one per rule
-    # `https://host[:port]/path`, read as requests will. Plain http:// only on
-    # loopback (a local stand-in), so the key never travels in clear text; userinfo
-    # and backslashes, because URL parsers disagree on the host they name.
-    if "\\" in api_url or not api_url.isprintable() or " " in api_url:
-        return "holds a backslash, a space or a control character"
-    try:
-        url = parse_url(api_url)
-    except LocationParseError:
-        return "is not a URL (is the port 1 to 65535?)"
-    if url.auth is not None:
-        return "holds a user name or password before the host"
-    if url.query is not None or url.fragment is not None:
-        return "holds a query or fragment"
-    host = url.host or ""
-    try:
-        loopback = ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        if not _is_host_name(host):
-            return "names a host that is not a valid host name"
-        loopback = host == "localhost"
-    if url.scheme == "https" or (url.scheme == "http" and loopback):
-        return None
-    return "must start with https:// so the API key never travels in clear text"
-
-
-def _is_host_name(host: str) -> bool:
-    # What a resolver takes (RFC 1123), after IDNA encoding as the HTTP client does.
-    try:
-        labels = host.encode("idna").decode().removesuffix(".").split(".")
-    except UnicodeError:
-        return False
-    label = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    return all(re.fullmatch(label, one) for one in labels)
+        if dates != sorted(dates):  # YYYY-MM-DD (the schema's pattern) sort as text
+            msg = f"{what} 'from' {dates[0]} is after 'to' {dates[1]}: swap them."
+            raise RefusedError(msg)

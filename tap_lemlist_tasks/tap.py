@@ -14,14 +14,13 @@ import click
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, MappingError
-from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.plugin_base import SingerCommand
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 from typing_extensions import override
 
 from tap_lemlist_tasks.errors import RefusedError
-from tap_lemlist_tasks.inputs import STATE_SCHEMA, check_settings, settings_schema
+from tap_lemlist_tasks.inputs import SETTINGS, STATE_SCHEMA, check_settings
 from tap_lemlist_tasks.streams import (
     CampaignsStream,
     TasksStream,
@@ -36,8 +35,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.singerlib import Message
     from singer_sdk.streams import Stream
 
-_SHORTEST_HIDDEN = 8
-_hidden: list[str] = []  # every form of the secret settings' values, longest first
+_hidden: list[str] = []  # every form of the API key, longest first
 
 
 class _BufferedWriter(MsgSpecWriter):
@@ -63,26 +61,22 @@ class TapLemlistTasks(Tap):
     message_writer_class = _BufferedWriter
     # BATCH would write files from get_records and announce them after it returns,
     # i.e. after ACTIVATE_VERSION: the target would retire rows still in flight.
-    capabilities: t.ClassVar = [
-        c for c in Tap.capabilities if c != PluginCapabilities.BATCH
-    ]
+    capabilities: t.ClassVar = [c for c in Tap.capabilities if c.value != "batch"]
 
-    config_jsonschema = settings_schema()
+    config_jsonschema = SETTINGS.to_dict()
 
     @override
     def __init__(self, **kwargs: t.Any) -> None:
-        # A schema error quotes the value it refuses, the key's too.
-        hide_in_logs(kwargs.get("config") or {}, self.config_jsonschema)
         try:
             super().__init__(**kwargs)
         except ConfigValidationError as error:
             # The SDK's command line would log each on a line of its own.
-            problems = "; ".join(error.errors)
-            msg = (
-                f"Settings: {problems}: tap-lemlist-tasks --about lists every setting."
-            )
+            errors = "; ".join(error.errors)
+            msg = f"Settings: {errors}: tap-lemlist-tasks --about lists every setting."
             raise RefusedError(msg) from None
-        hide_in_logs(self.config, self.config_jsonschema)  # with TAP_LEMLIST_TASKS_*
+        finally:
+            # From a file or TAP_LEMLIST_TASKS_API_KEY; a schema error quotes it too.
+            hide_in_logs(getattr(self, "config", {}).get("api_key"))
         if kwargs.get("validate_config", True):
             check_settings(self.config)
         if threading.current_thread() is threading.main_thread():
@@ -154,46 +148,34 @@ class OneLineCommand(SingerCommand):
             raise
         except Exception as error:
             self.logger.debug("The tap stopped on:", exc_info=True)
-            self.logger.error("%s", one_line(error))  # noqa: TRY400
+            if isinstance(error, click.ClickException):
+                line = error.format_message()
+            elif isinstance(error, MappingError):
+                line = f"Setting 'stream_maps': {error}"
+            elif isinstance(error, (FatalAPIError, RefusedError)):  # the tap's own
+                line = str(error)
+            else:  # e.g. a TAP_LEMLIST_TASKS_* variable not of its setting's type
+                line = (
+                    f"{type(error).__name__}: {error}. Check the --config, --state and "
+                    "--catalog files, the TAP_LEMLIST_TASKS_* variables and "
+                    "stream_maps; TAP_LEMLIST_TASKS_LOGLEVEL=DEBUG logs the traceback."
+                )
+            self.logger.error("%s", line)  # noqa: TRY400
             raise click.exceptions.Exit(1) from None
 
 
-def one_line(error: Exception) -> str:
-    """Say what stopped the tap: the tap's own errors as they are, others with a fix."""
-    if isinstance(error, click.ClickException):
-        return error.format_message()
-    if isinstance(error, MappingError):
-        return f"Setting 'stream_maps': {error}"
-    if isinstance(error, (FatalAPIError, RefusedError)):  # the tap's own
-        return str(error)
-    # E.g. a TAP_LEMLIST_TASKS_* variable the SDK cannot read as its setting's type.
-    return (
-        f"{type(error).__name__}: {error}. Check the --config, --state and --catalog "
-        "files, the TAP_LEMLIST_TASKS_* variables and stream_maps; "
-        "TAP_LEMLIST_TASKS_LOGLEVEL=DEBUG logs the traceback."
-    )
-
-
-def hide_in_logs(config: t.Mapping[str, t.Any], schema: dict[str, t.Any]) -> None:
-    """Keep the values of the secret settings out of every log line, whoever logs it.
+def hide_in_logs(key: object) -> None:
+    """Keep the API key out of every log line, whoever logs it.
 
     A server can echo what it was sent, and a schema error quotes the value it
-    refuses; this filter on the process's log handlers keeps the key out of both,
-    as text, repr or JSON, and each item of a key given as a list.
+    refuses, a key that is no text too; this filter on the process's log handlers
+    replaces the key there, as text, repr or JSON.
     """
-    secret = schema["properties"]
-    values = [v for k, v in config.items() if secret.get(k, {}).get("writeOnly")]
-    values += [part for v in values if isinstance(v, (list, tuple)) for part in v]
     # A value this short is no real key, and would blot out words instead.
-    values = [v for v in values if len(str(v)) >= _SHORTEST_HIDDEN]
-    forms = {f(v) for v in values for f in (str, repr, _json)}
+    forms = {f(key) for f in (str, repr, json.dumps)} if len(str(key)) >= 8 else ()  # noqa: PLR2004
     _hidden[:] = sorted(forms, key=len, reverse=True)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_hide)  # once: a handler adds no filter twice
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, default=str)
 
 
 def _hide(record: logging.LogRecord) -> bool:
