@@ -13,6 +13,7 @@ import collections
 import contextlib
 import hashlib
 import math
+import os
 import re
 import socket
 import threading
@@ -142,6 +143,10 @@ class _Watchdog:
     """
 
     def __init__(self) -> None:
+        self.start_afresh()
+
+    def start_afresh(self) -> None:
+        """Forget every watch and the thread (none runs in a forked child)."""
         self.due: dict[_Watch, float] = {}
         self.wakes_at = math.inf
         self.changed = threading.Condition()
@@ -151,7 +156,7 @@ class _Watchdog:
         at = time.monotonic() + seconds
         with self.changed:
             self.due[watch] = at
-            if self.thread is None or not self.thread.is_alive():  # or forked
+            if self.thread is None:
                 self.thread = threading.Thread(target=self.run, daemon=True)
                 self.thread.start()
             elif at < self.wakes_at:  # a later deadline waits for the earlier one
@@ -172,6 +177,8 @@ class _Watchdog:
 
 
 _watchdog = _Watchdog()
+# A forked child has no watchdog thread, and its lock may be held: start afresh.
+os.register_at_fork(after_in_child=_watchdog.start_afresh)
 _requests = threading.local()  # the watch of the request this thread sends
 
 
