@@ -3,8 +3,8 @@
 lemlist counts requests per key, so every stream and sync on a key spends one
 budget. requests' timeout bounds each socket read: a server sending a byte a second
 (headers, a chunk extension, a gzip body that decodes to nothing yet) keeps a
-request alive for hours. Here a timer shuts the request's socket when its deadline
-passes, which ends any read at once, and the body is read under that timer.
+request alive for hours. Here a watchdog shuts the request's socket when its
+deadline passes, which ends any read at once, and the body is read under that watch.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import collections
 import contextlib
 import hashlib
+import math
+import os
 import re
 import socket
 import threading
@@ -109,9 +111,7 @@ class _Watch:
         self.fired: bool | None = None  # until the deadline or the whole answer
         self.sockets: list[socket.socket] = []
         self.lock = threading.Lock()
-        self.timer = threading.Timer(seconds, self.end, kwargs={"fired": True})
-        self.timer.daemon = True
-        self.timer.start()
+        _watchdog.add(self, seconds)
 
     def hold(self, sock: socket.socket | None) -> None:
         with self.lock:
@@ -120,7 +120,7 @@ class _Watch:
 
     def end(self, *, fired: bool = False) -> bool:
         """End the watch, at the deadline or with the whole answer; say if it fired."""
-        self.timer.cancel()
+        _watchdog.discard(self)
         with self.lock:
             # Once over, the answer is whole and the socket back in the pool.
             self.fired = fired if self.fired is None else self.fired
@@ -135,6 +135,50 @@ class _Watch:
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
+class _Watchdog:
+    """One thread that ends the watch of every request of the process at its deadline.
+
+    A timer thread per request cost a quarter of the tap's CPU. Requests come one
+    after the other with one deadline, so the watchdog mostly sleeps through them.
+    """
+
+    def __init__(self) -> None:
+        self.start_afresh()
+
+    def start_afresh(self) -> None:
+        """Forget every watch and the thread (none runs in a forked child)."""
+        self.due: dict[_Watch, float] = {}
+        self.wakes_at = math.inf
+        self.changed = threading.Condition()
+        self.thread: threading.Thread | None = None
+
+    def add(self, watch: _Watch, seconds: float) -> None:
+        at = time.monotonic() + seconds
+        with self.changed:
+            self.due[watch] = at
+            if self.thread is None:
+                self.thread = threading.Thread(target=self.run, daemon=True)
+                self.thread.start()
+            elif at < self.wakes_at:  # a later deadline waits for the earlier one
+                self.changed.notify()
+
+    def discard(self, watch: _Watch) -> None:
+        with self.changed:
+            self.due.pop(watch, None)
+
+    def run(self) -> None:
+        with self.changed:
+            while True:
+                now = time.monotonic()
+                for watch in [w for w, at in self.due.items() if at <= now]:
+                    watch.end(fired=True)  # which discards it
+                self.wakes_at = min(self.due.values(), default=math.inf)
+                self.changed.wait(min(self.wakes_at - now, threading.TIMEOUT_MAX))
+
+
+_watchdog = _Watchdog()
+# A forked child has no watchdog thread, and its lock may be held: start afresh.
+os.register_at_fork(after_in_child=_watchdog.start_afresh)
 _requests = threading.local()  # the watch of the request this thread sends
 
 
@@ -177,7 +221,7 @@ class ThrottledAdapter(HTTPAdapter):
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, **kwargs: t.Any
     ) -> requests.Response:
-        # Sockets wait a second longer than the deadline: its timer ends a silent
+        # Sockets wait a second longer than the deadline: its watch ends a silent
         # answer, and names it, rather than a socket timeout racing it.
         connect = kwargs.get("timeout") or self.deadline
         kwargs |= {"stream": True, "timeout": (connect, self.deadline + 1)}
