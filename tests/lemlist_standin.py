@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import base64
-import binascii
 import contextlib
-import functools
 import gzip
 import json
 import math
@@ -38,17 +36,17 @@ from lemlist_sample import Task
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import Callable, Collection, Iterable
+    from collections.abc import Callable, Iterable
 
     from typing_extensions import Self
 
-LEAD_ATTRIBUTES = ("fullName", "email", "phone", "linkedin")
 _TEXT, _JSON, _HTML = "text/plain; charset=utf-8", "application/json", "text/html"
 _UNAUTHORIZED = b"The authentication you supplied is incorrect"
 _ROUTES = {"/api/tasks": "tasks", "/api/team": "team", "/api/campaigns": "campaigns"}
 # What lemlist's web app answers on a path that is not its API: a page, with 200.
 _WEB_APP_PAGE = b"<!DOCTYPE html><html><head><title>lemlist</title></head></html>"
 _LEMLIST_LIMIT, _LEMLIST_WINDOW = 20, 2  # lemlist's documented rate limit
+_JS_DATE = "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)"  # in UTC
 
 
 class RecordedRequest(NamedTuple):
@@ -70,18 +68,31 @@ class _Reply:
     status: int
     content_type: str
     body: bytes
-    #: Headers added or replaced; None leaves one out (e.g. Content-Length).
-    headers: dict[str, str | None] = field(default_factory=dict)
+    #: Headers added or replaced: None leaves one out, a list sends it once a value.
+    headers: dict[str, str | list[str] | None] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before the answer
     trickle: float = 0.0  # seconds between bytes of the body
-    raw: bool = False  # the body is the whole answer: status line, headers and all
+    raw: bool = False  # the body follows the status line: it is the headers
 
 
 def _json(document: object) -> _Reply:
     return _Reply(200, _JSON, json.dumps(document, ensure_ascii=False).encode())
 
 
-# lemlist's filters: a filterId takes one or more of its parameters; each parameter
-# is read (MalformedFiltersError: lemlist refuses it) into a test of the task's value.
+# lemlist's filters: filterId -> (its parameters, the values `in` and `out` allow,
+# the task's field). `in` and `out` take lists of texts; the others a text.
+_IN_OUT = {"in", "out"}
+_FILTERS: dict[str, tuple[set[str], tuple[str, ...], str]] = {
+    **{
+        name: ({"value", "regex"}, (), name)
+        for name in ("fullName", "email", "phone", "linkedin")
+    },
+    "campaignId": (_IN_OUT, (), "campaignId"),
+    "campaignState": (_IN_OUT, sample.CAMPAIGN_STATES, "campaignState"),
+    "type": (_IN_OUT, sample.TASK_TYPES, "type"),
+    "assignedTo": (_IN_OUT, (), "userId"),
+    "dueDate": ({"from", "to"}, (), "dueDate"),
+}
 
 
 def _check(condition: object) -> None:
@@ -89,78 +100,44 @@ def _check(condition: object) -> None:
         raise MalformedFiltersError
 
 
-def _day(text: str) -> str:
-    _check(re.fullmatch("[0-9]{4}-[0-9]{2}-[0-9]{2}", text))
-    return date.fromisoformat(text).isoformat()
-
-
-#: The parameters that take a text: how it is read, and how it tests the task's text.
-_TEXT_PARAMETERS: dict[str, tuple[Callable[[str], Any], Callable[[str, Any], bool]]] = {
-    "value": (str.casefold, lambda actual, value: actual.casefold() == value),
-    # lemlist runs on Node.js: a regex is JavaScript's, e.g. \p{L} or (?<name>…),
-    # which the `regex` module reads and Python's `re` refuses.
-    "regex": (
-        lambda text: regex.compile(text, regex.IGNORECASE),
-        lambda actual, pattern: pattern.search(actual) is not None,
-    ),
-    # A dueDate is ISO-8601 in UTC: its day is its first 10 characters.
-    "from": (_day, lambda due, day: due[:10] >= day),
-    "to": (_day, lambda due, day: due[:10] <= day),
-}
-
-
-def _test(name: str, value: object, choices: Collection[str]) -> Callable[[Any], bool]:
-    """The test of one parameter of a filter, on the task's value for that filter.
-
-    `in` and `out` take a list of texts (of `choices` where given); the others a
-    text, and a task without a text (e.g. no lead) does not match them.
-    """
-    if name in {"in", "out"}:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise MalformedFiltersError
-        _check(not choices or set(value).issubset(choices))
-        return lambda actual: (actual in value) == (name == "in")
-    if not isinstance(value, str):
-        raise MalformedFiltersError
-    read, test = _TEXT_PARAMETERS[name]
-    wanted = read(value)
-    return lambda actual: isinstance(actual, str) and test(actual, wanted)
-
-
-def _values(task: Task) -> dict[str, Any]:
-    """The task's value for each filterId."""
-    record = task.record
-    return {
-        **task.lead,
-        "campaignId": record.get("campaignId"),
-        "campaignState": task.campaign_state,
-        "type": record.get("type"),
-        "assignedTo": record.get("userId"),
-        "dueDate": record.get("dueDate"),
-    }
-
-
-_IN_OUT = {"in", "out"}
-#: filterId: its parameters, and the values `in` and `out` allow (any when none).
-_FILTERS: dict[str, tuple[set[str], Collection[str]]] = {
-    **dict.fromkeys(LEAD_ATTRIBUTES, ({"value", "regex"}, ())),
-    **dict.fromkeys(("campaignId", "assignedTo"), (_IN_OUT, ())),
-    "campaignState": (_IN_OUT, sample.CAMPAIGN_STATES),
-    "type": (_IN_OUT, sample.TASK_TYPES),
-    "dueDate": ({"from", "to"}, ()),
-}
-
-
 def _predicate(item: object) -> Callable[[Task], bool]:
-    """Build the predicate of one filter object."""
+    """Build the predicate of one filter object (ValueError: lemlist refuses it)."""
     if not isinstance(item, dict) or item.get("filterId") not in _FILTERS:
         raise MalformedFiltersError
-    filter_id = item["filterId"]
-    names, choices = _FILTERS[filter_id]
+    names, choices, name = _FILTERS[item["filterId"]]
     params = {key: value for key, value in item.items() if key != "filterId"}
     _check(params and set(params) <= names)
-    tests = [_test(name, value, choices) for name, value in params.items()]
-    return lambda task: all(test(_values(task).get(filter_id)) for test in tests)
+
+    def get(task: Task) -> Any:  # a field of the task, its lead or its campaign
+        fields = {**task.record, **task.lead, "campaignState": task.campaign_state}
+        return fields.get(name)
+
+    if names is _IN_OUT:
+        _check(all(isinstance(listed, list) for listed in params.values()))
+        texts = [one for listed in params.values() for one in listed]
+        _check(all(isinstance(one, str) and one in (choices or texts) for one in texts))
+        kept, dropped = params.get("in"), params.get("out", [])
+        return lambda task: (
+            (kept is None or get(task) in kept) and (get(task) not in dropped)
+        )
+    _check(all(isinstance(one, str) for one in params.values()))
+    if name == "dueDate":  # ISO-8601 in UTC: its day is its first 10 characters
+        for day in params.values():
+            _check(re.fullmatch("[0-9]{4}-[0-9]{2}-[0-9]{2}", day))
+            date.fromisoformat(day)
+        start, end = params.get("from", ""), params.get("to", "9999")
+        return lambda task: (
+            isinstance(due := get(task), str) and start <= due[:10] <= end
+        )
+    # lemlist runs on Node.js: a regex is JavaScript's, e.g. \p{L} or (?<name>…),
+    # which the `regex` module reads and Python's `re` refuses.
+    pattern = regex.compile(params.get("regex", ""), regex.IGNORECASE)
+    value = params.get("value")
+    return lambda task: (
+        isinstance(actual := get(task), str)
+        and (value is None or actual.casefold() == value.casefold())
+        and pattern.search(actual) is not None
+    )
 
 
 def parse_filters(raw: str | None) -> tuple[str, list[Callable[[Task], bool]]]:
@@ -173,44 +150,23 @@ def parse_filters(raw: str | None) -> tuple[str, list[Callable[[Task], bool]]]:
         items = json.loads(raw or "null")
         _check(isinstance(items, list))
         return json.dumps(items, sort_keys=True), [_predicate(item) for item in items]
-    except (ValueError, regex.error) as error:  # not JSON, a bad date or regex
+    except (ValueError, regex.error) as error:  # e.g. a bad date or regex
         raise MalformedFiltersError from error
 
 
 def _presented_key(authorization: str | None) -> str | None:
-    """The API key of a ``Basic base64(":" + key)`` header ("" for a header that is
-    not one; None without a header)."""
-    if authorization is None:
-        return None
-    scheme, _, encoded = authorization.partition(" ")
-    with contextlib.suppress(binascii.Error, UnicodeDecodeError):
+    """The key of a ``Basic base64(":" + key)`` header; "" of another; None: none."""
+    scheme, _, encoded = (authorization or "").partition(" ")
+    with contextlib.suppress(ValueError):  # not base64, or not UTF-8
         decoded = base64.b64decode(encoded, validate=True).decode()
         user, colon, key = decoded.partition(":")
-        return key if scheme == "Basic" and colon and not user else ""
-    return ""
+        if scheme == "Basic" and colon and not user:
+            return key
+    return None if authorization is None else ""
 
 
-# Faults: what lemlist, or the network, answers instead of `serve()`, the reply
-# lemlist would give, given the fault's options; None resets the connection.
-
-
-def _retry_after(_serve: object, retry_after: float | None = 1) -> _Reply:
-    retry = {"Retry-After": None if retry_after is None else f"{retry_after:g}"}
-    return _Reply(429, _TEXT, b"Too Many Requests", retry)  # None: no Retry-After
-
-
-def _late(serve: Callable[[], _Reply], delay: float | None = 2.0) -> _Reply:
-    time.sleep(delay or 0)
-    return serve()
-
-
-def _two_lengths(serve: Callable[[], _Reply]) -> _Reply:
-    body = serve().body
-    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-    lengths = b"Content-Length: %d\r\nContent-Length: %d\r\n\r\n"
-    return _Reply(
-        200, _JSON, head + lengths % (len(body), len(body) + 7) + body, raw=True
-    )
+# Faults: what lemlist, or the network, answers instead of `page`, the reply lemlist
+# would give, given the fault's options; None resets the connection.
 
 
 def _chunks(data: bytes) -> bytes:
@@ -221,22 +177,20 @@ def _chunks(data: bytes) -> bytes:
 
 
 def _trickled(
-    make: Callable[[bytes], bytes], headers: dict[str, str | None], **fixed: Any
+    make: Callable[[bytes], bytes], headers: dict[str, Any], *, raw: bool = False
 ) -> Callable[..., _Reply]:
-    """A fault that sends `make(page body)` a byte every `every` seconds."""
+    """A fault that sends `make(page)` a byte every `every` seconds (an option)."""
+    return lambda page, every=0.05: replace(
+        page, body=make(page.body), headers=headers, trickle=every, raw=raw
+    )
 
-    def fault(serve: Callable[[], _Reply], every: float = 0.05) -> _Reply:
-        page = serve()
-        return replace(
-            page, body=make(page.body), headers=headers, trickle=every, **fixed
-        )
 
-    return fault
+def _seconds(seconds: float | None) -> str | None:
+    return None if seconds is None else f"{seconds:g}"
 
 
 _CHUNKED = {"Transfer-Encoding": "chunked", "Content-Length": None}
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"
-_EMPTY_DEFLATE_BLOCK = b"\x00\x00\x00\xff\xff"  # a stored block of no bytes
 _FAULTS: dict[str, _Reply | Callable[..., _Reply | None]] = {
     "400": _Reply(400, _TEXT, b"Bad params"),
     "401": _Reply(401, _TEXT, _UNAUTHORIZED),
@@ -246,20 +200,22 @@ _FAULTS: dict[str, _Reply | Callable[..., _Reply | None]] = {
     "503": _Reply(503, _HTML, b"<html><h1>503 Service Unavailable</h1></html>"),
     "html": _Reply(200, _HTML, b"<html><body>Maintenance</body></html>"),
     "not_a_list": _Reply(200, _JSON, b'{"results":{"oops":1},"page":"0"}'),
-    "429": _retry_after,
+    "429": lambda _, retry_after=1: _Reply(  # retry_after None: no Retry-After
+        429, _TEXT, b"Too Many Requests", {"Retry-After": _seconds(retry_after)}
+    ),
     "body": lambda _, body: _Reply(200, _JSON, str(body).encode()),
     "status": lambda _, status, headers=None: _Reply(
         status, _TEXT, b"Try later", headers or {}
     ),
     "redirect": lambda _, location: _Reply(302, _TEXT, b"", {"Location": location}),
     "reset": lambda _: None,
-    "timeout": _late,
-    "truncated": lambda serve: replace(
-        page := serve(), body=page.body[: len(page.body) // 2]
+    "timeout": lambda page, delay=2.0: replace(page, delay=delay or 0),
+    "truncated": lambda page: replace(page, body=page.body[: len(page.body) // 2]),
+    "two_lengths": lambda page: replace(
+        page, headers={"Content-Length": [f"{len(page.body)}", f"{len(page.body) + 7}"]}
     ),
-    "two_lengths": _two_lengths,
-    "headers": lambda serve, headers: replace(serve(), headers=headers),
-    "trickle": lambda serve, every=0.2: replace(serve(), trickle=every),
+    "headers": lambda page, headers: replace(page, headers=headers),
+    "trickle": lambda page, every=0.2: replace(page, trickle=every),
     # The page, gzip-encoded or in chunks with extensions, a byte at a time.
     "gzip_trickle": _trickled(
         lambda body: _chunks(gzip.compress(body)),
@@ -268,11 +224,9 @@ _FAULTS: dict[str, _Reply | Callable[..., _Reply | None]] = {
     "chunk_trickle": _trickled(_chunks, _CHUNKED),
     # Stalls, that never complete an answer: endless headers; a gzip body of empty
     # deflate blocks, which decode to nothing; a chunk extension that never ends.
-    "slow_headers": _trickled(
-        lambda _: b"HTTP/1.1 200 OK\r\nX-Padding: " + b"." * 2000, {}, raw=True
-    ),
+    "slow_headers": _trickled(lambda _: b"X-Padding: " + b"." * 2000, {}, raw=True),
     "gzip_stall": _trickled(
-        lambda _: _GZIP_HEADER + _EMPTY_DEFLATE_BLOCK * 400,
+        lambda _: _GZIP_HEADER + b"\x00\x00\x00\xff\xff" * 400,  # stored blocks
         {"Content-Encoding": "gzip", "Content-Length": str(10**7)},
     ),
     "chunk_stall": _trickled(lambda _: b"1;ext=" + b"x" * 2000, _CHUNKED),
@@ -285,8 +239,7 @@ class _Handler(BaseHTTPRequestHandler):
     standin: LemlistStandIn  # set by each stand-in, on a class of its own
 
     def handle(self) -> None:
-        """Serve a connection; a client that hangs up is no error (the tap cuts
-        answers at its deadline)."""
+        """Serve a connection; a client hanging up (at its deadline) is no error."""
         with contextlib.suppress(ConnectionError):
             super().handle()
 
@@ -294,34 +247,36 @@ class _Handler(BaseHTTPRequestHandler):
         """Answer as lemlist would (every method goes through here)."""
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
+        headers = dict(self.headers.items())
         key = _presented_key(self.headers.get("Authorization"))
-        request = RecordedRequest(
-            self.command, url.path, query, dict(self.headers.items()), 0
-        )
+        request = RecordedRequest(self.command, url.path, query, headers, 0)
         number, reply, limit_headers = self.standin._receive(request, key)
+        self.close_connection |= reply is None or reply.raw
         try:
-            self._send(reply, limit_headers)
+            if reply is None:  # SO_LINGER 0 makes close() send a TCP RST
+                linger = struct.pack("ii", 1, 0)
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                self.connection.close()
+            else:
+                self._send(reply, limit_headers)
         except OSError:  # the client gave up, e.g. during a "timeout" fault
             self.close_connection = True
         self.standin._after(number)
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET  # noqa: N815
 
-    def _send(self, reply: _Reply | None, limit_headers: dict[str, str]) -> None:
-        """Send `reply`, its body a byte every `reply.trickle` seconds; None: reset."""
-        self.close_connection |= reply is None or reply.raw
-        if reply is None:  # SO_LINGER 0 makes close() send a TCP RST
-            linger = struct.pack("ii", 1, 0)
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
-            self.connection.close()
-            return
-        if not reply.raw:
-            self.send_response(reply.status)
+    def _send(self, reply: _Reply, limit_headers: dict[str, str]) -> None:
+        """Send `reply`, after its delay; its body a byte every `trickle` seconds."""
+        time.sleep(reply.delay)
+        self.send_response(reply.status)
+        if reply.raw:  # the body continues the headers
+            self.flush_headers()
+        else:
             sent = {"Content-Type": reply.content_type}
             sent["Content-Length"] = str(len(reply.body))
             for name, value in (sent | limit_headers | reply.headers).items():
-                if value is not None:  # None: a header the reply leaves out
-                    self.send_header(name, value)
+                for one in [value] if isinstance(value, str) else value or []:
+                    self.send_header(name, one)  # once a value; None: not at all
             self.end_headers()
         body = b"" if self.command == "HEAD" else reply.body
         step = 1 if reply.trickle else max(1, len(body))
@@ -471,12 +426,9 @@ class LemlistStandIn:
         with self._lock:
             self._tasks.remove(task := self._by_id[task_id])
             pending = [other for other in self._tasks if other.pending]
-            at = (
-                self._tasks.index(pending[position])
-                if position < len(pending)
-                else None
-            )
-            self._tasks.insert(len(self._tasks) if at is None else at, task)
+            before = pending[position] if position < len(pending) else None
+            at = self._tasks.index(before) if before else len(self._tasks)
+            self._tasks.insert(at, task)
             self._served.clear()
 
     def replace_tasks(self, tasks: Iterable[Task]) -> None:
@@ -533,11 +485,8 @@ class LemlistStandIn:
     def after_request(
         self, number: int, event: Callable[[LemlistStandIn], None]
     ) -> None:
-        """Run ``event`` once request ``number`` (counting from 1) was answered.
-
-        The list then changes between two of the tap's requests, as lemlist's does
-        while people work.
-        """
+        """Run ``event(stand-in)`` once request ``number`` (from 1) was answered:
+        the list changes between two requests, as lemlist's does while people work."""
         with self._lock:
             self._events.setdefault(number, []).append(event)
 
@@ -581,13 +530,13 @@ class LemlistStandIn:
                 arrivals.append(now)
             frees_in = (arrivals[0] if arrivals else now) + window - now
             remaining, number = max(0, limit - len(arrivals)), len(self._requests)
-        reset = time.gmtime(time.time() + frees_in)
+        reset = time.strftime(_JS_DATE, time.gmtime(time.time() + frees_in))
         headers = {
             "X-RateLimit-Limit": str(limit),
             "X-RateLimit-Remaining": str(remaining),
-            "X-RateLimit-Reset": time.strftime(  # JavaScript's Date.toString()
-                "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)", reset
-            ),
+        }
+        headers |= {
+            "X-RateLimit-Reset": reset,
             "Retry-After": str(max(1, math.ceil(frees_in))),
         }
         if not admitted:
@@ -600,49 +549,48 @@ class LemlistStandIn:
         for event in events:
             event(self)
 
-    def _answer(  # noqa: PLR0911 - a return per refusal, in lemlist's order
-        self, request: RecordedRequest, key: str | None
-    ) -> _Reply | None:
+    def _answer(self, request: RecordedRequest, key: str | None) -> _Reply | None:
         """Reply to an admitted request; None means reset the connection."""
         method, path, query = request.method, request.path, request.query
-        page = query.get("page", "0")
+        route, page = _ROUTES.get(path, ""), query.get("page", "0")
         if path.startswith("/_standin/") and method == "POST":
             return self._story(path.removeprefix("/_standin/"), query)
-        if (route := _ROUTES.get(path)) is None:
-            return _Reply(200, _HTML, _WEB_APP_PAGE)  # lemlist's web app answers
-        if key is None:
-            return _Reply(400, _TEXT, b"No API key provided")
-        if key != self.api_key:
-            return _Reply(401, _TEXT, _UNAUTHORIZED)
-        if method != "GET":
-            return _Reply(405, _TEXT, b"Method Not Allowed")
-        if route == "tasks" and not re.fullmatch(r"[0-9]+", page):
-            return _Reply(400, _TEXT, b"Bad params")
+        refusals = [  # in lemlist's order
+            (not route, _Reply(200, _HTML, _WEB_APP_PAGE)),  # its web app answers
+            (key is None, _Reply(400, _TEXT, b"No API key provided")),
+            (key != self.api_key, _Reply(401, _TEXT, _UNAUTHORIZED)),
+            (method != "GET", _Reply(405, _TEXT, b"Method Not Allowed")),
+            (
+                route == "tasks" and not re.fullmatch("[0-9]+", page),
+                _Reply(400, _TEXT, b"Bad params"),
+            ),
+        ]
+        if refusal := next((reply for refused, reply in refusals if refused), None):
+            return refusal
+        at = int(page) if route == "tasks" else route  # page or route: its faults
         with self._lock:
-            queued = self._faults.get(int(page) if route == "tasks" else route)
+            queued = self._faults.get(at)
             fault, options = queued.popleft() if queued else ("", {})
+        served = self._serve(route, query, at)
+        action = _FAULTS[fault] if fault else served
+        return action if isinstance(action, _Reply) else action(served, **options)
 
-        serve = functools.partial(self._serve, route, query)
-        if not fault:
-            return serve()
-        action = _FAULTS[fault]
-        return action if isinstance(action, _Reply) else action(serve, **options)
-
-    def _serve(self, route: str, query: dict[str, str]) -> _Reply:
-        """The reply lemlist gives on a route, faults aside."""
-        if route == "tasks":
-            return self._page(query.get("filters"), int(query.get("page", "0")))
+    def _serve(self, route: str, query: dict[str, str], page: Any) -> _Reply:
+        """The reply lemlist gives on a route (a page of tasks), faults aside."""
         if route in self.plan_gated:
             return _Reply(402, _JSON, b'"route is available starting emailPro plan"')
-        return self._team(query) if route == "team" else self._campaigns(query)
-
-    def _page(self, filters: str | None, page: int) -> _Reply:
-        """Serve a page, encoded once per (filters, page) until the tasks change."""
+        if route == "team":
+            team = dict(self.team_document())
+            if query.get("version") != "v2":  # lemlist adds the users with v2 only
+                team.pop("users", None)
+            return _json(team)
+        if route == "campaigns":
+            return self._campaigns(query)
         try:
-            key, predicates = parse_filters(filters)
+            key, predicates = parse_filters(query.get("filters"))
         except MalformedFiltersError:
             return _Reply(400, _JSON, b'{"error":"Malformed filters"}')
-        with self._lock:
+        with self._lock:  # each page encoded once, until the tasks change
             matching, pages = self._matching(key, predicates)
             if page not in pages:
                 served = 0 if self.ignore_page else page
@@ -668,12 +616,6 @@ class LemlistStandIn:
             self._served[key] = matching, {}
         return self._served[key]
 
-    def _team(self, query: dict[str, str]) -> _Reply:
-        team = dict(self.team_document())
-        if query.get("version") != "v2":  # lemlist adds the team's users with v2
-            team.pop("users", None)
-        return _json(team)
-
     def _campaigns(self, query: dict[str, str]) -> _Reply:
         # lemlist's reference: offset, limit (at most 100), sortBy=createdAt and
         # sortOrder. The order without sortBy is undocumented: newest first here, so
@@ -692,10 +634,11 @@ class LemlistStandIn:
         page: object = ordered[offset : offset + limit]
         if self.campaigns_shape == "object":
             pages = max(1, math.ceil(len(ordered) / limit))
-            current = offset // limit + 1
-            pagination = {"totalRecords": len(ordered), "currentPage": current}
-            pagination["totalPage"] = pages
-            page = {"campaigns": page, "pagination": pagination}
+            pagination = {
+                "totalRecords": len(ordered),
+                "currentPage": offset // limit + 1,
+            }
+            page = {"campaigns": page, "pagination": pagination | {"totalPage": pages}}
         return _json(page)
 
     def _story(self, command: str, query: dict[str, str]) -> _Reply:
@@ -711,14 +654,11 @@ class LemlistStandIn:
 
 
 def _days_later(due: str | None, days: int) -> str:
-    """A lemlist dueDate `days` after `due`, or after now when there is none."""
-    start = (
-        datetime.fromisoformat(due.replace("Z", "+00:00"))
-        if due
-        else datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
-    )
+    """A lemlist dueDate `days` after `due`, or after this hour when there is none."""
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    start = datetime.fromisoformat(due.replace("Z", "+00:00")) if due else now
     moved = start + timedelta(days=days)
-    return moved.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moved.microsecond // 1000:03d}Z"
+    return moved.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _rate_limit(text: str) -> tuple[int, float]:
@@ -730,13 +670,11 @@ def _rate_limit(text: str) -> tuple[int, float]:
 def main(argv: list[str] | None = None) -> int:
     """Serve sample tasks, or change the tasks of a stand-in that is serving."""
     parser = argparse.ArgumentParser(
-        description="Serve a stand-in of lemlist's API with sample tasks (print "
-        "LEMLIST_STANDIN_URL=<api url>, serve until SIGTERM or SIGINT), or, with a "
-        "command, change the tasks of one that is serving at --url, as people "
-        "working in lemlist would: complete, reassign (to the next member of the "
-        "team) or reschedule (by --days) the N oldest open tasks or the tasks named "
-        "by id; create N new tasks at the top of the list. Sample due dates are "
-        "spread around today: overdue, due today, upcoming, a few without one.",
+        description="Serve lemlist's API with sample tasks due around today (print "
+        "LEMLIST_STANDIN_URL=<api url>, serve until SIGTERM or SIGINT), or change "
+        "the tasks of the one serving at --url as people in lemlist do: complete, "
+        "reassign (to the next team member) or reschedule (by --days) the N oldest "
+        "open tasks or the tasks named by id; create N new tasks at the top.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     commands = ("serve", "complete", "create", "reassign", "reschedule")
@@ -755,8 +693,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.command != "serve":
         if not args.url:
             parser.error("a command needs --url, the serving stand-in's API url")
-        targets = ",".join(args.targets or ["1"])
-        return _tell(args.url, args.command, {"targets": targets, "days": args.days})
+        query = urlencode(
+            {"targets": ",".join(args.targets or ["1"]), "days": args.days}
+        )
+        control = args.url.rstrip("/").removesuffix("/api") + "/_standin/"
+        try:  # POST, as it has data
+            with urllib.request.urlopen(  # noqa: S310 - the url given
+                f"{control}{args.command}?{query}", data=b"", timeout=10
+            ) as answer:
+                changed = json.loads(answer.read())["changed"]
+        except urllib.error.HTTPError as refused:
+            sys.stderr.write(f"{args.command}: {refused.read().decode()}\n")
+            return 1
+        sys.stdout.write(f"{args.command}: {', '.join(changed) or 'no task'}\n")
+        return 0
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
@@ -771,22 +721,6 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(f"LEMLIST_STANDIN_URL={standin.url}\n")
         sys.stdout.flush()
         stopping.wait()
-    return 0
-
-
-def _tell(url: str, command: str, query: dict[str, Any]) -> int:
-    """Send a command to a serving stand-in; print what it changed."""
-    control = url.rstrip("/").removesuffix("/api") + f"/_standin/{command}"
-    request = urllib.request.Request(  # noqa: S310 - the url given
-        f"{control}?{urlencode(query)}", method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
-            changed = json.loads(answer.read())["changed"]
-    except urllib.error.HTTPError as refused:
-        sys.stderr.write(f"{command}: {refused.read().decode()}\n")
-        return 1
-    sys.stdout.write(f"{command}: {', '.join(changed) or 'no task'}\n")
     return 0
 
 
