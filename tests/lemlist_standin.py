@@ -21,7 +21,6 @@ import struct
 import sys
 import threading
 import time
-import urllib.error
 import urllib.request
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -79,19 +78,15 @@ def _json(document: object) -> _Reply:
     return _Reply(200, _JSON, json.dumps(document, ensure_ascii=False).encode())
 
 
-# lemlist's filters: filterId -> (its parameters, the values `in` and `out` allow,
-# the task's field). `in` and `out` take lists of texts; the others a text.
-_IN_OUT = {"in", "out"}
-_FILTERS: dict[str, tuple[set[str], tuple[str, ...], str]] = {
-    **{
-        name: ({"value", "regex"}, (), name)
-        for name in ("fullName", "email", "phone", "linkedin")
-    },
-    "campaignId": (_IN_OUT, (), "campaignId"),
-    "campaignState": (_IN_OUT, sample.CAMPAIGN_STATES, "campaignState"),
-    "type": (_IN_OUT, sample.TASK_TYPES, "type"),
-    "assignedTo": (_IN_OUT, (), "userId"),
-    "dueDate": ({"from", "to"}, (), "dueDate"),
+# lemlist's filters: filterId -> (its parameters, the values `in` and `out` allow).
+# `in` and `out` take lists of texts; the others a text.
+_LEAD, _IN_OUT, _DATES = {"value", "regex"}, {"in", "out"}, {"from", "to"}
+_FILTERS: dict[str, tuple[set[str], tuple[str, ...]]] = {
+    **dict.fromkeys(("fullName", "email", "phone", "linkedin"), (_LEAD, ())),
+    **dict.fromkeys(("campaignId", "assignedTo"), (_IN_OUT, ())),
+    "campaignState": (_IN_OUT, sample.CAMPAIGN_STATES),
+    "type": (_IN_OUT, sample.TASK_TYPES),
+    "dueDate": (_DATES, ()),
 }
 
 
@@ -104,31 +99,28 @@ def _predicate(item: object) -> Callable[[Task], bool]:
     """Build the predicate of one filter object (ValueError: lemlist refuses it)."""
     if not isinstance(item, dict) or item.get("filterId") not in _FILTERS:
         raise MalformedFiltersError
-    names, choices, name = _FILTERS[item["filterId"]]
+    name = item["filterId"]
+    names, choices = _FILTERS[name]
     params = {key: value for key, value in item.items() if key != "filterId"}
     _check(params and set(params) <= names)
 
     def get(task: Task) -> Any:  # a field of the task, its lead or its campaign
-        fields = {**task.record, **task.lead, "campaignState": task.campaign_state}
-        return fields.get(name)
+        fields = task.record | task.lead | {"campaignState": task.campaign_state}
+        return fields.get("userId" if name == "assignedTo" else name)
 
     if names is _IN_OUT:
         _check(all(isinstance(listed, list) for listed in params.values()))
         texts = [one for listed in params.values() for one in listed]
         _check(all(isinstance(one, str) and one in (choices or texts) for one in texts))
-        kept, dropped = params.get("in"), params.get("out", [])
-        return lambda task: (
-            (kept is None or get(task) in kept) and (get(task) not in dropped)
-        )
+        ins, outs = params.get("in"), params.get("out", [])
+        return lambda t: (ins is None or get(t) in ins) and get(t) not in outs
     _check(all(isinstance(one, str) for one in params.values()))
     if name == "dueDate":  # ISO-8601 in UTC: its day is its first 10 characters
         for day in params.values():
             _check(re.fullmatch("[0-9]{4}-[0-9]{2}-[0-9]{2}", day))
             date.fromisoformat(day)
         start, end = params.get("from", ""), params.get("to", "9999")
-        return lambda task: (
-            isinstance(due := get(task), str) and start <= due[:10] <= end
-        )
+        return lambda t: isinstance(due := get(t), str) and start <= due[:10] <= end
     # lemlist runs on Node.js: a regex is JavaScript's, e.g. \p{L} or (?<name>…),
     # which the `regex` module reads and Python's `re` refuses.
     pattern = regex.compile(params.get("regex", ""), regex.IGNORECASE)
@@ -185,11 +177,8 @@ def _trickled(
     )
 
 
-def _seconds(seconds: float | None) -> str | None:
-    return None if seconds is None else f"{seconds:g}"
-
-
 _CHUNKED = {"Transfer-Encoding": "chunked", "Content-Length": None}
+_GZIP = {"Content-Encoding": "gzip"}
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"
 _FAULTS: dict[str, _Reply | Callable[..., _Reply | None]] = {
     "400": _Reply(400, _TEXT, b"Bad params"),
@@ -201,7 +190,10 @@ _FAULTS: dict[str, _Reply | Callable[..., _Reply | None]] = {
     "html": _Reply(200, _HTML, b"<html><body>Maintenance</body></html>"),
     "not_a_list": _Reply(200, _JSON, b'{"results":{"oops":1},"page":"0"}'),
     "429": lambda _, retry_after=1: _Reply(  # retry_after None: no Retry-After
-        429, _TEXT, b"Too Many Requests", {"Retry-After": _seconds(retry_after)}
+        429,
+        _TEXT,
+        b"Too Many Requests",
+        {"Retry-After": None if retry_after is None else f"{retry_after:g}"},
     ),
     "body": lambda _, body: _Reply(200, _JSON, str(body).encode()),
     "status": lambda _, status, headers=None: _Reply(
@@ -218,8 +210,7 @@ _FAULTS: dict[str, _Reply | Callable[..., _Reply | None]] = {
     "trickle": lambda page, every=0.2: replace(page, trickle=every),
     # The page, gzip-encoded or in chunks with extensions, a byte at a time.
     "gzip_trickle": _trickled(
-        lambda body: _chunks(gzip.compress(body)),
-        {"Content-Encoding": "gzip", **_CHUNKED},
+        lambda body: _chunks(gzip.compress(body)), _GZIP | _CHUNKED
     ),
     "chunk_trickle": _trickled(_chunks, _CHUNKED),
     # Stalls, that never complete an answer: endless headers; a gzip body of empty
@@ -227,7 +218,7 @@ _FAULTS: dict[str, _Reply | Callable[..., _Reply | None]] = {
     "slow_headers": _trickled(lambda _: b"X-Padding: " + b"." * 2000, {}, raw=True),
     "gzip_stall": _trickled(
         lambda _: _GZIP_HEADER + b"\x00\x00\x00\xff\xff" * 400,  # stored blocks
-        {"Content-Encoding": "gzip", "Content-Length": str(10**7)},
+        _GZIP | {"Content-Length": str(10**7)},
     ),
     "chunk_stall": _trickled(lambda _: b"1;ext=" + b"x" * 2000, _CHUNKED),
 }
@@ -261,9 +252,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(reply, limit_headers)
         except OSError:  # the client gave up, e.g. during a "timeout" fault
             self.close_connection = True
-        self.standin._after(number)
+        with self.standin._lock:  # the events due once this request was answered
+            events = self.standin._events.pop(number, [])
+        for event in events:
+            event(self.standin)
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET  # noqa: N815
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET  # noqa: N815
 
     def _send(self, reply: _Reply, limit_headers: dict[str, str]) -> None:
         """Send `reply`, after its delay; its body a byte every `trickle` seconds."""
@@ -278,8 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
                 for one in [value] if isinstance(value, str) else value or []:
                     self.send_header(name, one)  # once a value; None: not at all
             self.end_headers()
-        body = b"" if self.command == "HEAD" else reply.body
-        step = 1 if reply.trickle else max(1, len(body))
+        body, step = reply.body, 1 if reply.trickle else max(1, len(reply.body))
         for at in range(0, len(body), step):
             self.wfile.write(body[at : at + step])
             time.sleep(reply.trickle)
@@ -326,8 +319,8 @@ class LemlistStandIn:
         self._rate_limited = self._created = 0
         self._faults: dict[int | str, deque[tuple[str, dict[str, Any]]]] = {}
         self._events: dict[int, list[Callable[[LemlistStandIn], None]]] = {}
-        #: Per filters: the matching records and the pages encoded, until a change.
-        self._served: dict[str, tuple[list[dict[str, Any]], dict[int, bytes]]] = {}
+        #: The pending records that match, per filters, until the tasks change.
+        self._matches: dict[str, list[dict[str, Any]]] = {}
         self._server: ThreadingHTTPServer | None = None
 
     def __enter__(self) -> Self:
@@ -341,11 +334,8 @@ class LemlistStandIn:
 
     def start(self) -> None:
         """Bind the port and serve in a daemon thread."""
-
-        class Handler(_Handler):
-            standin = self
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
+        handler = type("Handler", (_Handler,), {"standin": self})  # this stand-in's
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
         if self._tls is not None:
             socket_ = self._tls.wrap_socket(self._server.socket, server_side=True)
             self._server.socket = socket_
@@ -393,7 +383,7 @@ class LemlistStandIn:
         """Return what a full paged read with ``filters`` serves, in order."""
         key, predicates = parse_filters(json.dumps(filters or []))
         with self._lock:
-            return [dict(record) for record in self._matching(key, predicates)[0]]
+            return [dict(record) for record in self._matching(key, predicates)]
 
     # The list changes as people work in lemlist.
 
@@ -402,7 +392,7 @@ class LemlistStandIn:
         with self._lock:
             for task_id in task_ids:
                 self._by_id[task_id].done = done
-            self._served.clear()
+            self._matches.clear()
 
     def reopen(self, task_ids: Iterable[str]) -> None:
         """Mark tasks pending again; KeyError for unknown ids."""
@@ -412,14 +402,14 @@ class LemlistStandIn:
         """Change fields of a task's record (e.g. ``dueDate``, ``userId``)."""
         with self._lock:
             self._by_id[task_id].record.update(fields)
-            self._served.clear()
+            self._matches.clear()
 
     def insert(self, position: int, tasks: Iterable[Task]) -> None:
         """Add new pending tasks at ``position`` of the list, as a campaign launch."""
         with self._lock:
             self._tasks[position:position] = new = list(tasks)
             self._by_id.update((task.id, task) for task in new)
-            self._served.clear()
+            self._matches.clear()
 
     def move(self, task_id: str, position: int) -> None:
         """Move a pending task to `position` of the served list (a reschedule)."""
@@ -429,45 +419,45 @@ class LemlistStandIn:
             before = pending[position] if position < len(pending) else None
             at = self._tasks.index(before) if before else len(self._tasks)
             self._tasks.insert(at, task)
-            self._served.clear()
+            self._matches.clear()
 
     def replace_tasks(self, tasks: Iterable[Task]) -> None:
         """Serve these tasks instead, in this order."""
         with self._lock:
             self._tasks = list(tasks)
             self._by_id = {task.id: task for task in self._tasks}
-            self._served.clear()
+            self._matches.clear()
 
     def delete_campaign(self, campaign_id: str) -> None:
         """Delete a campaign: it is no longer listed."""
         with self._lock:
             self.campaigns = [c for c in self.campaigns if c["_id"] != campaign_id]
 
-    def tell(self, command: str, targets: list[str] | int, days: int = 7) -> list[str]:
-        """Change tasks as people in lemlist do; return the ids changed or created.
-
-        `targets`: task ids, or how many of the oldest pending tasks (the end of the
-        list), or for `create` how many new ones to put at the top. `reassign` moves
-        a task to the next team member, `reschedule` its due date by `days`.
-        """
+    def _tell(self, command: str, query: dict[str, str]) -> _Reply:
+        """Change ``targets`` as people in lemlist do, and answer the ids changed:
+        the N oldest pending tasks (the end of the list) or tasks named by id; for
+        `create`, N new ones at the top. `reassign` moves a task to the next team
+        member, `reschedule` its due date by ``days``."""
+        ids, days = query.get("targets", "1").split(","), int(query.get("days", "7"))
+        count = int(ids[0]) if len(ids) == 1 and ids[0].isdecimal() else None
         users = [user["userId"] for user in self.team_document().get("users", [])]
         if command == "create":
-            if not isinstance(targets, int):
-                msg = "create takes how many tasks to make, not ids"
-                raise ValueError(msg)
-            self._created += targets
+            if count is None:
+                return _Reply(
+                    400, _TEXT, b"create takes how many tasks to make, not ids"
+                )
+            self._created += count
             new = [Task({
                 "_id": f"opp_rehearsal{self._created - n:06d}", "type": "manual",
                 "title": "Created for the rehearsal", "dueDate": _days_later(None, 1),
                 **({"userId": users[n % len(users)]} if users else {}),
-            }) for n in range(targets)]  # fmt: skip
+            }) for n in range(count)]  # fmt: skip
             self.insert(0, new)
-            return [task.id for task in new]
+            return _json({"changed": [task.id for task in new]})
         pending = [task["_id"] for task in self.pending_records()]
-        chosen = pending[::-1][:targets] if isinstance(targets, int) else targets
+        chosen = ids if count is None else pending[::-1][:count]
         if unknown := sorted(set(chosen) - set(pending)):
-            msg = f"no pending task {', '.join(unknown)}"
-            raise ValueError(msg)
+            return _Reply(400, _TEXT, f"no pending task {', '.join(unknown)}".encode())
         for task_id in chosen:
             record = self._by_id[task_id].record
             if command == "complete":
@@ -478,7 +468,7 @@ class LemlistStandIn:
                 self.update(task_id, userId=[*later, *users, user][0])
             else:
                 self.update(task_id, dueDate=_days_later(record.get("dueDate"), days))
-        return chosen
+        return _json({"changed": chosen})
 
     # Serving.
 
@@ -493,13 +483,9 @@ class LemlistStandIn:
     def add_faults(
         self, at: int | str, fault: str, times: int = 1, **options: Any
     ) -> None:
-        """Answer the next ``times`` requests for page ``at`` of ``/api/tasks``, or
-        for the route ``/api/<at>`` (``team``, ``campaigns``), with ``fault``.
-
-        Options: ``retry_after`` (429; None omits it), ``delay`` (timeout), ``body``,
-        ``status`` and ``headers`` (status), ``location`` (redirect), ``headers``,
-        ``every`` (seconds between bytes of the trickles and stalls).
-        """
+        """Answer the next ``times`` requests for page ``at`` of ``/api/tasks`` (or
+        for ``/api/<at>``: ``team``, ``campaigns``) with ``fault``, given ``options``:
+        the keywords of the fault in ``_FAULTS``, e.g. ``retry_after`` of 429."""
         if fault not in _FAULTS:
             msg = f"unknown fault {fault!r}; expected one of {sorted(_FAULTS)}"
             raise ValueError(msg)
@@ -511,12 +497,9 @@ class LemlistStandIn:
     def _receive(
         self, request: RecordedRequest, key: str | None
     ) -> tuple[int, _Reply | None, dict[str, str]]:
-        """Record a request on the clock, and make its reply and rate-limit headers.
-
-        Every admitted request counts, faulted or not; rejected ones do not. lemlist
-        documents its rate-limit headers, `Retry-After` included, on every response;
-        without a limit to enforce, they show lemlist's with a full budget.
-        """
+        """Record a request; make its reply, and lemlist's rate-limit headers (on
+        every answer; a full budget without a limit to enforce). Every admitted
+        request counts, faulted or not; rejected ones do not."""
         now = self._clock()
         limit, window = self._rate_limit or (_LEMLIST_LIMIT, _LEMLIST_WINDOW)
         with self._lock:
@@ -534,8 +517,6 @@ class LemlistStandIn:
         headers = {
             "X-RateLimit-Limit": str(limit),
             "X-RateLimit-Remaining": str(remaining),
-        }
-        headers |= {
             "X-RateLimit-Reset": reset,
             "Retry-After": str(max(1, math.ceil(frees_in))),
         }
@@ -543,27 +524,19 @@ class LemlistStandIn:
             return number, _Reply(429, _TEXT, b"Too Many Requests"), headers
         return number, self._answer(request, key), headers
 
-    def _after(self, number: int) -> None:
-        with self._lock:
-            events = self._events.pop(number, [])
-        for event in events:
-            event(self)
-
     def _answer(self, request: RecordedRequest, key: str | None) -> _Reply | None:
         """Reply to an admitted request; None means reset the connection."""
         method, path, query = request.method, request.path, request.query
         route, page = _ROUTES.get(path, ""), query.get("page", "0")
         if path.startswith("/_standin/") and method == "POST":
-            return self._story(path.removeprefix("/_standin/"), query)
+            return self._tell(path.removeprefix("/_standin/"), query)
+        bad_page = route == "tasks" and not re.fullmatch("[0-9]+", page)
         refusals = [  # in lemlist's order
             (not route, _Reply(200, _HTML, _WEB_APP_PAGE)),  # its web app answers
             (key is None, _Reply(400, _TEXT, b"No API key provided")),
             (key != self.api_key, _Reply(401, _TEXT, _UNAUTHORIZED)),
             (method != "GET", _Reply(405, _TEXT, b"Method Not Allowed")),
-            (
-                route == "tasks" and not re.fullmatch("[0-9]+", page),
-                _Reply(400, _TEXT, b"Bad params"),
-            ),
+            (bad_page, _Reply(400, _TEXT, b"Bad params")),
         ]
         if refusal := next((reply for refused, reply in refusals if refused), None):
             return refusal
@@ -590,31 +563,27 @@ class LemlistStandIn:
             key, predicates = parse_filters(query.get("filters"))
         except MalformedFiltersError:
             return _Reply(400, _JSON, b'{"error":"Malformed filters"}')
-        with self._lock:  # each page encoded once, until the tasks change
-            matching, pages = self._matching(key, predicates)
-            if page not in pages:
-                served = 0 if self.ignore_page else page
-                if self.wrap_pages:  # past the end, page p is page p mod P
-                    served %= max(1, math.ceil(len(matching) / self.page_size))
-                results = matching[served * self.page_size :][: self.page_size]
-                document = {"results": results, "page": str(page)}
-                text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-                pages[page] = text.encode()
-            return _Reply(200, _JSON, pages[page])
+        with self._lock:
+            matching = self._matching(key, predicates)
+            served = 0 if self.ignore_page else page
+            if self.wrap_pages:  # past the end, page p is page p mod P
+                served %= max(1, math.ceil(len(matching) / self.page_size))
+            results = matching[served * self.page_size :][: self.page_size]
+            document = {"results": results, "page": str(page)}
+            text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+        return _Reply(200, _JSON, text.encode())
 
     def _matching(
         self, key: str, predicates: list[Callable[[Task], bool]]
-    ) -> tuple[list[dict[str, Any]], dict[int, bytes]]:
-        """The pending records matching all predicates, and the pages of them
-        encoded so far (hold the lock)."""
-        if key not in self._served:
-            matching = [
+    ) -> list[dict[str, Any]]:
+        """The pending records matching all predicates (hold the lock)."""
+        if key not in self._matches:
+            self._matches[key] = [
                 task.record
                 for task in self._tasks
                 if task.pending and all(match(task) for match in predicates)
             ]
-            self._served[key] = matching, {}
-        return self._served[key]
+        return self._matches[key]
 
     def _campaigns(self, query: dict[str, str]) -> _Reply:
         # lemlist's reference: offset, limit (at most 100), sortBy=createdAt and
@@ -625,32 +594,15 @@ class LemlistStandIn:
             return _Reply(400, _TEXT, b"Bad params")
         offset, limit = int(start), int(size)
         asc = query.get("sortBy") == "createdAt" and query.get("sortOrder") == "asc"
-        with self._lock:
-            ordered = sorted(
-                self.campaigns,
-                key=lambda c: str(c.get("createdAt", "")),
-                reverse=not asc,
-            )
+        ordered = sorted(
+            self.campaigns, key=lambda c: str(c.get("createdAt", "")), reverse=not asc
+        )
         page: object = ordered[offset : offset + limit]
         if self.campaigns_shape == "object":
             pages = max(1, math.ceil(len(ordered) / limit))
-            pagination = {
-                "totalRecords": len(ordered),
-                "currentPage": offset // limit + 1,
-            }
-            page = {"campaigns": page, "pagination": pagination | {"totalPage": pages}}
+            paging = {"totalRecords": len(ordered), "currentPage": offset // limit + 1}
+            page = {"campaigns": page, "pagination": paging | {"totalPage": pages}}
         return _json(page)
-
-    def _story(self, command: str, query: dict[str, str]) -> _Reply:
-        """Run a command of the command line: ``targets`` a count or ids."""
-        ids = query.get("targets", "1").split(",")
-        try:
-            count = int(ids[0]) if len(ids) == 1 and ids[0].isdecimal() else None
-            days = int(query.get("days", "7"))
-            changed = self.tell(command, ids if count is None else count, days)
-        except ValueError as error:
-            return _Reply(400, _TEXT, str(error).encode())
-        return _json({"changed": changed})
 
 
 def _days_later(due: str | None, days: int) -> str:
@@ -693,16 +645,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command != "serve":
         if not args.url:
             parser.error("a command needs --url, the serving stand-in's API url")
-        query = urlencode(
-            {"targets": ",".join(args.targets or ["1"]), "days": args.days}
-        )
+        targets = ",".join(args.targets or ["1"])
+        query = urlencode({"targets": targets, "days": args.days})
         control = args.url.rstrip("/").removesuffix("/api") + "/_standin/"
         try:  # POST, as it has data
             with urllib.request.urlopen(  # noqa: S310 - the url given
                 f"{control}{args.command}?{query}", data=b"", timeout=10
             ) as answer:
                 changed = json.loads(answer.read())["changed"]
-        except urllib.error.HTTPError as refused:
+        except urllib.request.HTTPError as refused:
             sys.stderr.write(f"{args.command}: {refused.read().decode()}\n")
             return 1
         sys.stdout.write(f"{args.command}: {', '.join(changed) or 'no task'}\n")
