@@ -45,6 +45,7 @@ _ROUTES = {"/api/tasks": "tasks", "/api/team": "team", "/api/campaigns": "campai
 # What lemlist's web app answers on a path that is not its API: a page, with 200.
 _WEB_APP_PAGE = b"<!DOCTYPE html><html><head><title>lemlist</title></head></html>"
 _LEMLIST_LIMIT, _LEMLIST_WINDOW = 20, 2  # lemlist's documented rate limit
+_MALFORMED = "Malformed filters"  # lemlist's error, for filters it refuses
 _JS_DATE = "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)"  # in UTC
 
 
@@ -56,10 +57,6 @@ class RecordedRequest(NamedTuple):
     query: dict[str, str]
     headers: dict[str, str]
     time: float
-
-
-class MalformedFiltersError(ValueError):
-    """``filters`` is missing, not JSON, or not a list of valid filter objects."""
 
 
 @dataclass(frozen=True)
@@ -92,13 +89,13 @@ _FILTERS: dict[str, tuple[set[str], tuple[str, ...]]] = {
 
 def _check(condition: object) -> None:
     if not condition:
-        raise MalformedFiltersError
+        raise ValueError(_MALFORMED)
 
 
 def _predicate(item: object) -> Callable[[Task], bool]:
     """Build the predicate of one filter object (ValueError: lemlist refuses it)."""
     if not isinstance(item, dict) or item.get("filterId") not in _FILTERS:
-        raise MalformedFiltersError
+        raise ValueError(_MALFORMED)
     name = item["filterId"]
     names, choices = _FILTERS[name]
     params = {key: value for key, value in item.items() if key != "filterId"}
@@ -133,17 +130,15 @@ def _predicate(item: object) -> Callable[[Task], bool]:
 
 
 def parse_filters(raw: str | None) -> tuple[str, list[Callable[[Task], bool]]]:
-    """Parse a ``filters`` query parameter (None: absent) as lemlist would.
-
-    Returns a canonical key of the filters and one predicate per filter, all of
-    which must hold; raises MalformedFiltersError where lemlist answers it.
-    """
+    """Parse a ``filters`` query parameter (None: absent) as lemlist would: a
+    canonical key of the filters, and one predicate per filter, all of which must
+    hold; ValueError where lemlist answers ``{"error":"Malformed filters"}``."""
     try:
         items = json.loads(raw or "null")
         _check(isinstance(items, list))
         return json.dumps(items, sort_keys=True), [_predicate(item) for item in items]
-    except (ValueError, regex.error) as error:  # e.g. a bad date or regex
-        raise MalformedFiltersError from error
+    except regex.error as error:  # e.g. a group not closed
+        raise ValueError(_MALFORMED) from error
 
 
 def _presented_key(authorization: str | None) -> str | None:
@@ -238,9 +233,8 @@ class _Handler(BaseHTTPRequestHandler):
         """Answer as lemlist would (every method goes through here)."""
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
-        headers = dict(self.headers.items())
         key = _presented_key(self.headers.get("Authorization"))
-        request = RecordedRequest(self.command, url.path, query, headers, 0)
+        request = RecordedRequest(self.command, url.path, query, dict(self.headers), 0)
         number, reply, limit_headers = self.standin._receive(request, key)
         self.close_connection |= reply is None or reply.raw
         try:
@@ -430,8 +424,7 @@ class LemlistStandIn:
 
     def delete_campaign(self, campaign_id: str) -> None:
         """Delete a campaign: it is no longer listed."""
-        with self._lock:
-            self.campaigns = [c for c in self.campaigns if c["_id"] != campaign_id]
+        self.campaigns = [c for c in self.campaigns if c["_id"] != campaign_id]
 
     def _tell(self, command: str, query: dict[str, str]) -> _Reply:
         """Change ``targets`` as people in lemlist do, and answer the ids changed:
@@ -441,11 +434,9 @@ class LemlistStandIn:
         ids, days = query.get("targets", "1").split(","), int(query.get("days", "7"))
         count = int(ids[0]) if len(ids) == 1 and ids[0].isdecimal() else None
         users = [user["userId"] for user in self.team_document().get("users", [])]
-        if command == "create":
-            if count is None:
-                return _Reply(
-                    400, _TEXT, b"create takes how many tasks to make, not ids"
-                )
+        if command == "create" and count is None:
+            return _Reply(400, _TEXT, b"create takes how many tasks to make, not ids")
+        if command == "create" and count is not None:
             self._created += count
             new = [Task({
                 "_id": f"opp_rehearsal{self._created - n:06d}", "type": "manual",
@@ -561,7 +552,7 @@ class LemlistStandIn:
             return self._campaigns(query)
         try:
             key, predicates = parse_filters(query.get("filters"))
-        except MalformedFiltersError:
+        except ValueError:  # not JSON, not a list of valid filters
             return _Reply(400, _JSON, b'{"error":"Malformed filters"}')
         with self._lock:
             matching = self._matching(key, predicates)
