@@ -45,7 +45,6 @@ _ROUTES = {"/api/tasks": "tasks", "/api/team": "team", "/api/campaigns": "campai
 # What lemlist's web app answers on a path that is not its API: a page, with 200.
 _WEB_APP_PAGE = b"<!DOCTYPE html><html><head><title>lemlist</title></head></html>"
 _LEMLIST_LIMIT, _LEMLIST_WINDOW = 20, 2  # lemlist's documented rate limit
-_MALFORMED = "Malformed filters"  # lemlist's error, for filters it refuses
 _JS_DATE = "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)"  # in UTC
 
 
@@ -65,7 +64,7 @@ class _Reply:
     content_type: str
     body: bytes
     #: Headers added or replaced: None leaves one out, a list sends it once a value.
-    headers: dict[str, str | list[str] | None] = field(default_factory=dict)
+    headers: dict[str, object] = field(default_factory=dict)
     delay: float = 0.0  # seconds before the answer
     trickle: float = 0.0  # seconds between bytes of the body
     raw: bool = False  # the body follows the status line: it is the headers
@@ -89,13 +88,13 @@ _FILTERS: dict[str, tuple[set[str], tuple[str, ...]]] = {
 
 def _check(condition: object) -> None:
     if not condition:
-        raise ValueError(_MALFORMED)
+        raise ValueError
 
 
 def _predicate(item: object) -> Callable[[Task], bool]:
     """Build the predicate of one filter object (ValueError: lemlist refuses it)."""
     if not isinstance(item, dict) or item.get("filterId") not in _FILTERS:
-        raise ValueError(_MALFORMED)
+        raise ValueError
     name = item["filterId"]
     names, choices = _FILTERS[name]
     params = {key: value for key, value in item.items() if key != "filterId"}
@@ -138,7 +137,7 @@ def parse_filters(raw: str | None) -> tuple[str, list[Callable[[Task], bool]]]:
         _check(isinstance(items, list))
         return json.dumps(items, sort_keys=True), [_predicate(item) for item in items]
     except regex.error as error:  # e.g. a group not closed
-        raise ValueError(_MALFORMED) from error
+        raise ValueError from error
 
 
 def _presented_key(authorization: str | None) -> str | None:
@@ -185,10 +184,7 @@ _FAULTS: dict[str, _Reply | Callable[..., _Reply | None]] = {
     "html": _Reply(200, _HTML, b"<html><body>Maintenance</body></html>"),
     "not_a_list": _Reply(200, _JSON, b'{"results":{"oops":1},"page":"0"}'),
     "429": lambda _, retry_after=1: _Reply(  # retry_after None: no Retry-After
-        429,
-        _TEXT,
-        b"Too Many Requests",
-        {"Retry-After": None if retry_after is None else f"{retry_after:g}"},
+        429, _TEXT, b"Too Many Requests", {"Retry-After": retry_after}
     ),
     "body": lambda _, body: _Reply(200, _JSON, str(body).encode()),
     "status": lambda _, status, headers=None: _Reply(
@@ -199,7 +195,7 @@ _FAULTS: dict[str, _Reply | Callable[..., _Reply | None]] = {
     "timeout": lambda page, delay=2.0: replace(page, delay=delay or 0),
     "truncated": lambda page: replace(page, body=page.body[: len(page.body) // 2]),
     "two_lengths": lambda page: replace(
-        page, headers={"Content-Length": [f"{len(page.body)}", f"{len(page.body) + 7}"]}
+        page, headers={"Content-Length": [len(page.body), len(page.body) + 7]}
     ),
     "headers": lambda page, headers: replace(page, headers=headers),
     "trickle": lambda page, every=0.2: replace(page, trickle=every),
@@ -213,7 +209,7 @@ _FAULTS: dict[str, _Reply | Callable[..., _Reply | None]] = {
     "slow_headers": _trickled(lambda _: b"X-Padding: " + b"." * 2000, {}, raw=True),
     "gzip_stall": _trickled(
         lambda _: _GZIP_HEADER + b"\x00\x00\x00\xff\xff" * 400,  # stored blocks
-        _GZIP | {"Content-Length": str(10**7)},
+        _GZIP | {"Content-Length": 10**7},
     ),
     "chunk_stall": _trickled(lambda _: b"1;ext=" + b"x" * 2000, _CHUNKED),
 }
@@ -263,8 +259,9 @@ class _Handler(BaseHTTPRequestHandler):
             sent = {"Content-Type": reply.content_type}
             sent["Content-Length"] = str(len(reply.body))
             for name, value in (sent | limit_headers | reply.headers).items():
-                for one in [value] if isinstance(value, str) else value or []:
-                    self.send_header(name, one)  # once a value; None: not at all
+                for one in value if isinstance(value, list) else [value]:
+                    if one is not None:  # None: a header left out
+                        self.send_header(name, str(one))
             self.end_headers()
         body, step = reply.body, 1 if reply.trickle else max(1, len(reply.body))
         for at in range(0, len(body), step):
