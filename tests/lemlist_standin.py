@@ -218,7 +218,7 @@ _FAULTS: dict[str, _Reply | Callable[..., _Reply | None]] = {
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as a benchmark client expects
     disable_nagle_algorithm = True  # headers and body go out in separate writes
-    standin: LemlistStandIn  # set by each stand-in, on a class of its own
+    server: LemlistStandIn
 
     def handle(self) -> None:
         """Serve a connection; a client hanging up (at its deadline) is no error."""
@@ -231,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         key = _presented_key(self.headers.get("Authorization"))
         request = RecordedRequest(self.command, url.path, query, dict(self.headers), 0)
-        number, reply, limit_headers = self.standin._receive(request, key)
+        number, reply, limit_headers = self.server._receive(request, key)
         self.close_connection |= reply is None or reply.raw
         try:
             if reply is None:  # SO_LINGER 0 makes close() send a TCP RST
@@ -242,10 +242,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(reply, limit_headers)
         except OSError:  # the client gave up, e.g. during a "timeout" fault
             self.close_connection = True
-        with self.standin._lock:  # the events due once this request was answered
-            events = self.standin._events.pop(number, [])
+        with self.server._lock:  # the events due once this request was answered
+            events = self.server._events.pop(number, [])
         for event in events:
-            event(self.standin)
+            event(self.server)
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET  # noqa: N815
 
@@ -272,7 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Stay quiet: no per-request logging."""
 
 
-class LemlistStandIn:
+class LemlistStandIn(ThreadingHTTPServer):
     """An in-process HTTP server answering like lemlist's API."""
 
     def __init__(  # noqa: PLR0913
@@ -288,9 +288,10 @@ class LemlistStandIn:
     ) -> None:
         """Serve `tasks` in order to `api_key`; `rate_limit` is (limit, seconds) per
         key on `clock`."""
+        super().__init__(("127.0.0.1", port), _Handler, bind_and_activate=False)
         self._tasks = list(sample.sample_tasks(250) if tasks is None else tasks)
         self._by_id = {task.id: task for task in self._tasks}
-        self.api_key, self.page_size, self._port = api_key, page_size, port
+        self.api_key, self.page_size = api_key, page_size
         self._rate_limit, self._clock, self._tls = rate_limit, clock, tls
         #: Serve page 0 whatever page is asked; serve page p past the end as page
         #: p mod P, as some APIs do: never empty.
@@ -312,7 +313,6 @@ class LemlistStandIn:
         self._events: dict[int, list[Callable[[LemlistStandIn], None]]] = {}
         #: The pending records that match, per filters, until the tasks change.
         self._matches: dict[str, list[dict[str, Any]]] = {}
-        self._server: ThreadingHTTPServer | None = None
 
     def __enter__(self) -> Self:
         """Start serving (see ``start()``)."""
@@ -325,26 +325,21 @@ class LemlistStandIn:
 
     def start(self) -> None:
         """Bind the port and serve in a daemon thread."""
-        handler = type("Handler", (_Handler,), {"standin": self})  # this stand-in's
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
+        self.server_bind()
+        self.server_activate()
         if self._tls is not None:
-            socket_ = self._tls.wrap_socket(self._server.socket, server_side=True)
-            self._server.socket = socket_
-        serve = self._server.serve_forever
-        threading.Thread(target=serve, args=(0.05,), daemon=True).start()
+            self.socket = self._tls.wrap_socket(self.socket, server_side=True)
+        threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True).start()
 
     def stop(self) -> None:
         """Stop serving and free the port; requests in progress are abandoned."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        self._server = None
+        self.shutdown()
+        self.server_close()
 
     @property
     def url(self) -> str:
         """The API base URL (the tap's ``api_url``): ``http://127.0.0.1:PORT/api``."""
-        assert self._server is not None, "the stand-in is not running"
-        host, port = self._server.server_address[:2]
+        host, port = self.server_address[:2]
         return f"{'https' if self._tls else 'http'}://{host!s}:{port}/api"
 
     @property
