@@ -641,20 +641,17 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         sys.stdout.write(f"{args.command}: {', '.join(changed) or 'no task'}\n")
         return 0
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop as on SIGINT
     today = datetime.now(timezone.utc).date()
-    with LemlistStandIn(
-        sample.sample_tasks(args.tasks, args.seed, today=today),
-        api_key=args.api_key,
-        page_size=args.page_size,
-        port=args.port,
-        rate_limit=args.rate_limit,
-    ) as standin:
+    tasks = sample.sample_tasks(args.tasks, args.seed, today=today)
+    options = {name: vars(args)[name] for name in ("api_key", "page_size", "port")}
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        LemlistStandIn(tasks, **options, rate_limit=args.rate_limit) as standin,
+    ):
         sys.stdout.write(f"LEMLIST_STANDIN_URL={standin.url}\n")
         sys.stdout.flush()
-        stopping.wait()
+        threading.Event().wait()
     return 0
 
 
