@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
+_Record = dict[str, Any]  # a JSON object: a task, the team, a campaign
 _TEXT, _JSON, _HTML = "text/plain; charset=utf-8", "application/json", "text/html"
 _UNAUTHORIZED = b"The authentication you supplied is incorrect"
 _ROUTES = {"/api/tasks": "tasks", "/api/team": "team", "/api/campaigns": "campaigns"}
@@ -256,9 +257,9 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.raw:  # the body continues the headers
             self.flush_headers()
         else:
-            sent = {"Content-Type": reply.content_type}
-            sent["Content-Length"] = str(len(reply.body))
-            for name, value in (sent | limit_headers | reply.headers).items():
+            own = {"Content-Type": reply.content_type}
+            own["Content-Length"] = str(len(reply.body))
+            for name, value in (own | limit_headers | reply.headers).items():
                 for one in value if isinstance(value, list) else [value]:
                     if one is not None:  # None: a header left out
                         self.send_header(name, str(one))
@@ -363,9 +364,7 @@ class LemlistStandIn(ThreadingHTTPServer):
         """Return the Team object ``GET /api/team`` serves to this stand-in's key."""
         return self.team or sample.sample_team(api_key=self.api_key)
 
-    def pending_records(
-        self, filters: list[dict[str, Any]] | None = None
-    ) -> list[dict[str, Any]]:
+    def pending_records(self, filters: list[_Record] | None = None) -> list[_Record]:
         """Return what a full paged read with ``filters`` serves, in order."""
         key, predicates = parse_filters(json.dumps(filters or []))
         with self._lock:
@@ -464,16 +463,16 @@ class LemlistStandIn(ThreadingHTTPServer):
             self._events.setdefault(number, []).append(event)
 
     def add_faults(
-        self, at: int | str, fault: str, times: int = 1, **options: Any
+        self, at: int | str, fault: str, times: int = 1, **opts: Any
     ) -> None:
         """Answer the next ``times`` requests for page ``at`` of ``/api/tasks`` (or
-        for ``/api/<at>``: ``team``, ``campaigns``) with ``fault``, given ``options``:
+        for ``/api/<at>``: ``team``, ``campaigns``) with ``fault``, given ``opts``:
         the keywords of the fault in ``_FAULTS``, e.g. ``retry_after`` of 429."""
         if fault not in _FAULTS:
             msg = f"unknown fault {fault!r}; expected one of {sorted(_FAULTS)}"
             raise ValueError(msg)
         with self._lock:
-            self._faults.setdefault(at, deque()).extend([(fault, options)] * times)
+            self._faults.setdefault(at, deque()).extend([(fault, opts)] * times)
 
     add_route_faults = add_faults  # e.g. add_route_faults("team", "401")
 
