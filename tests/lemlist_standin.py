@@ -141,17 +141,6 @@ def parse_filters(raw: str | None) -> tuple[str, list[Callable[[Task], bool]]]:
         raise ValueError from error
 
 
-def _presented_key(authorization: str | None) -> str | None:
-    """The key of a ``Basic base64(":" + key)`` header; "" of another; None: none."""
-    scheme, _, encoded = (authorization or "").partition(" ")
-    with contextlib.suppress(ValueError):  # not base64, or not UTF-8
-        decoded = base64.b64decode(encoded, validate=True).decode()
-        user, colon, key = decoded.partition(":")
-        if scheme == "Basic" and colon and not user:
-            return key
-    return None if authorization is None else ""
-
-
 # Faults: what lemlist, or the network, answers instead of `page`, the reply lemlist
 # would give, given the fault's options; None resets the connection.
 
@@ -230,7 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Answer as lemlist would (every method goes through here)."""
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
-        key = _presented_key(self.headers.get("Authorization"))
+        key = self.headers.get("Authorization")  # the key's, as lemlist reads it
         request = RecordedRequest(self.command, url.path, query, dict(self.headers), 0)
         number, reply, limit_headers = self.server._receive(request, key)
         self.close_connection |= reply is None or reply.raw
@@ -342,6 +331,11 @@ class LemlistStandIn(ThreadingHTTPServer):
         """The API base URL (the tap's ``api_url``): ``http://127.0.0.1:PORT/api``."""
         host, port = self.server_address[:2]
         return f"{'https' if self._tls else 'http'}://{host!s}:{port}/api"
+
+    @property
+    def authorization(self) -> str:
+        """``api_key``'s header: Basic auth, the user empty, the key as password."""
+        return "Basic " + base64.b64encode(f":{self.api_key}".encode()).decode()
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -516,7 +510,7 @@ class LemlistStandIn(ThreadingHTTPServer):
         refusals = [  # in lemlist's order
             (not route, _Reply(200, _HTML, _WEB_APP_PAGE)),  # its web app answers
             (key is None, _Reply(400, _TEXT, b"No API key provided")),
-            (key != self.api_key, _Reply(401, _TEXT, _UNAUTHORIZED)),
+            (key != self.authorization, _Reply(401, _TEXT, _UNAUTHORIZED)),
             (method != "GET", _Reply(405, _TEXT, b"Method Not Allowed")),
             (bad_page, _Reply(400, _TEXT, b"Bad params")),
         ]
