@@ -129,16 +129,17 @@ def _predicate(item: object) -> Callable[[Task], bool]:
     )
 
 
-def parse_filters(raw: str | None) -> tuple[str, list[Callable[[Task], bool]]]:
+def parse_filters(raw: str | None) -> tuple[str, Callable[[Task], bool]]:
     """Parse a ``filters`` query parameter (None: absent) as lemlist would: a
-    canonical key of the filters, and one predicate per filter, all of which must
-    hold; ValueError where lemlist answers ``{"error":"Malformed filters"}``."""
+    canonical key of the filters, and whether a task matches them all; ValueError
+    where lemlist answers ``{"error":"Malformed filters"}``."""
     try:
         items = json.loads(raw or "null")
         _check(isinstance(items, list))
-        return json.dumps(items, sort_keys=True), [_predicate(item) for item in items]
+        tests = [_predicate(item) for item in items]
     except regex.error as error:  # e.g. a group not closed
         raise ValueError from error
+    return json.dumps(items, sort_keys=True), lambda t: all(test(t) for test in tests)
 
 
 # Faults: what lemlist, or the network, answers instead of `page`, the reply lemlist
@@ -287,7 +288,7 @@ class LemlistStandIn(ThreadingHTTPServer):
         #: p mod P, as some APIs do: never empty.
         self.ignore_page = self.wrap_pages = False
         #: What ``GET /api/team`` serves; None: ``sample_team(api_key=api_key)``.
-        self.team: dict[str, Any] | None = None
+        self.team: _Record | None = None
         #: What ``GET /api/campaigns`` serves, in creation order: an ``array`` as
         #: lemlist's OpenAPI document shows, or an ``object`` as other clients
         #: read: ``{"campaigns": [...], "pagination": {...}}``.
@@ -302,29 +303,24 @@ class LemlistStandIn(ThreadingHTTPServer):
         self._faults: dict[int | str, deque[tuple[str, dict[str, Any]]]] = {}
         self._events: dict[int, list[Callable[[LemlistStandIn], None]]] = {}
         #: The pending records that match, per filters, until the tasks change.
-        self._matches: dict[str, list[dict[str, Any]]] = {}
+        self._matches: dict[str, list[_Record]] = {}
 
-    def __enter__(self) -> Self:
-        """Start serving (see ``start()``)."""
-        self.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        """Stop serving."""
-        self.stop()
-
-    def start(self) -> None:
-        """Bind the port and serve in a daemon thread."""
+    def start(self) -> Self:
+        """Bind the port and serve in a daemon thread (also as ``with`` begins)."""
         self.server_bind()
         self.server_activate()
         if self._tls is not None:
             self.socket = self._tls.wrap_socket(self.socket, server_side=True)
         threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True).start()
+        return self
 
-    def stop(self) -> None:
-        """Stop serving and free the port; requests in progress are abandoned."""
+    def stop(self, *_exc: object) -> None:
+        """Stop serving and free the port (also as ``with`` ends); requests in
+        progress are abandoned."""
         self.shutdown()
         self.server_close()
+
+    __enter__, __exit__ = start, stop
 
     @property
     def url(self) -> str:
@@ -354,15 +350,15 @@ class LemlistStandIn(ThreadingHTTPServer):
         with self._lock:
             return self._rate_limited
 
-    def team_document(self) -> dict[str, Any]:
+    def team_document(self) -> _Record:
         """Return the Team object ``GET /api/team`` serves to this stand-in's key."""
         return self.team or sample.sample_team(api_key=self.api_key)
 
     def pending_records(self, filters: list[_Record] | None = None) -> list[_Record]:
         """Return what a full paged read with ``filters`` serves, in order."""
-        key, predicates = parse_filters(json.dumps(filters or []))
+        key, match = parse_filters(json.dumps(filters or []))
         with self._lock:
-            return [dict(record) for record in self._matching(key, predicates)]
+            return [dict(record) for record in self._matching(key, match)]
 
     # The list changes as people work in lemlist.
 
@@ -528,19 +524,17 @@ class LemlistStandIn(ThreadingHTTPServer):
         """The reply lemlist gives on a route (a page of tasks), faults aside."""
         if route in self.plan_gated:
             return _Reply(402, _JSON, b'"route is available starting emailPro plan"')
-        if route == "team":
-            team = dict(self.team_document())
-            if query.get("version") != "v2":  # lemlist adds the users with v2 only
-                team.pop("users", None)
-            return _json(team)
+        if route == "team":  # lemlist adds the team's users with version=v2 only
+            v2, team = query.get("version") == "v2", self.team_document()
+            return _json({key: team[key] for key in team if v2 or key != "users"})
         if route == "campaigns":
             return self._campaigns(query)
         try:
-            key, predicates = parse_filters(query.get("filters"))
+            key, match = parse_filters(query.get("filters"))
         except ValueError:  # not JSON, not a list of valid filters
             return _Reply(400, _JSON, b'{"error":"Malformed filters"}')
         with self._lock:
-            matching = self._matching(key, predicates)
+            matching = self._matching(key, match)
             served = 0 if self.ignore_page else page
             if self.wrap_pages:  # past the end, page p is page p mod P
                 served %= max(1, math.ceil(len(matching) / self.page_size))
@@ -549,16 +543,11 @@ class LemlistStandIn(ThreadingHTTPServer):
             text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
         return _Reply(200, _JSON, text.encode())
 
-    def _matching(
-        self, key: str, predicates: list[Callable[[Task], bool]]
-    ) -> list[dict[str, Any]]:
-        """The pending records matching all predicates (hold the lock)."""
+    def _matching(self, key: str, match: Callable[[Task], bool]) -> list[_Record]:
+        """The pending records that `match` (hold the lock), kept until a change."""
         if key not in self._matches:
-            self._matches[key] = [
-                task.record
-                for task in self._tasks
-                if task.pending and all(match(task) for match in predicates)
-            ]
+            tasks = self._tasks
+            self._matches[key] = [t.record for t in tasks if t.pending and match(t)]
         return self._matches[key]
 
     def _campaigns(self, query: dict[str, str]) -> _Reply:
