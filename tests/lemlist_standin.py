@@ -45,7 +45,6 @@ _UNAUTHORIZED = b"The authentication you supplied is incorrect"
 _ROUTES = {"/api/tasks": "tasks", "/api/team": "team", "/api/campaigns": "campaigns"}
 # What lemlist's web app answers on a path that is not its API: a page, with 200.
 _WEB_APP_PAGE = b"<!DOCTYPE html><html><head><title>lemlist</title></head></html>"
-_LEMLIST_LIMIT, _LEMLIST_WINDOW = 20, 2  # lemlist's documented rate limit
 _JS_DATE = "%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)"  # in UTC
 
 
@@ -289,12 +288,10 @@ class LemlistStandIn(ThreadingHTTPServer):
         self.ignore_page = self.wrap_pages = False
         #: What ``GET /api/team`` serves; None: ``sample_team(api_key=api_key)``.
         self.team: _Record | None = None
-        #: What ``GET /api/campaigns`` serves, in creation order: an ``array`` as
-        #: lemlist's OpenAPI document shows, or an ``object`` as other clients
-        #: read: ``{"campaigns": [...], "pagination": {...}}``.
+        #: What ``GET /api/campaigns`` serves, in creation order: an ``array`` as in
+        #: lemlist's OpenAPI, or ``{"campaigns": [...], "pagination": {...}}``.
         self.campaigns, self.campaigns_shape = sample.sample_campaigns(), "array"
-        #: Routes (``team``, ``campaigns``) this account's plan does not include:
-        #: lemlist answers them 402.
+        #: Routes (``team``, ``campaigns``) outside the plan: lemlist answers 402.
         self.plan_gated: set[str] = set()
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -302,7 +299,6 @@ class LemlistStandIn(ThreadingHTTPServer):
         self._rate_limited = self._created = 0
         self._faults: dict[int | str, deque[tuple[str, dict[str, Any]]]] = {}
         self._events: dict[int, list[Callable[[LemlistStandIn], None]]] = {}
-        #: The pending records that match, per filters, until the tasks change.
         self._matches: dict[str, list[_Record]] = {}
 
     def start(self) -> Self:
@@ -453,27 +449,26 @@ class LemlistStandIn(ThreadingHTTPServer):
             self._events.setdefault(number, []).append(event)
 
     def add_faults(
-        self, at: int | str, fault: str, times: int = 1, **opts: Any
+        self, at: int | str, fault: str, times: int = 1, **options: Any
     ) -> None:
         """Answer the next ``times`` requests for page ``at`` of ``/api/tasks`` (or
-        for ``/api/<at>``: ``team``, ``campaigns``) with ``fault``, given ``opts``:
+        for ``/api/<at>``: ``team``, ``campaigns``) with ``fault``, given ``options``:
         the keywords of the fault in ``_FAULTS``, e.g. ``retry_after`` of 429."""
         if fault not in _FAULTS:
             msg = f"unknown fault {fault!r}; expected one of {sorted(_FAULTS)}"
             raise ValueError(msg)
         with self._lock:
-            self._faults.setdefault(at, deque()).extend([(fault, opts)] * times)
+            self._faults.setdefault(at, deque()).extend([(fault, options)] * times)
 
     add_route_faults = add_faults  # e.g. add_route_faults("team", "401")
 
     def _receive(
         self, request: RecordedRequest, key: str | None
     ) -> tuple[int, _Reply | None, dict[str, str]]:
-        """Record a request; make its reply, and lemlist's rate-limit headers (on
-        every answer; a full budget without a limit to enforce). Every admitted
-        request counts, faulted or not; rejected ones do not."""
+        """Record a request; make its reply and lemlist's rate-limit headers (a full
+        budget without a limit). Admitted requests count, faulted or not."""
         now = self._clock()
-        limit, window = self._rate_limit or (_LEMLIST_LIMIT, _LEMLIST_WINDOW)
+        limit, window = self._rate_limit or (20, 2)  # lemlist's documented limit
         with self._lock:
             self._requests.append(request._replace(time=now))
             arrivals = self._arrivals.setdefault(key, deque())
@@ -597,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = ("serve", "complete", "create", "reassign", "reschedule")
     add = parser.add_argument
     add("command", nargs="?", choices=commands, default="serve")
-    add("targets", nargs="*", help="how many tasks (default 1), or task ids")
+    add("targets", nargs="*", default=["1"], help="how many tasks, or task ids")
     add("--days", type=int, default=7, help="days to reschedule by")
     add("--url", help="the serving stand-in's API url, for a command")
     add("--tasks", type=int, default=500, help="number of sample tasks")
@@ -610,8 +605,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command != "serve":
         if not args.url:
             parser.error("a command needs --url, the serving stand-in's API url")
-        targets = ",".join(args.targets or ["1"])
-        query = urlencode({"targets": targets, "days": args.days})
+        query = urlencode({"targets": ",".join(args.targets), "days": args.days})
         control = args.url.rstrip("/").removesuffix("/api") + "/_standin/"
         try:  # POST, as it has data
             with urllib.request.urlopen(  # noqa: S310 - the url given
