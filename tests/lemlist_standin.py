@@ -219,9 +219,9 @@ class _Handler(BaseHTTPRequestHandler):
         """Answer as lemlist would (every method goes through here)."""
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
-        key = self.headers.get("Authorization")  # the key's, as lemlist reads it
+        auth = self.headers.get("Authorization")  # an API key's: its rate limit
         request = RecordedRequest(self.command, url.path, query, dict(self.headers), 0)
-        number, reply, limit_headers = self.server._receive(request, key)
+        number, reply, limit_headers = self.server._receive(request, auth)
         self.close_connection |= reply is None or reply.raw
         try:
             if reply is None:  # SO_LINGER 0 makes close() send a TCP RST
@@ -463,7 +463,7 @@ class LemlistStandIn(ThreadingHTTPServer):
     add_route_faults = add_faults  # e.g. add_route_faults("team", "401")
 
     def _receive(
-        self, request: RecordedRequest, key: str | None
+        self, request: RecordedRequest, auth: str | None
     ) -> tuple[int, _Reply | None, dict[str, str]]:
         """Record a request; make its reply and lemlist's rate-limit headers (a full
         budget without a limit). Admitted requests count, faulted or not."""
@@ -471,7 +471,7 @@ class LemlistStandIn(ThreadingHTTPServer):
         limit, window = self._rate_limit or (20, 2)  # lemlist's documented limit
         with self._lock:
             self._requests.append(request._replace(time=now))
-            arrivals = self._arrivals.setdefault(key, deque())
+            arrivals = self._arrivals.setdefault(auth, deque())
             while arrivals and arrivals[0] <= now - window:
                 arrivals.popleft()
             admitted = self._rate_limit is None or len(arrivals) < limit
@@ -489,9 +489,9 @@ class LemlistStandIn(ThreadingHTTPServer):
         }
         if not admitted:
             return number, _Reply(429, _TEXT, b"Too Many Requests"), headers
-        return number, self._answer(request, key), headers
+        return number, self._answer(request, auth), headers
 
-    def _answer(self, request: RecordedRequest, key: str | None) -> _Reply | None:
+    def _answer(self, request: RecordedRequest, auth: str | None) -> _Reply | None:
         """Reply to an admitted request; None means reset the connection."""
         method, path, query = request.method, request.path, request.query
         route, page = _ROUTES.get(path, ""), query.get("page", "0")
@@ -500,8 +500,8 @@ class LemlistStandIn(ThreadingHTTPServer):
         bad_page = route == "tasks" and not re.fullmatch("[0-9]+", page)
         refusals = [  # in lemlist's order
             (not route, _Reply(200, _HTML, _WEB_APP_PAGE)),  # its web app answers
-            (key is None, _Reply(400, _TEXT, b"No API key provided")),
-            (key != self.authorization, _Reply(401, _TEXT, _UNAUTHORIZED)),
+            (auth is None, _Reply(400, _TEXT, b"No API key provided")),
+            (auth != self.authorization, _Reply(401, _TEXT, _UNAUTHORIZED)),
             (method != "GET", _Reply(405, _TEXT, b"Method Not Allowed")),
             (bad_page, _Reply(400, _TEXT, b"Bad params")),
         ]
