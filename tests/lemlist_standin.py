@@ -23,7 +23,6 @@ import threading
 import time
 import urllib.request
 from collections import deque
-from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -58,13 +57,12 @@ class RecordedRequest(NamedTuple):
     time: float
 
 
-@dataclass(frozen=True)
-class _Reply:
+class _Reply(NamedTuple):
     status: int
     content_type: str
     body: bytes
     #: Headers added or replaced: None leaves one out, a list sends it once a value.
-    headers: dict[str, object] = field(default_factory=dict)
+    headers: dict[str, object] = {}  # noqa: RUF012 - never changed, only replaced
     delay: float = 0.0  # seconds before the answer
     trickle: float = 0.0  # seconds between bytes of the body
     raw: bool = False  # the body follows the status line: it is the headers
@@ -156,8 +154,8 @@ def _trickled(
     make: Callable[[bytes], bytes], headers: dict[str, Any], *, raw: bool = False
 ) -> Callable[..., _Reply]:
     """A fault that sends `make(page)` a byte every `every` seconds (an option)."""
-    return lambda page, every=0.05: replace(
-        page, body=make(page.body), headers=headers, trickle=every, raw=raw
+    return lambda page, every=0.05: page._replace(
+        body=make(page.body), headers=headers, trickle=every, raw=raw
     )
 
 
@@ -182,13 +180,13 @@ _FAULTS: dict[str, _Reply | Callable[..., _Reply | None]] = {
     ),
     "redirect": lambda _, location: _Reply(302, _TEXT, b"", {"Location": location}),
     "reset": lambda _: None,
-    "timeout": lambda page, delay=2.0: replace(page, delay=delay or 0),
-    "truncated": lambda page: replace(page, body=page.body[: len(page.body) // 2]),
-    "two_lengths": lambda page: replace(
-        page, headers={"Content-Length": [len(page.body), len(page.body) + 7]}
+    "timeout": lambda page, delay=2.0: page._replace(delay=delay or 0),
+    "truncated": lambda page: page._replace(body=page.body[: len(page.body) // 2]),
+    "two_lengths": lambda page: page._replace(
+        headers={"Content-Length": [len(page.body), len(page.body) + 7]}
     ),
-    "headers": lambda page, headers: replace(page, headers=headers),
-    "trickle": lambda page, every=0.2: replace(page, trickle=every),
+    "headers": lambda page, headers: page._replace(headers=headers),
+    "trickle": lambda page, every=0.2: page._replace(trickle=every),
     # The page, gzip-encoded or in chunks with extensions, a byte at a time.
     "gzip_trickle": _trickled(
         lambda body: _chunks(gzip.compress(body)), _GZIP | _CHUNKED
