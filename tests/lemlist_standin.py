@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
+    _Event = Callable[["LemlistStandIn"], None]  # a change made after a request
+
 _Record = dict[str, Any]  # a JSON object: a task, the team, a campaign
 _TEXT, _JSON, _HTML = "text/plain; charset=utf-8", "application/json", "text/html"
 _UNAUTHORIZED = b"The authentication you supplied is incorrect"
@@ -161,7 +163,8 @@ def _trickled(
 
 _CHUNKED = {"Transfer-Encoding": "chunked", "Content-Length": None}
 _GZIP = {"Content-Encoding": "gzip"}
-_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"
+# A gzip header, then stored deflate blocks of no bytes: they decode to nothing.
+_GZIP_STALL = bytes.fromhex("1f8b0800000000000003") + b"\0\0\0\xff\xff" * 400
 _FAULTS: dict[str, _Reply | Callable[..., _Reply | None]] = {
     "400": _Reply(400, _TEXT, b"Bad params"),
     "401": _Reply(401, _TEXT, _UNAUTHORIZED),
@@ -188,17 +191,12 @@ _FAULTS: dict[str, _Reply | Callable[..., _Reply | None]] = {
     "headers": lambda page, headers: page._replace(headers=headers),
     "trickle": lambda page, every=0.2: page._replace(trickle=every),
     # The page, gzip-encoded or in chunks with extensions, a byte at a time.
-    "gzip_trickle": _trickled(
-        lambda body: _chunks(gzip.compress(body)), _GZIP | _CHUNKED
-    ),
+    "gzip_trickle": _trickled(lambda b: _chunks(gzip.compress(b)), _GZIP | _CHUNKED),
     "chunk_trickle": _trickled(_chunks, _CHUNKED),
     # Stalls, that never complete an answer: endless headers; a gzip body of empty
-    # deflate blocks, which decode to nothing; a chunk extension that never ends.
+    # blocks; a chunk extension that never ends.
     "slow_headers": _trickled(lambda _: b"X-Padding: " + b"." * 2000, {}, raw=True),
-    "gzip_stall": _trickled(
-        lambda _: _GZIP_HEADER + b"\x00\x00\x00\xff\xff" * 400,  # stored blocks
-        _GZIP | {"Content-Length": 10**7},
-    ),
+    "gzip_stall": _trickled(lambda _: _GZIP_STALL, _GZIP | {"Content-Length": 10**7}),
     "chunk_stall": _trickled(lambda _: b"1;ext=" + b"x" * 2000, _CHUNKED),
 }
 
@@ -281,8 +279,7 @@ class LemlistStandIn(ThreadingHTTPServer):
         self._by_id = {task.id: task for task in self._tasks}
         self.api_key, self.page_size = api_key, page_size
         self._rate_limit, self._clock, self._tls = rate_limit, clock, tls
-        #: Serve page 0 whatever page is asked; serve page p past the end as page
-        #: p mod P, as some APIs do: never empty.
+        #: Serve page 0 whatever is asked; serve page p past the end as page p mod P.
         self.ignore_page = self.wrap_pages = False
         #: What ``GET /api/team`` serves; None: ``sample_team(api_key=api_key)``.
         self.team: _Record | None = None
@@ -296,7 +293,7 @@ class LemlistStandIn(ThreadingHTTPServer):
         self._arrivals: dict[str | None, deque[float]] = {}
         self._rate_limited = self._created = 0
         self._faults: dict[int | str, deque[tuple[str, dict[str, Any]]]] = {}
-        self._events: dict[int, list[Callable[[LemlistStandIn], None]]] = {}
+        self._events: dict[int, list[_Event]] = {}
         self._matches: dict[str, list[_Record]] = {}
 
     def start(self) -> Self:
@@ -402,10 +399,9 @@ class LemlistStandIn(ThreadingHTTPServer):
         self.campaigns = [c for c in self.campaigns if c["_id"] != campaign_id]
 
     def _tell(self, command: str, query: dict[str, str]) -> _Reply:
-        """Change ``targets`` as people in lemlist do, and answer the ids changed:
-        the N oldest pending tasks (the end of the list) or tasks named by id; for
-        `create`, N new ones at the top. `reassign` moves a task to the next team
-        member, `reschedule` its due date by ``days``."""
+        """Change ``targets`` as people in lemlist do; answer the ids changed: the N
+        oldest pending tasks (the end of the list) or ids; for `create`, N new ones
+        at the top. `reassign` moves to the next member, `reschedule` by ``days``."""
         ids, days = query.get("targets", "1").split(","), int(query.get("days", "7"))
         count = int(ids[0]) if len(ids) == 1 and ids[0].isdecimal() else None
         users = [user["userId"] for user in self.team_document().get("users", [])]
@@ -438,9 +434,7 @@ class LemlistStandIn(ThreadingHTTPServer):
 
     # Serving.
 
-    def after_request(
-        self, number: int, event: Callable[[LemlistStandIn], None]
-    ) -> None:
+    def after_request(self, number: int, event: _Event) -> None:
         """Run ``event(stand-in)`` once request ``number`` (from 1) was answered:
         the list changes between two requests, as lemlist's does while people work."""
         with self._lock:
