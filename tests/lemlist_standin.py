@@ -315,9 +315,8 @@ class LemlistStandIn(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        """The API base URL (the tap's ``api_url``): ``http://127.0.0.1:PORT/api``."""
-        host, port = self.server_address[:2]
-        return f"{'https' if self._tls else 'http'}://{host!s}:{port}/api"
+        """The tap's ``api_url`` once started: ``http://127.0.0.1:PORT/api``."""
+        return f"{'https' if self._tls else 'http'}://127.0.0.1:{self.server_port}/api"
 
     @property
     def authorization(self) -> str:
@@ -350,8 +349,6 @@ class LemlistStandIn(ThreadingHTTPServer):
         key, match = parse_filters(json.dumps(filters or []))
         with self._lock:
             return [dict(record) for record in self._matching(key, match)]
-
-    # The list changes as people work in lemlist.
 
     def complete(self, task_ids: Iterable[str], *, done: bool = True) -> None:
         """Mark tasks done so they vanish from results; KeyError for unknown ids."""
@@ -432,8 +429,6 @@ class LemlistStandIn(ThreadingHTTPServer):
                 self.update(task_id, dueDate=_days_later(record.get("dueDate"), days))
         return _json({"changed": chosen})
 
-    # Serving.
-
     def after_request(self, number: int, event: _Event) -> None:
         """Run ``event(stand-in)`` once request ``number`` (from 1) was answered:
         the list changes between two requests, as lemlist's does while people work."""
@@ -485,16 +480,15 @@ class LemlistStandIn(ThreadingHTTPServer):
 
     def _answer(self, request: RecordedRequest, auth: str | None) -> _Reply | None:
         """Reply to an admitted request; None means reset the connection."""
-        method, path, query = request.method, request.path, request.query
-        route, page = _ROUTES.get(path, ""), query.get("page", "0")
-        if path.startswith("/_standin/") and method == "POST":
-            return self._tell(path.removeprefix("/_standin/"), query)
+        route, page = _ROUTES.get(request.path, ""), request.query.get("page", "0")
+        if request.path.startswith("/_standin/") and request.method == "POST":
+            return self._tell(request.path.removeprefix("/_standin/"), request.query)
         bad_page = route == "tasks" and not re.fullmatch("[0-9]+", page)
         refusals = [  # in lemlist's order
             (not route, _Reply(200, _HTML, _WEB_APP_PAGE)),  # its web app answers
             (auth is None, _Reply(400, _TEXT, b"No API key provided")),
             (auth != self.authorization, _Reply(401, _TEXT, _UNAUTHORIZED)),
-            (method != "GET", _Reply(405, _TEXT, b"Method Not Allowed")),
+            (request.method != "GET", _Reply(405, _TEXT, b"Method Not Allowed")),
             (bad_page, _Reply(400, _TEXT, b"Bad params")),
         ]
         if refusal := next((reply for refused, reply in refusals if refused), None):
@@ -503,7 +497,7 @@ class LemlistStandIn(ThreadingHTTPServer):
         with self._lock:
             queued = self._faults.get(at)
             fault, options = queued.popleft() if queued else ("", {})
-        served = self._serve(route, query, at)
+        served = self._serve(route, request.query, at)
         action = _FAULTS[fault] if fault else served
         return action if isinstance(action, _Reply) else action(served, **options)
 
@@ -612,13 +606,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop as on SIGINT
     today = datetime.now(timezone.utc).date()
     tasks = sample.sample_tasks(args.tasks, args.seed, today=today)
-    options = {name: vars(args)[name] for name in ("api_key", "page_size", "port")}
-    with (
-        contextlib.suppress(KeyboardInterrupt),
-        LemlistStandIn(tasks, **options, rate_limit=args.rate_limit) as standin,
-    ):
-        sys.stdout.write(f"LEMLIST_STANDIN_URL={standin.url}\n")
-        sys.stdout.flush()
+    names = ("api_key", "page_size", "port", "rate_limit")
+    standin = LemlistStandIn(tasks, **{name: vars(args)[name] for name in names})
+    with contextlib.suppress(KeyboardInterrupt), standin:
+        print(f"LEMLIST_STANDIN_URL={standin.url}", flush=True)  # noqa: T201
         threading.Event().wait()
     return 0
 
