@@ -1,14 +1,15 @@
 """The dbt layer: it reads the schema the loader wrote, and keeps the task history.
 
-One scenario runs the `lemlist-elt` job (load, then `dbt build`: run + snapshot + test)
-three times, with tasks completed, rescheduled, reassigned and reopened in between, into
-a database whose timezone is America/New_York; the tests below read what it left. The
-loads run with filters that select every task at first but can drift (assignedTo,
-dueDate): one task is reassigned out of them and one rescheduled out of them between the
-first two loads, and the last load narrows the filters (issue #23). A campaign is
-deleted before the last load, so one of its open tasks points at no campaign (#19). The
-models' logic is specified by dbt unit tests (`unit_tests:` in transform/models); these
-tests check the wiring and that `dbt build` runs those unit tests against a real load.
+tests/loads.py's series runs the `lemlist-elt` job (load, then `dbt build`: run +
+snapshot + test) three times in a project of one's own, with tasks completed,
+rescheduled, reassigned and reopened in between, into a database whose timezone is
+America/New_York; the tests below read what it left. The loads run with filters that
+select every task at first but can drift (assignedTo, dueDate): one task is reassigned
+out of them and one rescheduled out of them between the first two loads, and the last
+load narrows the filters (issue #23). A campaign is deleted before the last load, so one
+of its open tasks points at no campaign (#19). The models' logic is specified by dbt
+unit tests (`unit_tests:` in transform/models); these tests check the wiring and that
+`dbt build` runs those unit tests against a real load.
 """
 
 from __future__ import annotations
@@ -17,170 +18,22 @@ import datetime as dt
 import json
 import re
 import typing as t
-from dataclasses import dataclass
 
 import demo_report
-import psycopg
-import pytest
 import yaml
-from conftest import API_KEY, NON_UTC_TIMEZONE, schema_for
-from lemlist_sample import sample_campaigns, sample_tasks, sample_users
-from lemlist_standin import LemlistStandIn
-from warehouse import REPO, Pipeline, meltano, utc_now
+from conftest import NON_UTC_TIMEZONE
+from lemlist_sample import sample_campaigns, sample_users
+from loads import (
+    DRIFTING_FILTERS,
+    NARROWED_FILTERS,
+    NEW_ASSIGNEE,
+    OUTSIDE_ASSIGNEE,
+    OwnProject,
+)
+from warehouse import REPO
 
 if t.TYPE_CHECKING:
     import subprocess
-
-    from warehouse import PostgresCluster
-
-NEW_DUE_DATE = "2026-01-15T09:30:00.000Z"
-NEW_ASSIGNEE = "usr_reassigned000000"
-# Filters that select every sample task (none is assigned to OUTSIDE_ASSIGNEE, every one
-# is due by WINDOW_END) but that a task can leave while it stays open.
-OUTSIDE_ASSIGNEE = "usr_outside000000000"
-WINDOW_END = "2026-06-30"
-DRIFTING_FILTERS: list[dict[str, t.Any]] = [
-    {"filterId": "assignedTo", "out": [OUTSIDE_ASSIGNEE]},
-    {"filterId": "dueDate", "to": WINDOW_END},
-]
-DUE_OUTSIDE_THE_WINDOW = "2026-09-01T09:00:00.000Z"
-# The last load's filters: the same, narrowed to leave out one task type.
-NARROWED_TYPE = "manual"
-NARROWED_FILTERS: list[dict[str, t.Any]] = [
-    *DRIFTING_FILTERS,
-    {"filterId": "type", "out": [NARROWED_TYPE]},
-]
-
-
-def without(env: dict[str, str], *names: str) -> dict[str, str]:
-    """The environment minus some variables."""
-    return {key: value for key, value in env.items() if key not in names}
-
-
-@dataclass
-class Scenario:
-    """Three runs of the ELT job and what happened to the tasks in between."""
-
-    pipeline: Pipeline
-    runs: list[subprocess.CompletedProcess[str]]
-    done_after_first: list[str]
-    rescheduled_then_done: str
-    reassigned_then_done: str
-    done_then_reopened: str
-    rescheduled_still_open: str
-    # Still open in lemlist, but no longer in the filtered list: reassigned to the
-    # excluded user, rescheduled out of the dueDate window (before the second load), or
-    # of the type the last load's narrowed filters leave out.
-    reassigned_out: str
-    rescheduled_out: str
-    narrowed_out: list[str]
-    # The campaign deleted before the last load; some of its tasks are still open.
-    deleted_campaign: str
-    # The tasks the last load's filters select: what lemlist still returns.
-    open_ids: set[str]
-    open_records: list[dict[str, t.Any]]
-    # Naive UTC clock readings just before and after each run.
-    windows: list[tuple[dt.datetime, dt.datetime]]
-
-    @property
-    def done(self) -> set[str]:
-        """Tasks done in lemlist (the reopened one included)."""
-        return {
-            *self.done_after_first,
-            self.rescheduled_then_done,
-            self.reassigned_then_done,
-            self.done_then_reopened,
-        }
-
-    @property
-    def left_the_filters(self) -> set[str]:
-        """Tasks still open in lemlist that left the filtered list."""
-        return {self.reassigned_out, self.rescheduled_out, *self.narrowed_out}
-
-    @property
-    def left(self) -> set[str]:
-        """Tasks that left the tap's (filtered) open list at some point."""
-        return self.done | self.left_the_filters
-
-    def rows(self, model: str, columns: str) -> list[dict[str, t.Any]]:
-        """The rows of one dbt model, as dicts."""
-        return self.pipeline.rows(
-            f'SELECT {columns} FROM "{self.pipeline.schema}_analytics".{model}'  # noqa: S608
-        )
-
-    def history(self, task_id: str) -> list[dict[str, t.Any]]:
-        """One task's versions in lemlist_task_history, in order."""
-        rows = self.rows(
-            "lemlist_task_history",
-            "task_id, version_number, is_open, due_at, assigned_user_id, "
-            "is_due_date_moved, is_reassigned, is_retired, is_reopened, is_current",
-        )
-        versions = [row for row in rows if row["task_id"] == task_id]
-        return sorted(versions, key=lambda row: row["version_number"])
-
-
-@pytest.fixture(scope="module")
-def scenario(
-    postgres: PostgresCluster, non_utc_database: str, meltano_installed: None
-) -> Scenario:
-    """Three `meltano run lemlist-elt`, changing tasks in lemlist between them.
-
-    dbt gets no LEMLIST_SOURCE_SCHEMA: it must follow the loader's schema, set by
-    TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA.
-    """
-    del meltano_installed
-    schema = schema_for("dbt_history_scenario")
-    pipeline = Pipeline(postgres, schema, non_utc_database)
-    windows = []
-    with LemlistStandIn(sample_tasks(60), api_key=API_KEY) as standin:
-        env = without(pipeline.environment(standin), "LEMLIST_SOURCE_SCHEMA")
-
-        def elt(filters: list[dict[str, t.Any]]) -> subprocess.CompletedProcess[str]:
-            started = utc_now()
-            filtered = {**env, "TAP_LEMLIST_TASKS_FILTERS": json.dumps(filters)}
-            run = meltano("run", "lemlist-elt", env=filtered)
-            windows.append((started, utc_now()))
-            return run
-
-        served = standin.pending_records(DRIFTING_FILTERS)
-        assert len(served) == len(standin.pending_records())
-        narrowed_out = sorted(r["_id"] for r in served if r["type"] == NARROWED_TYPE)
-        ids = sorted(r["_id"] for r in served if r["type"] != NARROWED_TYPE)
-        done, roles = ids[:3], ids[3:9]
-        rescheduled, reassigned, reopened, moved, reassigned_out, rescheduled_out = (
-            roles
-        )
-        runs = [elt(DRIFTING_FILTERS)]
-        standin.complete([*done, reopened])
-        standin.update(rescheduled, dueDate=NEW_DUE_DATE)
-        standin.update(reassigned, userId=NEW_ASSIGNEE)
-        standin.update(reassigned_out, userId=OUTSIDE_ASSIGNEE)
-        standin.update(rescheduled_out, dueDate=DUE_OUTSIDE_THE_WINDOW)
-        runs.append(elt(DRIFTING_FILTERS))
-        standin.complete([rescheduled, reassigned])
-        standin.reopen([reopened])
-        standin.update(moved, dueDate=NEW_DUE_DATE)
-        still_open = standin.pending_records(NARROWED_FILTERS)
-        deleted_campaign = min(r["campaignId"] for r in still_open if "campaignId" in r)
-        standin.delete_campaign(deleted_campaign)
-        runs.append(elt(NARROWED_FILTERS))
-        open_records = standin.pending_records(NARROWED_FILTERS)
-    return Scenario(
-        pipeline,
-        runs,
-        done,
-        rescheduled,
-        reassigned,
-        reopened,
-        moved,
-        reassigned_out,
-        rescheduled_out,
-        narrowed_out,
-        deleted_campaign,
-        {record["_id"] for record in open_records},
-        open_records,
-        windows,
-    )
 
 
 def unit_test_names() -> set[str]:
@@ -192,8 +45,8 @@ def unit_test_names() -> set[str]:
     return names
 
 
-def test_every_run_of_the_elt_job_passes_dbt_build(scenario: Scenario) -> None:
-    for run in scenario.runs:
+def test_every_run_of_the_elt_job_passes_dbt_build(own_project: OwnProject) -> None:
+    for run in own_project.runs:
         assert run.returncode == 0, run.stderr[-5000:]
         assert "dbt-postgres" in run.stderr
         # Warnings only: a task pointing at an unknown user or campaign (see below).
@@ -206,9 +59,9 @@ def warned(run: subprocess.CompletedProcess[str], test_name: str) -> bool:
 
 
 def test_a_task_pointing_at_an_unknown_user_or_campaign_warns_only(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    first, second, third = scenario.runs
+    first, second, third = own_project.runs
 
     # The second load's open tasks include one reassigned to a user lemlist does not
     # list; the third's, tasks of the campaign deleted before it.
@@ -220,9 +73,9 @@ def test_a_task_pointing_at_an_unknown_user_or_campaign_warns_only(
 
 
 def test_dbt_build_on_a_fresh_warehouse_snapshots_before_the_history(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    first = scenario.runs[0]
+    first = own_project.runs[0]
 
     assert first.returncode == 0, first.stderr[-5000:]
     assert "no task history yet" not in first.stderr
@@ -230,37 +83,37 @@ def test_dbt_build_on_a_fresh_warehouse_snapshots_before_the_history(
 
 
 def test_dbt_reads_the_schema_the_loader_wrote_from_the_environment(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    staged = scenario.rows("stg_lemlist__tasks", "task_id, is_open")
+    staged = own_project.model("stg_lemlist__tasks", "task_id, is_open")
 
     assert len(staged) == 60
-    assert {row["task_id"] for row in staged if row["is_open"]} == scenario.open_ids
+    assert {row["task_id"] for row in staged if row["is_open"]} == own_project.open_ids
 
 
-def test_dbt_build_runs_every_unit_test_of_the_project(scenario: Scenario) -> None:
+def test_dbt_build_runs_every_unit_test_of_the_project(own_project: OwnProject) -> None:
     names = unit_test_names()
-    passed = set(re.findall(r"PASS \w+::(\w+)", scenario.runs[-1].stderr))
+    passed = set(re.findall(r"PASS \w+::(\w+)", own_project.runs[-1].stderr))
 
     assert len(names) >= 3
     assert names <= passed
 
 
 def test_completions_hold_exactly_the_tasks_that_left_the_open_list(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    completions = scenario.rows(
+    completions = own_project.model(
         "lemlist_task_completions", "task_id, completion_number"
     )
 
-    assert sorted(row["task_id"] for row in completions) == sorted(scenario.left)
+    assert sorted(row["task_id"] for row in completions) == sorted(own_project.left)
     assert {row["completion_number"] for row in completions} == {1}
 
 
 def test_completions_count_reschedules_and_reassignments_before_completion(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    rows = scenario.rows(
+    rows = own_project.model(
         "lemlist_task_completions", "task_id, times_rescheduled, times_reassigned"
     )
     counts = {
@@ -268,16 +121,17 @@ def test_completions_count_reschedules_and_reassignments_before_completion(
         for row in rows
     }
 
-    assert counts[scenario.rescheduled_then_done] == (1, 0)
-    assert counts[scenario.reassigned_then_done] == (0, 1)
-    assert {counts[task_id] for task_id in scenario.done_after_first} == {(0, 0)}
+    assert counts[own_project.rescheduled_then_done] == (1, 0)
+    assert counts[own_project.reassigned_then_done] == (0, 1)
+    unchanged = [*own_project.done_after_first, *own_project.done_during_load]
+    assert {counts[task_id] for task_id in unchanged} == {(0, 0)}
 
 
 def test_completion_lies_between_last_seen_open_and_retired_at(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    loaded = scenario.pipeline.tasks()
-    rows = scenario.rows(
+    loaded = own_project.rows[-1]
+    rows = own_project.model(
         "lemlist_task_completions",
         "task_id, last_seen_open_at, retired_at, opened_at, days_open",
     )
@@ -288,13 +142,15 @@ def test_completion_lies_between_last_seen_open_and_retired_at(
         assert last_seen < row["retired_at"]
         assert row["opened_at"] <= last_seen
         assert row["days_open"] >= 0
-        if row["task_id"] != scenario.done_then_reopened:
+        if row["task_id"] != own_project.done_then_reopened:
             assert last_seen == source["_sdc_extracted_at"]
             assert row["retired_at"] == source["_sdc_deleted_at"]
 
 
-def test_history_records_a_reschedule_then_the_retirement(scenario: Scenario) -> None:
-    versions = scenario.history(scenario.rescheduled_then_done)
+def test_history_records_a_reschedule_then_the_retirement(
+    own_project: OwnProject,
+) -> None:
+    versions = own_project.history(own_project.rescheduled_then_done)
 
     assert [v["is_due_date_moved"] for v in versions] == [False, True, False]
     assert [v["is_retired"] for v in versions] == [False, False, True]
@@ -302,45 +158,45 @@ def test_history_records_a_reschedule_then_the_retirement(scenario: Scenario) ->
     assert [v["is_current"] for v in versions] == [False, False, True]
 
 
-def test_history_records_a_reassignment(scenario: Scenario) -> None:
-    versions = scenario.history(scenario.reassigned_then_done)
+def test_history_records_a_reassignment(own_project: OwnProject) -> None:
+    versions = own_project.history(own_project.reassigned_then_done)
 
     assert [v["is_reassigned"] for v in versions] == [False, True, False]
     assert versions[1]["assigned_user_id"] == NEW_ASSIGNEE
 
 
-def test_history_records_a_retirement_and_a_reopening(scenario: Scenario) -> None:
-    versions = scenario.history(scenario.done_then_reopened)
+def test_history_records_a_retirement_and_a_reopening(own_project: OwnProject) -> None:
+    versions = own_project.history(own_project.done_then_reopened)
 
     assert [v["is_open"] for v in versions] == [True, False, True]
     assert [v["is_retired"] for v in versions] == [False, True, False]
     assert [v["is_reopened"] for v in versions] == [False, False, True]
-    loaded = scenario.pipeline.tasks()[scenario.done_then_reopened]
+    loaded = own_project.rows[-1][own_project.done_then_reopened]
     assert loaded["_sdc_deleted_at"] is None  # live again in the loaded table
 
 
 def test_history_keeps_one_version_of_a_task_that_never_changed(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
     unchanged = min(
-        scenario.open_ids - scenario.left - {scenario.rescheduled_still_open}
+        own_project.open_ids - own_project.left - {own_project.rescheduled_still_open}
     )
 
-    assert len(scenario.history(unchanged)) == 1
-    assert len(scenario.history(scenario.rescheduled_still_open)) == 2
+    assert len(own_project.history(unchanged)) == 1
+    assert len(own_project.history(own_project.rescheduled_still_open)) == 2
 
 
 def test_history_times_are_utc_instants_in_a_non_utc_database(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    versions = scenario.rows(
+    versions = own_project.model(
         "stg_lemlist__task_versions", "loaded_at, retired_at, snapshotted_at"
     )
 
     def during_a_run(instant: dt.datetime | None) -> bool:
-        return instant is None or any(a <= instant <= b for a, b in scenario.windows)
+        return instant is None or any(a <= instant <= b for a, b in own_project.windows)
 
-    assert scenario.pipeline.query("SHOW timezone") == [(NON_UTC_TIMEZONE,)]
+    assert own_project.query("SHOW timezone") == [{"TimeZone": NON_UTC_TIMEZONE}]
     assert len(versions) > 60
     for version in versions:
         assert during_a_run(version["loaded_at"])
@@ -349,21 +205,21 @@ def test_history_times_are_utc_instants_in_a_non_utc_database(
 
 
 def test_open_tasks_by_assignee_counts_what_lemlist_still_returns(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    rows = scenario.rows("lemlist_open_tasks_by_assignee", "open_tasks")
+    rows = own_project.model("lemlist_open_tasks_by_assignee", "open_tasks")
 
-    assert sum(row["open_tasks"] for row in rows) == len(scenario.open_ids)
+    assert sum(row["open_tasks"] for row in rows) == len(own_project.open_ids)
 
 
-def test_open_tasks_by_assignee_name_each_assignee(scenario: Scenario) -> None:
+def test_open_tasks_by_assignee_name_each_assignee(own_project: OwnProject) -> None:
     users = {user["userId"]: user for user in sample_users()}
-    rows = scenario.rows(
+    rows = own_project.model(
         "lemlist_open_tasks_by_assignee",
         "team_name, assigned_user_id, assignee_name, assignee_email, open_tasks",
     )
     per_user: dict[str, int] = {}
-    for record in scenario.open_records:
+    for record in own_project.open_records:
         per_user[record["userId"]] = per_user.get(record["userId"], 0) + 1
 
     assert {row["team_name"] for row in rows} == {"Stand-in team"}
@@ -388,10 +244,10 @@ def due(record: dict[str, t.Any]) -> dt.datetime | None:
 
 
 def test_open_tasks_by_campaign_name_each_campaign_and_count_a_deleted_one(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
     campaigns = {c["_id"]: c for c in sample_campaigns()}
-    rows = scenario.rows(
+    rows = own_project.model(
         "lemlist_open_tasks_by_campaign",
         "campaign_id, campaign_name, campaign_status, open_tasks, overdue_tasks, "
         "computed_at",
@@ -399,7 +255,7 @@ def test_open_tasks_by_campaign_name_each_campaign_and_count_a_deleted_one(
     by_campaign = {row["campaign_id"]: row for row in rows}
     now = rows[0]["computed_at"]
     expected: dict[str | None, tuple[int, int]] = {}
-    for record in scenario.open_records:
+    for record in own_project.open_records:
         key = record.get("campaignId")
         open_tasks, overdue = expected.get(key, (0, 0))
         late = (due(record) or now) < now
@@ -408,7 +264,7 @@ def test_open_tasks_by_campaign_name_each_campaign_and_count_a_deleted_one(
     assert {
         key: (r["open_tasks"], r["overdue_tasks"]) for key, r in by_campaign.items()
     } == expected
-    deleted = by_campaign[scenario.deleted_campaign]
+    deleted = by_campaign[own_project.deleted_campaign]
     assert (deleted["campaign_name"], deleted["campaign_status"]) == (None, None)
     no_campaign = by_campaign[None]
     assert (no_campaign["campaign_name"], no_campaign["campaign_status"]) == (
@@ -416,29 +272,29 @@ def test_open_tasks_by_campaign_name_each_campaign_and_count_a_deleted_one(
         None,
     )
     for campaign_id, row in by_campaign.items():
-        if campaign_id not in {None, scenario.deleted_campaign}:
+        if campaign_id not in {None, own_project.deleted_campaign}:
             campaign = campaigns[campaign_id]
             assert row["campaign_name"] == campaign["name"]
             assert row["campaign_status"] == campaign["status"]
 
 
 def test_tasks_that_left_the_filters_are_retired_like_done_ones(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
     # What target-postgres does on the tap's ACTIVATE_VERSION: every task the sync did
     # not return gets _sdc_deleted_at, whether it was done or only left the filters.
-    loaded = scenario.pipeline.tasks()
-    second_load = scenario.windows[1]
+    loaded = own_project.rows[-1]
+    second_load = own_project.windows[1]
 
-    assert scenario.left_the_filters.isdisjoint(scenario.done)
-    for task_id in scenario.left:
+    assert own_project.left_the_filters.isdisjoint(own_project.done)
+    for task_id in own_project.left:
         assert loaded[task_id]["_sdc_deleted_at"] is not None or (
-            task_id == scenario.done_then_reopened
+            task_id == own_project.done_then_reopened
         )
-    for task_id in (scenario.reassigned_out, scenario.rescheduled_out):
+    for task_id in (own_project.reassigned_out, own_project.rescheduled_out):
         assert second_load[0] <= loaded[task_id]["_sdc_deleted_at"] <= second_load[1]
-    assert loaded[scenario.reassigned_out]["userId"] != OUTSIDE_ASSIGNEE
-    assert loaded[scenario.rescheduled_out]["dueDate"].year == 2025
+    assert loaded[own_project.reassigned_out]["userId"] != OUTSIDE_ASSIGNEE
+    assert loaded[own_project.rescheduled_out]["dueDate"].year == 2025
 
 
 def canonical(filters: list[dict[str, t.Any]]) -> str:
@@ -447,23 +303,24 @@ def canonical(filters: list[dict[str, t.Any]]) -> str:
 
 
 def test_completions_say_why_each_task_left_the_filtered_list(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    rows = scenario.rows(
+    rows = own_project.model(
         "lemlist_task_completions", "task_id, left_because, retiring_task_filters"
     )
     because = {row["task_id"]: row["left_because"] for row in rows}
     filters = {row["task_id"]: row["retiring_task_filters"] for row in rows}
     second_load = {
-        *scenario.done_after_first,
-        scenario.done_then_reopened,
-        scenario.reassigned_out,
-        scenario.rescheduled_out,
+        *own_project.done_after_first,
+        own_project.done_then_reopened,
+        own_project.reassigned_out,
+        own_project.rescheduled_out,
     }
     third_load = {
-        scenario.rescheduled_then_done,
-        scenario.reassigned_then_done,
-        *scenario.narrowed_out,
+        own_project.rescheduled_then_done,
+        own_project.reassigned_then_done,
+        *own_project.done_during_load,
+        *own_project.narrowed_out,
     }
 
     assert set(because) == second_load | third_load
@@ -478,8 +335,10 @@ def test_completions_say_why_each_task_left_the_filtered_list(
     assert "done or deleted" not in because.values()
 
 
-def test_the_team_history_holds_each_filter_setting_once(scenario: Scenario) -> None:
-    versions = scenario.rows(
+def test_the_team_history_holds_each_filter_setting_once(
+    own_project: OwnProject,
+) -> None:
+    versions = own_project.model(
         "stg_lemlist__team_versions",
         "version_number, task_filters, has_drifting_filters, valid_from, valid_to",
     )
@@ -490,9 +349,9 @@ def test_the_team_history_holds_each_filter_setting_once(scenario: Scenario) -> 
         (canonical(NARROWED_FILTERS), True),
     ]
     first, last = versions
-    assert scenario.windows[0][0] <= first["valid_from"] <= scenario.windows[0][1]
+    assert own_project.windows[0][0] <= first["valid_from"] <= own_project.windows[0][1]
     assert first["valid_to"] == last["valid_from"]
-    assert scenario.windows[2][0] <= last["valid_from"] <= scenario.windows[2][1]
+    assert own_project.windows[2][0] <= last["valid_from"] <= own_project.windows[2][1]
 
 
 def dashboard_queries() -> dict[str, str]:
@@ -504,16 +363,9 @@ def dashboard_queries() -> dict[str, str]:
     return dict(blocks)
 
 
-def run_dashboard_query(scenario: Scenario, title: str) -> list[dict[str, t.Any]]:
-    """One documented query, on the scenario's marts instead of `analytics`."""
-    query = dashboard_queries()[title].replace(
-        "analytics.", f'"{scenario.pipeline.schema}_analytics".'
-    )
-    with psycopg.connect(
-        scenario.pipeline.postgres.url(scenario.pipeline.database)
-    ) as c:
-        cursor = c.cursor(row_factory=psycopg.rows.dict_row)
-        return cursor.execute(query).fetchall()
+def run_dashboard_query(own_project: OwnProject, title: str) -> list[dict[str, t.Any]]:
+    """One documented query, as written (the project's marts are in `analytics`)."""
+    return own_project.query(dashboard_queries()[title])
 
 
 def user_names() -> dict[str, str]:
@@ -528,10 +380,12 @@ def test_the_documented_queries_are_the_three_dashboards() -> None:
     ]
 
 
-def test_dashboard_open_tasks_per_assignee(scenario: Scenario) -> None:
-    rows = run_dashboard_query(scenario, "Open tasks per assignee, across task types")
+def test_dashboard_open_tasks_per_assignee(own_project: OwnProject) -> None:
+    rows = run_dashboard_query(
+        own_project, "Open tasks per assignee, across task types"
+    )
     expected: dict[str, int] = {}
-    for record in scenario.open_records:
+    for record in own_project.open_records:
         name = user_names()[record["userId"]]
         expected[name] = expected.get(name, 0) + 1
 
@@ -543,14 +397,13 @@ def test_dashboard_open_tasks_per_assignee(scenario: Scenario) -> None:
         assert row["overdue_tasks"] + row["no_due_date_tasks"] <= row["open_tasks"]
 
 
-def test_dashboard_overdue_tasks_per_campaign(scenario: Scenario) -> None:
-    rows = run_dashboard_query(scenario, "Overdue tasks per campaign")
-    [(now,)] = scenario.pipeline.query(
-        "SELECT max(computed_at) FROM "  # noqa: S608
-        f'"{scenario.pipeline.schema}_analytics".lemlist_open_tasks_by_campaign'
-    )
+def test_dashboard_overdue_tasks_per_campaign(own_project: OwnProject) -> None:
+    rows = run_dashboard_query(own_project, "Overdue tasks per campaign")
+    [now] = own_project.query(
+        "SELECT max(computed_at) FROM analytics.lemlist_open_tasks_by_campaign"
+    )[0].values()
     overdue: dict[str | None, int] = {}
-    for record in scenario.open_records:
+    for record in own_project.open_records:
         if (due(record) or now) < now:
             key = record.get("campaignId")
             overdue[key] = overdue.get(key, 0) + 1
@@ -561,18 +414,18 @@ def test_dashboard_overdue_tasks_per_campaign(scenario: Scenario) -> None:
     )
     names = {campaign["_id"]: campaign["name"] for campaign in sample_campaigns()}
     # The campaign deleted in lemlist is shown by its id; no campaign, as such.
-    names[scenario.deleted_campaign] = scenario.deleted_campaign
+    names[own_project.deleted_campaign] = own_project.deleted_campaign
     for row in rows:
         assert row["campaign"] == names.get(row["campaign_id"], "(no campaign)")
 
 
-def test_dashboard_completions_per_week_per_assignee(scenario: Scenario) -> None:
-    rows = run_dashboard_query(scenario, "Completions per week per assignee")
-    loaded = scenario.pipeline.tasks()
+def test_dashboard_completions_per_week_per_assignee(own_project: OwnProject) -> None:
+    rows = run_dashboard_query(own_project, "Completions per week per assignee")
+    loaded = own_project.rows[-1]
     expected: dict[str, int] = {}
-    for task_id in scenario.left:
+    for task_id in own_project.left:
         user = loaded[task_id]["userId"]
-        name = user_names().get(user, user)
+        name = str(user_names().get(user, user))
         expected[name] = expected.get(name, 0) + 1
     per_assignee: dict[str, int] = {}
     for row in rows:
@@ -581,7 +434,7 @@ def test_dashboard_completions_per_week_per_assignee(scenario: Scenario) -> None
         )
     mondays = {
         (instant - dt.timedelta(days=instant.weekday())).date()
-        for window in scenario.windows
+        for window in own_project.windows
         for instant in window
     }
 
@@ -592,21 +445,17 @@ def test_dashboard_completions_per_week_per_assignee(scenario: Scenario) -> None
 
 
 def test_the_demo_report_names_the_assignees_and_counts_retirements(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    loaded = scenario.pipeline.tasks()
+    loaded = own_project.rows[-1]
     retired = sum(row["_sdc_deleted_at"] is not None for row in loaded.values())
 
-    printed = demo_report.report(
-        scenario.pipeline.postgres.url(scenario.pipeline.database),
-        scenario.pipeline.schema,
-        f"{scenario.pipeline.schema}_analytics",
-    )
+    printed = demo_report.report(own_project.url, "tap_lemlist_tasks", "analytics")
 
     for user in sample_users():
         assert user["name"] in printed
     assert (
-        f"{scenario.pipeline.schema}.tasks: {len(scenario.open_ids)} open, {retired} "
-        f"retired (done in lemlist); {scenario.pipeline.schema}_analytics."
-        f"lemlist_task_completions: {len(scenario.left)} completions."
+        f"tap_lemlist_tasks.tasks: {len(own_project.open_ids)} open, {retired} "
+        "retired (done in lemlist); analytics.lemlist_task_completions: "
+        f"{len(own_project.left)} completions."
     ) in printed.replace("\n", " ")

@@ -1,111 +1,91 @@
-"""Scheduled loads into PostgreSQL: `meltano run tap-lemlist-tasks target-postgres`.
+"""Scheduled loads: `meltano run` of tap-lemlist-tasks into target-postgres.
 
 lemlist never returns done tasks, so a task done since the last run must leave the
-warehouse's live set; a run that fails must leave the warehouse as it was; a task
-that stayed open must never leave it. One week of real `meltano run`s is shared by
-the tests that read it; test_hard_delete.py loads with hard deletes, and test_dbt.py
-reopens a task.
-
-This week loads a database whose timezone is America/New_York: every timestamp must
-still land as the true UTC instant (`timestamp without time zone`, naive UTC).
+warehouse's live set; a task that stayed open must never leave it. The loads are those
+of tests/loads.py's series (the README's own project), into a database whose timezone is
+America/New_York: every timestamp must still land as the true UTC instant (`timestamp
+without time zone`, naive UTC). test_hard_delete.py loads with hard deletes; a failed
+run is test_agency.py's.
 """
 
 from __future__ import annotations
 
 import typing as t
 
-import pytest
 from conftest import NON_UTC_TIMEZONE
-from loads import Scenario, live, retired, series
+from loads import live, retired
 
 if t.TYPE_CHECKING:
-    from warehouse import PostgresCluster
+    from loads import OwnProject
 
 
-@pytest.fixture(scope="module")
-def week(
-    postgres: PostgresCluster, non_utc_database: str, meltano_installed: None
-) -> Scenario:
-    """A week of loads with soft deletes (target-postgres's default), into a
-    database in New York time."""
-    del meltano_installed
-    return series(postgres, non_utc_database, hard_delete=False)
+def test_first_load_puts_every_pending_task_live_once(own_project: OwnProject) -> None:
+    assert own_project.runs[0].returncode == 0, own_project.runs[0].stderr[-3000:]
+    assert live(own_project.rows[0]) == {task["_id"] for task in own_project.served}
+    assert len(own_project.rows[0]) == 60
 
 
-def test_first_load_puts_every_pending_task_live_once(week: Scenario) -> None:
-    assert week.exit_codes[0] == 0, week.stderr[0]
-    assert live(week.rows[0]) == {task["_id"] for task in week.served}
-    assert len(week.rows[0]) == 250
-
-
-def test_columns_have_warehouse_types(week: Scenario) -> None:
-    types = dict(
-        week.pipeline.query(
+def test_columns_have_warehouse_types(own_project: OwnProject) -> None:
+    types = {
+        row["column_name"]: row["data_type"]
+        for row in own_project.query(
             "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = %s AND table_name = 'tasks'",
-            week.pipeline.schema,
+            "WHERE table_schema = 'tap_lemlist_tasks' AND table_name = 'tasks'"
         )
-    )
+    }
     assert types["dueDate"] == types["createdAt"] == "timestamp without time zone"
     assert types["completedAt"] == "timestamp without time zone"
     assert types["priority"] == "bigint"
     assert types["_id"] == types["title"] == types["leadId"] == "text"
 
 
-def test_values_land_as_lemlist_served_them(week: Scenario) -> None:
-    rows = week.rows[0]
-    for served in week.served:
+def test_values_land_as_lemlist_served_them_in_a_non_utc_database(
+    own_project: OwnProject,
+) -> None:
+    rows = own_project.rows[0]
+
+    assert own_project.query("SHOW timezone") == [{"TimeZone": NON_UTC_TIMEZONE}]
+    for served in own_project.served:
         row = rows[served["_id"]]
         assert row["title"] == served.get("title")  # unicode included
         assert row["leadId"] == served.get("leadId")  # null where lemlist omits it
         assert row["content"] == served.get("content")
         for name in ("dueDate", "createdAt"):  # UTC, whatever the database's zone
-            if name in served:
-                stored = row[name].isoformat(timespec="milliseconds") + "Z"
-                assert stored == served[name]
-            else:
-                assert row[name] is None
+            stored = row[name] and row[name].isoformat(timespec="milliseconds") + "Z"
+            assert stored == served.get(name)
     assert any(not (row["title"] or "").isascii() for row in rows.values())
     assert any(row["leadId"] is None for row in rows.values())
 
 
-def test_the_week_loads_a_database_whose_timezone_is_not_utc(week: Scenario) -> None:
-    assert week.pipeline.query("SHOW timezone") == [(NON_UTC_TIMEZONE,)]
-
-
-def test_extraction_times_are_utc_instants_in_a_non_utc_database(
-    week: Scenario,
+def test_extraction_and_retirement_times_are_utc_instants_in_a_non_utc_database(
+    own_project: OwnProject,
 ) -> None:
-    started, finished = week.windows[0]
-    extracted = [row["_sdc_extracted_at"] for row in week.rows[0].values()]
+    first, second = own_project.windows[:2]
+    extracted = [row["_sdc_extracted_at"] for row in own_project.rows[0].values()]
+    retired_at = [
+        own_project.rows[1][task_id]["_sdc_deleted_at"]
+        for task_id in own_project.done_after_first
+    ]
 
-    assert all(started <= instant <= finished for instant in extracted)
-
-
-def test_retirement_times_are_utc_instants_in_a_non_utc_database(
-    week: Scenario,
-) -> None:
-    started, finished = week.windows[1]
-    done = week.done[:3]
-    retired_at = [week.rows[1][task_id]["_sdc_deleted_at"] for task_id in done]
-
-    assert all(started <= instant <= finished for instant in retired_at)
+    assert all(first[0] <= instant <= first[1] for instant in extracted)
+    assert all(second[0] <= instant <= second[1] for instant in retired_at)
 
 
 def test_a_load_during_which_tasks_are_done_retires_only_those_done_before(
-    week: Scenario,
+    own_project: OwnProject,
 ) -> None:
     # Tasks done after this load read them stay live until the next load.
-    served = {task["_id"] for task in week.served}
+    served = {task["_id"] for task in own_project.served}
+    before = {
+        *own_project.done_after_first,
+        own_project.done_then_reopened,
+        own_project.reassigned_out,
+        own_project.rescheduled_out,
+    }
 
-    assert week.exit_codes[1] == 0, week.stderr[1]
-    assert live(week.rows[1]) == served - set(week.done)
-    assert retired(week.rows[1]) == set(week.done)
-    assert set(week.done_during_load) <= live(week.rows[1])
-
-
-def test_a_failed_run_leaves_the_warehouse_as_it_was(week: Scenario) -> None:
-    assert week.exit_codes[2] != 0
-    assert "HTTP 401" in week.stderr[2]
-    assert set(week.rows[2]) == set(week.rows[1])
-    assert live(week.rows[2]) == live(week.rows[1])
+    assert own_project.runs[1].returncode == 0, own_project.runs[1].stderr[-3000:]
+    assert retired(own_project.rows[1]) == before
+    assert live(own_project.rows[1]) == served - before
+    assert len(own_project.done_during_load) == 4
+    assert set(own_project.done_during_load) <= live(own_project.rows[1])
+    assert set(own_project.done_during_load) <= retired(own_project.rows[2])
