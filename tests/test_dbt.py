@@ -1,4 +1,4 @@
-"""The dbt layer: it reads the schema the loader wrote, and keeps the task history.
+"""The dbt layer: the marts and the task history over a project's loads.
 
 tests/loads.py's series runs the `lemlist-elt` job (load, then `dbt build`: run +
 snapshot + test) three times in a project of one's own, with tasks completed,
@@ -82,7 +82,7 @@ def test_dbt_build_on_a_fresh_warehouse_snapshots_before_the_history(
     assert re.search(r"OK snapshotted \S+\.snp_lemlist__tasks", first.stderr)
 
 
-def test_dbt_reads_the_schema_the_loader_wrote_from_the_environment(
+def test_staging_holds_every_loaded_task_and_which_are_open(
     own_project: OwnProject,
 ) -> None:
     staged = own_project.model("stg_lemlist__tasks", "task_id, is_open")
