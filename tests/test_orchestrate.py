@@ -333,21 +333,8 @@ def test_two_partitions_at_once_on_the_multiprocess_executor_lose_nothing(
 # Without PostgreSQL or Meltano: the teams file, the schedule, the instance settings.
 
 
-def test_two_teams_in_one_schema_are_refused(tmp_path: Path) -> None:
-    teams_file = tmp_path / "teams.yml"
-    teams_file.write_text(
-        "- {slug: a, api_key_env: KEY_A, schema: lemlist}\n"
-        "- {slug: b, api_key_env: KEY_B, schema: lemlist}\n"
-    )
-
-    with pytest.raises(
-        TeamsFileError, match="teams a and b share schema lemlist: each"
-    ):
-        read_teams(teams_file)
-
-
 @pytest.mark.parametrize(
-    ("line", "says"),
+    ("lines", "says"),
     [
         ("- {slug: a, api_key_env: KEY_A}", "schema must be"),
         ("- {slug: A B, api_key_env: KEY_A, schema: s}", "slug must be"),
@@ -363,13 +350,20 @@ def test_two_teams_in_one_schema_are_refused(tmp_path: Path) -> None:
             "quote dates",
         ),
         ("slug: a", "expected a list of teams"),
+        (
+            (
+                "- {slug: a, api_key_env: KEY_A, schema: lemlist}\n"
+                "- {slug: b, api_key_env: KEY_B, schema: lemlist}"
+            ),
+            "teams a and b share schema lemlist: each",
+        ),
     ],
 )
 def test_a_wrong_teams_file_is_refused_in_one_line(
-    tmp_path: Path, line: str, says: str
+    tmp_path: Path, lines: str, says: str
 ) -> None:
     teams_file = tmp_path / "teams.yml"
-    teams_file.write_text(line + "\n")
+    teams_file.write_text(lines + "\n")
 
     with pytest.raises(TeamsFileError, match=says) as refused:
         read_teams(teams_file)
