@@ -206,18 +206,17 @@ class OwnProject:
         )
 
 
-def complete_during_next_load(standin: LemlistStandIn, eligible: set[str]) -> list[str]:
+def complete_during_next_load(api: LemlistStandIn, eligible: set[str]) -> list[str]:
     """Have 2 eligible tasks of page 0 done after the next load reads page 0, and 2
     of page 1 after it reads page 1: the forward read then skips 4 open tasks, and
-    emitted the 4 done ones."""
-    order = [task["_id"] for task in standin.pending_records(DRIFTING_FILTERS)]
-    # Page 1's from past its start: the first ones move to page 0, which is read.
+    emitted the 4 done ones (page 1's are taken past its start: the first ones move
+    to page 0, which was read)."""
+    order = [task["_id"] for task in api.pending_records(DRIFTING_FILTERS)]
     pages = [order[:PAGE_SIZE], order[PAGE_SIZE + 5 : 2 * PAGE_SIZE]]
-    pages = [[i for i in page if i in eligible] for page in pages]
-    during = [*pages[0][:2], *pages[1][:2]]
-    base = len(standin.requests) + 1  # the load's first request reads the team
-    standin.after_request(base + 1, lambda api: api.complete(during[:2]))
-    standin.after_request(base + 2, lambda api: api.complete(during[2:]))
+    during = [i for page in pages for i in [i for i in page if i in eligible][:2]]
+    base = len(api.requests) + 1  # the load's first request reads the team
+    api.after_request(base + 1, lambda api: api.complete(during[:2]))
+    api.after_request(base + 2, lambda api: api.complete(during[2:]))
     return during
 
 
@@ -229,7 +228,7 @@ def own_project_series(postgres: PostgresCluster, root: Path) -> OwnProject:
     differs, is installed anew.
     """
     database = postgres.create_database("own_project", timezone=NON_UTC_TIMEZONE)
-    series = OwnProject(postgres.url(database))
+    s = OwnProject(postgres.url(database))
     with LemlistStandIn(sample_tasks(60), api_key=API_KEY, page_size=PAGE_SIZE) as api:
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("TAP_LEMLIST_")},
@@ -242,7 +241,7 @@ def own_project_series(postgres: PostgresCluster, root: Path) -> OwnProject:
             # A rehearsal: the key is the stand-in's, and so is the API.
             "TAP_LEMLIST_TASKS_API_URL": api.url,
             "TAP_LEMLIST_TASKS_FILTERS": json.dumps(DRIFTING_FILTERS),
-            "WAREHOUSE_URL": series.url,
+            "WAREHOUSE_URL": s.url,
             "MELTANO_SYS_DIR_ROOT": str(
                 linked_meltano_dir(root / "meltano", ("loaders", "utilities"))
             ),
@@ -250,59 +249,56 @@ def own_project_series(postgres: PostgresCluster, root: Path) -> OwnProject:
         for name in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_TARGET_SCHEMA"):
             env.pop(name, None)
         project = root / "my-analytics"
+        s.served = api.pending_records(DRIFTING_FILTERS)
+        assert len(s.served) == len(api.pending_records())
+        s.narrowed_out = sorted(
+            r["_id"] for r in s.served if r["type"] == NARROWED_TYPE
+        )
+        ids = sorted({r["_id"] for r in s.served} - set(s.narrowed_out))
+        s.done_after_first, roles = ids[:3], ids[3:9]
+        (
+            s.rescheduled_then_done,
+            s.reassigned_then_done,
+            s.done_then_reopened,
+            s.rescheduled_still_open,
+            s.reassigned_out,
+            s.rescheduled_out,
+        ) = roles
 
         def run(line: str) -> None:
             started = utc_now()
-            series.runs.append(bash(line, project, env))
-            series.windows.append((started, utc_now()))
-            series.rows.append(series.table())
+            s.runs.append(bash(line, project, env))
+            s.windows.append((started, utc_now()))
+            s.rows.append(s.table())
 
-        series.served = api.pending_records(DRIFTING_FILTERS)
-        assert len(series.served) == len(api.pending_records())
-        narrowed = [r["_id"] for r in series.served if r["type"] == NARROWED_TYPE]
-        ids = sorted({r["_id"] for r in series.served} - set(narrowed))
-        series.narrowed_out = sorted(narrowed)
-        series.done_after_first = done = ids[:3]
-        (
-            series.rescheduled_then_done,
-            series.reassigned_then_done,
-            series.done_then_reopened,
-            series.rescheduled_still_open,
-            series.reassigned_out,
-            series.rescheduled_out,
-        ) = ids[3:9]
-        s = series  # a short name for the roles below
-        init = bash("meltano init my-analytics --no-usage-stats", root, env)
-        assert init.returncode == 0, init.stderr[-3000:]
-        run_lines = []
+        lines = [bash("meltano init my-analytics --no-usage-stats", root, env)]
         for language, block in readme_blocks(OWN_PROJECT):
             if language == "yaml":
                 paste(project, block)
             for line in shell_lines(block) if language == "sh" else []:
                 if line.startswith("meltano run "):
-                    run_lines.append(line)
+                    run_line = line
                     run(line)
                 else:
-                    done_ = bash(line, project, env)
-                    assert done_.returncode == 0, f"{line}:\n{done_.stderr[-3000:]}"
-        [run_line] = run_lines
-        api.complete([*done, s.done_then_reopened])
+                    lines.append(bash(line, project, env))
+        for ran in lines:
+            assert ran.returncode == 0, f"{ran.args}:\n{ran.stderr[-3000:]}"
+        api.complete([*s.done_after_first, s.done_then_reopened])
         api.update(s.rescheduled_then_done, dueDate=NEW_DUE_DATE)
         api.update(s.reassigned_then_done, userId=NEW_ASSIGNEE)
         api.update(s.reassigned_out, userId=OUTSIDE_ASSIGNEE)
         api.update(s.rescheduled_out, dueDate=DUE_OUTSIDE_THE_WINDOW)
-        roles = set(ids[:9])
-        series.done_during_load = complete_during_next_load(api, set(ids) - roles)
+        s.done_during_load = complete_during_next_load(api, set(ids[9:]))
         run(run_line)
         api.complete([s.rescheduled_then_done, s.reassigned_then_done])
         api.reopen([s.done_then_reopened])
         api.update(s.rescheduled_still_open, dueDate=NEW_DUE_DATE)
         still_open = api.pending_records(NARROWED_FILTERS)
-        series.deleted_campaign = min(
+        s.deleted_campaign = min(
             r["campaignId"] for r in still_open if "campaignId" in r
         )
-        api.delete_campaign(series.deleted_campaign)
+        api.delete_campaign(s.deleted_campaign)
         env["TAP_LEMLIST_TASKS_FILTERS"] = json.dumps(NARROWED_FILTERS)
         run(run_line)
-        series.open_records = api.pending_records(NARROWED_FILTERS)
-    return series
+        s.open_records = api.pending_records(NARROWED_FILTERS)
+    return s
