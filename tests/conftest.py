@@ -315,13 +315,11 @@ def pytest_configure(config: pytest.Config) -> None:
 # those with the most tests first; handing these out first instead lets the quick
 # modules fill in at the end, rather than one of these running alone after everything.
 SLOWEST_MODULES = (
-    "tests/test_own_project.py",  # ~40, with test_dbt and test_warehouse
+    "tests/test_own_project.py",  # ~47, with test_dbt and test_warehouse
     "tests/test_orchestrate.py",  # ~28
     "tests/test_agency.py",  # ~26
     "tests/test_rehearsal.py",  # ~21
-    "tests/test_hard_delete.py",  # ~7
     "tests/test_plugin_definition.py",  # ~4
-    "tests/test_meltano_stream_maps.py",  # ~3
 )
 # Modules that assert on one session fixture (own_project) run on one worker, as one
 # unit of work under the first one's name: each worker would build it otherwise.

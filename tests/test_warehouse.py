@@ -1,22 +1,90 @@
 """Scheduled loads: `meltano run` of tap-lemlist-tasks into target-postgres.
 
 lemlist never returns done tasks, so a task done since the last run must leave the
-warehouse's live set; a task that stayed open must never leave it. The loads are those
-of tests/loads.py's series (the README's own project), into a database whose timezone is
-America/New_York: every timestamp must still land as the true UTC instant (`timestamp
-without time zone`, naive UTC). test_hard_delete.py loads with hard deletes; a failed
-run is test_agency.py's.
+warehouse's live set; a task that stayed open must never leave it. Most loads here are
+those of tests/loads.py's series (the README's own project), into a database whose
+timezone is America/New_York: every timestamp must still land as the true UTC instant
+(`timestamp without time zone`, naive UTC). A failed run is test_agency.py's.
+
+Two more loads have the loader's and the SDK's settings from the environment, as a
+scheduled run would: `hard_delete`, so that done tasks are deleted, not marked; and a
+stream map that removes `content`, adds two computed columns (one from
+`stream_map_config`) and nests the whole task, which flattening then spreads into
+`task__*` columns.
 """
 
 from __future__ import annotations
 
+import json
 import typing as t
 
-from conftest import NON_UTC_TIMEZONE
-from loads import live, retired
+import pytest
+from conftest import API_KEY, NON_UTC_TIMEZONE
+from lemlist_sample import sample_tasks
+from lemlist_standin import LemlistStandIn
+from loads import Rows, live, retired
+from warehouse import Pipeline
 
 if t.TYPE_CHECKING:
     from loads import OwnProject
+    from warehouse import PostgresCluster
+
+SETTINGS = {
+    "TARGET_POSTGRES_HARD_DELETE": "true",
+    "TAP_LEMLIST_TASKS_STREAM_MAPS": json.dumps(
+        {
+            "tasks": {
+                "content": "__NULL__",
+                "title_words": "int(title.count(' ') + 1 if title else 0)",
+                "owner": "config['team'] + '/' + str(userId)",
+                "task": "record",
+            }
+        }
+    ),
+    "TAP_LEMLIST_TASKS_STREAM_MAP_CONFIG": json.dumps({"team": "sales"}),
+    "TAP_LEMLIST_TASKS_FLATTENING_ENABLED": "true",
+    "TAP_LEMLIST_TASKS_FLATTENING_MAX_DEPTH": "1",
+    "TAP_LEMLIST_TASKS_FLATTENING_SEPARATOR": "__",
+}
+
+
+class Loads(t.NamedTuple):
+    """Two loads with SETTINGS, the second's tasks done before and during it."""
+
+    served: dict[str, dict[str, t.Any]]
+    first: Rows
+    columns: dict[str, str]  # of the tasks table, with their types
+    done: list[str]  # before the second load
+    done_during_load: list[str]
+    second: set[str]  # the ids in the table after it
+    exit_codes: list[int]
+
+
+@pytest.fixture(scope="module")
+def loads(postgres: PostgresCluster, meltano_installed: None) -> Loads:
+    del meltano_installed
+    pipeline = Pipeline(postgres, "settings_from_the_environment")
+    with LemlistStandIn(sample_tasks(250), api_key=API_KEY) as standin:
+        served = {task["_id"]: task for task in standin.pending_records()}
+        runs = [pipeline.run(standin, **SETTINGS)]
+        first = pipeline.tasks()
+        done = sorted(served)[:3]
+        standin.complete(done)
+        order = [task["_id"] for task in standin.pending_records()]
+        during = [order[0], order[10], order[120], order[150]]
+        base = len(standin.requests) + 1  # the load's first request reads the team
+        standin.after_request(base + 1, lambda api: api.complete(during[:2]))
+        standin.after_request(base + 2, lambda api: api.complete(during[2:]))
+        runs.append(pipeline.run(standin, **SETTINGS))
+    columns = pipeline.query(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = %s AND table_name = 'tasks'",
+        pipeline.schema,
+    )
+    codes = [run.returncode for run in runs]
+    return Loads(
+        served, first, dict(columns), done, during, set(pipeline.tasks()), codes
+    )
 
 
 def test_first_load_puts_every_pending_task_live_once(own_project: OwnProject) -> None:
@@ -89,3 +157,44 @@ def test_a_load_during_which_tasks_are_done_retires_only_those_done_before(
     assert len(own_project.done_during_load) == 4
     assert set(own_project.done_during_load) <= live(own_project.rows[1])
     assert set(own_project.done_during_load) <= retired(own_project.rows[2])
+
+
+def test_with_hard_delete_tasks_done_since_the_last_run_are_deleted(
+    loads: Loads,
+) -> None:
+    assert loads.exit_codes == [0, 0]
+    assert set(loads.first) == set(loads.served)
+    assert len(loads.done) == 3
+    assert set(loads.done).isdisjoint(loads.second)
+
+
+def test_with_hard_delete_a_load_during_which_tasks_are_done_deletes_no_open_task(
+    loads: Loads,
+) -> None:
+    # Tasks done after this load read them stay until the next load.
+    open_at_its_start = set(loads.served) - set(loads.done)
+
+    assert set(loads.done_during_load) <= open_at_its_start
+    assert loads.second == open_at_its_start
+
+
+def test_a_field_the_stream_map_removes_is_not_loaded(loads: Loads) -> None:
+    assert "content" not in loads.columns
+    assert "title" in loads.columns
+
+
+def test_computed_fields_are_loaded_with_their_types(loads: Loads) -> None:
+    assert loads.columns["title_words"] == "bigint"
+    for task_id, row in loads.first.items():
+        served = loads.served[task_id]
+        title = served.get("title")
+        assert row["title_words"] == (title.count(" ") + 1 if title else 0)
+        assert row["owner"] == f"sales/{served['userId']}"
+
+
+def test_flattening_spreads_the_nested_task_into_columns(loads: Loads) -> None:
+    assert "task" not in loads.columns
+    assert {"task___id", "task__title", "task__userId"} <= set(loads.columns)
+    for task_id, row in loads.first.items():
+        assert row["task___id"] == task_id
+        assert row["task__title"] == loads.served[task_id].get("title")
