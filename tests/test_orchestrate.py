@@ -14,7 +14,6 @@ two teams at once.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import subprocess
 import sys
@@ -90,16 +89,15 @@ def clients(
         stack.enter_context(standin)
         served = {task["_id"] for task in standin.pending_records()}
         found[slug] = Client(slug, team_id, standin, f"{base}_{slug}", key, served)
-    entries = [
-        {
-            "slug": c.slug,
-            "api_key_env": c.key_variable,
-            "schema": c.schema,
-            "api_url": c.standin.url,
-        }
-        for c in found.values()
-    ]
-    teams_file.write_text("".join(f"- {json.dumps(entry)}\n" for entry in entries))
+    teams_file.write_text(
+        yaml.safe_dump(
+            [
+                {"slug": c.slug, "api_key_env": c.key_variable, "schema": c.schema}
+                | {"api_url": c.standin.url}
+                for c in found.values()
+            ]
+        )
+    )
     return found, {
         "WAREHOUSE_URL": postgres.url(),
         **{team.key_variable: team.key for team in found.values()},

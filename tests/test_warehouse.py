@@ -87,7 +87,9 @@ def loads(postgres: PostgresCluster, meltano_installed: None) -> Loads:
     )
 
 
-def test_first_load_puts_every_pending_task_live_once(own_project: OwnProject) -> None:
+def test_the_sections_first_load_puts_every_pending_task_live_once(
+    own_project: OwnProject,
+) -> None:
     assert own_project.runs[0].returncode == 0, own_project.runs[0].stderr[-3000:]
     assert live(own_project.rows[0]) == {task["_id"] for task in own_project.served}
     assert len(own_project.rows[0]) == 60
