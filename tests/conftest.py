@@ -315,17 +315,16 @@ def pytest_configure(config: pytest.Config) -> None:
 # those with the most tests first; handing these out first instead lets the quick
 # modules fill in at the end, rather than one of these running alone after everything.
 SLOWEST_MODULES = (
-    "tests/test_own_project.py",  # ~47, with test_dbt and test_warehouse
-    "tests/test_orchestrate.py",  # ~28
-    "tests/test_agency.py",  # ~26
-    "tests/test_rehearsal.py",  # ~21
-    "tests/test_plugin_definition.py",  # ~4
+    "tests/test_own_project.py",  # ~42, with test_dbt
+    "tests/test_orchestrate.py",  # ~24
+    "tests/test_agency.py",  # ~23
+    "tests/test_rehearsal.py",  # ~17
+    "tests/test_warehouse.py",  # ~6
+    "tests/test_plugin_definition.py",  # ~3
 )
 # Modules that assert on one session fixture (own_project) run on one worker, as one
 # unit of work under the first one's name: each worker would build it otherwise.
-SHARED_SCOPES = dict.fromkeys(
-    ("tests/test_dbt.py", "tests/test_warehouse.py"), "tests/test_own_project.py"
-)
+SHARED_SCOPES = {"tests/test_dbt.py": "tests/test_own_project.py"}
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: unknown under -p no:xdist

@@ -20,8 +20,8 @@ lemlist-elt` line runs twice more:
    rescheduled that stays open, a campaign deleted while some of its tasks are open
    (#19), and the filters narrowed to leave out one task type.
 
-test_own_project, test_dbt and test_warehouse assert on it (one worker runs the three:
-conftest's SHARED_SCOPES).
+test_own_project and test_dbt assert on it (one worker runs both: conftest's
+SHARED_SCOPES).
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
-"""Scheduled loads: `meltano run` of tap-lemlist-tasks into target-postgres.
+"""Scheduled loads with the loader's and the SDK's settings from the environment.
 
-lemlist never returns done tasks, so a task done since the last run must leave the
-warehouse's live set; a task that stayed open must never leave it. Most loads here are
-those of tests/loads.py's series (the README's own project), into a database whose
-timezone is America/New_York: every timestamp must still land as the true UTC instant
-(`timestamp without time zone`, naive UTC). A failed run is test_agency.py's.
-
-Two more loads have the loader's and the SDK's settings from the environment, as a
+test_own_project.py asserts what the default loads put in PostgreSQL, test_agency.py
+what a failed run leaves. Two more loads here have settings from the environment, as a
 scheduled run would: `hard_delete`, so that done tasks are deleted, not marked; and a
 stream map that removes `content`, adds two computed columns (one from
 `stream_map_config`) and nests the whole task, which flattening then spreads into
@@ -19,14 +14,13 @@ import json
 import typing as t
 
 import pytest
-from conftest import API_KEY, NON_UTC_TIMEZONE
+from conftest import API_KEY
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
-from loads import Rows, live, retired
 from warehouse import Pipeline
 
 if t.TYPE_CHECKING:
-    from loads import OwnProject
+    from loads import Rows
     from warehouse import PostgresCluster
 
 SETTINGS = {
@@ -85,80 +79,6 @@ def loads(postgres: PostgresCluster, meltano_installed: None) -> Loads:
     return Loads(
         served, first, dict(columns), done, during, set(pipeline.tasks()), codes
     )
-
-
-def test_the_sections_first_load_puts_every_pending_task_live_once(
-    own_project: OwnProject,
-) -> None:
-    assert own_project.runs[0].returncode == 0, own_project.runs[0].stderr[-3000:]
-    assert live(own_project.rows[0]) == {task["_id"] for task in own_project.served}
-    assert len(own_project.rows[0]) == 60
-
-
-def test_columns_have_warehouse_types(own_project: OwnProject) -> None:
-    types = {
-        row["column_name"]: row["data_type"]
-        for row in own_project.query(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = 'tap_lemlist_tasks' AND table_name = 'tasks'"
-        )
-    }
-    assert types["dueDate"] == types["createdAt"] == "timestamp without time zone"
-    assert types["completedAt"] == "timestamp without time zone"
-    assert types["priority"] == "bigint"
-    assert types["_id"] == types["title"] == types["leadId"] == "text"
-
-
-def test_values_land_as_lemlist_served_them_in_a_non_utc_database(
-    own_project: OwnProject,
-) -> None:
-    rows = own_project.rows[0]
-
-    assert own_project.query("SHOW timezone") == [{"TimeZone": NON_UTC_TIMEZONE}]
-    for served in own_project.served:
-        row = rows[served["_id"]]
-        assert row["title"] == served.get("title")  # unicode included
-        assert row["leadId"] == served.get("leadId")  # null where lemlist omits it
-        assert row["content"] == served.get("content")
-        for name in ("dueDate", "createdAt"):  # UTC, whatever the database's zone
-            stored = row[name] and row[name].isoformat(timespec="milliseconds") + "Z"
-            assert stored == served.get(name)
-    assert any(not (row["title"] or "").isascii() for row in rows.values())
-    assert any(row["leadId"] is None for row in rows.values())
-
-
-def test_extraction_and_retirement_times_are_utc_instants_in_a_non_utc_database(
-    own_project: OwnProject,
-) -> None:
-    first, second = own_project.windows[:2]
-    extracted = [row["_sdc_extracted_at"] for row in own_project.rows[0].values()]
-    retired_at = [
-        own_project.rows[1][task_id]["_sdc_deleted_at"]
-        for task_id in own_project.done_after_first
-    ]
-
-    assert all(first[0] <= instant <= first[1] for instant in extracted)
-    assert all(second[0] <= instant <= second[1] for instant in retired_at)
-
-
-def test_a_load_during_which_tasks_are_done_retires_only_those_done_before(
-    own_project: OwnProject,
-) -> None:
-    # Tasks done after this load read them stay live until the next load.
-    served = {task["_id"] for task in own_project.served}
-    before = {
-        *own_project.done_after_first,
-        own_project.done_then_reopened,
-        own_project.reassigned_out,
-        own_project.rescheduled_out,
-    }
-
-    assert own_project.runs[1].returncode == 0, own_project.runs[1].stderr[-3000:]
-    assert retired(own_project.rows[1]) == before
-    assert live(own_project.rows[1]) == served - before
-    assert len(own_project.done_during_load) == 4
-    assert set(own_project.done_during_load) <= live(own_project.rows[1])
-    assert set(own_project.done_during_load) <= retired(own_project.rows[2])
 
 
 def test_with_hard_delete_tasks_done_since_the_last_run_are_deleted(
