@@ -315,12 +315,12 @@ def pytest_configure(config: pytest.Config) -> None:
 # those with the most tests first; handing these out first instead lets the quick
 # modules fill in at the end, rather than one of these running alone after everything.
 SLOWEST_MODULES = (
-    "tests/test_own_project.py",  # ~42, with test_dbt
+    "tests/test_own_project.py",  # ~34, with test_dbt
     "tests/test_orchestrate.py",  # ~24
-    "tests/test_agency.py",  # ~23
-    "tests/test_rehearsal.py",  # ~17
+    "tests/test_agency.py",  # ~25
+    "tests/test_rehearsal.py",  # ~18
     "tests/test_warehouse.py",  # ~6
-    "tests/test_plugin_definition.py",  # ~3
+    "tests/test_plugin_definition.py",  # ~4
 )
 # Modules that assert on one session fixture (own_project) run on one worker, as one
 # unit of work under the first one's name: each worker would build it otherwise.
