@@ -21,7 +21,7 @@ from subprocess import PIPE
 import pytest
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
-from warehouse import DBT, REPO, Pipeline, PostgresCluster, meltano
+from warehouse import DBT, REPO, PostgresCluster, meltano
 from xdist.scheduler import LoadScopeScheduling
 
 from tap_lemlist_tasks.client import LemlistStream
@@ -30,6 +30,8 @@ from tap_lemlist_tasks.throttle import Clock
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
+
+    from loads import OwnProject
 
 API_KEY = "sk-lemlist-test-0123456789abcdef"
 TESTS = Path(__file__).parent
@@ -229,12 +231,6 @@ def postgres() -> Iterator[PostgresCluster]:
 
 
 @pytest.fixture(scope="session")
-def non_utc_database(postgres: PostgresCluster) -> str:
-    """A second database in the session's cluster, its timezone America/New_York."""
-    return postgres.create_database("warehouse_new_york", timezone=NON_UTC_TIMEZONE)
-
-
-@pytest.fixture(scope="session")
 def meltano_installed() -> None:
     """`meltano install` of the repository's plugins, unless already done for the
     same meltano.yml and pyproject.toml (the tap is installed editable).
@@ -270,19 +266,24 @@ def schema_for(test_name: str) -> str:
     return f"{slug[:40]}_{digest}"
 
 
-@pytest.fixture
-def pipeline(
-    postgres: PostgresCluster, meltano_installed: None, request: pytest.FixtureRequest
-) -> Pipeline:
-    """A Meltano pipeline loading into a schema of its own."""
+@pytest.fixture(scope="session")
+def own_project(
+    postgres: PostgresCluster,
+    meltano_installed: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> OwnProject:
+    """README's own-project section and the loads after it (tests/loads.py)."""
     del meltano_installed
-    return Pipeline(postgres, schema_for(request.node.name))
+    # Imported here: loads imports this module.
+    from loads import own_project_series  # noqa: PLC0415
+
+    return own_project_series(postgres, tmp_path_factory.mktemp("own-project"))
 
 
 # Tests that need PostgreSQL or Meltano's plugins are marked `pipeline`, so CI can run
 # them on one Python only (`-m pipeline` / `-m "not pipeline"`): every test using one
 # of these fixtures, plus those marked by hand.
-PIPELINE_FIXTURES = {"postgres", "meltano_installed", "pipeline"}
+PIPELINE_FIXTURES = {"postgres", "meltano_installed", "own_project"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -292,21 +293,21 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-# Modules that run series of real pipelines, slowest first (seconds on 2 cores).
-# pytest-xdist gives a worker one module at a time, by default those with the most
-# tests first; handing these out first instead lets the quick modules fill in at the
-# end, rather than one of these running alone after everything else.
+# Modules that run series of real pipelines, slowest first (CPU seconds of the
+# processes they start). pytest-xdist gives a worker one module at a time, by default
+# those with the most tests first; handing these out first instead lets the quick
+# modules fill in at the end, rather than one of these running alone after everything.
 SLOWEST_MODULES = (
-    "tests/test_dbt.py",  # ~40
-    "tests/test_agency.py",  # ~35
-    "tests/test_orchestrate.py",  # ~35
-    "tests/test_own_project.py",  # ~25
-    "tests/test_rehearsal.py",  # ~15
-    "tests/test_warehouse.py",  # ~12
-    "tests/test_hard_delete.py",  # ~8
-    "tests/test_plugin_definition.py",  # ~3
-    "tests/test_meltano_stream_maps.py",  # ~2
+    "tests/test_own_project.py",  # ~34, with test_dbt
+    "tests/test_orchestrate.py",  # ~24
+    "tests/test_agency.py",  # ~25
+    "tests/test_rehearsal.py",  # ~18
+    "tests/test_warehouse.py",  # ~6
+    "tests/test_plugin_definition.py",  # ~4
 )
+# Modules that assert on one session fixture (own_project) run on one worker, as one
+# unit of work under the first one's name: each worker would build it otherwise.
+SHARED_SCOPES = {"tests/test_dbt.py": "tests/test_own_project.py"}
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: unknown under -p no:xdist
@@ -320,6 +321,10 @@ def pytest_xdist_make_scheduler(
 
 
 class _SlowestFirst(LoadScopeScheduling):
+    def _split_scope(self, nodeid: str) -> str:
+        scope = super()._split_scope(nodeid)
+        return SHARED_SCOPES.get(scope, scope)
+
     def _assign_work_unit(self, node: t.Any) -> None:
         pending = [scope for scope in SLOWEST_MODULES if scope in self.workqueue]
         if pending:

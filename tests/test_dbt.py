@@ -1,14 +1,11 @@
-"""The dbt layer: it reads the schema the loader wrote, and keeps the task history.
+"""The dbt layer: the marts and the task history over a project's loads.
 
-One scenario runs the `lemlist-elt` job (load, then `dbt build`: run + snapshot + test)
-three times, with tasks completed, rescheduled, reassigned and reopened in between, into
-a database whose timezone is America/New_York; the tests below read what it left. The
-loads run with filters that select every task at first but can drift (assignedTo,
-dueDate): one task is reassigned out of them and one rescheduled out of them between the
-first two loads, and the last load narrows the filters (issue #23). A campaign is
-deleted before the last load, so one of its open tasks points at no campaign (#19). The
-models' logic is specified by dbt unit tests (`unit_tests:` in transform/models); these
-tests check the wiring and that `dbt build` runs those unit tests against a real load.
+tests/loads.py's series runs the `lemlist-elt` job (load, then `dbt build`: run +
+snapshot + test) three times, with tasks completed, rescheduled, reassigned, reopened
+and moved out of drifting filters in between (issues #19, #23), into a database whose
+timezone is America/New_York. The models' logic is specified by dbt unit tests
+(`unit_tests:` in transform/models); these tests check the wiring and that `dbt build`
+runs those unit tests against a real load.
 """
 
 from __future__ import annotations
@@ -17,366 +14,194 @@ import datetime as dt
 import json
 import re
 import typing as t
-from dataclasses import dataclass
+from collections import Counter
 
 import demo_report
-import psycopg
 import pytest
 import yaml
-from conftest import API_KEY, NON_UTC_TIMEZONE, schema_for
-from lemlist_sample import sample_campaigns, sample_tasks, sample_users
-from lemlist_standin import LemlistStandIn
-from warehouse import REPO, Pipeline, meltano, utc_now
+from conftest import NON_UTC_TIMEZONE
+from lemlist_sample import sample_campaigns, sample_users
+from loads import DRIFTING_FILTERS, NARROWED_FILTERS, NEW_ASSIGNEE, OUTSIDE_ASSIGNEE
+from warehouse import REPO
 
 if t.TYPE_CHECKING:
-    import subprocess
+    from loads import OwnProject
 
-    from warehouse import PostgresCluster
-
-NEW_DUE_DATE = "2026-01-15T09:30:00.000Z"
-NEW_ASSIGNEE = "usr_reassigned000000"
-# Filters that select every sample task (none is assigned to OUTSIDE_ASSIGNEE, every one
-# is due by WINDOW_END) but that a task can leave while it stays open.
-OUTSIDE_ASSIGNEE = "usr_outside000000000"
-WINDOW_END = "2026-06-30"
-DRIFTING_FILTERS: list[dict[str, t.Any]] = [
-    {"filterId": "assignedTo", "out": [OUTSIDE_ASSIGNEE]},
-    {"filterId": "dueDate", "to": WINDOW_END},
-]
-DUE_OUTSIDE_THE_WINDOW = "2026-09-01T09:00:00.000Z"
-# The last load's filters: the same, narrowed to leave out one task type.
-NARROWED_TYPE = "manual"
-NARROWED_FILTERS: list[dict[str, t.Any]] = [
-    *DRIFTING_FILTERS,
-    {"filterId": "type", "out": [NARROWED_TYPE]},
-]
+USERS = {user["userId"]: user for user in sample_users()}
+CAMPAIGNS = {campaign["_id"]: campaign for campaign in sample_campaigns()}
 
 
-def without(env: dict[str, str], *names: str) -> dict[str, str]:
-    """The environment minus some variables."""
-    return {key: value for key, value in env.items() if key not in names}
-
-
-@dataclass
-class Scenario:
-    """Three runs of the ELT job and what happened to the tasks in between."""
-
-    pipeline: Pipeline
-    runs: list[subprocess.CompletedProcess[str]]
-    done_after_first: list[str]
-    rescheduled_then_done: str
-    reassigned_then_done: str
-    done_then_reopened: str
-    rescheduled_still_open: str
-    # Still open in lemlist, but no longer in the filtered list: reassigned to the
-    # excluded user, rescheduled out of the dueDate window (before the second load), or
-    # of the type the last load's narrowed filters leave out.
-    reassigned_out: str
-    rescheduled_out: str
-    narrowed_out: list[str]
-    # The campaign deleted before the last load; some of its tasks are still open.
-    deleted_campaign: str
-    # The tasks the last load's filters select: what lemlist still returns.
-    open_ids: set[str]
-    open_records: list[dict[str, t.Any]]
-    # Naive UTC clock readings just before and after each run.
-    windows: list[tuple[dt.datetime, dt.datetime]]
-
-    @property
-    def done(self) -> set[str]:
-        """Tasks done in lemlist (the reopened one included)."""
-        return {
-            *self.done_after_first,
-            self.rescheduled_then_done,
-            self.reassigned_then_done,
-            self.done_then_reopened,
-        }
-
-    @property
-    def left_the_filters(self) -> set[str]:
-        """Tasks still open in lemlist that left the filtered list."""
-        return {self.reassigned_out, self.rescheduled_out, *self.narrowed_out}
-
-    @property
-    def left(self) -> set[str]:
-        """Tasks that left the tap's (filtered) open list at some point."""
-        return self.done | self.left_the_filters
-
-    def rows(self, model: str, columns: str) -> list[dict[str, t.Any]]:
-        """The rows of one dbt model, as dicts."""
-        return self.pipeline.rows(
-            f'SELECT {columns} FROM "{self.pipeline.schema}_analytics".{model}'  # noqa: S608
-        )
-
-    def history(self, task_id: str) -> list[dict[str, t.Any]]:
-        """One task's versions in lemlist_task_history, in order."""
-        rows = self.rows(
-            "lemlist_task_history",
-            "task_id, version_number, is_open, due_at, assigned_user_id, "
-            "is_due_date_moved, is_reassigned, is_retired, is_reopened, is_current",
-        )
-        versions = [row for row in rows if row["task_id"] == task_id]
-        return sorted(versions, key=lambda row: row["version_number"])
-
-
-@pytest.fixture(scope="module")
-def scenario(
-    postgres: PostgresCluster, non_utc_database: str, meltano_installed: None
-) -> Scenario:
-    """Three `meltano run lemlist-elt`, changing tasks in lemlist between them.
-
-    dbt gets no LEMLIST_SOURCE_SCHEMA: it must follow the loader's schema, set by
-    TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA.
-    """
-    del meltano_installed
-    schema = schema_for("dbt_history_scenario")
-    pipeline = Pipeline(postgres, schema, non_utc_database)
-    windows = []
-    with LemlistStandIn(sample_tasks(60), api_key=API_KEY) as standin:
-        env = without(pipeline.environment(standin), "LEMLIST_SOURCE_SCHEMA")
-
-        def elt(filters: list[dict[str, t.Any]]) -> subprocess.CompletedProcess[str]:
-            started = utc_now()
-            filtered = {**env, "TAP_LEMLIST_TASKS_FILTERS": json.dumps(filters)}
-            run = meltano("run", "lemlist-elt", env=filtered)
-            windows.append((started, utc_now()))
-            return run
-
-        served = standin.pending_records(DRIFTING_FILTERS)
-        assert len(served) == len(standin.pending_records())
-        narrowed_out = sorted(r["_id"] for r in served if r["type"] == NARROWED_TYPE)
-        ids = sorted(r["_id"] for r in served if r["type"] != NARROWED_TYPE)
-        done, roles = ids[:3], ids[3:9]
-        rescheduled, reassigned, reopened, moved, reassigned_out, rescheduled_out = (
-            roles
-        )
-        runs = [elt(DRIFTING_FILTERS)]
-        standin.complete([*done, reopened])
-        standin.update(rescheduled, dueDate=NEW_DUE_DATE)
-        standin.update(reassigned, userId=NEW_ASSIGNEE)
-        standin.update(reassigned_out, userId=OUTSIDE_ASSIGNEE)
-        standin.update(rescheduled_out, dueDate=DUE_OUTSIDE_THE_WINDOW)
-        runs.append(elt(DRIFTING_FILTERS))
-        standin.complete([rescheduled, reassigned])
-        standin.reopen([reopened])
-        standin.update(moved, dueDate=NEW_DUE_DATE)
-        still_open = standin.pending_records(NARROWED_FILTERS)
-        deleted_campaign = min(r["campaignId"] for r in still_open if "campaignId" in r)
-        standin.delete_campaign(deleted_campaign)
-        runs.append(elt(NARROWED_FILTERS))
-        open_records = standin.pending_records(NARROWED_FILTERS)
-    return Scenario(
-        pipeline,
-        runs,
-        done,
-        rescheduled,
-        reassigned,
-        reopened,
-        moved,
-        reassigned_out,
-        rescheduled_out,
-        narrowed_out,
-        deleted_campaign,
-        {record["_id"] for record in open_records},
-        open_records,
-        windows,
-    )
-
-
-def unit_test_names() -> set[str]:
-    """Every `unit_tests:` entry in the dbt project's model YAML files."""
-    names = set()
-    for path in (REPO / "transform" / "models").rglob("*.yml"):
-        document = yaml.safe_load(path.read_text()) or {}
-        names |= {test["name"] for test in document.get("unit_tests", [])}
-    return names
-
-
-def test_every_run_of_the_elt_job_passes_dbt_build(scenario: Scenario) -> None:
-    for run in scenario.runs:
+def test_every_run_of_the_elt_job_passes_dbt_build(own_project: OwnProject) -> None:
+    for run in own_project.runs:
         assert run.returncode == 0, run.stderr[-5000:]
         assert "dbt-postgres" in run.stderr
         # Warnings only: a task pointing at an unknown user or campaign (see below).
         assert re.search(r"Completed (successfully|with \d+ warnings?:)", run.stderr)
 
 
-def warned(run: subprocess.CompletedProcess[str], test_name: str) -> bool:
-    """Whether a dbt data test of `dbt build` warned in a run."""
-    return re.search(rf"\bWARN \d+ {test_name}\b", run.stderr) is not None
-
-
 def test_a_task_pointing_at_an_unknown_user_or_campaign_warns_only(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    first, second, third = scenario.runs
-
     # The second load's open tasks include one reassigned to a user lemlist does not
     # list; the third's, tasks of the campaign deleted before it.
-    assert not warned(first, "open_task_assignees_are_team_users")
-    assert warned(second, "open_task_assignees_are_team_users")
-    assert not warned(third, "open_task_assignees_are_team_users")
-    assert not warned(second, "open_task_campaigns_are_team_campaigns")
-    assert warned(third, "open_task_campaigns_are_team_campaigns")
+    warned = [
+        {
+            test
+            for test in ("assignees_are_team_users", "campaigns_are_team_campaigns")
+            if re.search(rf"\bWARN \d+ open_task_{test}\b", run.stderr)
+        }
+        for run in own_project.runs
+    ]
+
+    assert warned == [
+        set(),
+        {"assignees_are_team_users"},
+        {"campaigns_are_team_campaigns"},
+    ]
 
 
 def test_dbt_build_on_a_fresh_warehouse_snapshots_before_the_history(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    first = scenario.runs[0]
+    first = own_project.runs[0].stderr
 
-    assert first.returncode == 0, first.stderr[-5000:]
-    assert "no task history yet" not in first.stderr
-    assert re.search(r"OK snapshotted \S+\.snp_lemlist__tasks", first.stderr)
+    assert "no task history yet" not in first
+    assert re.search(r"OK snapshotted \S+\.snp_lemlist__tasks", first)
 
 
-def test_dbt_reads_the_schema_the_loader_wrote_from_the_environment(
-    scenario: Scenario,
+def test_staging_holds_every_loaded_task_and_which_are_open(
+    own_project: OwnProject,
 ) -> None:
-    staged = scenario.rows("stg_lemlist__tasks", "task_id, is_open")
+    staged = own_project.model("stg_lemlist__tasks", "task_id, is_open")
 
     assert len(staged) == 60
-    assert {row["task_id"] for row in staged if row["is_open"]} == scenario.open_ids
+    assert {row["task_id"] for row in staged if row["is_open"]} == own_project.open_ids
 
 
-def test_dbt_build_runs_every_unit_test_of_the_project(scenario: Scenario) -> None:
-    names = unit_test_names()
-    passed = set(re.findall(r"PASS \w+::(\w+)", scenario.runs[-1].stderr))
+def test_dbt_build_runs_every_unit_test_of_the_project(own_project: OwnProject) -> None:
+    names = set()
+    for path in (REPO / "transform" / "models").rglob("*.yml"):
+        document = yaml.safe_load(path.read_text()) or {}
+        names |= {test["name"] for test in document.get("unit_tests", [])}
+    passed = set(re.findall(r"PASS \w+::(\w+)", own_project.runs[-1].stderr))
 
     assert len(names) >= 3
     assert names <= passed
 
 
-def test_completions_hold_exactly_the_tasks_that_left_the_open_list(
-    scenario: Scenario,
-) -> None:
-    completions = scenario.rows(
-        "lemlist_task_completions", "task_id, completion_number"
-    )
-
-    assert sorted(row["task_id"] for row in completions) == sorted(scenario.left)
-    assert {row["completion_number"] for row in completions} == {1}
+def completions(own_project: OwnProject) -> dict[str, dict[str, t.Any]]:
+    rows = own_project.model("lemlist_task_completions", "*")
+    return {row["task_id"]: row for row in rows}
 
 
 def test_completions_count_reschedules_and_reassignments_before_completion(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    rows = scenario.rows(
-        "lemlist_task_completions", "task_id, times_rescheduled, times_reassigned"
-    )
     counts = {
-        row["task_id"]: (row["times_rescheduled"], row["times_reassigned"])
-        for row in rows
+        task_id: (row["times_rescheduled"], row["times_reassigned"])
+        for task_id, row in completions(own_project).items()
     }
+    unchanged = [*own_project.done_after_first, *own_project.done_during_load]
 
-    assert counts[scenario.rescheduled_then_done] == (1, 0)
-    assert counts[scenario.reassigned_then_done] == (0, 1)
-    assert {counts[task_id] for task_id in scenario.done_after_first} == {(0, 0)}
+    assert counts[own_project.rescheduled_then_done] == (1, 0)
+    assert counts[own_project.reassigned_then_done] == (0, 1)
+    assert {counts[task_id] for task_id in unchanged} == {(0, 0)}
 
 
 def test_completion_lies_between_last_seen_open_and_retired_at(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    loaded = scenario.pipeline.tasks()
-    rows = scenario.rows(
-        "lemlist_task_completions",
-        "task_id, last_seen_open_at, retired_at, opened_at, days_open",
-    )
-
-    for row in rows:
-        source = loaded[row["task_id"]]
+    for task_id, row in completions(own_project).items():
+        source = own_project.rows[-1][task_id]
         last_seen: dt.datetime = row["last_seen_open_at"]
-        assert last_seen < row["retired_at"]
-        assert row["opened_at"] <= last_seen
+        assert row["opened_at"] <= last_seen < row["retired_at"]
         assert row["days_open"] >= 0
-        if row["task_id"] != scenario.done_then_reopened:
+        if task_id != own_project.done_then_reopened:
             assert last_seen == source["_sdc_extracted_at"]
             assert row["retired_at"] == source["_sdc_deleted_at"]
 
 
-def test_history_records_a_reschedule_then_the_retirement(scenario: Scenario) -> None:
-    versions = scenario.history(scenario.rescheduled_then_done)
+@pytest.mark.parametrize(
+    ("task", "flags", "second_version"),
+    [
+        (
+            "rescheduled_then_done",
+            {
+                "is_due_date_moved": [0, 1, 0],
+                "is_retired": [0, 0, 1],
+                "is_current": [0, 0, 1],
+            },
+            {"due_at": dt.datetime.fromisoformat("2026-01-15T09:30:00")},
+        ),
+        (
+            "reassigned_then_done",
+            {"is_reassigned": [0, 1, 0], "is_current": [0, 0, 1]},
+            {"assigned_user_id": NEW_ASSIGNEE},
+        ),
+        (
+            "done_then_reopened",
+            {"is_open": [1, 0, 1], "is_retired": [0, 1, 0], "is_reopened": [0, 0, 1]},
+            {},
+        ),
+        ("rescheduled_still_open", {"is_due_date_moved": [0, 1]}, {}),
+    ],
+)
+def test_the_history_records_each_change_of_a_task_as_a_version(
+    own_project: OwnProject,
+    task: str,
+    flags: dict[str, list[int]],
+    second_version: dict[str, t.Any],
+) -> None:
+    versions = own_project.history(getattr(own_project, task))
 
-    assert [v["is_due_date_moved"] for v in versions] == [False, True, False]
-    assert [v["is_retired"] for v in versions] == [False, False, True]
-    assert versions[1]["due_at"].isoformat() == "2026-01-15T09:30:00"
-    assert [v["is_current"] for v in versions] == [False, False, True]
-
-
-def test_history_records_a_reassignment(scenario: Scenario) -> None:
-    versions = scenario.history(scenario.reassigned_then_done)
-
-    assert [v["is_reassigned"] for v in versions] == [False, True, False]
-    assert versions[1]["assigned_user_id"] == NEW_ASSIGNEE
-
-
-def test_history_records_a_retirement_and_a_reopening(scenario: Scenario) -> None:
-    versions = scenario.history(scenario.done_then_reopened)
-
-    assert [v["is_open"] for v in versions] == [True, False, True]
-    assert [v["is_retired"] for v in versions] == [False, True, False]
-    assert [v["is_reopened"] for v in versions] == [False, False, True]
-    loaded = scenario.pipeline.tasks()[scenario.done_then_reopened]
-    assert loaded["_sdc_deleted_at"] is None  # live again in the loaded table
+    for flag, values in flags.items():
+        assert [version[flag] for version in versions] == [bool(v) for v in values]
+    assert second_version.items() <= versions[1].items()
 
 
 def test_history_keeps_one_version_of_a_task_that_never_changed(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    unchanged = min(
-        scenario.open_ids - scenario.left - {scenario.rescheduled_still_open}
-    )
+    changed = own_project.left | {own_project.rescheduled_still_open}
 
-    assert len(scenario.history(unchanged)) == 1
-    assert len(scenario.history(scenario.rescheduled_still_open)) == 2
+    assert len(own_project.history(min(own_project.open_ids - changed))) == 1
 
 
 def test_history_times_are_utc_instants_in_a_non_utc_database(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    versions = scenario.rows(
+    versions = own_project.model(
         "stg_lemlist__task_versions", "loaded_at, retired_at, snapshotted_at"
     )
-
-    def during_a_run(instant: dt.datetime | None) -> bool:
-        return instant is None or any(a <= instant <= b for a, b in scenario.windows)
-
-    assert scenario.pipeline.query("SHOW timezone") == [(NON_UTC_TIMEZONE,)]
-    assert len(versions) > 60
-    for version in versions:
-        assert during_a_run(version["loaded_at"])
-        assert during_a_run(version["retired_at"])
-        assert during_a_run(version["snapshotted_at"])
-
-
-def test_open_tasks_by_assignee_counts_what_lemlist_still_returns(
-    scenario: Scenario,
-) -> None:
-    rows = scenario.rows("lemlist_open_tasks_by_assignee", "open_tasks")
-
-    assert sum(row["open_tasks"] for row in rows) == len(scenario.open_ids)
-
-
-def test_open_tasks_by_assignee_name_each_assignee(scenario: Scenario) -> None:
-    users = {user["userId"]: user for user in sample_users()}
-    rows = scenario.rows(
-        "lemlist_open_tasks_by_assignee",
-        "team_name, assigned_user_id, assignee_name, assignee_email, open_tasks",
+    # The package's snapshot stamps them, whatever the database's timezone.
+    stamps = own_project.query(
+        "SELECT dbt_valid_from FROM analytics.snp_lemlist__tasks"
     )
-    per_user: dict[str, int] = {}
-    for record in scenario.open_records:
-        per_user[record["userId"]] = per_user.get(record["userId"], 0) + 1
+    instants = [
+        i for row in [*versions, *stamps] for i in row.values() if i is not None
+    ]
 
-    assert {row["team_name"] for row in rows} == {"Stand-in team"}
+    assert own_project.query("SHOW timezone") == [{"TimeZone": NON_UTC_TIMEZONE}]
+    assert len(versions) > 60
+    for instant in instants:
+        assert any(a <= instant <= b for a, b in own_project.windows)
+
+
+def test_open_tasks_by_assignee_name_and_count_what_lemlist_still_returns(
+    own_project: OwnProject,
+) -> None:
+    rows = own_project.model("lemlist_open_tasks_by_assignee", "*")
+    totals: Counter[str] = Counter()
     for row in rows:
-        user = users[row["assigned_user_id"]]
+        totals[row["assigned_user_id"]] += row["open_tasks"]
+        user = USERS[row["assigned_user_id"]]
         assert (row["assignee_name"], row["assignee_email"]) == (
             user["name"],
             user["email"],
         )
-    totals = dict.fromkeys(per_user, 0)
-    for row in rows:
-        totals[row["assigned_user_id"]] += row["open_tasks"]
-    assert totals == per_user
+
+    assert {row["team_name"] for row in rows} == {"Stand-in team"}
+    assert totals == Counter(record["userId"] for record in own_project.open_records)
 
 
 def due(record: dict[str, t.Any]) -> dt.datetime | None:
@@ -387,58 +212,55 @@ def due(record: dict[str, t.Any]) -> dt.datetime | None:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
 
 
-def test_open_tasks_by_campaign_name_each_campaign_and_count_a_deleted_one(
-    scenario: Scenario,
-) -> None:
-    campaigns = {c["_id"]: c for c in sample_campaigns()}
-    rows = scenario.rows(
-        "lemlist_open_tasks_by_campaign",
-        "campaign_id, campaign_name, campaign_status, open_tasks, overdue_tasks, "
-        "computed_at",
+def overdue(own_project: OwnProject, now: dt.datetime) -> Counter[str | None]:
+    """lemlist's open tasks past due at `now`, per campaign id."""
+    return Counter(
+        record.get("campaignId")
+        for record in own_project.open_records
+        if (due(record) or now) < now
     )
-    by_campaign = {row["campaign_id"]: row for row in rows}
-    now = rows[0]["computed_at"]
-    expected: dict[str | None, tuple[int, int]] = {}
-    for record in scenario.open_records:
-        key = record.get("campaignId")
-        open_tasks, overdue = expected.get(key, (0, 0))
-        late = (due(record) or now) < now
-        expected[key] = (open_tasks + 1, overdue + late)
 
-    assert {
-        key: (r["open_tasks"], r["overdue_tasks"]) for key, r in by_campaign.items()
-    } == expected
-    deleted = by_campaign[scenario.deleted_campaign]
-    assert (deleted["campaign_name"], deleted["campaign_status"]) == (None, None)
-    no_campaign = by_campaign[None]
-    assert (no_campaign["campaign_name"], no_campaign["campaign_status"]) == (
-        None,
-        None,
-    )
-    for campaign_id, row in by_campaign.items():
-        if campaign_id not in {None, scenario.deleted_campaign}:
-            campaign = campaigns[campaign_id]
-            assert row["campaign_name"] == campaign["name"]
-            assert row["campaign_status"] == campaign["status"]
+
+def test_open_tasks_by_campaign_name_each_campaign_and_count_a_deleted_one(
+    own_project: OwnProject,
+) -> None:
+    rows = own_project.model("lemlist_open_tasks_by_campaign", "*")
+    by_campaign = {row["campaign_id"]: row for row in rows}
+    opened = Counter(record.get("campaignId") for record in own_project.open_records)
+    late = overdue(own_project, rows[0]["computed_at"])
+
+    assert {key: row["open_tasks"] for key, row in by_campaign.items()} == opened
+    assert {key: row["overdue_tasks"] for key, row in by_campaign.items()} == {
+        key: late[key] for key in opened
+    }
+    for key, row in by_campaign.items():
+        # Neither a campaign deleted in lemlist nor no campaign has a name.
+        named = key not in {None, own_project.deleted_campaign}
+        campaign = CAMPAIGNS[key] if named else {"name": None, "status": None}
+        assert row["campaign_name"] == campaign["name"]
+        assert row["campaign_status"] == campaign["status"]
+    assert {None, own_project.deleted_campaign} <= set(by_campaign)
 
 
 def test_tasks_that_left_the_filters_are_retired_like_done_ones(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
     # What target-postgres does on the tap's ACTIVATE_VERSION: every task the sync did
-    # not return gets _sdc_deleted_at, whether it was done or only left the filters.
-    loaded = scenario.pipeline.tasks()
-    second_load = scenario.windows[1]
+    # not return gets _sdc_deleted_at, whether it was done or only left the filters;
+    # the reopened one is live again.
+    loaded = own_project.rows[-1]
+    started, finished = own_project.windows[1]
 
-    assert scenario.left_the_filters.isdisjoint(scenario.done)
-    for task_id in scenario.left:
-        assert loaded[task_id]["_sdc_deleted_at"] is not None or (
-            task_id == scenario.done_then_reopened
-        )
-    for task_id in (scenario.reassigned_out, scenario.rescheduled_out):
-        assert second_load[0] <= loaded[task_id]["_sdc_deleted_at"] <= second_load[1]
-    assert loaded[scenario.reassigned_out]["userId"] != OUTSIDE_ASSIGNEE
-    assert loaded[scenario.rescheduled_out]["dueDate"].year == 2025
+    assert own_project.left_the_filters.isdisjoint(own_project.done)
+    assert retired_ids(loaded) == own_project.left - {own_project.done_then_reopened}
+    for task_id in (own_project.reassigned_out, own_project.rescheduled_out):
+        assert started <= loaded[task_id]["_sdc_deleted_at"] <= finished
+    assert loaded[own_project.reassigned_out]["userId"] != OUTSIDE_ASSIGNEE
+    assert loaded[own_project.rescheduled_out]["dueDate"].year == 2025
+
+
+def retired_ids(rows: dict[str, dict[str, t.Any]]) -> set[str]:
+    return {i for i, row in rows.items() if row["_sdc_deleted_at"] is not None}
 
 
 def canonical(filters: list[dict[str, t.Any]]) -> str:
@@ -446,53 +268,47 @@ def canonical(filters: list[dict[str, t.Any]]) -> str:
     return json.dumps(filters, sort_keys=True, separators=(",", ":"))
 
 
-def test_completions_say_why_each_task_left_the_filtered_list(
-    scenario: Scenario,
+def test_completions_hold_each_task_that_left_once_and_say_why(
+    own_project: OwnProject,
 ) -> None:
-    rows = scenario.rows(
-        "lemlist_task_completions", "task_id, left_because, retiring_task_filters"
-    )
-    because = {row["task_id"]: row["left_because"] for row in rows}
-    filters = {row["task_id"]: row["retiring_task_filters"] for row in rows}
+    rows = completions(own_project)
     second_load = {
-        *scenario.done_after_first,
-        scenario.done_then_reopened,
-        scenario.reassigned_out,
-        scenario.rescheduled_out,
+        *own_project.done_after_first,
+        own_project.done_then_reopened,
+        own_project.reassigned_out,
+        own_project.rescheduled_out,
     }
-    third_load = {
-        scenario.rescheduled_then_done,
-        scenario.reassigned_then_done,
-        *scenario.narrowed_out,
-    }
+    third_load = own_project.left - second_load
 
-    assert set(because) == second_load | third_load
+    assert set(rows) == own_project.left
+    assert {row["completion_number"] for row in rows.values()} == {1}
     # Retired by a sync with filters a task can leave while open: not surely done.
     for task_id in second_load:
-        assert because[task_id] == "done, deleted or left the filters"
-        assert filters[task_id] == canonical(DRIFTING_FILTERS)
+        assert rows[task_id]["left_because"] == "done, deleted or left the filters"
+        assert rows[task_id]["retiring_task_filters"] == canonical(DRIFTING_FILTERS)
     # Retired by the sync that narrowed the filters: the done ones cannot be told apart.
     for task_id in third_load:
-        assert because[task_id] == "filters changed"
-        assert filters[task_id] == canonical(NARROWED_FILTERS)
-    assert "done or deleted" not in because.values()
+        assert rows[task_id]["left_because"] == "filters changed"
+        assert rows[task_id]["retiring_task_filters"] == canonical(NARROWED_FILTERS)
 
 
-def test_the_team_history_holds_each_filter_setting_once(scenario: Scenario) -> None:
-    versions = scenario.rows(
-        "stg_lemlist__team_versions",
-        "version_number, task_filters, has_drifting_filters, valid_from, valid_to",
+def test_the_team_history_holds_each_filter_setting_once(
+    own_project: OwnProject,
+) -> None:
+    versions = own_project.query(
+        "SELECT task_filters, has_drifting_filters, valid_from, valid_to "
+        "FROM analytics.stg_lemlist__team_versions ORDER BY version_number"
     )
-    versions.sort(key=lambda version: version["version_number"])
+    first, last = versions
+    windows = own_project.windows
 
     assert [(v["task_filters"], v["has_drifting_filters"]) for v in versions] == [
         (canonical(DRIFTING_FILTERS), True),
         (canonical(NARROWED_FILTERS), True),
     ]
-    first, last = versions
-    assert scenario.windows[0][0] <= first["valid_from"] <= scenario.windows[0][1]
+    assert windows[0][0] <= first["valid_from"] <= windows[0][1]
     assert first["valid_to"] == last["valid_from"]
-    assert scenario.windows[2][0] <= last["valid_from"] <= scenario.windows[2][1]
+    assert windows[2][0] <= last["valid_from"] <= windows[2][1]
 
 
 def dashboard_queries() -> dict[str, str]:
@@ -504,22 +320,6 @@ def dashboard_queries() -> dict[str, str]:
     return dict(blocks)
 
 
-def run_dashboard_query(scenario: Scenario, title: str) -> list[dict[str, t.Any]]:
-    """One documented query, on the scenario's marts instead of `analytics`."""
-    query = dashboard_queries()[title].replace(
-        "analytics.", f'"{scenario.pipeline.schema}_analytics".'
-    )
-    with psycopg.connect(
-        scenario.pipeline.postgres.url(scenario.pipeline.database)
-    ) as c:
-        cursor = c.cursor(row_factory=psycopg.rows.dict_row)
-        return cursor.execute(query).fetchall()
-
-
-def user_names() -> dict[str, str]:
-    return {user["userId"]: user["name"] for user in sample_users()}
-
-
 def test_the_documented_queries_are_the_three_dashboards() -> None:
     assert list(dashboard_queries()) == [
         "Open tasks per assignee, across task types",
@@ -528,12 +328,13 @@ def test_the_documented_queries_are_the_three_dashboards() -> None:
     ]
 
 
-def test_dashboard_open_tasks_per_assignee(scenario: Scenario) -> None:
-    rows = run_dashboard_query(scenario, "Open tasks per assignee, across task types")
-    expected: dict[str, int] = {}
-    for record in scenario.open_records:
-        name = user_names()[record["userId"]]
-        expected[name] = expected.get(name, 0) + 1
+# The documented queries run as written: the project's marts are in `analytics`.
+
+
+def test_dashboard_open_tasks_per_assignee(own_project: OwnProject) -> None:
+    query = dashboard_queries()["Open tasks per assignee, across task types"]
+    rows = own_project.query(query)
+    expected = Counter(USERS[r["userId"]]["name"] for r in own_project.open_records)
 
     assert {row["assignee"]: row["open_tasks"] for row in rows} == expected
     assert [row["open_tasks"] for row in rows] == sorted(
@@ -543,70 +344,51 @@ def test_dashboard_open_tasks_per_assignee(scenario: Scenario) -> None:
         assert row["overdue_tasks"] + row["no_due_date_tasks"] <= row["open_tasks"]
 
 
-def test_dashboard_overdue_tasks_per_campaign(scenario: Scenario) -> None:
-    rows = run_dashboard_query(scenario, "Overdue tasks per campaign")
-    [(now,)] = scenario.pipeline.query(
-        "SELECT max(computed_at) FROM "  # noqa: S608
-        f'"{scenario.pipeline.schema}_analytics".lemlist_open_tasks_by_campaign'
-    )
-    overdue: dict[str | None, int] = {}
-    for record in scenario.open_records:
-        if (due(record) or now) < now:
-            key = record.get("campaignId")
-            overdue[key] = overdue.get(key, 0) + 1
-
-    assert {row["campaign_id"]: row["overdue_tasks"] for row in rows} == overdue
-    assert [row["overdue_tasks"] for row in rows] == sorted(
-        overdue.values(), reverse=True
-    )
-    names = {campaign["_id"]: campaign["name"] for campaign in sample_campaigns()}
+def test_dashboard_overdue_tasks_per_campaign(own_project: OwnProject) -> None:
+    rows = own_project.query(dashboard_queries()["Overdue tasks per campaign"])
+    [now] = own_project.query(
+        "SELECT max(computed_at) FROM analytics.lemlist_open_tasks_by_campaign"
+    )[0].values()
+    late = overdue(own_project, now)
+    names = {key: campaign["name"] for key, campaign in CAMPAIGNS.items()}
     # The campaign deleted in lemlist is shown by its id; no campaign, as such.
-    names[scenario.deleted_campaign] = scenario.deleted_campaign
+    names[own_project.deleted_campaign] = own_project.deleted_campaign
+
+    assert {row["campaign_id"]: row["overdue_tasks"] for row in rows} == late
+    assert [row["overdue_tasks"] for row in rows] == sorted(late.values(), reverse=True)
     for row in rows:
         assert row["campaign"] == names.get(row["campaign_id"], "(no campaign)")
 
 
-def test_dashboard_completions_per_week_per_assignee(scenario: Scenario) -> None:
-    rows = run_dashboard_query(scenario, "Completions per week per assignee")
-    loaded = scenario.pipeline.tasks()
-    expected: dict[str, int] = {}
-    for task_id in scenario.left:
-        user = loaded[task_id]["userId"]
-        name = user_names().get(user, user)
-        expected[name] = expected.get(name, 0) + 1
-    per_assignee: dict[str, int] = {}
+def test_dashboard_completions_per_week_per_assignee(own_project: OwnProject) -> None:
+    rows = own_project.query(dashboard_queries()["Completions per week per assignee"])
+    users = [own_project.rows[-1][task_id]["userId"] for task_id in own_project.left]
+    per_assignee: Counter[str] = Counter()
     for row in rows:
-        per_assignee[row["assignee"]] = (
-            per_assignee.get(row["assignee"], 0) + row["completions"]
-        )
+        per_assignee[row["assignee"]] += row["completions"]
     mondays = {
         (instant - dt.timedelta(days=instant.weekday())).date()
-        for window in scenario.windows
+        for window in own_project.windows
         for instant in window
     }
 
-    assert per_assignee == expected
+    assert per_assignee == Counter(USERS.get(u, {"name": u})["name"] for u in users)
     # The reassigned task was done under its new assignee, whom lemlist does not list.
     assert per_assignee[NEW_ASSIGNEE] == 1
     assert {row["week"] for row in rows} <= mondays
 
 
 def test_the_demo_report_names_the_assignees_and_counts_retirements(
-    scenario: Scenario,
+    own_project: OwnProject,
 ) -> None:
-    loaded = scenario.pipeline.tasks()
-    retired = sum(row["_sdc_deleted_at"] is not None for row in loaded.values())
+    retired = len(retired_ids(own_project.rows[-1]))
 
-    printed = demo_report.report(
-        scenario.pipeline.postgres.url(scenario.pipeline.database),
-        scenario.pipeline.schema,
-        f"{scenario.pipeline.schema}_analytics",
-    )
+    printed = demo_report.report(own_project.url, "tap_lemlist_tasks", "analytics")
 
-    for user in sample_users():
+    for user in USERS.values():
         assert user["name"] in printed
     assert (
-        f"{scenario.pipeline.schema}.tasks: {len(scenario.open_ids)} open, {retired} "
-        f"retired (done in lemlist); {scenario.pipeline.schema}_analytics."
-        f"lemlist_task_completions: {len(scenario.left)} completions."
+        f"tap_lemlist_tasks.tasks: {len(own_project.open_ids)} open, {retired} "
+        "retired (done in lemlist); analytics.lemlist_task_completions: "
+        f"{len(own_project.left)} completions."
     ) in printed.replace("\n", " ")

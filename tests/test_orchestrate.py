@@ -13,7 +13,7 @@ two teams at once.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import subprocess
 import sys
@@ -44,38 +44,38 @@ if t.TYPE_CHECKING:
 
 REFUSED = "lemlist rejected the API key (HTTP 401)"
 DAGSTER = Path(sys.executable).parent / "dagster"
+REVOKED = "sk-initech-revoked-key"
 
 
-@dataclass
-class Client:
-    """One team of the agency: its stand-in, its key variable, its schema."""
+class Client(t.NamedTuple):
+    """One team of the agency: its stand-in, its schema and its key."""
 
     slug: str
     team_id: str
     standin: LemlistStandIn
     schema: str
     key: str
-    served: set[str] = field(default_factory=set)
+    served: set[str]
 
     @property
     def key_variable(self) -> str:
         return f"LEMLIST_KEY_{self.slug.upper()}"
 
-    def line(self) -> str:
-        """The team's one line in the teams file."""
-        entry = {
-            "slug": self.slug,
-            "api_key_env": self.key_variable,
-            "schema": self.schema,
-            "api_url": self.standin.url,
-        }
-        return "- " + json.dumps(entry) + "\n"
+    def tasks(self, postgres: PostgresCluster) -> Rows:
+        """The team's tasks table by `_id`; empty while it has none."""
+        return Pipeline(postgres, self.schema).tasks()
 
 
 def clients(
-    base: str, names: dict[str, tuple[int, int]], stack: list[LemlistStandIn]
-) -> dict[str, Client]:
-    """Start a stand-in per team: `names` maps a slug to (tasks, seed)."""
+    postgres: PostgresCluster,
+    base: str,
+    names: dict[str, tuple[int, int]],
+    stack: contextlib.ExitStack,
+    teams_file: Path,
+) -> tuple[dict[str, Client], dict[str, str]]:
+    """Start a stand-in per team (`names` maps a slug to its tasks and seed), write
+    the teams file; return the teams and what the code location's process has: the
+    warehouse, the keys, the file."""
     found = {}
     for slug, (count, seed) in names.items():
         key = f"sk-{slug}-{seed:04d}-key"
@@ -86,26 +86,38 @@ def clients(
         )
         # Neither plan has the campaigns route: campaign ids of the samples repeat.
         standin.plan_gated.add("campaigns")
-        standin.start()
-        stack.append(standin)
+        stack.enter_context(standin)
         served = {task["_id"] for task in standin.pending_records()}
         found[slug] = Client(slug, team_id, standin, f"{base}_{slug}", key, served)
-    return found
-
-
-def environment(
-    postgres: PostgresCluster, base: str, teams: dict[str, Client], teams_file: Path
-) -> dict[str, str]:
-    """What the code location's process has: the warehouse, the keys, the file."""
-    warehouse = Pipeline(postgres, base).connection_environment()
-    return {
-        "WAREHOUSE_URL": warehouse["WAREHOUSE_URL"],
-        **{team.key_variable: team.key for team in teams.values()},
+    teams_file.write_text(
+        yaml.safe_dump(
+            [
+                {"slug": c.slug, "api_key_env": c.key_variable, "schema": c.schema}
+                | {"api_url": c.standin.url}
+                for c in found.values()
+            ]
+        )
+    )
+    return found, {
+        "WAREHOUSE_URL": postgres.url(),
+        **{team.key_variable: team.key for team in found.values()},
         "LEMLIST_TEAMS_FILE": str(teams_file),
         "DBT_TARGET_SCHEMA": f"{base}_analytics",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
     }
+
+
+def singer_state(instance: dg.DagsterInstance, slug: str) -> int | None:
+    """The tasks the team's last recorded load emitted, from its Singer state."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=LOAD, asset_partitions=[slug]), limit=1
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return None
+    state = records[0].asset_materialization.metadata["singer_state"].value
+    bookmark = t.cast("dict[str, t.Any]", state)["bookmarks"]["tasks"]
+    return int(bookmark["retirement"]["last_retiring_sync_emitted"])
 
 
 @dataclass
@@ -135,44 +147,20 @@ class Agency:
                 raise_on_error=False,
             )
         )
-        self.rows.append({slug: self.table(team) for slug, team in self.teams.items()})
-
-    def table(self, team: Client) -> Rows:
-        return tasks_table(self.postgres, team)
+        self.rows.append(
+            {slug: team.tasks(self.postgres) for slug, team in self.teams.items()}
+        )
 
     def messages(self, result: dg.ExecuteInProcessResult) -> list[str]:
         return [
             str(entry.user_message) for entry in self.instance.all_logs(result.run_id)
         ]
 
-    def state(self, slug: str) -> dict[str, t.Any] | None:
-        records = self.instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=LOAD, asset_partitions=[slug]), limit=1
-        ).records
-        if not records or records[0].asset_materialization is None:
-            return None
-        value = records[0].asset_materialization.metadata["singer_state"].value
-        return t.cast("dict[str, t.Any]", value)
-
-
-def tasks_table(postgres: PostgresCluster, team: Client) -> Rows:
-    """The team's tasks table by `_id`; empty while it has none."""
-    with psycopg.connect(postgres.url()) as db:
-        cursor = db.cursor(row_factory=psycopg.rows.dict_row)
-        exists = cursor.execute(
-            "SELECT to_regclass(%s) AS found", (f'"{team.schema}".tasks',)
-        ).fetchone()
-        if not exists or exists["found"] is None:
-            return {}
-        rows = cursor.execute(f'SELECT * FROM "{team.schema}".tasks').fetchall()  # noqa: S608
-    return {row["_id"]: row for row in rows}
-
 
 def failure(result: dg.ExecuteInProcessResult) -> str:
     """The description of the run's step failure."""
-    failed = [event for event in result.all_events if event.is_step_failure]
-    assert len(failed) == 1
-    error = failed[0].step_failure_data.user_failure_data
+    [failed] = [event for event in result.all_events if event.is_step_failure]
+    error = failed.step_failure_data.user_failure_data
     assert error is not None
     return str(error.description)
 
@@ -185,46 +173,35 @@ def agency(
 ) -> Iterator[Agency]:
     """The series, in this process, on one ephemeral Dagster instance."""
     del meltano_installed
-    base = schema_for("orchestrate")
-    stack: list[LemlistStandIn] = []
-    teams = clients(
-        base, {"acme": (30, 11), "globex": (20, 22), "initech": (10, 33)}, stack
-    )
     teams_file = tmp_path_factory.mktemp("teams") / "teams.yml"
-    teams_file.write_text("".join(team.line() for team in teams.values()))
-    variables = environment(postgres, base, teams, teams_file)
-    # lemlist refuses initech's key: its variable holds another one.
-    variables[teams["initech"].key_variable] = "sk-initech-revoked-key"
-    with pytest.MonkeyPatch.context() as patch:
+    with contextlib.ExitStack() as stack, pytest.MonkeyPatch.context() as patch:
+        names = {"acme": (30, 11), "globex": (20, 22), "initech": (10, 33)}
+        teams, variables = clients(
+            postgres, schema_for("orchestrate"), names, stack, teams_file
+        )
+        # lemlist refuses initech's key: its variable holds another one.
+        variables[teams["initech"].key_variable] = REVOKED
         for name, value in variables.items():
             patch.setenv(name, value)
-        agency = Agency(
-            postgres,
-            teams,
-            build_definitions(read_teams(teams_file)),
-            dg.DagsterInstance.ephemeral(),
-        )
-        try:
-            for slug in ("acme", "globex", "initech"):
-                agency.materialize("lemlist_team_load", slug)
-            for slug, count in (("acme", 3), ("globex", 4)):
-                agency.done[slug] = sorted(teams[slug].served)[:count]
-                teams[slug].standin.complete(agency.done[slug])
+        defs = build_definitions(read_teams(teams_file))
+        agency = Agency(postgres, teams, defs, dg.DagsterInstance.ephemeral())
+        for slug in ("acme", "globex", "initech"):
+            agency.materialize("lemlist_team_load", slug)
+        for slug, count in (("acme", 3), ("globex", 4)):
+            agency.done[slug] = sorted(teams[slug].served)[:count]
+            teams[slug].standin.complete(agency.done[slug])
+        agency.materialize("lemlist_team_load", "acme")
+        agency.materialize("lemlist_schemas")
+        # A run of acme still holds its schema's lock: another does not start.
+        agency.requests_before_lock = len(teams["acme"].standin.requests)
+        with psycopg.connect(postgres.url(), autocommit=True) as holder:
+            holder.execute(
+                "SELECT pg_advisory_lock(hashtextextended(%s, 0))",
+                (advisory_lock_key(read_teams(teams_file)[0]),),
+            )
             agency.materialize("lemlist_team_load", "acme")
-            agency.materialize("lemlist_schemas")
-            # A run of acme still holds its schema's lock: another does not start.
-            agency.requests_before_lock = len(teams["acme"].standin.requests)
-            with psycopg.connect(postgres.url(), autocommit=True) as holder:
-                holder.execute(
-                    "SELECT pg_advisory_lock(hashtextextended(%s, 0))",
-                    (advisory_lock_key(read_teams(teams_file)[0]),),
-                )
-                agency.materialize("lemlist_team_load", "acme")
-                agency.locked = agency.results.pop()
-            yield agency
-        finally:
-            for standin in stack:
-                standin.stop()
+            agency.locked = agency.results.pop()
+        yield agency
 
 
 def test_each_good_team_loads_its_own_tasks_into_its_own_schema(agency: Agency) -> None:
@@ -252,18 +229,10 @@ def test_a_refused_key_fails_its_partition_alone_with_the_taps_line(
 
 
 def test_each_team_keeps_its_own_state(agency: Agency) -> None:
-    emitted = {
-        slug: state["bookmarks"]["tasks"]["retirement"]["last_retiring_sync_emitted"]
-        for slug in ("acme", "globex")
-        if (state := agency.state(slug))
-    }
+    emitted = {slug: singer_state(agency.instance, slug) for slug in agency.teams}
+    first, second = (agency.messages(agency.results[i]) for i in (0, 3))
 
-    assert emitted == {"acme": 30 - 3, "globex": 20}
-    assert agency.state("initech") is None
-    first, second = (
-        agency.messages(agency.results[0]),
-        agency.messages(agency.results[3]),
-    )
+    assert emitted == {"acme": 30 - 3, "globex": 20, "initech": None}
     assert any("team acme into schema" in m and "first load" in m for m in first)
     assert any("with the state of its last load" in m for m in second)
 
@@ -280,12 +249,11 @@ def test_a_second_sync_retires_only_that_teams_done_tasks(agency: Agency) -> Non
 
 def test_dbt_builds_over_every_loaded_teams_schema(agency: Agency) -> None:
     dbt = agency.results[4]
-    analytics = f'"{schema_for("orchestrate")}_analytics"'
-    sql = (
+    counts = agency.postgres.query(
         "SELECT team_id, count(*), count(*) FILTER (WHERE is_open) "  # noqa: S608
-        f"FROM {analytics}.stg_lemlist__tasks GROUP BY 1 ORDER BY 1"
+        f'FROM "{schema_for("orchestrate")}_analytics".stg_lemlist__tasks '
+        "GROUP BY 1 ORDER BY 1"
     )
-    counts = agency.postgres.query(sql)
 
     assert dbt.success, agency.messages(dbt)[-30:]
     assert counts == [
@@ -305,7 +273,7 @@ def test_a_second_run_of_a_team_while_one_runs_does_not_start(agency: Agency) ->
 
 
 def test_no_key_reaches_a_log_or_a_materialization(agency: Agency) -> None:
-    keys = [team.key for team in agency.teams.values()] + ["sk-initech-revoked-key"]
+    keys = [team.key for team in agency.teams.values()] + [REVOKED]
     runs = [*agency.results, agency.locked]
     text = "\n".join(
         "\n".join(agency.messages(run)) + repr(run.all_events) for run in runs if run
@@ -319,24 +287,18 @@ def test_two_partitions_at_once_on_the_multiprocess_executor_lose_nothing(
     postgres: PostgresCluster, meltano_installed: None, tmp_path: Path
 ) -> None:
     del meltano_installed
-    base = schema_for("orchestrate_multiprocess")
-    stack: list[LemlistStandIn] = []
-    try:
-        teams = clients(base, {"umbrella": (30, 44), "wonka": (30, 55)}, stack)
-        teams_file = tmp_path / "teams.yml"
-        teams_file.write_text("".join(team.line() for team in teams.values()))
-        home = tmp_path / "dagster_home"
-        home.mkdir()
-        with dg.DagsterInstance.from_config(str(home)) as instance:
-            # Two first runs at once would each create the tables (sqlite).
-            instance.get_runs(limit=1)
-            instance.all_instigator_state()
-            instance.get_latest_materialization_event(LOAD)
-        env = {
-            **os.environ,
-            **environment(postgres, base, teams, teams_file),
-            "DAGSTER_HOME": str(home),
-        }
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        # Two first runs at once would each create the tables (sqlite).
+        instance.get_runs(limit=1)
+        instance.all_instigator_state()
+        instance.get_latest_materialization_event(LOAD)
+    with contextlib.ExitStack() as stack:
+        base = schema_for("orchestrate_multiprocess")
+        names = {"umbrella": (30, 44), "wonka": (30, 55)}
+        teams, variables = clients(postgres, base, names, stack, tmp_path / "teams.yml")
+        env = {**os.environ, **variables, "DAGSTER_HOME": str(home)}
         runs = [
             subprocess.Popen(  # noqa: S603
                 [
@@ -353,48 +315,24 @@ def test_two_partitions_at_once_on_the_multiprocess_executor_lose_nothing(
             for slug in teams
         ]
         outputs = [run.communicate(timeout=300)[0] for run in runs]
-        loaded = {slug: tasks_table(postgres, team) for slug, team in teams.items()}
-    finally:
-        for standin in stack:
-            standin.stop()
 
     for run, output in zip(runs, outputs, strict=True):
         assert run.returncode == 0, output[-3000:]
         assert "Executing steps using multiprocess executor" in output
-    for slug, team in teams.items():
-        assert set(loaded[slug]) == team.served
-        assert {row["teamId"] for row in loaded[slug].values()} == {team.team_id}
+    for team in teams.values():
+        loaded = team.tasks(postgres)
+        assert set(loaded) == team.served
+        assert {row["teamId"] for row in loaded.values()} == {team.team_id}
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        states = {
-            slug: Agency(postgres, teams, dg.Definitions(), instance).state(slug)
-            for slug in teams
-        }
-    emitted = {
-        slug: state["bookmarks"]["tasks"]["retirement"]["last_retiring_sync_emitted"]
-        for slug, state in states.items()
-        if state
-    }
+        emitted = {slug: singer_state(instance, slug) for slug in teams}
     assert emitted == {"umbrella": 30, "wonka": 30}
 
 
 # Without PostgreSQL or Meltano: the teams file, the schedule, the instance settings.
 
 
-def test_two_teams_in_one_schema_are_refused(tmp_path: Path) -> None:
-    teams_file = tmp_path / "teams.yml"
-    teams_file.write_text(
-        "- {slug: a, api_key_env: KEY_A, schema: lemlist}\n"
-        "- {slug: b, api_key_env: KEY_B, schema: lemlist}\n"
-    )
-
-    with pytest.raises(
-        TeamsFileError, match="teams a and b share schema lemlist: each"
-    ):
-        read_teams(teams_file)
-
-
 @pytest.mark.parametrize(
-    ("line", "says"),
+    ("lines", "says"),
     [
         ("- {slug: a, api_key_env: KEY_A}", "schema must be"),
         ("- {slug: A B, api_key_env: KEY_A, schema: s}", "slug must be"),
@@ -410,13 +348,20 @@ def test_two_teams_in_one_schema_are_refused(tmp_path: Path) -> None:
             "quote dates",
         ),
         ("slug: a", "expected a list of teams"),
+        (
+            (
+                "- {slug: a, api_key_env: KEY_A, schema: lemlist}\n"
+                "- {slug: b, api_key_env: KEY_B, schema: lemlist}"
+            ),
+            "teams a and b share schema lemlist: each",
+        ),
     ],
 )
 def test_a_wrong_teams_file_is_refused_in_one_line(
-    tmp_path: Path, line: str, says: str
+    tmp_path: Path, lines: str, says: str
 ) -> None:
     teams_file = tmp_path / "teams.yml"
-    teams_file.write_text(line + "\n")
+    teams_file.write_text(lines + "\n")
 
     with pytest.raises(TeamsFileError, match=says) as refused:
         read_teams(teams_file)

@@ -25,6 +25,7 @@ from meltano_batch import SEPARATOR
 REPO = Path(__file__).parent.parent
 TESTS = Path(__file__).parent
 UPDATE = "run scripts/update-plugin-definition and commit the result"
+NAME = "tap-lemlist-tasks"
 HUB = REPO / "meltano-hub" / "extractors" / "tap-lemlist-tasks"
 (DEFINITION,) = HUB.glob("*.yml")
 QUIET_MELTANO = {
@@ -46,11 +47,9 @@ def definition() -> dict[str, t.Any]:
     return loaded
 
 
-def meltano_yml_plugin(name: str) -> dict[str, t.Any]:
+def meltano_yml_plugins() -> list[dict[str, t.Any]]:
     project = yaml.safe_load((REPO / "meltano.yml").read_text())
-    plugins = [p for group in project["plugins"].values() for p in group]
-    (plugin,) = [p for p in plugins if p["name"] == name]
-    return t.cast("dict[str, t.Any]", plugin)
+    return [plugin for group in project["plugins"].values() for plugin in group]
 
 
 def sample(setting: dict[str, t.Any]) -> tuple[str, t.Any]:
@@ -84,7 +83,7 @@ def test_definition_declares_the_sdk_built_in_settings_with_their_kinds() -> Non
 
 
 def test_meltano_yml_extractor_is_the_plugin_definition() -> None:
-    extractor = meltano_yml_plugin("tap-lemlist-tasks")
+    [extractor] = [p for p in meltano_yml_plugins() if p["name"] == NAME]
     hub = definition()
 
     for key in ("namespace", "executable", "capabilities", "settings_group_validation"):
@@ -94,31 +93,14 @@ def test_meltano_yml_extractor_is_the_plugin_definition() -> None:
 
 
 def test_no_setting_uses_a_deprecated_kind() -> None:
-    project = yaml.safe_load((REPO / "meltano.yml").read_text())
-    plugins = [p for group in project["plugins"].values() for p in group]
     kinds = {
         (p["name"], s["name"]): s["kind"]
-        for p in plugins
+        for p in meltano_yml_plugins()
         for s in p.get("settings", [])
+        if s["kind"] in {"password", "hidden", "oauth"}
     }
 
-    assert not {k: v for k, v in kinds.items() if v in {"password", "hidden", "oauth"}}
-
-
-def meltano_batch(
-    project: Path, commands: list[dict[str, t.Any]]
-) -> subprocess.CompletedProcess[str]:
-    """Run Meltano command lines in `project` (see tests/meltano_batch.py)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_LEMLIST_")}
-    return subprocess.run(  # noqa: S603
-        [sys.executable, str(TESTS / "meltano_batch.py"), json.dumps(commands)],
-        cwd=project,
-        env={**env, **QUIET_MELTANO},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    assert kinds == {}
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +135,16 @@ def configured_copy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, t.Any
         {"argv": ["--log-level=warning", "config", "print", "dbt-postgres"]},
     ]
     original = (REPO / "meltano.yml").read_text()
-    ran = meltano_batch(project, commands)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_LEMLIST_")}
+    ran = subprocess.run(  # noqa: S603 - tests/meltano_batch.py: one Meltano import
+        [sys.executable, str(TESTS / "meltano_batch.py"), json.dumps(commands)],
+        cwd=project,
+        env={**env, **QUIET_MELTANO},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
     assert ran.returncode == 0, ran.stderr
     outputs = ran.stdout.split(f"{SEPARATOR}\n")[1:]
     printed_from_env, printed = json.loads(outputs[0]), json.loads(outputs[-2])
@@ -189,38 +180,33 @@ def test_meltano_commands_only_add_to_meltano_yml(
 
 
 @pytest.mark.pipeline
-def test_meltano_config_set_gives_every_setting_to_the_tap_with_its_type(
-    configured_copy: dict[str, t.Any],
+@pytest.mark.parametrize("source", ["meltano config set", "the environment"])
+def test_every_setting_reaches_the_tap_with_its_type(
+    configured_copy: dict[str, t.Any], source: str
 ) -> None:
     expected = {s["name"]: sample(s)[1] for s in definition()["settings"]}
+    printed = "printed" if source == "meltano config set" else "from_env"
 
-    assert configured_copy["printed"] == expected
-    # Sensitive values go to .env, never into meltano.yml.
+    assert configured_copy[printed] == expected
+
+
+@pytest.mark.pipeline
+def test_sensitive_values_go_to_dotenv_never_into_meltano_yml(
+    configured_copy: dict[str, t.Any],
+) -> None:
     after = yaml.safe_load(configured_copy["after"])
-    (extractor,) = [
-        plugin
-        for plugin in after["plugins"]["extractors"]
-        if plugin["name"] == "tap-lemlist-tasks"
-    ]
+    [extractor] = [p for p in after["plugins"]["extractors"] if p["name"] == NAME]
+
     assert "api_key" not in extractor["config"]
     assert "TAP_LEMLIST_TASKS_API_KEY='some-text'" in configured_copy["dotenv"]
     assert "pg-secret" not in configured_copy["after"]
 
 
 @pytest.mark.pipeline
-def test_every_setting_from_the_environment_reaches_the_tap_with_its_type(
-    configured_copy: dict[str, t.Any],
-) -> None:
-    expected = {s["name"]: sample(s)[1] for s in definition()["settings"]}
-
-    assert configured_copy["from_env"] == expected
-
-
-@pytest.mark.pipeline
 def test_dbt_follows_a_schema_set_with_meltano_config_set(
     configured_copy: dict[str, t.Any],
 ) -> None:
-    # test_dbt proves dbt reads its source_schema setting; this, that `meltano config
-    # set` on the loader reaches that setting, by .env, meltano.yml unchanged.
+    # test_rehearsal proves dbt reads its source_schema setting; this, that `meltano
+    # config set` on the loader reaches that setting, by .env, meltano.yml unchanged.
     assert configured_copy["dbt"]["source_schema"] == "s1"
     assert "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA='s1'" in configured_copy["dotenv"]

@@ -2,7 +2,8 @@
 
 The block runs in this clone's Meltano project with a Meltano directory of its own (its
 state and run files apart from other tests; the installed plugins shared), against a
-schema of its own. The only changes: the stand-in's port 8765 becomes a free one, as
+schema of its own that only the loader is told (TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA),
+which dbt must follow. The only changes: the stand-in's port 8765 becomes a free one, as
 test workers run at once, and a trap stops the stand-in should a line fail.
 WAREHOUSE_URL is set, so the block's embedded warehouse line keeps it, as it keeps a
 user's.
@@ -10,40 +11,25 @@ user's.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import typing as t
-from dataclasses import dataclass
 
 import pytest
 from conftest import schema_for
+from loads import readme_blocks
 from warehouse import REPO, Pipeline, free_port, linked_meltano_dir
 
 if t.TYPE_CHECKING:
     from warehouse import PostgresCluster
 
-FENCE = re.compile(r"^```sh\n(.*?)^```$", re.DOTALL | re.MULTILINE)
 
-
-def rehearsal_block() -> str:
-    """The README section's shell block."""
-    readme = (REPO / "README.md").read_text()
-    start = readme.index("## Rehearse before you point at lemlist\n")
-    end = readme.index("\n## ", start + 1)
-    [block] = FENCE.findall(readme[start:end])
-    return str(block)
-
-
-@dataclass
-class Rehearsal:
-    """What the block printed, and the warehouse it loaded."""
-
+class Rehearsal(t.NamedTuple):
     run: subprocess.CompletedProcess[str]
     pipeline: Pipeline
 
-    def count(self, sql: str) -> int:
-        [(number,)] = self.pipeline.query(sql.format(schema=self.pipeline.schema))
-        return int(number)
+    def counts(self, sql: str) -> tuple[int, ...]:
+        [numbers] = self.pipeline.query(sql.format(schema=self.pipeline.schema))
+        return numbers
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +55,13 @@ def rehearsal(
         "DBT_TARGET_PATH": str(dbt_files / "target"),
         "DBT_LOG_PATH": str(dbt_files / "logs"),
     }
-    block = rehearsal_block().replace("8765", str(free_port()))
+    [(language, block)] = readme_blocks("Rehearse before you point at lemlist")
+    assert language == "sh"
     # Should a line fail, bash -e stops there: the stand-in must not outlive it.
     stop_the_standin = "trap 'kill $(jobs -p) 2>/dev/null' EXIT\n"
+    block = stop_the_standin + block.replace("8765", str(free_port()))
     run = subprocess.run(  # noqa: S603
-        ["bash", "-e", "-c", stop_the_standin + block],  # noqa: S607 - as pasted
+        ["bash", "-e", "-c", block],  # noqa: S607 - as pasted
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -91,19 +79,21 @@ def test_the_rehearsal_runs_as_written(rehearsal: Rehearsal) -> None:
 
 
 def test_the_rehearsal_retires_3_and_loads_2_new(rehearsal: Rehearsal) -> None:
-    live = rehearsal.count(
-        "SELECT count(*) FROM {schema}.tasks WHERE _sdc_deleted_at IS NULL"
-    )
-    retired = rehearsal.count(
-        "SELECT count(*) FROM {schema}.tasks WHERE _sdc_deleted_at IS NOT NULL"
+    live_and_retired = rehearsal.counts(
+        "SELECT count(*) FILTER (WHERE _sdc_deleted_at IS NULL), "
+        "count(*) FILTER (WHERE _sdc_deleted_at IS NOT NULL) FROM {schema}.tasks"
     )
 
-    assert (live, retired) == (50 - 3 + 2, 3)
+    assert live_and_retired == (50 - 3 + 2, 3)
 
 
-def test_the_rehearsals_history_has_3_completions(rehearsal: Rehearsal) -> None:
-    completions = rehearsal.count(
-        "SELECT count(*) FROM {schema}_analytics.lemlist_task_completions"
+def test_dbt_reads_the_schema_the_loader_wrote_and_has_3_completions(
+    rehearsal: Rehearsal,
+) -> None:
+    open_and_completions = rehearsal.counts(
+        "SELECT (SELECT count(*) FROM {schema}_analytics.stg_lemlist__tasks "
+        "WHERE is_open), "
+        "(SELECT count(*) FROM {schema}_analytics.lemlist_task_completions)"
     )
 
-    assert completions == 3
+    assert open_and_completions == (50 - 3 + 2, 3)

@@ -1,111 +1,122 @@
-"""Scheduled loads into PostgreSQL: `meltano run tap-lemlist-tasks target-postgres`.
+"""Scheduled loads with the loader's and the SDK's settings from the environment.
 
-lemlist never returns done tasks, so a task done since the last run must leave the
-warehouse's live set; a run that fails must leave the warehouse as it was; a task
-that stayed open must never leave it. One week of real `meltano run`s is shared by
-the tests that read it; test_hard_delete.py loads with hard deletes, and test_dbt.py
-reopens a task.
-
-This week loads a database whose timezone is America/New_York: every timestamp must
-still land as the true UTC instant (`timestamp without time zone`, naive UTC).
+test_own_project.py asserts what the default loads put in PostgreSQL, test_agency.py
+what a failed run leaves. Two more loads here have settings from the environment, as a
+scheduled run would: `hard_delete`, so that done tasks are deleted, not marked; and a
+stream map that removes `content`, adds two computed columns (one from
+`stream_map_config`) and nests the whole task, which flattening then spreads into
+`task__*` columns.
 """
 
 from __future__ import annotations
 
+import json
 import typing as t
 
 import pytest
-from conftest import NON_UTC_TIMEZONE
-from loads import Scenario, live, retired, series
+from conftest import API_KEY
+from lemlist_sample import sample_tasks
+from lemlist_standin import LemlistStandIn
+from warehouse import Pipeline
 
 if t.TYPE_CHECKING:
+    from loads import Rows
     from warehouse import PostgresCluster
+
+SETTINGS = {
+    "TARGET_POSTGRES_HARD_DELETE": "true",
+    "TAP_LEMLIST_TASKS_STREAM_MAPS": json.dumps(
+        {
+            "tasks": {
+                "content": "__NULL__",
+                "title_words": "int(title.count(' ') + 1 if title else 0)",
+                "owner": "config['team'] + '/' + str(userId)",
+                "task": "record",
+            }
+        }
+    ),
+    "TAP_LEMLIST_TASKS_STREAM_MAP_CONFIG": json.dumps({"team": "sales"}),
+    "TAP_LEMLIST_TASKS_FLATTENING_ENABLED": "true",
+    "TAP_LEMLIST_TASKS_FLATTENING_MAX_DEPTH": "1",
+    "TAP_LEMLIST_TASKS_FLATTENING_SEPARATOR": "__",
+}
+
+
+class Loads(t.NamedTuple):
+    """Two loads with SETTINGS, the second's tasks done before and during it."""
+
+    served: dict[str, dict[str, t.Any]]
+    first: Rows
+    columns: dict[str, str]  # of the tasks table, with their types
+    done: list[str]  # before the second load
+    done_during_load: list[str]
+    second: set[str]  # the ids in the table after it
+    exit_codes: list[int]
 
 
 @pytest.fixture(scope="module")
-def week(
-    postgres: PostgresCluster, non_utc_database: str, meltano_installed: None
-) -> Scenario:
-    """A week of loads with soft deletes (target-postgres's default), into a
-    database in New York time."""
+def loads(postgres: PostgresCluster, meltano_installed: None) -> Loads:
     del meltano_installed
-    return series(postgres, non_utc_database, hard_delete=False)
-
-
-def test_first_load_puts_every_pending_task_live_once(week: Scenario) -> None:
-    assert week.exit_codes[0] == 0, week.stderr[0]
-    assert live(week.rows[0]) == {task["_id"] for task in week.served}
-    assert len(week.rows[0]) == 250
-
-
-def test_columns_have_warehouse_types(week: Scenario) -> None:
-    types = dict(
-        week.pipeline.query(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = %s AND table_name = 'tasks'",
-            week.pipeline.schema,
-        )
+    pipeline = Pipeline(postgres, "settings_from_the_environment")
+    with LemlistStandIn(sample_tasks(250), api_key=API_KEY) as standin:
+        served = {task["_id"]: task for task in standin.pending_records()}
+        runs = [pipeline.run(standin, **SETTINGS)]
+        first = pipeline.tasks()
+        done = sorted(served)[:3]
+        standin.complete(done)
+        order = [task["_id"] for task in standin.pending_records()]
+        during = [order[0], order[10], order[120], order[150]]
+        base = len(standin.requests) + 1  # the load's first request reads the team
+        standin.after_request(base + 1, lambda api: api.complete(during[:2]))
+        standin.after_request(base + 2, lambda api: api.complete(during[2:]))
+        runs.append(pipeline.run(standin, **SETTINGS))
+    columns = pipeline.query(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = %s AND table_name = 'tasks'",
+        pipeline.schema,
     )
-    assert types["dueDate"] == types["createdAt"] == "timestamp without time zone"
-    assert types["completedAt"] == "timestamp without time zone"
-    assert types["priority"] == "bigint"
-    assert types["_id"] == types["title"] == types["leadId"] == "text"
+    codes = [run.returncode for run in runs]
+    return Loads(
+        served, first, dict(columns), done, during, set(pipeline.tasks()), codes
+    )
 
 
-def test_values_land_as_lemlist_served_them(week: Scenario) -> None:
-    rows = week.rows[0]
-    for served in week.served:
-        row = rows[served["_id"]]
-        assert row["title"] == served.get("title")  # unicode included
-        assert row["leadId"] == served.get("leadId")  # null where lemlist omits it
-        assert row["content"] == served.get("content")
-        for name in ("dueDate", "createdAt"):  # UTC, whatever the database's zone
-            if name in served:
-                stored = row[name].isoformat(timespec="milliseconds") + "Z"
-                assert stored == served[name]
-            else:
-                assert row[name] is None
-    assert any(not (row["title"] or "").isascii() for row in rows.values())
-    assert any(row["leadId"] is None for row in rows.values())
-
-
-def test_the_week_loads_a_database_whose_timezone_is_not_utc(week: Scenario) -> None:
-    assert week.pipeline.query("SHOW timezone") == [(NON_UTC_TIMEZONE,)]
-
-
-def test_extraction_times_are_utc_instants_in_a_non_utc_database(
-    week: Scenario,
+def test_with_hard_delete_tasks_done_since_the_last_run_are_deleted(
+    loads: Loads,
 ) -> None:
-    started, finished = week.windows[0]
-    extracted = [row["_sdc_extracted_at"] for row in week.rows[0].values()]
+    assert loads.exit_codes == [0, 0]
+    assert set(loads.first) == set(loads.served)
+    assert len(loads.done) == 3
+    assert set(loads.done).isdisjoint(loads.second)
 
-    assert all(started <= instant <= finished for instant in extracted)
 
-
-def test_retirement_times_are_utc_instants_in_a_non_utc_database(
-    week: Scenario,
+def test_with_hard_delete_a_load_during_which_tasks_are_done_deletes_no_open_task(
+    loads: Loads,
 ) -> None:
-    started, finished = week.windows[1]
-    done = week.done[:3]
-    retired_at = [week.rows[1][task_id]["_sdc_deleted_at"] for task_id in done]
+    # Tasks done after this load read them stay until the next load.
+    open_at_its_start = set(loads.served) - set(loads.done)
 
-    assert all(started <= instant <= finished for instant in retired_at)
-
-
-def test_a_load_during_which_tasks_are_done_retires_only_those_done_before(
-    week: Scenario,
-) -> None:
-    # Tasks done after this load read them stay live until the next load.
-    served = {task["_id"] for task in week.served}
-
-    assert week.exit_codes[1] == 0, week.stderr[1]
-    assert live(week.rows[1]) == served - set(week.done)
-    assert retired(week.rows[1]) == set(week.done)
-    assert set(week.done_during_load) <= live(week.rows[1])
+    assert set(loads.done_during_load) <= open_at_its_start
+    assert loads.second == open_at_its_start
 
 
-def test_a_failed_run_leaves_the_warehouse_as_it_was(week: Scenario) -> None:
-    assert week.exit_codes[2] != 0
-    assert "HTTP 401" in week.stderr[2]
-    assert set(week.rows[2]) == set(week.rows[1])
-    assert live(week.rows[2]) == live(week.rows[1])
+def test_a_field_the_stream_map_removes_is_not_loaded(loads: Loads) -> None:
+    assert "content" not in loads.columns
+    assert "title" in loads.columns
+
+
+def test_computed_fields_are_loaded_with_their_types(loads: Loads) -> None:
+    assert loads.columns["title_words"] == "bigint"
+    for task_id, row in loads.first.items():
+        served = loads.served[task_id]
+        title = served.get("title")
+        assert row["title_words"] == (title.count(" ") + 1 if title else 0)
+        assert row["owner"] == f"sales/{served['userId']}"
+
+
+def test_flattening_spreads_the_nested_task_into_columns(loads: Loads) -> None:
+    assert "task" not in loads.columns
+    assert {"task___id", "task__title", "task__userId"} <= set(loads.columns)
+    for task_id, row in loads.first.items():
+        assert row["task___id"] == task_id
+        assert row["task__title"] == loads.served[task_id].get("title")

@@ -165,9 +165,8 @@ class PostgresCluster:
         server outside UTC (`ALTER DATABASE … SET timezone`); return its name."""
         with psycopg.connect(self.url("postgres"), autocommit=True) as connection:
             connection.execute(f"CREATE DATABASE {name}")
-            connection.execute(
-                f"ALTER DATABASE {name} SET timezone TO {_literal(timezone)}"
-            )
+            set_zone = psycopg.sql.SQL("ALTER DATABASE {} SET timezone TO {}")
+            connection.execute(set_zone.format(psycopg.sql.Identifier(name), timezone))
         return name
 
     def _run(self, program: str, *args: str) -> None:
@@ -177,10 +176,6 @@ class PostgresCluster:
             capture_output=True,
             user=self._user,
         )
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass
@@ -253,29 +248,18 @@ class Pipeline:
         """Run one SQL statement on the pipeline's database and return its rows."""
         return self.postgres.query(sql, *params, database=self.database)
 
-    def rows(self, sql: str) -> list[dict[str, t.Any]]:
-        """The rows of one SQL query on the pipeline's database, as dicts."""
-        with psycopg.connect(self.postgres.url(self.database)) as connection:
-            cursor = connection.cursor(row_factory=psycopg.rows.dict_row)
-            return cursor.execute(sql).fetchall()
-
     def tasks(
         self, schema: str = "", table: str = "tasks"
     ) -> dict[str, dict[str, t.Any]]:
         """Every row of the loaded tasks table (or another), by `_id`; none if the
         table does not exist yet."""
         relation = f'"{schema or self.schema}".{table}'
-        if not self.query("SELECT to_regclass(%s)", relation)[0][0]:
+        if self.query("SELECT to_regclass(%s)", relation) == [(None,)]:
             return {}
-        return {row["_id"]: row for row in self.rows(f"SELECT * FROM {relation}")}  # noqa: S608
-
-    def live_ids(self) -> set[str]:
-        """Tasks the warehouse holds as open."""
-        return {i for i, row in self.tasks().items() if row["_sdc_deleted_at"] is None}
-
-    def retired_ids(self) -> set[str]:
-        """Tasks the warehouse marked deleted."""
-        return {i for i, row in self.tasks().items() if row["_sdc_deleted_at"]}
+        with psycopg.connect(self.postgres.url(self.database)) as connection:
+            cursor = connection.cursor(row_factory=psycopg.rows.dict_row)
+            rows = cursor.execute(f"SELECT * FROM {relation}")  # noqa: S608
+            return {row["_id"]: row for row in rows}
 
 
 def worker_sys_dir() -> Path:
@@ -303,13 +287,11 @@ def linked_meltano_dir(
     return own
 
 
-def meltano(
-    *args: str, env: dict[str, str], project: Path = REPO
-) -> subprocess.CompletedProcess[str]:
-    """Run Meltano in a project (by default the repository's), as a user would."""
+def meltano(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run Meltano in the repository's project, as a user would."""
     return subprocess.run(  # noqa: S603
         [str(MELTANO), *args],
-        cwd=project,
+        cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
