@@ -7,6 +7,7 @@ tap), so a value added to one and not the others fails here.
 from __future__ import annotations
 
 import lemlist_sample
+import pytest
 import yaml
 from warehouse import REPO
 
@@ -15,31 +16,24 @@ from tap_lemlist_tasks import filters
 TRANSFORM = REPO / "transform"
 
 
-def dbt_vars() -> dict[str, object]:
+@pytest.mark.parametrize(
+    ("name", "taps"),
+    [
+        ("lemlist_task_types", list(filters.TASK_TYPES)),
+        ("lemlist_campaign_states", list(filters.CAMPAIGN_STATES)),
+        # dbt names a retirement by a sync with one of these "done, deleted or left
+        # the filters"; the tap warns at the start of such a sync (issues #23, #29).
+        ("lemlist_drifting_filters", [*filters.DRIFTING_FILTERS, filters.STREAM_MAP]),
+    ],
+)
+def test_dbt_vars_are_the_values_of_the_filters(name: str, taps: list[str]) -> None:
     project = yaml.safe_load((TRANSFORM / "dbt_project.yml").read_text())
-    return dict(project["vars"])
+
+    assert project["vars"][name] == taps
 
 
-def test_dbt_task_types_are_the_ones_the_filters_accept() -> None:
-    assert dbt_vars()["lemlist_task_types"] == list(filters.TASK_TYPES)
-
-
-def test_dbt_campaign_states_are_the_ones_the_filters_accept() -> None:
-    assert dbt_vars()["lemlist_campaign_states"] == list(filters.CAMPAIGN_STATES)
-
-
-def test_dbt_drifting_filters_are_the_ones_the_tap_warns_about() -> None:
-    # dbt names a retirement by a sync with one of these "done, deleted or left the
-    # filters"; the tap warns at the start of such a sync (issues #23, #29).
-    drifting = [*filters.DRIFTING_FILTERS, filters.STREAM_MAP]
-    assert dbt_vars()["lemlist_drifting_filters"] == drifting
-
-
-def test_the_filters_accept_the_task_types_lemlist_documents() -> None:
+def test_the_filters_accept_the_types_and_states_lemlist_documents() -> None:
     assert filters.TASK_TYPES == lemlist_sample.TASK_TYPES
-
-
-def test_the_filters_accept_the_campaign_states_lemlist_documents() -> None:
     assert filters.CAMPAIGN_STATES == lemlist_sample.CAMPAIGN_STATES
 
 
