@@ -44,31 +44,24 @@ def libpq_url(url: str) -> str:
 
 def report(url: str, load_schema: str, models: str) -> str:
     """The demo's closing lines, read from the warehouse at `url`."""
+    names = {"tasks": sql.Identifier(load_schema), "models": sql.Identifier(models)}
     with psycopg.connect(libpq_url(url)) as connection:
-
-        def rows(query: sql.Composed) -> list[tuple[t.Any, ...]]:
-            return connection.execute(query).fetchall()
-
-        [(open_tasks, retired)] = rows(
+        [(open_tasks, retired, completions)] = connection.execute(
             sql.SQL(
                 "SELECT count(*) FILTER (WHERE _sdc_deleted_at IS NULL), "
-                "count(*) FILTER (WHERE _sdc_deleted_at IS NOT NULL) FROM {}.tasks"
-            ).format(sql.Identifier(load_schema))
-        )
-        [(completions,)] = rows(
-            sql.SQL("SELECT count(*) FROM {}.lemlist_task_completions").format(
-                sql.Identifier(models)
-            )
-        )
-        per_assignee = rows(
+                "count(*) FILTER (WHERE _sdc_deleted_at IS NOT NULL), "
+                "(SELECT count(*) FROM {models}.lemlist_task_completions) "
+                "FROM {tasks}.tasks"
+            ).format(**names)
+        ).fetchall()
+        per_assignee = connection.execute(
             sql.SQL(
                 "SELECT coalesce(assignee_name, assigned_user_id, '(unassigned)'), "
                 "sum(open_tasks), sum(overdue_tasks), sum(due_today_tasks), "
-                "sum(no_due_date_tasks) "
-                "FROM {}.lemlist_open_tasks_by_assignee "
-                "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {}"
-            ).format(sql.Identifier(models), sql.Literal(ROWS_SHOWN))
-        )
+                "sum(no_due_date_tasks) FROM {models}.lemlist_open_tasks_by_assignee "
+                "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {rows}"
+            ).format(**names, rows=ROWS_SHOWN)
+        ).fetchall()
     header = ("assignee", "open", "overdue", "due today", "no due date")
     return "\n".join(
         [
