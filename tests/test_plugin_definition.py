@@ -11,27 +11,19 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import shutil
-import subprocess
 import sys
 import typing as t
-from pathlib import Path
 
 import pytest
 import yaml
 from meltano_batch import SEPARATOR
+from warehouse import REPO, environment, run_program
 
-REPO = Path(__file__).parent.parent
-TESTS = Path(__file__).parent
 UPDATE = "run scripts/update-plugin-definition and commit the result"
 NAME = "tap-lemlist-tasks"
-HUB = REPO / "meltano-hub" / "extractors" / "tap-lemlist-tasks"
-(DEFINITION,) = HUB.glob("*.yml")
-QUIET_MELTANO = {
-    "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-    "MELTANO_CLI_DISABLE_VERSION_CHECK": "1",
-}
+(DEFINITION_FILE,) = (REPO / "meltano-hub" / "extractors" / NAME).glob("*.yml")
+DEFINITION: dict[str, t.Any] = yaml.safe_load(DEFINITION_FILE.read_text())
 # A value for `meltano config set` per kind, and what the tap must then receive.
 SAMPLES: dict[str, tuple[str, t.Any]] = {
     "string": ("some-text", "some-text"),
@@ -40,11 +32,6 @@ SAMPLES: dict[str, tuple[str, t.Any]] = {
     "array": ('[{"filterId": "type"}]', [{"filterId": "type"}]),
     "object": ('{"tasks": {"title": "__NULL__"}}', {"tasks": {"title": "__NULL__"}}),
 }
-
-
-def definition() -> dict[str, t.Any]:
-    loaded: dict[str, t.Any] = yaml.safe_load(DEFINITION.read_text())
-    return loaded
 
 
 def meltano_yml_plugins() -> list[dict[str, t.Any]]:
@@ -60,36 +47,37 @@ def sample(setting: dict[str, t.Any]) -> tuple[str, t.Any]:
 
 
 def test_plugin_definition_and_meltano_yml_are_generated_from_about() -> None:
-    check = subprocess.run(  # noqa: S603
-        [sys.executable, str(REPO / "scripts" / "plugin_definition.py"), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    script = REPO / "scripts" / "plugin_definition.py"
+    check = run_program([sys.executable, str(script), "--check"], environment())
 
     assert check.returncode == 0, f"{check.stdout}{check.stderr}\n{UPDATE}"
 
 
 def test_definition_declares_the_sdk_built_in_settings_with_their_kinds() -> None:
-    kinds = {s["name"]: s["kind"] for s in definition()["settings"]}
+    kinds = {s["name"]: s["kind"] for s in DEFINITION["settings"]}
 
-    assert kinds["stream_maps"] == kinds["stream_map_config"] == "object"
-    assert kinds["faker_config"] == "object"
-    assert kinds["flattening_enabled"] == "boolean"
-    assert kinds["flattening_max_depth"] == "integer"
-    assert kinds["flattening_max_key_length"] == "integer"
-    assert kinds["flattening_separator"] == "string"
-    assert {"stream-maps", "schema-flattening"} <= set(definition()["capabilities"])
+    assert (
+        kinds.items()
+        >= {
+            **dict.fromkeys(
+                ("stream_maps", "stream_map_config", "faker_config"), "object"
+            ),
+            "flattening_enabled": "boolean",
+            "flattening_max_depth": "integer",
+            "flattening_max_key_length": "integer",
+            "flattening_separator": "string",
+        }.items()
+    )
+    assert {"stream-maps", "schema-flattening"} <= set(DEFINITION["capabilities"])
 
 
 def test_meltano_yml_extractor_is_the_plugin_definition() -> None:
     [extractor] = [p for p in meltano_yml_plugins() if p["name"] == NAME]
-    hub = definition()
 
     for key in ("namespace", "executable", "capabilities", "settings_group_validation"):
-        assert extractor[key] == hub[key], UPDATE
+        assert extractor[key] == DEFINITION[key], UPDATE
     by_name = {s["name"]: s for s in extractor["settings"]}
-    assert by_name == {s["name"]: s for s in hub["settings"]}, UPDATE
+    assert by_name == {s["name"]: s for s in DEFINITION["settings"]}, UPDATE
 
 
 def test_no_setting_uses_a_deprecated_kind() -> None:
@@ -111,49 +99,39 @@ def configured_copy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, t.Any
     """
     project = tmp_path_factory.mktemp("project")
     shutil.copy(REPO / "meltano.yml", project / "meltano.yml")
-    settings = definition()["settings"]
-    print_config = ["config", "--unsafe", "print", "tap-lemlist-tasks", "--format=json"]
+    settings = DEFINITION["settings"]
+    print_config = f"--log-level=warning config --unsafe print {NAME} --format=json"
     from_env = {
         f"TAP_LEMLIST_TASKS_{s['name'].upper()}": sample(s)[0] for s in settings
     }
+    afterwards = [
+        "config set target-jsonl do_timestamp_file false",
+        "config set target-postgres port 5433",
+        "config set target-postgres password pg-secret",
+        "config set dbt-postgres some_setting x",
+        f"select {NAME} tasks *",
+        "config set target-postgres default_target_schema s1",
+        print_config,
+        "--log-level=warning config print dbt-postgres",
+    ]
     # First the variables alone (nothing is stored yet), then each `config set`.
     commands: list[dict[str, t.Any]] = [
-        {"argv": ["--log-level=warning", *print_config], "env": from_env}
-    ]
-    commands += [
-        {"argv": ["config", "set", "tap-lemlist-tasks", s["name"], sample(s)[0]]}
-        for s in settings
-    ]
-    commands += [
-        {"argv": ["config", "set", "target-jsonl", "do_timestamp_file", "false"]},
-        {"argv": ["config", "set", "target-postgres", "port", "5433"]},
-        {"argv": ["config", "set", "target-postgres", "password", "pg-secret"]},
-        {"argv": ["config", "set", "dbt-postgres", "some_setting", "x"]},
-        {"argv": ["select", "tap-lemlist-tasks", "tasks", "*"]},
-        {"argv": ["config", "set", "target-postgres", "default_target_schema", "s1"]},
-        {"argv": ["--log-level=warning", *print_config]},
-        {"argv": ["--log-level=warning", "config", "print", "dbt-postgres"]},
+        {"argv": print_config.split(), "env": from_env},
+        *({"argv": ["config", "set", NAME, s["name"], sample(s)[0]]} for s in settings),
+        *({"argv": line.split()} for line in afterwards),
     ]
     original = (REPO / "meltano.yml").read_text()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_LEMLIST_")}
-    ran = subprocess.run(  # noqa: S603 - tests/meltano_batch.py: one Meltano import
-        [sys.executable, str(TESTS / "meltano_batch.py"), json.dumps(commands)],
-        cwd=project,
-        env={**env, **QUIET_MELTANO},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    # tests/meltano_batch.py: one Meltano import for every command.
+    batch = [sys.executable, str(REPO / "tests" / "meltano_batch.py")]
+    ran = run_program([*batch, json.dumps(commands)], environment(), cwd=project)
     assert ran.returncode == 0, ran.stderr
     outputs = ran.stdout.split(f"{SEPARATOR}\n")[1:]
-    printed_from_env, printed = json.loads(outputs[0]), json.loads(outputs[-2])
     return {
         "original": original,
         "after": (project / "meltano.yml").read_text(),
         "dotenv": (project / ".env").read_text(),
-        "printed": printed,
-        "from_env": printed_from_env,
+        "printed": json.loads(outputs[-2]),
+        "from_env": json.loads(outputs[0]),
         "dbt": json.loads(outputs[-1]),
         "stderr": ran.stderr,
     }
@@ -184,7 +162,7 @@ def test_meltano_commands_only_add_to_meltano_yml(
 def test_every_setting_reaches_the_tap_with_its_type(
     configured_copy: dict[str, t.Any], source: str
 ) -> None:
-    expected = {s["name"]: sample(s)[1] for s in definition()["settings"]}
+    expected = {s["name"]: sample(s)[1] for s in DEFINITION["settings"]}
     printed = "printed" if source == "meltano config set" else "from_env"
 
     assert configured_copy[printed] == expected
