@@ -9,7 +9,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from subprocess import PIPE
 import pytest
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
-from warehouse import DBT, REPO, PostgresCluster, meltano
+from warehouse import DBT, REPO, PostgresCluster, environment, meltano
 from xdist.scheduler import LoadScopeScheduling
 
 from tap_lemlist_tasks.client import LemlistStream
@@ -246,9 +245,7 @@ def meltano_installed() -> None:
         lock.seek(0)
         if lock.read() == stamp and DBT.exists():  # and the plugins are still there
             return
-        installed = meltano(
-            "install", env={**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "1"}
-        )
+        installed = meltano("install", env=environment())
         assert installed.returncode == 0, installed.stderr
         lock.seek(0)
         lock.truncate()

@@ -27,21 +27,19 @@ SHARED_SCOPES).
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import typing as t
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
-import psycopg
 import yaml
 from conftest import API_KEY, NON_UTC_TIMEZONE
-from lemlist_sample import sample_tasks
+from lemlist_sample import sample_tasks, sample_team, sample_users
 from lemlist_standin import LemlistStandIn
-from warehouse import MELTANO, REPO, linked_meltano_dir, utc_now
+from warehouse import REPO, Pipeline, environment, linked_meltano_dir, run_program
 
 if t.TYPE_CHECKING:
-    from datetime import datetime
+    import subprocess
     from pathlib import Path
 
     from warehouse import PostgresCluster
@@ -66,12 +64,38 @@ NARROWED_FILTERS = [*DRIFTING_FILTERS, {"filterId": "type", "out": [NARROWED_TYP
 PAGE_SIZE = 20
 
 
+def utc_now() -> datetime:
+    """The time now as naive UTC, the way the warehouse stores instants."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
 def live(rows: Rows) -> set[str]:
+    """The ids of the rows not marked deleted."""
     return {i for i, row in rows.items() if row["_sdc_deleted_at"] is None}
 
 
 def retired(rows: Rows) -> set[str]:
-    return {i for i, row in rows.items() if row["_sdc_deleted_at"] is not None}
+    """The ids of the rows marked deleted (`_sdc_deleted_at`)."""
+    return set(rows) - live(rows)
+
+
+def team_standin(
+    team_id: str, name: str, tasks: int, seed: int, key: str
+) -> LemlistStandIn:
+    """One lemlist team of an agency: its tasks, users and key. Its plan lacks the
+    campaigns route (campaign ids of the samples repeat from one team to the next)."""
+    standin = LemlistStandIn(sample_tasks(tasks, seed), api_key=key)
+    standin.team = sample_team(team_id, name, api_key=key, users=sample_users(seed))
+    standin.plan_gated.add("campaigns")
+    return standin
+
+
+def complete_during_next_load(api: LemlistStandIn, during: list[str]) -> None:
+    """Have the first 2 tasks done after the next load reads its first page, the
+    others after it reads its second."""
+    base = len(api.requests) + 1  # the load's first request reads the team
+    api.after_request(base + 1, lambda api: api.complete(during[:2]))
+    api.after_request(base + 2, lambda api: api.complete(during[2:]))
 
 
 def readme_blocks(section: str) -> list[tuple[str, str]]:
@@ -86,6 +110,7 @@ def readme_blocks(section: str) -> list[tuple[str, str]]:
 
 
 def shell_lines(text: str) -> list[str]:
+    """A shell block's lines, continuations joined, the clone's path this one's."""
     lines = [line.strip() for line in text.replace("\\\n", " ").splitlines()]
     return [line.replace(CLONE, str(REPO)) for line in lines if line]
 
@@ -93,49 +118,28 @@ def shell_lines(text: str) -> list[str]:
 def paste(project: Path, block: str) -> None:
     """Paste a YAML block of the section where the section says it goes."""
     meltano_yml = project / "meltano.yml"
-    text = meltano_yml.read_text()
+    block = block.replace(CLONE, str(REPO))
     if block.lstrip().startswith("pip_url:"):
-        line = block.strip().replace(CLONE, str(REPO))
-        text, replaced = re.subn(
-            r"(?m)^(\s*)pip_url: tap-lemlist-tasks$", r"\1" + line, text
-        )
-        assert replaced == 1, "the published pip_url line is not in meltano.yml"
+        published = r"(?m)^(\s*)pip_url: tap-lemlist-tasks$"
+        text, n = re.subn(published, r"\1" + block.strip(), meltano_yml.read_text())
+        assert n == 1, "the published pip_url line is not in meltano.yml"
         meltano_yml.write_text(text)
-        return
-    pasted = yaml.safe_load(block.replace(CLONE, str(REPO)))
-    if "packages" in pasted:
-        (project / "transform" / "packages.yml").write_text(yaml.safe_dump(pasted))
-        return
-    project_config = yaml.safe_load(text)
-    for plugin_type in ("loaders", "utilities"):
-        if plugin_type in pasted:
-            plugins = project_config.setdefault("plugins", {})
-            plugins.setdefault(plugin_type, []).extend(pasted[plugin_type])
-    for key in ("jobs", "schedules"):
-        project_config.setdefault(key, []).extend(pasted.get(key, []))
-    meltano_yml.write_text(yaml.safe_dump(project_config, sort_keys=False))
-
-
-def bash(
-    line: str, project: Path, env: dict[str, str]
-) -> subprocess.CompletedProcess[str]:
-    """Run one line of the section as a user types it."""
-    return subprocess.run(  # noqa: S603
-        ["bash", "-c", line],  # noqa: S607 - as a user types the line
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    elif block.startswith("packages:"):
+        (project / "transform" / "packages.yml").write_text(block)
+    else:
+        project_config = yaml.safe_load(meltano_yml.read_text())
+        for key, pasted in yaml.safe_load(block).items():
+            plugins = key in ("loaders", "utilities")
+            where = project_config["plugins"] if plugins else project_config
+            where.setdefault(key, []).extend(pasted)
+        meltano_yml.write_text(yaml.safe_dump(project_config, sort_keys=False))
 
 
 @dataclass
-class OwnProject:
-    """What the series left, and what happened to the tasks in between."""
+class OwnProject(Pipeline):
+    """What the series left in its warehouse (schema `tap_lemlist_tasks`, dbt's models
+    in `analytics`), and what happened to the tasks in between."""
 
-    url: str
     served: list[dict[str, t.Any]] = field(default_factory=list)
     runs: list[subprocess.CompletedProcess[str]] = field(default_factory=list)
     # The tasks table after each run, and naive UTC clock readings around each run.
@@ -159,6 +163,7 @@ class OwnProject:
 
     @property
     def open_ids(self) -> set[str]:
+        """The tasks lemlist returns for the last load's filters at the end."""
         return {record["_id"] for record in self.open_records}
 
     @property
@@ -182,42 +187,9 @@ class OwnProject:
         """Tasks that left the tap's (filtered) open list at some point."""
         return self.done | self.left_the_filters
 
-    def query(self, sql: str, *params: object) -> list[dict[str, t.Any]]:
-        """The rows of one SQL query on the warehouse, as dicts."""
-        with psycopg.connect(self.url) as connection:
-            cursor = connection.cursor(row_factory=psycopg.rows.dict_row)
-            return cursor.execute(sql, params or None).fetchall()
-
-    def model(self, model: str, columns: str) -> list[dict[str, t.Any]]:
+    def model(self, model: str, columns: str = "*") -> list[dict[str, t.Any]]:
         """The rows of one dbt model (schema `analytics`), as dicts."""
-        return self.query(f"SELECT {columns} FROM analytics.{model}")  # noqa: S608
-
-    def table(self, name: str = "tasks", key: str = "_id") -> Rows:
-        """Every row of one loaded table (schema `tap_lemlist_tasks`), by its key."""
-        rows = self.query(f"SELECT * FROM tap_lemlist_tasks.{name}")  # noqa: S608
-        return {row[key]: row for row in rows}
-
-    def history(self, task_id: str) -> list[dict[str, t.Any]]:
-        """One task's versions in lemlist_task_history, in order."""
-        return self.query(
-            "SELECT * FROM analytics.lemlist_task_history WHERE task_id = %s "
-            "ORDER BY version_number",
-            task_id,
-        )
-
-
-def complete_during_next_load(api: LemlistStandIn, eligible: set[str]) -> list[str]:
-    """Have 2 eligible tasks of page 0 done after the next load reads page 0, and 2
-    of page 1 after it reads page 1: the forward read then skips 4 open tasks, and
-    emitted the 4 done ones (page 1's are taken past its start: the first ones move
-    to page 0, which was read)."""
-    order = [task["_id"] for task in api.pending_records(DRIFTING_FILTERS)]
-    pages = [order[:PAGE_SIZE], order[PAGE_SIZE + 5 : 2 * PAGE_SIZE]]
-    during = [i for page in pages for i in [i for i in page if i in eligible][:2]]
-    base = len(api.requests) + 1  # the load's first request reads the team
-    api.after_request(base + 1, lambda api: api.complete(during[:2]))
-    api.after_request(base + 2, lambda api: api.complete(during[2:]))
-    return during
+        return self.records(f"SELECT {columns} FROM analytics.{model}")  # noqa: S608
 
 
 def own_project_series(postgres: PostgresCluster, root: Path) -> OwnProject:
@@ -228,27 +200,18 @@ def own_project_series(postgres: PostgresCluster, root: Path) -> OwnProject:
     differs, is installed anew.
     """
     database = postgres.create_database("own_project", timezone=NON_UTC_TIMEZONE)
-    s = OwnProject(postgres.url(database))
+    s = OwnProject(postgres, "tap_lemlist_tasks", database)
+    sys_dir = linked_meltano_dir(root / "meltano", ("loaders", "utilities"))
+    project = root / "my-analytics"
     with LemlistStandIn(sample_tasks(60), api_key=API_KEY, page_size=PAGE_SIZE) as api:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("TAP_LEMLIST_")},
-            "PATH": f"{MELTANO.parent}:{os.environ['PATH']}",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "MELTANO_CLI_DISABLE_VERSION_CHECK": "1",
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "DO_NOT_TRACK": "1",
-            "LEMLIST_API_KEY": api.api_key,
+        env = environment(
+            LEMLIST_API_KEY=api.api_key,
             # A rehearsal: the key is the stand-in's, and so is the API.
-            "TAP_LEMLIST_TASKS_API_URL": api.url,
-            "TAP_LEMLIST_TASKS_FILTERS": json.dumps(DRIFTING_FILTERS),
-            "WAREHOUSE_URL": s.url,
-            "MELTANO_SYS_DIR_ROOT": str(
-                linked_meltano_dir(root / "meltano", ("loaders", "utilities"))
-            ),
-        }
-        for name in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_TARGET_SCHEMA"):
-            env.pop(name, None)
-        project = root / "my-analytics"
+            TAP_LEMLIST_TASKS_API_URL=api.url,
+            TAP_LEMLIST_TASKS_FILTERS=json.dumps(DRIFTING_FILTERS),
+            WAREHOUSE_URL=s.url,
+            MELTANO_SYS_DIR_ROOT=str(sys_dir),
+        )
         s.served = api.pending_records(DRIFTING_FILTERS)
         assert len(s.served) == len(api.pending_records())
         s.narrowed_out = sorted(
@@ -265,13 +228,17 @@ def own_project_series(postgres: PostgresCluster, root: Path) -> OwnProject:
             s.rescheduled_out,
         ) = roles
 
+        def bash(line: str, cwd: Path = project) -> subprocess.CompletedProcess[str]:
+            """Run one line of the section as a user types it."""
+            return run_program(["bash", "-c", line], env, cwd)
+
         def run(line: str) -> None:
             started = utc_now()
-            s.runs.append(bash(line, project, env))
+            s.runs.append(bash(line))
             s.windows.append((started, utc_now()))
             s.rows.append(s.table())
 
-        lines = [bash("meltano init my-analytics --no-usage-stats", root, env)]
+        lines = [bash("meltano init my-analytics --no-usage-stats", root)]
         for language, block in readme_blocks(OWN_PROJECT):
             if language == "yaml":
                 paste(project, block)
@@ -280,7 +247,7 @@ def own_project_series(postgres: PostgresCluster, root: Path) -> OwnProject:
                     run_line = line
                     run(line)
                 else:
-                    lines.append(bash(line, project, env))
+                    lines.append(bash(line))
         for ran in lines:
             assert ran.returncode == 0, f"{ran.args}:\n{ran.stderr[-3000:]}"
         api.complete([*s.done_after_first, s.done_then_reopened])
@@ -288,7 +255,16 @@ def own_project_series(postgres: PostgresCluster, root: Path) -> OwnProject:
         api.update(s.reassigned_then_done, userId=NEW_ASSIGNEE)
         api.update(s.reassigned_out, userId=OUTSIDE_ASSIGNEE)
         api.update(s.rescheduled_out, dueDate=DUE_OUTSIDE_THE_WINDOW)
-        s.done_during_load = complete_during_next_load(api, set(ids[9:]))
+        # 2 tasks of page 0 and 2 of page 1 done during the load: the forward read
+        # skips 4 open tasks (page 1's are taken past its start: the first ones move
+        # to page 0, which was read).
+        order = [task["_id"] for task in api.pending_records(DRIFTING_FILTERS)]
+        pages = [order[:PAGE_SIZE], order[PAGE_SIZE + 5 : 2 * PAGE_SIZE]]
+        eligible = set(ids[9:])
+        s.done_during_load = [
+            i for page in pages for i in [i for i in page if i in eligible][:2]
+        ]
+        complete_during_next_load(api, s.done_during_load)
         run(run_line)
         api.complete([s.rescheduled_then_done, s.reassigned_then_done])
         api.reopen([s.done_then_reopened])

@@ -23,14 +23,13 @@ import typing as t
 from dataclasses import dataclass, field
 
 import pytest
-from lemlist_sample import sample_tasks, sample_team, sample_users
-from lemlist_standin import LemlistStandIn
-from loads import Rows, live, retired
-from warehouse import Pipeline, meltano
+from loads import Rows, live, retired, team_standin
+from warehouse import Pipeline
 
 if t.TYPE_CHECKING:
     import subprocess
 
+    from lemlist_standin import LemlistStandIn
     from warehouse import PostgresCluster
 
 HISTORY_MODELS = (
@@ -64,20 +63,16 @@ class Agency:
     def run(self, *blocks: str) -> None:
         """`meltano run` the blocks, each team's key and URL in its own settings,
         then note both teams' tables. The teams' schemas and dbt's are meltano.yml's."""
-        env = self.pipeline.environment(self.standins["acme"])
-        for name in ("API_KEY", "API_URL"):
-            del env[f"TAP_LEMLIST_TASKS_{name}"]
-        del env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"], env["LEMLIST_SOURCE_SCHEMA"]
+        settings = {}
         for team, standin in self.standins.items():
-            env[f"TAP_LEMLIST_TASKS__{team.upper()}_API_KEY"] = standin.api_key
-            env[f"TAP_LEMLIST_TASKS__{team.upper()}_API_URL"] = standin.url
-        suffix = ("--state-id-suffix", self.pipeline.schema)
-        self.runs.append(meltano("run", *suffix, *blocks, env=env))
+            settings[f"TAP_LEMLIST_TASKS__{team.upper()}_API_KEY"] = standin.api_key
+            settings[f"TAP_LEMLIST_TASKS__{team.upper()}_API_URL"] = standin.url
+        self.runs.append(self.pipeline.run(*blocks, **settings))
         self.rows.append({team: self.table(team) for team in TEAMS})
 
     def table(self, team: str, name: str = "tasks") -> Rows:
         """Every row of one team's table, by `_id`; empty before its first load."""
-        return self.pipeline.tasks(f"tap_lemlist_tasks__{team}", name)
+        return self.pipeline.table(name, f"tap_lemlist_tasks__{team}")
 
     def analytics(self, sql: str) -> list[tuple[t.Any, ...]]:
         """Rows of a query on dbt's schema (`{analytics}` in `sql`)."""
@@ -88,17 +83,11 @@ class Agency:
 def agency(postgres: PostgresCluster, meltano_installed: None) -> Agency:
     """The series of loads, shared by this module's tests."""
     del meltano_installed
+    standins = {name: team_standin(*team) for name, team in TEAMS.items()}
+    globex = standins["globex"].team
+    assert globex is not None
+    del globex["users"]  # as lemlist answers without version=v2
     database = postgres.create_database("agency", timezone="UTC")
-    standins = {}
-    for name, (team_id, team_name, count, seed, key) in TEAMS.items():
-        standin = LemlistStandIn(sample_tasks(count, seed), api_key=key)
-        standin.team = sample_team(
-            team_id, team_name, api_key=key, users=sample_users(seed)
-        )
-        if name == "globex":
-            del standin.team["users"]  # as lemlist answers without version=v2
-        standin.plan_gated.add("campaigns")
-        standins[name] = standin
     agency = Agency(Pipeline(postgres, "agency", database), standins)
     with standins["acme"] as acme_api, standins["globex"] as globex_api:
         for name, standin in standins.items():

@@ -1,11 +1,8 @@
-"""The dbt layer: the marts and the task history over a project's loads.
+"""The dbt layer: the marts and the task history over tests/loads.py's series.
 
-tests/loads.py's series runs the `lemlist-elt` job (load, then `dbt build`: run +
-snapshot + test) three times, with tasks completed, rescheduled, reassigned, reopened
-and moved out of drifting filters in between (issues #19, #23), into a database whose
-timezone is America/New_York. The models' logic is specified by dbt unit tests
-(`unit_tests:` in transform/models); these tests check the wiring and that `dbt build`
-runs those unit tests against a real load.
+The models' logic is specified by dbt unit tests (`unit_tests:` in transform/models);
+these tests check the wiring and that `dbt build` runs those unit tests against a real
+load.
 """
 
 from __future__ import annotations
@@ -21,7 +18,13 @@ import pytest
 import yaml
 from conftest import NON_UTC_TIMEZONE
 from lemlist_sample import sample_campaigns, sample_users
-from loads import DRIFTING_FILTERS, NARROWED_FILTERS, NEW_ASSIGNEE, OUTSIDE_ASSIGNEE
+from loads import (
+    DRIFTING_FILTERS,
+    NARROWED_FILTERS,
+    NEW_ASSIGNEE,
+    OUTSIDE_ASSIGNEE,
+    retired,
+)
 from warehouse import REPO
 
 if t.TYPE_CHECKING:
@@ -90,8 +93,7 @@ def test_dbt_build_runs_every_unit_test_of_the_project(own_project: OwnProject) 
 
 
 def completions(own_project: OwnProject) -> dict[str, dict[str, t.Any]]:
-    rows = own_project.model("lemlist_task_completions", "*")
-    return {row["task_id"]: row for row in rows}
+    return own_project.table("lemlist_task_completions", "analytics", "task_id")
 
 
 def test_completions_count_reschedules_and_reassignments_before_completion(
@@ -119,6 +121,15 @@ def test_completion_lies_between_last_seen_open_and_retired_at(
         if task_id != own_project.done_then_reopened:
             assert last_seen == source["_sdc_extracted_at"]
             assert row["retired_at"] == source["_sdc_deleted_at"]
+
+
+def history(own_project: OwnProject, task_id: str) -> list[dict[str, t.Any]]:
+    """One task's versions in lemlist_task_history, in order."""
+    return own_project.records(
+        "SELECT * FROM analytics.lemlist_task_history WHERE task_id = %s "
+        "ORDER BY version_number",
+        task_id,
+    )
 
 
 @pytest.mark.parametrize(
@@ -152,7 +163,7 @@ def test_the_history_records_each_change_of_a_task_as_a_version(
     flags: dict[str, list[int]],
     second_version: dict[str, t.Any],
 ) -> None:
-    versions = own_project.history(getattr(own_project, task))
+    versions = history(own_project, getattr(own_project, task))
 
     for flag, values in flags.items():
         assert [version[flag] for version in versions] == [bool(v) for v in values]
@@ -164,7 +175,7 @@ def test_history_keeps_one_version_of_a_task_that_never_changed(
 ) -> None:
     changed = own_project.left | {own_project.rescheduled_still_open}
 
-    assert len(own_project.history(min(own_project.open_ids - changed))) == 1
+    assert len(history(own_project, min(own_project.open_ids - changed))) == 1
 
 
 def test_history_times_are_utc_instants_in_a_non_utc_database(
@@ -174,14 +185,14 @@ def test_history_times_are_utc_instants_in_a_non_utc_database(
         "stg_lemlist__task_versions", "loaded_at, retired_at, snapshotted_at"
     )
     # The package's snapshot stamps them, whatever the database's timezone.
-    stamps = own_project.query(
+    stamps = own_project.records(
         "SELECT dbt_valid_from FROM analytics.snp_lemlist__tasks"
     )
     instants = [
         i for row in [*versions, *stamps] for i in row.values() if i is not None
     ]
 
-    assert own_project.query("SHOW timezone") == [{"TimeZone": NON_UTC_TIMEZONE}]
+    assert own_project.query("SHOW timezone") == [(NON_UTC_TIMEZONE,)]
     assert len(versions) > 60
     for instant in instants:
         assert any(a <= instant <= b for a, b in own_project.windows)
@@ -190,7 +201,7 @@ def test_history_times_are_utc_instants_in_a_non_utc_database(
 def test_open_tasks_by_assignee_name_and_count_what_lemlist_still_returns(
     own_project: OwnProject,
 ) -> None:
-    rows = own_project.model("lemlist_open_tasks_by_assignee", "*")
+    rows = own_project.model("lemlist_open_tasks_by_assignee")
     totals: Counter[str] = Counter()
     for row in rows:
         totals[row["assigned_user_id"]] += row["open_tasks"]
@@ -224,7 +235,7 @@ def overdue(own_project: OwnProject, now: dt.datetime) -> Counter[str | None]:
 def test_open_tasks_by_campaign_name_each_campaign_and_count_a_deleted_one(
     own_project: OwnProject,
 ) -> None:
-    rows = own_project.model("lemlist_open_tasks_by_campaign", "*")
+    rows = own_project.model("lemlist_open_tasks_by_campaign")
     by_campaign = {row["campaign_id"]: row for row in rows}
     opened = Counter(record.get("campaignId") for record in own_project.open_records)
     late = overdue(own_project, rows[0]["computed_at"])
@@ -252,15 +263,11 @@ def test_tasks_that_left_the_filters_are_retired_like_done_ones(
     started, finished = own_project.windows[1]
 
     assert own_project.left_the_filters.isdisjoint(own_project.done)
-    assert retired_ids(loaded) == own_project.left - {own_project.done_then_reopened}
+    assert retired(loaded) == own_project.left - {own_project.done_then_reopened}
     for task_id in (own_project.reassigned_out, own_project.rescheduled_out):
         assert started <= loaded[task_id]["_sdc_deleted_at"] <= finished
     assert loaded[own_project.reassigned_out]["userId"] != OUTSIDE_ASSIGNEE
     assert loaded[own_project.rescheduled_out]["dueDate"].year == 2025
-
-
-def retired_ids(rows: dict[str, dict[str, t.Any]]) -> set[str]:
-    return {i for i, row in rows.items() if row["_sdc_deleted_at"] is not None}
 
 
 def canonical(filters: list[dict[str, t.Any]]) -> str:
@@ -295,7 +302,7 @@ def test_completions_hold_each_task_that_left_once_and_say_why(
 def test_the_team_history_holds_each_filter_setting_once(
     own_project: OwnProject,
 ) -> None:
-    versions = own_project.query(
+    versions = own_project.records(
         "SELECT task_filters, has_drifting_filters, valid_from, valid_to "
         "FROM analytics.stg_lemlist__team_versions ORDER BY version_number"
     )
@@ -333,7 +340,7 @@ def test_the_documented_queries_are_the_three_dashboards() -> None:
 
 def test_dashboard_open_tasks_per_assignee(own_project: OwnProject) -> None:
     query = dashboard_queries()["Open tasks per assignee, across task types"]
-    rows = own_project.query(query)
+    rows = own_project.records(query)
     expected = Counter(USERS[r["userId"]]["name"] for r in own_project.open_records)
 
     assert {row["assignee"]: row["open_tasks"] for row in rows} == expected
@@ -345,10 +352,10 @@ def test_dashboard_open_tasks_per_assignee(own_project: OwnProject) -> None:
 
 
 def test_dashboard_overdue_tasks_per_campaign(own_project: OwnProject) -> None:
-    rows = own_project.query(dashboard_queries()["Overdue tasks per campaign"])
-    [now] = own_project.query(
+    rows = own_project.records(dashboard_queries()["Overdue tasks per campaign"])
+    [(now,)] = own_project.query(
         "SELECT max(computed_at) FROM analytics.lemlist_open_tasks_by_campaign"
-    )[0].values()
+    )
     late = overdue(own_project, now)
     names = {key: campaign["name"] for key, campaign in CAMPAIGNS.items()}
     # The campaign deleted in lemlist is shown by its id; no campaign, as such.
@@ -361,7 +368,7 @@ def test_dashboard_overdue_tasks_per_campaign(own_project: OwnProject) -> None:
 
 
 def test_dashboard_completions_per_week_per_assignee(own_project: OwnProject) -> None:
-    rows = own_project.query(dashboard_queries()["Completions per week per assignee"])
+    rows = own_project.records(dashboard_queries()["Completions per week per assignee"])
     users = [own_project.rows[-1][task_id]["userId"] for task_id in own_project.left]
     per_assignee: Counter[str] = Counter()
     for row in rows:
@@ -381,14 +388,14 @@ def test_dashboard_completions_per_week_per_assignee(own_project: OwnProject) ->
 def test_the_demo_report_names_the_assignees_and_counts_retirements(
     own_project: OwnProject,
 ) -> None:
-    retired = len(retired_ids(own_project.rows[-1]))
+    retired_tasks = len(retired(own_project.rows[-1]))
 
     printed = demo_report.report(own_project.url, "tap_lemlist_tasks", "analytics")
 
     for user in USERS.values():
         assert user["name"] in printed
     assert (
-        f"tap_lemlist_tasks.tasks: {len(own_project.open_ids)} open, {retired} "
+        f"tap_lemlist_tasks.tasks: {len(own_project.open_ids)} open, {retired_tasks} "
         "retired (done in lemlist); analytics.lemlist_task_completions: "
         f"{len(own_project.left)} completions."
     ) in printed.replace("\n", " ")

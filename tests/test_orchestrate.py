@@ -14,7 +14,6 @@ two teams at once.
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import typing as t
@@ -27,10 +26,8 @@ import psycopg
 import pytest
 import yaml
 from conftest import schema_for
-from lemlist_sample import sample_tasks, sample_team, sample_users
-from lemlist_standin import LemlistStandIn
-from loads import Rows, live, retired
-from warehouse import REPO, Pipeline
+from loads import Rows, live, retired, team_standin
+from warehouse import OFFLINE, REPO, Pipeline, environment
 
 from orchestrate import definitions
 from orchestrate.definitions import LOAD, TEAMS_POOL, build_definitions
@@ -40,6 +37,7 @@ from orchestrate.teams import TeamsFileError, read_teams
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from lemlist_standin import LemlistStandIn
     from warehouse import PostgresCluster
 
 REFUSED = "lemlist rejected the API key (HTTP 401)"
@@ -59,11 +57,12 @@ class Client(t.NamedTuple):
 
     @property
     def key_variable(self) -> str:
+        """The variable the teams file names for the team's key."""
         return f"LEMLIST_KEY_{self.slug.upper()}"
 
     def tasks(self, postgres: PostgresCluster) -> Rows:
         """The team's tasks table by `_id`; empty while it has none."""
-        return Pipeline(postgres, self.schema).tasks()
+        return Pipeline(postgres, self.schema).table()
 
 
 def clients(
@@ -78,33 +77,22 @@ def clients(
     warehouse, the keys, the file."""
     found = {}
     for slug, (count, seed) in names.items():
-        key = f"sk-{slug}-{seed:04d}-key"
-        team_id = f"tea_{slug.capitalize():0<16}"[:20]
-        standin = LemlistStandIn(sample_tasks(count, seed), api_key=key)
-        standin.team = sample_team(
-            team_id, slug.capitalize(), api_key=key, users=sample_users(seed)
-        )
-        # Neither plan has the campaigns route: campaign ids of the samples repeat.
-        standin.plan_gated.add("campaigns")
-        stack.enter_context(standin)
-        served = {task["_id"] for task in standin.pending_records()}
-        found[slug] = Client(slug, team_id, standin, f"{base}_{slug}", key, served)
-    teams_file.write_text(
-        yaml.safe_dump(
-            [
-                {"slug": c.slug, "api_key_env": c.key_variable, "schema": c.schema}
-                | {"api_url": c.standin.url}
-                for c in found.values()
-            ]
-        )
-    )
+        key, team_id = f"sk-{slug}-{seed:04d}-key", f"tea_{slug.capitalize():0<16}"[:20]
+        api = team_standin(team_id, slug.capitalize(), count, seed, key)
+        served = {task["_id"] for task in stack.enter_context(api).pending_records()}
+        found[slug] = Client(slug, team_id, api, f"{base}_{slug}", key, served)
+    teams = [
+        {"slug": c.slug, "api_key_env": c.key_variable, "schema": c.schema}
+        | {"api_url": c.standin.url}
+        for c in found.values()
+    ]
+    teams_file.write_text(yaml.safe_dump(teams))
     return found, {
+        **OFFLINE,
         "WAREHOUSE_URL": postgres.url(),
         **{team.key_variable: team.key for team in found.values()},
         "LEMLIST_TEAMS_FILE": str(teams_file),
         "DBT_TARGET_SCHEMA": f"{base}_analytics",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
     }
 
 
@@ -298,7 +286,7 @@ def test_two_partitions_at_once_on_the_multiprocess_executor_lose_nothing(
         base = schema_for("orchestrate_multiprocess")
         names = {"umbrella": (30, 44), "wonka": (30, 55)}
         teams, variables = clients(postgres, base, names, stack, tmp_path / "teams.yml")
-        env = {**os.environ, **variables, "DAGSTER_HOME": str(home)}
+        env = environment(**variables, DAGSTER_HOME=str(home))
         runs = [
             subprocess.Popen(  # noqa: S603
                 [
@@ -334,12 +322,9 @@ def test_two_partitions_at_once_on_the_multiprocess_executor_lose_nothing(
 @pytest.mark.parametrize(
     ("lines", "says"),
     [
-        ("- {slug: a, api_key_env: KEY_A}", "schema must be"),
-        ("- {slug: A B, api_key_env: KEY_A, schema: s}", "slug must be"),
-        (
-            "- {slug: a, api_key: sk-1, api_key_env: K, schema: s}",
-            "unknown field api_key",
-        ),
+        ("- {slug: a, api_key_env: K}", "schema must be"),
+        ("- {slug: A B, api_key_env: K, schema: s}", "slug must be"),
+        ("- {slug: a, api_key: k, api_key_env: K, schema: s}", "unknown field api_key"),
         (
             (
                 "- {slug: a, api_key_env: K, schema: s, "
@@ -350,8 +335,8 @@ def test_two_partitions_at_once_on_the_multiprocess_executor_lose_nothing(
         ("slug: a", "expected a list of teams"),
         (
             (
-                "- {slug: a, api_key_env: KEY_A, schema: lemlist}\n"
-                "- {slug: b, api_key_env: KEY_B, schema: lemlist}"
+                "- {slug: a, api_key_env: A, schema: lemlist}\n"
+                "- {slug: b, api_key_env: B, schema: lemlist}"
             ),
             "teams a and b share schema lemlist: each",
         ),

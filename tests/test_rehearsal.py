@@ -11,15 +11,16 @@ user's.
 
 from __future__ import annotations
 
-import subprocess
 import typing as t
 
 import pytest
 from conftest import schema_for
 from loads import readme_blocks
-from warehouse import REPO, Pipeline, free_port, linked_meltano_dir
+from warehouse import Pipeline, free_port, linked_meltano_dir, run_program
 
 if t.TYPE_CHECKING:
+    import subprocess
+
     from warehouse import PostgresCluster
 
 
@@ -28,6 +29,7 @@ class Rehearsal(t.NamedTuple):
     pipeline: Pipeline
 
     def counts(self, sql: str) -> tuple[int, ...]:
+        """The one row of a query on the schema (`{schema}` in `sql`)."""
         [numbers] = self.pipeline.query(sql.format(schema=self.pipeline.schema))
         return numbers
 
@@ -40,36 +42,16 @@ def rehearsal(
 ) -> Rehearsal:
     del meltano_installed
     pipeline = Pipeline(postgres, schema_for("rehearsal"))
-    dbt_files = tmp_path_factory.mktemp("dbt")
-    env = {
-        **{
-            name: value
-            for name, value in pipeline.connection_environment().items()
-            if not name.startswith(("TAP_LEMLIST_", "TARGET_POSTGRES_", "LEMLIST_"))
-        },
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "MELTANO_CLI_DISABLE_VERSION_CHECK": "1",
-        "MELTANO_SYS_DIR_ROOT": str(linked_meltano_dir(tmp_path_factory.mktemp("m"))),
-        "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": pipeline.schema,
-        "DBT_TARGET_SCHEMA": f"{pipeline.schema}_analytics",
-        "DBT_TARGET_PATH": str(dbt_files / "target"),
-        "DBT_LOG_PATH": str(dbt_files / "logs"),
-    }
+    env = pipeline.environment(
+        MELTANO_SYS_DIR_ROOT=str(linked_meltano_dir(tmp_path_factory.mktemp("m"))),
+        TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=pipeline.schema,
+    )
     [(language, block)] = readme_blocks("Rehearse before you point at lemlist")
     assert language == "sh"
     # Should a line fail, bash -e stops there: the stand-in must not outlive it.
     stop_the_standin = "trap 'kill $(jobs -p) 2>/dev/null' EXIT\n"
     block = stop_the_standin + block.replace("8765", str(free_port()))
-    run = subprocess.run(  # noqa: S603
-        ["bash", "-e", "-c", block],  # noqa: S607 - as pasted
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    return Rehearsal(run, pipeline)
+    return Rehearsal(run_program(["bash", "-e", "-c", block], env), pipeline)
 
 
 def test_the_rehearsal_runs_as_written(rehearsal: Rehearsal) -> None:

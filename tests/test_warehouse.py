@@ -17,13 +17,18 @@ import pytest
 from conftest import API_KEY
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
+from loads import complete_during_next_load
 from warehouse import Pipeline
 
 if t.TYPE_CHECKING:
     from loads import Rows
     from warehouse import PostgresCluster
 
+SCHEMA = "settings_from_the_environment"
+LOAD = ("tap-lemlist-tasks", "target-postgres")
 SETTINGS = {
+    "TAP_LEMLIST_TASKS_API_KEY": API_KEY,
+    "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": SCHEMA,
     "TARGET_POSTGRES_HARD_DELETE": "true",
     "TAP_LEMLIST_TASKS_STREAM_MAPS": json.dumps(
         {
@@ -57,28 +62,26 @@ class Loads(t.NamedTuple):
 @pytest.fixture(scope="module")
 def loads(postgres: PostgresCluster, meltano_installed: None) -> Loads:
     del meltano_installed
-    pipeline = Pipeline(postgres, "settings_from_the_environment")
+    pipeline = Pipeline(postgres, SCHEMA)
     with LemlistStandIn(sample_tasks(250), api_key=API_KEY) as standin:
+        settings = {**SETTINGS, "TAP_LEMLIST_TASKS_API_URL": standin.url}
         served = {task["_id"]: task for task in standin.pending_records()}
-        runs = [pipeline.run(standin, **SETTINGS)]
-        first = pipeline.tasks()
+        runs = [pipeline.run(*LOAD, **settings)]
+        first = pipeline.table()
         done = sorted(served)[:3]
         standin.complete(done)
         order = [task["_id"] for task in standin.pending_records()]
-        during = [order[0], order[10], order[120], order[150]]
-        base = len(standin.requests) + 1  # the load's first request reads the team
-        standin.after_request(base + 1, lambda api: api.complete(during[:2]))
-        standin.after_request(base + 2, lambda api: api.complete(during[2:]))
-        runs.append(pipeline.run(standin, **SETTINGS))
+        during = [order[0], order[10], order[120], order[150]]  # pages 0 and 1
+        complete_during_next_load(standin, during)
+        runs.append(pipeline.run(*LOAD, **settings))
     columns = pipeline.query(
         "SELECT column_name, data_type FROM information_schema.columns "
         "WHERE table_schema = %s AND table_name = 'tasks'",
-        pipeline.schema,
+        SCHEMA,
     )
     codes = [run.returncode for run in runs]
-    return Loads(
-        served, first, dict(columns), done, during, set(pipeline.tasks()), codes
-    )
+    second = set(pipeline.table())
+    return Loads(served, first, dict(columns), done, during, second, codes)
 
 
 def test_with_hard_delete_tasks_done_since_the_last_run_are_deleted(

@@ -14,13 +14,9 @@ import sys
 import tempfile
 import typing as t
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import psycopg
-
-if t.TYPE_CHECKING:
-    from lemlist_standin import LemlistStandIn
 
 REPO = Path(__file__).parent.parent
 MELTANO = Path(sys.executable).parent / "meltano"
@@ -39,11 +35,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def utc_now() -> datetime:
-    """The time now as naive UTC, the way the warehouse stores instants."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def postgres_bin() -> Path:
@@ -95,14 +86,10 @@ class PostgresCluster:
         """Choose a directory and a port; nothing runs yet."""
         self.lasting = root is not None
         self.root = root or Path(tempfile.mkdtemp(prefix="lemlist-pg-"))
+        self.data = self.root / "data"
         self.port = port or free_port()
         self.database = "warehouse"
         self._user = _server_user()
-
-    @property
-    def data(self) -> Path:
-        """The cluster's data directory."""
-        return self.root / "data"
 
     def start(self) -> None:
         """Create the cluster and its warehouse database if need be, and start it."""
@@ -124,21 +111,13 @@ class PostgresCluster:
             log = str(self.root / "log")
             self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w",
                       "start")  # fmt: skip
-        with psycopg.connect(self.url("postgres"), autocommit=True) as connection:
-            exists = connection.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (self.database,)
-            ).fetchall()
-            if not exists:
-                connection.execute(f"CREATE DATABASE {self.database}")
+        databases = self.query("SELECT datname FROM pg_database", database="postgres")
+        if (self.database,) not in databases:
+            self.create_database(self.database)
 
     def running(self) -> bool:
         """Whether the cluster's server is up."""
-        status = subprocess.run(  # noqa: S603
-            [str(postgres_bin() / "pg_ctl"), "-D", str(self.data), "status"],
-            capture_output=True,
-            check=False,
-            user=self._user,
-        )
+        status = self._run("pg_ctl", "-D", str(self.data), "status", check=False)
         return status.returncode == 0
 
     def stop(self) -> None:
@@ -148,118 +127,129 @@ class PostgresCluster:
         if not self.lasting:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def url(self, database: str | None = None) -> str:
-        """Return a connection URL (libpq's, psycopg's and target-postgres')."""
+    def url(self, database: str = "") -> str:
+        """Return a connection URL (libpq's, psycopg's and target-postgres'), of the
+        warehouse database unless `database` names another."""
         name = database or self.database
         return f"postgresql://postgres:{PASSWORD}@127.0.0.1:{self.port}/{name}"
 
     def query(
-        self, sql: str, *params: object, database: str | None = None
+        self, sql: str, *params: object, database: str = ""
     ) -> list[tuple[t.Any, ...]]:
         """Run one SQL statement on a database (the warehouse's) and return its rows."""
         with psycopg.connect(self.url(database)) as connection:
             return connection.execute(sql, params).fetchall()
 
-    def create_database(self, name: str, *, timezone: str) -> str:
-        """Create a database whose sessions default to `timezone`, like a managed
-        server outside UTC (`ALTER DATABASE … SET timezone`); return its name."""
+    def create_database(self, name: str, timezone: str = "") -> str:
+        """Create a database; its sessions default to `timezone` if given, like a
+        managed server outside UTC's (`ALTER DATABASE … SET timezone`). Return its name.
+        """
         with psycopg.connect(self.url("postgres"), autocommit=True) as connection:
             connection.execute(f"CREATE DATABASE {name}")
-            set_zone = psycopg.sql.SQL("ALTER DATABASE {} SET timezone TO {}")
-            connection.execute(set_zone.format(psycopg.sql.Identifier(name), timezone))
+            if timezone:
+                connection.execute(
+                    f"ALTER DATABASE {name} SET timezone TO '{timezone}'"
+                )
         return name
 
-    def _run(self, program: str, *args: str) -> None:
-        subprocess.run(  # noqa: S603
+    def _run(
+        self, program: str, *args: str, check: bool = True
+    ) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(  # noqa: S603
             [str(postgres_bin() / program), *args],
-            check=True,
+            check=check,
             capture_output=True,
             user=self._user,
         )
 
 
+# Meltano and dbt kept offline, as scripts/test and scripts/demo keep them.
+OFFLINE = {
+    "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "MELTANO_CLI_DISABLE_VERSION_CHECK": "1",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "DO_NOT_TRACK": "1",
+}
+
+
+def environment(**variables: str) -> dict[str, str]:
+    """The shell's variables less any of the tap's, the loader's or dbt's (a test sets
+    its own), Meltano on the PATH (as in the virtualenv), Meltano and dbt offline, plus
+    `variables`."""
+    plugins = ("TAP_LEMLIST_", "TARGET_POSTGRES_", "LEMLIST_", "DBT_")
+    shell = {k: v for k, v in os.environ.items() if not k.startswith(plugins)}
+    path = f"{MELTANO.parent}{os.pathsep}{os.environ['PATH']}"
+    return {**shell, "PATH": path, **OFFLINE, **variables}
+
+
 @dataclass
 class Pipeline:
-    """`meltano run` from the repository's meltano.yml into one warehouse schema.
-
-    The schema is in the warehouse database unless `database` names another one of
-    the cluster (e.g. one whose timezone is not UTC).
-    """
+    """One schema of the cluster's warehouse database (or of `database`, e.g. one whose
+    timezone is not UTC), and `meltano run`s of the repository's project into it."""
 
     postgres: PostgresCluster
     schema: str
     database: str = ""
 
-    def __post_init__(self) -> None:
-        """Default to the cluster's warehouse database."""
-        self.database = self.database or self.postgres.database
+    @property
+    def url(self) -> str:
+        """The database's URL, as WAREHOUSE_URL gives it to the loader and dbt."""
+        return self.postgres.url(self.database)
 
-    def environment(self, standin: LemlistStandIn, **variables: str) -> dict[str, str]:
-        """The variables a scheduled run would have, pointed at the stand-in.
+    def environment(self, **variables: str) -> dict[str, str]:
+        """The variables a scheduled run would have, plus `variables`.
 
         dbt writes target/ and logs/ per schema, not in transform/: test workers run
         dbt at the same time, and a scenario's later dbt runs reuse its partial parse.
         """
-        dbt_files = REPO / ".meltano" / "dbt" / self.database / self.schema
-        return {
-            **self.connection_environment(),
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "MELTANO_CLI_DISABLE_VERSION_CHECK": "1",
-            "TAP_LEMLIST_TASKS_API_KEY": standin.api_key,
-            "TAP_LEMLIST_TASKS_API_URL": standin.url,
-            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": self.schema,
-            "LEMLIST_SOURCE_SCHEMA": self.schema,
+        dbt_files = (
+            REPO
+            / ".meltano"
+            / "dbt"
+            / (self.database or self.postgres.database)
+            / self.schema
+        )
+        own = {
+            "WAREHOUSE_URL": self.url,
             "DBT_TARGET_SCHEMA": f"{self.schema}_analytics",
             "DBT_TARGET_PATH": str(dbt_files / "target"),
             "DBT_LOG_PATH": str(dbt_files / "logs"),
             "MELTANO_SYS_DIR_ROOT": str(worker_sys_dir()),
-            **variables,
         }
+        return environment(**{**own, **variables})
 
     def connection_environment(self) -> dict[str, str]:
-        """The shell's variables plus the database's URL (the loader and the dbt
-        profiles read it), and dbt kept offline."""
-        return {
-            **os.environ,
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "DO_NOT_TRACK": "1",
-            "WAREHOUSE_URL": self.postgres.url(self.database),
-        }
+        """The shell's variables plus the database's URL, Meltano and dbt offline."""
+        return environment(WAREHOUSE_URL=self.url)
 
-    def run(
-        self, standin: LemlistStandIn, *blocks: str, **variables: str
-    ) -> subprocess.CompletedProcess[str]:
-        """Run `meltano run tap-lemlist-tasks target-postgres [blocks...]`.
+    def run(self, *blocks: str, **variables: str) -> subprocess.CompletedProcess[str]:
+        """`meltano run BLOCKS…` with `environment(**variables)`.
 
         Each schema has its own state id: Meltano refuses to start a pipeline while
         another with the same id runs, and test workers run pipelines in parallel.
         """
-        return meltano(
-            "run",
-            "--state-id-suffix",
-            self.schema,
-            "tap-lemlist-tasks",
-            "target-postgres",
-            *blocks,
-            env=self.environment(standin, **variables),
-        )
+        env = self.environment(**variables)
+        return meltano("run", "--state-id-suffix", self.schema, *blocks, env=env)
 
     def query(self, sql: str, *params: object) -> list[tuple[t.Any, ...]]:
-        """Run one SQL statement on the pipeline's database and return its rows."""
+        """The rows of one SQL statement on the pipeline's database."""
         return self.postgres.query(sql, *params, database=self.database)
 
-    def tasks(
-        self, schema: str = "", table: str = "tasks"
+    def records(self, sql: str, *params: object) -> list[dict[str, t.Any]]:
+        """The rows of one SQL statement on the pipeline's database, as dicts."""
+        with psycopg.connect(self.url) as connection:
+            cursor = connection.cursor(row_factory=psycopg.rows.dict_row)
+            return cursor.execute(sql, params or None).fetchall()
+
+    def table(
+        self, name: str = "tasks", schema: str = "", key: str = "_id"
     ) -> dict[str, dict[str, t.Any]]:
-        """Every row of the loaded tasks table (or another), by `_id`; none if the
-        table does not exist yet."""
-        relation = f'"{schema or self.schema}".{table}'
+        """Every row of a loaded table (of the schema, or of `schema`) by its `key`;
+        none if the table does not exist yet."""
+        relation = f'"{schema or self.schema}".{name}'
         if self.query("SELECT to_regclass(%s)", relation) == [(None,)]:
             return {}
-        with psycopg.connect(self.postgres.url(self.database)) as connection:
-            cursor = connection.cursor(row_factory=psycopg.rows.dict_row)
-            rows = cursor.execute(f"SELECT * FROM {relation}")  # noqa: S608
-            return {row["_id"]: row for row in rows}
+        return {row[key]: row for row in self.records(f"SELECT * FROM {relation}")}  # noqa: S608
 
 
 def worker_sys_dir() -> Path:
@@ -287,17 +277,18 @@ def linked_meltano_dir(
     return own
 
 
+def run_program(
+    args: list[str], env: dict[str, str], cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
+    """Run a program as a user would (in the repository), its output captured."""
+    return subprocess.run(  # noqa: S603
+        args, cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=600
+    )
+
+
 def meltano(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run Meltano in the repository's project, as a user would."""
-    return subprocess.run(  # noqa: S603
-        [str(MELTANO), *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    return run_program([str(MELTANO), *args], env)
 
 
 def embedded_warehouse() -> PostgresCluster:
