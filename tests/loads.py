@@ -178,6 +178,12 @@ class OwnProject(Pipeline):
         }
 
     @property
+    def retired_by_the_second_load(self) -> set[str]:
+        """Tasks done or out of the filters before the second load."""
+        done = {*self.done_after_first, self.done_then_reopened}
+        return done | {self.reassigned_out, self.rescheduled_out}
+
+    @property
     def left_the_filters(self) -> set[str]:
         """Tasks still open in lemlist that left the filtered list."""
         return {self.reassigned_out, self.rescheduled_out, *self.narrowed_out}

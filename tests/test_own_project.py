@@ -1,9 +1,7 @@
 """README's "Use it in your own Meltano project", followed as written, in a new project.
 
-The series is tests/loads.py's: the section's lines, then its `meltano run` line twice
-more after people worked in lemlist. test_dbt.py reads the history it built (the
-package's snapshots stamp UTC in a database whose timezone is not: there too); the
-tests here, the project and what its loads put in PostgreSQL.
+The series is tests/loads.py's; test_dbt.py reads the models it built, the tests here
+the project and what its loads put in PostgreSQL.
 
 lemlist never returns done tasks, so a task done since the last run must leave the
 warehouse's live set; a task that stayed open must never leave it. The database's
@@ -118,12 +116,7 @@ def test_a_load_during_which_tasks_are_done_retires_only_those_done_before(
 ) -> None:
     # Tasks done after this load read them stay live until the next load.
     served = {task["_id"] for task in own_project.served}
-    before = {
-        *own_project.done_after_first,
-        own_project.done_then_reopened,
-        own_project.reassigned_out,
-        own_project.rescheduled_out,
-    }
+    before = own_project.retired_by_the_second_load
 
     assert own_project.runs[1].returncode == 0, own_project.runs[1].stderr[-3000:]
     assert retired(own_project.rows[1]) == before
