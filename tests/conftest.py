@@ -252,17 +252,6 @@ def meltano_installed() -> None:
         lock.write(stamp)
 
 
-def schema_for(test_name: str) -> str:
-    """A warehouse schema of its own for a test or scenario.
-
-    PostgreSQL cuts names at 63 bytes, and dbt adds "_analytics" to this one.
-    """
-    name = test_name.lower()
-    slug = "".join(c if c.isalnum() else "_" for c in name).removeprefix("test_")
-    digest = hashlib.sha1(name.encode()).hexdigest()[:6]  # noqa: S324
-    return f"{slug[:40]}_{digest}"
-
-
 @pytest.fixture(scope="session")
 def own_project(
     postgres: PostgresCluster,
@@ -277,10 +266,10 @@ def own_project(
     return own_project_series(postgres, tmp_path_factory.mktemp("own-project"))
 
 
-# Tests that need PostgreSQL or Meltano's plugins are marked `pipeline`, so CI can run
-# them on one Python only (`-m pipeline` / `-m "not pipeline"`): every test using one
-# of these fixtures, plus those marked by hand.
-PIPELINE_FIXTURES = {"postgres", "meltano_installed", "own_project"}
+# Tests that need PostgreSQL or run Meltano are marked `pipeline`, so CI can run them on
+# one Python only (`-m pipeline` / `-m "not pipeline"`): every test using one of these
+# fixtures (configured_copy: test_plugin_definition's Meltano commands).
+PIPELINE_FIXTURES = {"postgres", "meltano_installed", "own_project", "configured_copy"}
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -25,7 +25,6 @@ import dagster as dg
 import psycopg
 import pytest
 import yaml
-from conftest import schema_for
 from loads import Rows, live, retired, team_standin
 from warehouse import OFFLINE, REPO, Pipeline, environment, run_program
 
@@ -114,7 +113,7 @@ class Agency:
 
     postgres: PostgresCluster
     teams: dict[str, Client]
-    defs: dg.Definitions
+    assets: list[dg.AssetsDefinition]
     instance: dg.DagsterInstance
     results: list[dg.ExecuteInProcessResult] = field(default_factory=list)
     rows: list[dict[str, Rows]] = field(default_factory=list)
@@ -123,20 +122,17 @@ class Agency:
     locked: dg.ExecuteInProcessResult | None = None
 
     def materialize(self, selection: str, partition: str | None = None) -> None:
-        assets = [
-            self.defs.resolve_assets_def(key) for key in (LOAD, "lemlist_schemas")
-        ]
-        self.results.append(
-            dg.materialize(
-                assets,
-                selection=selection,
-                partition_key=partition,
-                instance=self.instance,
-                raise_on_error=False,
-            )
+        """Materialize the selection (of one partition), then note each team's rows."""
+        result = dg.materialize(
+            self.assets,
+            selection=selection,
+            partition_key=partition,
+            instance=self.instance,
+            raise_on_error=False,
         )
+        self.results.append(result)
         self.rows.append(
-            {slug: team.tasks(self.postgres) for slug, team in self.teams.items()}
+            {slug: c.tasks(self.postgres) for slug, c in self.teams.items()}
         )
 
     def messages(self, result: dg.ExecuteInProcessResult) -> list[str]:
@@ -164,15 +160,14 @@ def agency(
     teams_file = tmp_path_factory.mktemp("teams") / "teams.yml"
     with contextlib.ExitStack() as stack, pytest.MonkeyPatch.context() as patch:
         names = {"acme": (30, 11), "globex": (20, 22), "initech": (10, 33)}
-        teams, variables = clients(
-            postgres, schema_for("orchestrate"), names, stack, teams_file
-        )
+        teams, variables = clients(postgres, "orchestrate", names, stack, teams_file)
         # lemlist refuses initech's key: its variable holds another one.
         variables[teams["initech"].key_variable] = REVOKED
         for name, value in variables.items():
             patch.setenv(name, value)
         defs = build_definitions(read_teams(teams_file))
-        agency = Agency(postgres, teams, defs, dg.DagsterInstance.ephemeral())
+        assets = [defs.resolve_assets_def(key) for key in (LOAD, "lemlist_schemas")]
+        agency = Agency(postgres, teams, assets, dg.DagsterInstance.ephemeral())
         for slug in ("acme", "globex", "initech"):
             agency.materialize("lemlist_team_load", slug)
         for slug, count in (("acme", 3), ("globex", 4)):
@@ -238,8 +233,8 @@ def test_a_second_sync_retires_only_that_teams_done_tasks(agency: Agency) -> Non
 def test_dbt_builds_over_every_loaded_teams_schema(agency: Agency) -> None:
     dbt = agency.results[4]
     counts = agency.postgres.query(
-        "SELECT team_id, count(*), count(*) FILTER (WHERE is_open) "  # noqa: S608
-        f'FROM "{schema_for("orchestrate")}_analytics".stg_lemlist__tasks '
+        "SELECT team_id, count(*), count(*) FILTER (WHERE is_open) "
+        "FROM orchestrate_analytics.stg_lemlist__tasks "
         "GROUP BY 1 ORDER BY 1"
     )
 
@@ -283,7 +278,7 @@ def test_two_partitions_at_once_on_the_multiprocess_executor_lose_nothing(
         instance.all_instigator_state()
         instance.get_latest_materialization_event(LOAD)
     with contextlib.ExitStack() as stack:
-        base = schema_for("orchestrate_multiprocess")
+        base = "orchestrate_multiprocess"
         names = {"umbrella": (30, 44), "wonka": (30, 55)}
         teams, variables = clients(postgres, base, names, stack, tmp_path / "teams.yml")
         env = environment(**variables, DAGSTER_HOME=str(home))

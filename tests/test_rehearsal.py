@@ -14,7 +14,6 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from conftest import schema_for
 from loads import readme_blocks
 from warehouse import Pipeline, free_port, linked_meltano_dir, run_program
 
@@ -41,7 +40,7 @@ def rehearsal(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Rehearsal:
     del meltano_installed
-    pipeline = Pipeline(postgres, schema_for("rehearsal"))
+    pipeline = Pipeline(postgres, "rehearsal")
     env = pipeline.environment(
         MELTANO_SYS_DIR_ROOT=str(linked_meltano_dir(tmp_path_factory.mktemp("m"))),
         TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA=pipeline.schema,
