@@ -137,7 +137,6 @@ def configured_copy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, t.Any
     }
 
 
-@pytest.mark.pipeline
 def test_meltano_commands_only_add_to_meltano_yml(
     configured_copy: dict[str, t.Any],
 ) -> None:
@@ -157,7 +156,6 @@ def test_meltano_commands_only_add_to_meltano_yml(
     )
 
 
-@pytest.mark.pipeline
 @pytest.mark.parametrize("source", ["meltano config set", "the environment"])
 def test_every_setting_reaches_the_tap_with_its_type(
     configured_copy: dict[str, t.Any], source: str
@@ -168,7 +166,6 @@ def test_every_setting_reaches_the_tap_with_its_type(
     assert configured_copy[printed] == expected
 
 
-@pytest.mark.pipeline
 def test_sensitive_values_go_to_dotenv_never_into_meltano_yml(
     configured_copy: dict[str, t.Any],
 ) -> None:
@@ -180,7 +177,6 @@ def test_sensitive_values_go_to_dotenv_never_into_meltano_yml(
     assert "pg-secret" not in configured_copy["after"]
 
 
-@pytest.mark.pipeline
 def test_dbt_follows_a_schema_set_with_meltano_config_set(
     configured_copy: dict[str, t.Any],
 ) -> None:
