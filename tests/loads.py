@@ -158,7 +158,6 @@ class OwnProject(Pipeline):
     rescheduled_out: str = ""
     narrowed_out: list[str] = field(default_factory=list)
     deleted_campaign: str = ""
-    # What lemlist returns for the last load's filters at the end.
     open_records: list[dict[str, t.Any]] = field(default_factory=list)
 
     @property

@@ -104,7 +104,7 @@ def test_extraction_and_retirement_times_are_utc_instants_in_a_non_utc_database(
     extracted = [row["_sdc_extracted_at"] for row in own_project.rows[0].values()]
     retired_at = [
         own_project.rows[1][task_id]["_sdc_deleted_at"]
-        for task_id in own_project.done_after_first
+        for task_id in own_project.retired_by_the_second_load
     ]
 
     assert all(first[0] <= instant <= first[1] for instant in extracted)
