@@ -199,16 +199,11 @@ class Pipeline:
     def environment(self, **variables: str) -> dict[str, str]:
         """The variables a scheduled run would have, plus `variables`.
 
-        dbt writes target/ and logs/ per schema, not in transform/: test workers run
-        dbt at the same time, and a scenario's later dbt runs reuse its partial parse.
+        dbt writes target/ and logs/ per schema (each test's is unique in the cluster),
+        not in transform/: test workers run dbt at the same time, and a scenario's later
+        dbt runs reuse its partial parse.
         """
-        dbt_files = (
-            REPO
-            / ".meltano"
-            / "dbt"
-            / (self.database or self.postgres.database)
-            / self.schema
-        )
+        dbt_files = REPO / ".meltano" / "dbt" / self.schema
         own = {
             "WAREHOUSE_URL": self.url,
             "DBT_TARGET_SCHEMA": f"{self.schema}_analytics",
