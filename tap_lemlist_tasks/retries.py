@@ -78,9 +78,8 @@ def retry_after_seconds(error: BaseException) -> float | None:
 def is_permanent(error: BaseException, longest_wait: float) -> bool:
     """Return whether no retry can fix the failure, or none within the longest wait.
 
-    True for malformed URLs or headers, redirects gone wrong, certificates that do
-    not verify (unlike a handshake cut short), and a `Retry-After` longer than
-    `max_retry_wait_seconds`.
+    True for errors of no transient kind (a malformed header, say), a certificate
+    that does not verify, and a `Retry-After` longer than `longest_wait`.
     """
     return (
         (retry_after_seconds(error) or 0) > longest_wait

@@ -29,7 +29,6 @@ from urllib3.exceptions import HTTPError
 
 if t.TYPE_CHECKING:
     import requests
-    from urllib3.connectionpool import HTTPConnectionPool
     from urllib3.response import HTTPResponse
 
 
@@ -198,14 +197,9 @@ class ThrottledAdapter(HTTPAdapter):
         super().__init__()
 
     @override
-    def get_connection_with_tls_context(
-        self, *args: t.Any, **kwargs: t.Any
-    ) -> HTTPConnectionPool:
+    def get_connection_with_tls_context(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
         # Each pool, proxied or not, opens connections that hand their socket over.
-        pool = t.cast(
-            "HTTPConnectionPool",
-            super().get_connection_with_tls_context(*args, **kwargs),
-        )
+        pool: t.Any = super().get_connection_with_tls_context(*args, **kwargs)
         pool.ConnectionCls = _WatchedTLS if pool.scheme == "https" else _Watched
         return pool
 
