@@ -154,10 +154,7 @@ def test_an_answer_that_does_not_complete_in_time_is_cut_at_the_deadline(
         faults=[(0, fault, options)], request_timeout_seconds=1, retry_max_tries=1
     )
 
-    assert_failed(
-        tapped,
-        "page 0 from lemlist failed after 1 tries: no complete answer within 1 s",
-    )
+    assert_failed(tapped, "failed after 1 tries: no complete answer within 1 s")
 
 
 REDIRECTS = {
@@ -212,10 +209,8 @@ def test_nothing_listening_is_named_with_host_and_port_not_blamed_on_lemlist(
 
     tapped = run(api_url=f"http://127.0.0.1:{port}/api", retry_max_tries=2)
 
-    assert_failed(
-        tapped,
-        f"after 2 tries: could not connect to 127.0.0.1:{port} (connection refused)",
-    )
+    assert_failed(tapped, f"could not connect to 127.0.0.1:{port} (connection refused)")
+    assert "after 2 tries" in tapped.errors[0]
     assert "Check api_url" in tapped.errors[0]
 
 
