@@ -10,7 +10,7 @@ import subprocess
 import typing as t
 
 import pytest
-from conftest import API_KEY, Fault, Run, Tap, assert_failed
+from conftest import API_KEY, Fault, Run, assert_failed
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
 from warehouse import free_port
@@ -191,15 +191,17 @@ def self_signed(tmp_path: Path) -> ssl.SSLContext:
 
 
 def test_a_certificate_that_does_not_verify_fails_at_once(
-    tap: Tap, self_signed: ssl.SSLContext
+    run: Run, self_signed: ssl.SSLContext
 ) -> None:
     with LemlistStandIn(sample_tasks(5), api_key=API_KEY, tls=self_signed) as standin:
-        run = tap({"api_key": API_KEY, "api_url": standin.url})
+        tapped = run(api_url=standin.url)
 
     # The key's team is the first request of a sync.
-    assert_failed(run, "(GET /team) from lemlist failed after 1 tries: TLS certificate")
-    assert "Not retried" in run.errors[0]
-    assert run.sleeps == []
+    assert_failed(
+        tapped, "(GET /team) from lemlist failed after 1 tries: TLS certificate"
+    )
+    assert "Not retried" in tapped.errors[0]
+    assert tapped.sleeps == []
 
 
 def test_nothing_listening_is_named_with_host_and_port_not_blamed_on_lemlist(

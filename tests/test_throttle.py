@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from conftest import API_KEY, FakeClock, Run, Tap
+from conftest import API_KEY, FakeClock, Run
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
 
@@ -23,9 +23,8 @@ SYNCS = {
 @pytest.mark.parametrize(
     ("tasks", "syncs", "settings", "requests"), SYNCS.values(), ids=SYNCS
 )
-def test_syncs_at_lemlists_rate_limit_get_no_429(  # noqa: PLR0913, PLR0917
-    tap: Tap,
-    fake_clock: FakeClock,
+def test_syncs_at_lemlists_rate_limit_get_no_429(
+    run: Run,
     tasks: int,
     syncs: int,
     settings: dict[str, t.Any],
@@ -33,12 +32,11 @@ def test_syncs_at_lemlists_rate_limit_get_no_429(  # noqa: PLR0913, PLR0917
 ) -> None:
     with LemlistStandIn(
         sample_tasks(tasks), api_key=API_KEY, page_size=5, rate_limit=(20, 2.0),
-        clock=fake_clock.now,
+        clock=run.clock.now,
     ) as standin:  # fmt: skip
-        config = {"api_key": API_KEY, "api_url": standin.url, **settings}
-        runs = [tap(config) for _ in range(syncs)]
+        synced = [run(api_url=standin.url, **settings) for _ in range(syncs)]
 
-    assert [len(run.ids) for run in runs] == [tasks] * syncs, runs[0].stderr
+    assert [len(s.ids) for s in synced] == [tasks] * syncs, synced[0].stderr
     assert standin.rate_limited_count == 0
     arrivals = [r.time for r in standin.requests]
     # At most 20 requests in any window of 2 s.
