@@ -2,8 +2,7 @@
 
 `RetryingStream.request_decorator` hands backoff its terms: `is_permanent` as its
 `giveup`, the tries setting as `max_tries`, and waits that honour a 429's
-Retry-After. Each retry and the give-up are told in one line, built here beside the
-decision, from the cause `cause` names.
+Retry-After. Each retry and the give-up are told in one line, naming the `cause`.
 """
 
 from __future__ import annotations
@@ -17,18 +16,16 @@ from http import HTTPStatus
 
 import backoff
 import requests
-import urllib3
 from requests import exceptions as bad
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import RetriableAPIError
 from typing_extensions import override
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from tap_lemlist_tasks import throttle
 from tap_lemlist_tasks.errors import LemlistError
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable
-
     from backoff.types import Details
     from singer_sdk.helpers.types import RequestFunc
     from singer_sdk.streams.rest import HTTPRequest, PageContext
@@ -45,6 +42,15 @@ _TRANSIENT = (
     bad.ChunkedEncodingError,
     bad.ContentDecodingError,
 )
+#: What went wrong with an attempt: a phrase in the error says, else the kind it is.
+_CAUSES: dict[str | type[BaseException], str] = {
+    "CERTIFICATE_VERIFY_FAILED": "TLS certificate verify failed",
+    "Connection reset": "connection reset",
+    bad.ConnectTimeout: "connect timeout",
+    bad.Timeout: "read timeout",
+    bad.SSLError: "TLS handshake failed",
+    bad.ConnectionError: "connection broken",
+}
 _NOT_CONNECTED = "could not connect to"
 
 
@@ -69,67 +75,37 @@ def retry_after_seconds(error: BaseException) -> float | None:
     return None
 
 
-def _certificate_rejected(error: BaseException) -> bool:
-    # Unlike a handshake cut short, a certificate that did not verify will not
-    # verify on the next try either.
-    return isinstance(error, bad.SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(error)
-
-
 def is_permanent(error: BaseException, longest_wait: float) -> bool:
     """Return whether no retry can fix the failure, or none within the longest wait.
 
-    True for malformed URLs or headers, redirects gone wrong, certificates that do
-    not verify, and a `Retry-After` longer than `max_retry_wait_seconds`.
+    True for errors of no transient kind (a malformed header, say), a certificate
+    that does not verify, and a `Retry-After` longer than `longest_wait`.
     """
     return (
         (retry_after_seconds(error) or 0) > longest_wait
-        or _certificate_rejected(error)
         or not isinstance(error, _TRANSIENT)
+        or cause(error) == _CAUSES["CERTIFICATE_VERIFY_FAILED"]
     )
 
 
 def cause(error: BaseException) -> str:
     """Say what went wrong with one attempt, e.g. `read timeout`."""
-    for kind, name in _CAUSES:
-        if isinstance(error, kind):
-            return name if isinstance(name, str) else name(error)
-    return type(error).__name__
-
-
-def _connection_cause(error: BaseException) -> str:
-    inner = error.args[0] if error.args else None
-    reason = getattr(inner, "reason", None)
-    if isinstance(reason, urllib3.exceptions.NewConnectionError):
+    if isinstance(error, (RetriableAPIError, throttle.DeadlineExceededError)):
+        return str(error)  # the status (see response_error_message), or the deadline
+    reason = getattr(error.args[0] if error.args else None, "reason", None)
+    if isinstance(reason, NewConnectionError):
         why = (
             "host not found in DNS"
-            if isinstance(reason, urllib3.exceptions.NameResolutionError)
+            if isinstance(reason, NameResolutionError)
             else "connection refused"
             if "refused" in str(reason)
             else "unreachable"
         )
         return f"{_NOT_CONNECTED} {reason.conn.host}:{reason.conn.port} ({why})"
-    if isinstance(inner, urllib3.exceptions.ProtocolError):
-        reset = any(isinstance(arg, ConnectionResetError) for arg in inner.args)
-        return "connection reset" if reset else "connection broken"
-    return "connection error"
-
-
-# In order: the first kind an error is an instance of names its cause. The message
-# of a RetriableAPIError is the status (see LemlistStream.response_error_message),
-# that of a DeadlineExceededError the deadline.
-_CAUSES: list[tuple[type[BaseException] | tuple[type[BaseException], ...],
-                    str | Callable[[BaseException], str]]] = [
-    ((RetriableAPIError, throttle.DeadlineExceededError), str),
-    (bad.SSLError, lambda e: "TLS certificate verify failed"
-     if _certificate_rejected(e) else "TLS handshake failed"),
-    (bad.ConnectTimeout, "connect timeout"),
-    (bad.Timeout, "read timeout"),
-    (bad.ConnectionError, _connection_cause),
-    (ConnectionResetError, "connection reset"),
-    (bad.InvalidURL, "a malformed URL (check api_url)"),
-    (bad.InvalidHeader, "a malformed header"),
-    (bad.RequestException, lambda e: f"a broken answer ({e!s:.120})"),
-]  # fmt: skip
+    for key, name in _CAUSES.items():
+        if key in str(error) if isinstance(key, str) else isinstance(error, key):
+            return name
+    return f"{type(error).__name__}: {error!s:.120}"
 
 
 def _refuse_redirect(response: requests.Response, **_kwargs: t.Any) -> None:  # noqa: ANN401
@@ -239,28 +215,19 @@ class RetryingStream(RESTStream[_Token]):
         return int(self.config["retry_max_tries"])
 
     def _give_up(self, details: Details) -> None:
-        # In one line: no retry can fix it, or that was the last.
+        # In one line: what failed, how often, why, and the fix.
         error = t.cast("BaseException", details.get("exception"))
-        what, tries, longest = self.asking, details["tries"], self.longest_wait
-        retry_after, why = retry_after_seconds(error), cause(error)
-        if retry_after is not None and retry_after > longest:
-            line = (
-                f"lemlist asked to wait {retry_after:.0f} s before {what} "
-                f"(Retry-After), longer than max_retry_wait_seconds ({longest} s). "
-                "Run again later, or raise max_retry_wait_seconds."
+        why, fix = cause(error), "Try again later, or raise retry_max_tries."
+        if (wait := retry_after_seconds(error) or 0) > (longest := self.longest_wait):
+            why = (
+                f"lemlist asked to wait {wait:.0f} s (Retry-After), longer than "
+                f"max_retry_wait_seconds ({longest} s)"
             )
+            fix = "Run again later, or raise max_retry_wait_seconds."
         elif is_permanent(error, longest):
-            line = f"Reading {what} from lemlist failed: {why}. Not retried."
+            fix = "Not retried."
         elif why.startswith(_NOT_CONNECTED):
-            address, _, reason = why.removeprefix(_NOT_CONNECTED).strip().partition(" ")
-            line = (
-                f"Could not connect to {address} after {tries} tries {reason}, for "
-                f"{what}: nothing answered there. Check api_url (the default is "
-                "https://api.lemlist.com/api) and the network."
-            )
-        else:
-            line = (
-                f"lemlist kept failing on {what} after {tries} tries: {why}. "
-                "Try again later, or raise retry_max_tries."
-            )
+            fix = "Check api_url (default https://api.lemlist.com/api) and the network."
+        what, tries = self.asking, details["tries"]
+        line = f"Reading {what} from lemlist failed after {tries} tries: {why}. {fix}"
         raise LemlistError(line) from None

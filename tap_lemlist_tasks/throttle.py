@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import hashlib
 import math
 import os
 import re
@@ -26,7 +25,6 @@ from requests.adapters import HTTPAdapter
 from requests.exceptions import ReadTimeout, RequestException
 from typing_extensions import override
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError
 
 if t.TYPE_CHECKING:
@@ -94,49 +92,33 @@ _budgets: dict[tuple[Clock, str, int, float], RequestBudget] = {}
 
 def budget_for(api_key: str, limit: int, window: float, clock: Clock) -> RequestBudget:
     """Return the process's one budget for a key and limit: lemlist counts per key."""
-    digest = hashlib.sha256(api_key.encode()).hexdigest()  # the key itself not kept
     # One setdefault is atomic: threads syncing on one key get one budget.
     new = RequestBudget(limit, window, clock)
-    return _budgets.setdefault((clock, digest, limit, window), new)
+    return _budgets.setdefault((clock, api_key, limit, window), new)
 
 
 class DeadlineExceededError(ReadTimeout):
     """lemlist's answer did not arrive in full within the request's deadline."""
 
 
+@dataclass
 class _Watch:
-    """One request's deadline: when it passes, the sockets the request reads shut."""
+    """A request's deadline, the socket it reads, and whether the deadline cut it."""
 
-    def __init__(self, seconds: float) -> None:
-        self.fired: bool | None = None  # until the deadline or the whole answer
-        self.sockets: list[socket.socket] = []
-        self.lock = threading.Lock()
-        _watchdog.add(self, seconds)
+    at: float
+    sock: socket.socket | None = None
+    cut: bool = False
 
-    def hold(self, sock: socket.socket | None) -> None:
-        with self.lock:
-            self.sockets += [sock] if sock is not None else []
-            self._shut_if_fired()
-
-    def end(self, *, fired: bool = False) -> bool:
-        """End the watch, at the deadline or with the whole answer; say if it fired."""
-        _watchdog.discard(self)
-        with self.lock:
-            # Once over, the answer is whole and the socket back in the pool.
-            self.fired = fired if self.fired is None else self.fired
-            self._shut_if_fired()
-            return self.fired
-
-    def _shut_if_fired(self) -> None:
-        for sock in self.sockets if self.fired else []:
-            # The plain socket's shutdown, also for TLS: SSLSocket's own would drop
-            # its TLS state under the thread reading it.
+    def shut(self) -> None:
+        # The plain socket's shutdown, also for TLS: SSLSocket's own would drop its
+        # TLS state under the thread reading it.
+        if self.cut and self.sock is not None:
             with contextlib.suppress(OSError):
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
 
 
 class _Watchdog:
-    """One thread that ends the watch of every request of the process at its deadline.
+    """One thread that shuts the socket of each thread's request at its deadline.
 
     A timer thread per request cost a quarter of the tap's CPU. Requests come one
     after the other with one deadline, so the watchdog mostly sleeps through them.
@@ -147,61 +129,63 @@ class _Watchdog:
 
     def start_afresh(self) -> None:
         """Forget every watch and the thread (none runs in a forked child)."""
-        self.due: dict[_Watch, float] = {}
+        self.watches: dict[int, _Watch] = {}  # by the thread sending the request
         self.wakes_at = math.inf
         self.changed = threading.Condition()
         self.thread: threading.Thread | None = None
 
-    def add(self, watch: _Watch, seconds: float) -> None:
+    def watch(self, seconds: float) -> None:
+        """Watch the request this thread sends now, for `seconds`."""
         at = time.monotonic() + seconds
         with self.changed:
-            self.due[watch] = at
+            self.watches[threading.get_ident()] = _Watch(at)
             if self.thread is None:
                 self.thread = threading.Thread(target=self.run, daemon=True)
                 self.thread.start()
             elif at < self.wakes_at:  # a later deadline waits for the earlier one
                 self.changed.notify()
 
-    def discard(self, watch: _Watch) -> None:
+    def hold(self, sock: socket.socket | None) -> None:
+        """Hand over the socket this thread's request reads its answer from."""
         with self.changed:
-            self.due.pop(watch, None)
+            if watch := self.watches.get(threading.get_ident()):
+                watch.sock = sock
+                watch.shut()
+
+    def end(self) -> bool:
+        """End this thread's watch, with the whole answer or not; say if it cut it."""
+        with self.changed:
+            return self.watches.pop(threading.get_ident()).cut
 
     def run(self) -> None:
         with self.changed:
             while True:
                 now = time.monotonic()
-                for watch in [w for w, at in self.due.items() if at <= now]:
-                    watch.end(fired=True)  # which discards it
-                self.wakes_at = min(self.due.values(), default=math.inf)
+                for watch in self.watches.values():
+                    if watch.at <= now:
+                        watch.at, watch.cut = math.inf, True
+                        watch.shut()
+                dues = [watch.at for watch in self.watches.values()]
+                self.wakes_at = min(dues, default=math.inf)
                 self.changed.wait(min(self.wakes_at - now, threading.TIMEOUT_MAX))
 
 
 _watchdog = _Watchdog()
 # A forked child has no watchdog thread, and its lock may be held: start afresh.
 os.register_at_fork(after_in_child=_watchdog.start_afresh)
-_requests = threading.local()  # the watch of the request this thread sends
 
 
-class _WatchedConnection(HTTPConnection):
+class _Watched(HTTPConnection):
     """Hands its socket to the watch of the request whose answer it reads."""
 
     @override
     def getresponse(self) -> HTTPResponse:  # type: ignore[override]
-        if watch := getattr(_requests, "watch", None):
-            watch.hold(self.sock)
+        _watchdog.hold(self.sock)
         return super().getresponse()
 
 
-class _WatchedTLSConnection(_WatchedConnection, HTTPSConnection):
+class _WatchedTLS(_Watched, HTTPSConnection):
     """The same, over TLS."""
-
-
-class _Pool(HTTPConnectionPool):
-    ConnectionCls = _WatchedConnection
-
-
-class _TLSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedTLSConnection
 
 
 class ThrottledAdapter(HTTPAdapter):
@@ -213,9 +197,11 @@ class ThrottledAdapter(HTTPAdapter):
         super().__init__()
 
     @override
-    def init_poolmanager(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
+    def get_connection_with_tls_context(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        # Each pool, proxied or not, opens connections that hand their socket over.
+        pool: t.Any = super().get_connection_with_tls_context(*args, **kwargs)
+        pool.ConnectionCls = _WatchedTLS if pool.scheme == "https" else _Watched
+        return pool
 
     @override
     def send(  # type: ignore[override]
@@ -223,28 +209,25 @@ class ThrottledAdapter(HTTPAdapter):
     ) -> requests.Response:
         # Sockets wait a second longer than the deadline: its watch ends a silent
         # answer, and names it, rather than a socket timeout racing it.
-        connect = kwargs.get("timeout") or self.deadline
-        kwargs |= {"stream": True, "timeout": (connect, self.deadline + 1)}
+        kwargs |= {"stream": True, "timeout": (self.deadline, self.deadline + 1)}
         self.budget.wait_for_turn()
-        watch = _requests.watch = _Watch(self.deadline)
-        remaining: int | None = None
-        cut: BaseException | None = None  # a shut socket may also read as an end
+        _watchdog.watch(self.deadline)
+        failed: BaseException | None = None  # a shut socket may also read as an end
         try:
             response = super().send(request, **kwargs)
             _ = response.content  # the whole body, before the deadline
-            header = response.headers.get("X-RateLimit-Remaining", "").strip()
-            # A count of requests: more digits than any budget has are garbage (and
-            # Python refuses to read an integer of over 4,300 digits).
-            if re.fullmatch(r"[0-9]{1,9}", header):
-                remaining = int(header)
         except (OSError, RequestException, HTTPError) as error:
-            if not watch.end():
-                raise
-            cut = error
+            failed = error
         finally:
-            _requests.watch = None
-            self.budget.spend(None if watch.end() else remaining)
-        if watch.end():
+            cut = _watchdog.end()
+        header = "" if failed or cut else response.headers.get("X-RateLimit-Remaining")
+        # A count of requests: more digits than any budget has are garbage (and
+        # Python refuses to read an integer of over 4,300 digits).
+        count = re.fullmatch(r"[0-9]{1,9}", (header or "").strip())
+        self.budget.spend(int(count[0]) if count else None)
+        if cut:
             msg = f"no complete answer within {self.deadline:g} s"
-            raise DeadlineExceededError(msg, request=request) from cut
+            raise DeadlineExceededError(msg, request=request) from failed
+        if failed:
+            raise failed
         return response

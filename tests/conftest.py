@@ -28,7 +28,7 @@ from tap_lemlist_tasks.tap import TapLemlistTasks
 from tap_lemlist_tasks.throttle import Clock
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Iterable, Iterator
 
     from loads import OwnProject
 
@@ -104,10 +104,10 @@ class TapRun:
         ]
 
 
-#: The `tap` fixture: `tap(config, *args)`, with None as config for `--config ENV`.
-Tap: t.TypeAlias = "Callable[..., TapRun]"
 #: A fault for the stand-in: `(page, fault, options)`, as `add_faults` takes it.
 Fault: t.TypeAlias = tuple[int, str, dict[str, t.Any]]
+#: A setting's value that leaves it out of the config file.
+MISSING: t.Any = object()
 
 
 @pytest.fixture
@@ -119,39 +119,6 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 @pytest.fixture
-def tap(fake_clock: FakeClock, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Tap:
-    """Run the tap's command in this process, as `tap-lemlist-tasks --config FILE`."""
-    caplog.set_level(logging.INFO)  # as the tap's command line sets it
-
-    def run(config: dict[str, t.Any] | None, *args: str) -> TapRun:
-        """Run with `config` as the config file, or with None as `--config ENV`."""
-        config_file = tmp_path / "config.json"
-        config_file.write_text(json.dumps(config))
-        config_args = ["--config", "ENV" if config is None else str(config_file)]
-        stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-        caplog.clear()
-        try:
-            with contextlib.redirect_stdout(stdout):
-                command = TapLemlistTasks.get_singer_command()
-                exit_code = command.main([*config_args, *args], standalone_mode=False)
-        except SystemExit as stop:
-            exit_code = stop.code
-        stdout.flush()
-        lines = stdout.buffer.getvalue().decode().splitlines()
-        logged = caplog.records
-        assert all(r.exc_info is None for r in logged), "a traceback would be printed"
-        return TapRun(
-            int(exit_code or 0),
-            [json.loads(line) for line in lines],
-            "\n".join(r.getMessage() for r in logged),
-            fake_clock.sleeps,
-            [r.getMessage() for r in logged if r.levelno >= logging.ERROR],
-        )
-
-    return run
-
-
-@pytest.fixture
 def standin() -> Iterator[LemlistStandIn]:
     """A lemlist stand-in with 250 sample tasks in pages of 100."""
     with LemlistStandIn(sample_tasks(250), api_key=API_KEY, page_size=100) as server:
@@ -160,11 +127,13 @@ def standin() -> Iterator[LemlistStandIn]:
 
 @dataclass
 class Run:
-    """Runs the tap against `standin`, as Meltano does each run."""
+    """Runs the tap's command in this process against `standin`, as Meltano does each
+    run: `tap-lemlist-tasks --config FILE`."""
 
     standin: LemlistStandIn
-    tap: Tap
+    clock: FakeClock
     tmp_path: Path
+    caplog: pytest.LogCaptureFixture
 
     def __call__(
         self,
@@ -175,8 +144,8 @@ class Run:
         **settings: t.Any,
     ) -> TapRun:
         """Run once; `tasks` replaces the stand-in's list, `faults` are queued,
-        `state` is passed as `--state`, `args` follow the config; `settings` extend
-        the config."""
+        `state` is passed as `--state`, `args` follow the config file (none with
+        `--config ENV`), whose `settings` extend the key and the stand-in's url."""
         if tasks is not None:
             self.standin.replace_tasks(tasks)
         for page, fault, options in faults:
@@ -185,14 +154,44 @@ class Run:
             state_file = self.tmp_path / "state.json"
             state_file.write_text(json.dumps(state))
             args = ("--state", str(state_file), *args)
-        config = {"api_key": API_KEY, "api_url": self.standin.url, **settings}
-        return self.tap(config, *args)
+        if "ENV" not in args:
+            config = {"api_key": API_KEY, "api_url": self.standin.url, **settings}
+            config_file = self.tmp_path / "config.json"
+            config_file.write_text(
+                json.dumps({k: v for k, v in config.items() if v is not MISSING})
+            )
+            args = ("--config", str(config_file), *args)
+        stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+        self.caplog.clear()
+        try:
+            with contextlib.redirect_stdout(stdout):
+                command = TapLemlistTasks.get_singer_command()
+                exit_code = command.main(list(args), standalone_mode=False)
+        except SystemExit as stop:
+            exit_code = stop.code
+        stdout.flush()
+        lines = stdout.buffer.getvalue().decode().splitlines()
+        logged = self.caplog.records
+        assert all(r.exc_info is None for r in logged), "a traceback would be printed"
+        return TapRun(
+            int(exit_code or 0),
+            [json.loads(line) for line in lines],
+            "\n".join(r.getMessage() for r in logged),
+            self.clock.sleeps,
+            [r.getMessage() for r in logged if r.levelno >= logging.ERROR],
+        )
 
 
 @pytest.fixture
-def run(standin: LemlistStandIn, tap: Tap, tmp_path: Path) -> Run:
-    """The tap against the stand-in: `run(tasks=…, faults=…, state=…, **settings)`."""
-    return Run(standin, tap, tmp_path)
+def run(
+    standin: LemlistStandIn,
+    fake_clock: FakeClock,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> Run:
+    """The tap against the stand-in: `run(*args, tasks=…, faults=…, **settings)`."""
+    caplog.set_level(logging.INFO)  # as the tap's command line sets it
+    return Run(standin, fake_clock, tmp_path, caplog)
 
 
 def assert_failed(run: TapRun, phrase: str) -> None:

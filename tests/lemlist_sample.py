@@ -1,8 +1,5 @@
-"""lemlist's data, as its reference documents it, and sample data in that shape.
-
-The stand-in (lemlist_standin.py) serves these; nothing here comes from the tap, so
-a test comparing the tap's lists of lemlist's values with these can fail.
-"""
+"""lemlist's data, as its reference documents it, and sample data in that shape, for
+the stand-in: nothing here comes from the tap, so a test comparing them can fail."""
 
 from __future__ import annotations
 
@@ -13,8 +10,9 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
+_Record: TypeAlias = dict[str, Any]
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
 
 # lemlist's documented values, copied here so that the stand-in plays lemlist: it
@@ -30,20 +28,13 @@ CAMPAIGN_STATES = ("draft", "running", "ended", "paused", "errors", "archived")
 
 @dataclass
 class Task:
-    """One lemlist task.
-
-    Attributes:
-        record: The task exactly as served (lemlist Task fields only).
-        lead: Hidden lead attributes (``fullName``, ``email``, ``phone``,
-            ``linkedin``) used only by filters; empty for a task without lead.
-        campaign_state: Hidden state of the task's campaign; None without campaign.
-        done: Set by ``complete()``; done tasks are never served.
-    """
+    """One lemlist task: the record as served, and what only filters see."""
 
     record: dict[str, Any]
+    #: The lead's ``fullName``, ``email``, ``phone``, ``linkedin``; none without lead.
     lead: dict[str, str] = field(default_factory=dict)
-    campaign_state: str | None = None
-    done: bool = False
+    campaign_state: str | None = None  #: None without campaign
+    done: bool = False  #: set by the stand-in's ``complete()``: never served
 
     @property
     def id(self) -> str:
@@ -100,19 +91,14 @@ def _iso(epoch_ms: int) -> str:
 def _due_around(today: date, draw: int) -> int:
     """A due date (epoch ms) from one uniform draw in [0, 90 days): overdue, due
     `today` or upcoming, by the shares above, at the draw's time of day."""
-    midnight = calendar.timegm(today.timetuple()) * 1000
-    share = draw / (90 * _DAY_MS)
-    time_of_day = draw % _DAY_MS
+    share, upcoming = draw / (90 * _DAY_MS), _OVERDUE_SHARE + _TODAY_SHARE
     if share < _OVERDUE_SHARE:
         days = -1 - int(share / _OVERDUE_SHARE * _SPREAD_DAYS)
-    elif share < _OVERDUE_SHARE + _TODAY_SHARE:
+    elif share < upcoming:
         days = 0
     else:
-        upcoming = (share - _OVERDUE_SHARE - _TODAY_SHARE) / (
-            1 - _OVERDUE_SHARE - _TODAY_SHARE
-        )
-        days = 1 + int(upcoming * _SPREAD_DAYS)
-    return midnight + days * _DAY_MS + time_of_day
+        days = 1 + int((share - upcoming) / (1 - upcoming) * _SPREAD_DAYS)
+    return calendar.timegm(today.timetuple()) * 1000 + days * _DAY_MS + draw % _DAY_MS
 
 
 def _make_lead(rng: random.Random, number: int) -> _Lead:
@@ -150,90 +136,60 @@ def sample_tasks(
             record["priority"] = rng.randint(0, 2) if roll < 0.8 else rng.choice("1 ")
         campaign = rng.choice(campaigns) if lead else None
         if lead and campaign:
-            record["leadId"], record["campaignId"] = lead.lead_id, campaign.id
+            record["leadId"], record["campaignId"] = lead.lead_id, campaign["_id"]
             record["contactId"] = lead.contact_id
         due = _due_around(today, rng.randrange(90 * _DAY_MS))
         if rng.random() < 0.95:
             record["dueDate"] = _iso(due)
-        record["userId"] = rng.choice(users).id
+        record["userId"] = rng.choice(users)["userId"]
         record["content"] = rng.choice(_CONTENTS)
         if rng.random() < 0.3:
             record["status"] = "pending"
         if rng.random() < 0.4:
             record["createdAt"] = _iso(due - rng.randrange(30 * _DAY_MS))
-        state = campaign.status if campaign else None
+        state = campaign["status"] if campaign else None
         tasks.append(Task(record, dict(lead.attributes) if lead else {}, state))
     return tasks
 
 
-class _Person(NamedTuple):
-    id: str
-    name: str
-
-
-class _Campaign(NamedTuple):
-    id: str
-    name: str
-    status: str
-
-
-def _team_of(rng: random.Random) -> tuple[list[_Person], list[_Campaign]]:
-    """Draw the team's users and campaigns, first, from a sample's generator."""
+def _team_of(rng: random.Random) -> tuple[list[_Record], list[_Record]]:
+    """The team's users and campaigns as lemlist lists them: a sample's first draws."""
+    names = ("Alice Martin", "Bruno Díaz", "Chen Wei", "Dana O'Neil")
     users = [
-        _Person(_make_id(rng, "usr_"), name)
-        for name in ("Alice Martin", "Bruno Díaz", "Chen Wei", "Dana O'Neil")
-    ]
+        {"userId": _make_id(rng, "usr_"), "name": name,
+         "email": f"{name.split()[0].lower()}@team.example.com", "role": role}
+        for name, role in zip(names, ("admin", "user", "user", "user"), strict=True)
+    ]  # fmt: skip
+    themes = ("Q4 outreach", "Webinar follow-up", "Founders 🚀", "Relance clients") * 3
     campaigns = [
-        _Campaign(_make_id(rng, "cam_"), f"{theme} ({status})", status)
-        for theme, status in zip(
-            ("Q4 outreach", "Webinar follow-up", "Founders 🚀", "Relance clients") * 3,
-            CAMPAIGN_STATES * 2,
-            strict=True,
+        {
+            "_id": _make_id(rng, "cam_"),
+            "name": f"{theme} ({status})",
+            "emoji": "📣",
+            "labels": ["sample"] if number % 2 else [],
+            "createdAt": _iso(_OCT_1_2025_MS - (30 - number) * _DAY_MS),
+            "createdBy": users[number % len(users)]["userId"],
+            "status": status,
+            "hasError": status == "errors",
+            "errors": ["mailbox disconnected"] if status == "errors" else [],
+        }
+        for number, (theme, status) in enumerate(
+            zip(themes, CAMPAIGN_STATES * 2, strict=True)
         )
     ]
     return users, campaigns
 
 
-def sample_users(seed: int = 7) -> list[dict[str, Any]]:
-    """The team's users as `GET /team?version=v2` lists them: the sample tasks' ones.
-
-    Shares its first draws with ``sample_tasks(…, seed)``, so every task's
-    ``userId`` is one of them.
-    """
-    users, _ = _team_of(random.Random(seed))  # noqa: S311 - sample data
-    roles = ("admin", "user", "user", "user")
-    return [
-        {
-            "userId": user.id,
-            "name": user.name,
-            "email": f"{user.name.split()[0].lower()}@team.example.com",
-            "role": role,
-        }
-        for user, role in zip(users, roles, strict=True)
-    ]
+def sample_users(seed: int = 7) -> list[_Record]:
+    """The team's users as `GET /team?version=v2` lists them: those the tasks of
+    ``sample_tasks(…, seed)`` are assigned to."""
+    return _team_of(random.Random(seed))[0]  # noqa: S311 - sample data
 
 
-def sample_campaigns(seed: int = 7) -> list[dict[str, Any]]:
-    """The team's campaigns as `GET /campaigns` lists them: the sample tasks' ones.
-
-    Shares its first draws with ``sample_tasks(…, seed)``, so every task's
-    ``campaignId`` is one of them; created a day apart from September 2025.
-    """
-    users, campaigns = _team_of(random.Random(seed))  # noqa: S311 - sample data
-    return [
-        {
-            "_id": campaign.id,
-            "name": campaign.name,
-            "emoji": "📣",
-            "labels": ["sample"] if number % 2 else [],
-            "createdAt": _iso(_OCT_1_2025_MS - (30 - number) * _DAY_MS),
-            "createdBy": users[number % len(users)].id,
-            "status": campaign.status,
-            "hasError": campaign.status == "errors",
-            "errors": ["mailbox disconnected"] if campaign.status == "errors" else [],
-        }
-        for number, campaign in enumerate(campaigns)
-    ]
+def sample_campaigns(seed: int = 7) -> list[_Record]:
+    """The team's campaigns as `GET /campaigns` lists them: those of the tasks of
+    ``sample_tasks(…, seed)``, created a day apart from September 2025."""
+    return _team_of(random.Random(seed))[1]  # noqa: S311 - sample data
 
 
 def sample_team(
@@ -241,14 +197,15 @@ def sample_team(
     name: str = "Stand-in team",
     *,
     api_key: str = "",
-    users: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
+    users: list[_Record] | None = None,
+) -> _Record:
     """Build a Team object in lemlist's documented shape, secrets included.
 
     ``apiKey``, ``hooks``, ``slackWebhook`` and ``invitedUsers`` are there so tests
     can prove the tap keeps none of them; ``users`` is what `version=v2` adds.
     """
     members = sample_users() if users is None else users
+    hook = f"https://hooks.example.com/secret-hook-{team_id}"
     return {
         "_id": team_id,
         "name": name,
@@ -257,12 +214,7 @@ def sample_team(
         "createdBy": "usr_StandInOwner0001",
         "createdAt": "2024-03-01T10:00:00.000Z",
         "apiKey": api_key,
-        "hooks": [
-            {
-                "_id": "hoo_StandInHook00001",
-                "targetUrl": f"https://hooks.example.com/secret-hook-{team_id}",
-            }
-        ],
+        "hooks": [{"_id": "hoo_StandInHook00001", "targetUrl": hook}],
         "slackWebhook": f"https://hooks.slack.com/services/SECRET/{team_id}",
         "invitedUsers": [{"email": f"invited-{team_id}@example.com"}],
         "agency": {"isAgency": True},

@@ -1,15 +1,11 @@
-"""A model of lemlist's task list that changes between requests, and syncs over it.
+"""A model of lemlist's task list that changes between requests, and syncs over it,
+for tests/test_retirement_model.py and benchmarks/bench_retirement.py.
 
-The model pages by position, as lemlist does: page p holds the tasks at positions
-p*s … p*s+s-1 of the list at the moment it is asked. Between any two requests a
-task may be created, completed, moved or reopened, at any position, and one answer
-may lie: a well-formed empty page whatever the list holds. A sync drives the tap's
-real paginator over it, without HTTP, and says whether it was safe: a sync that
-retires must have emitted every task that was open when it started and is open when
-it ends.
-
-Shared by the property tests (tests/test_retirement_model.py) and the benchmark
-(benchmarks/bench_retirement.py).
+Page p holds the tasks at positions p*s … p*s+s-1 of the list when it is asked, as
+in lemlist. Between two requests a task may be created, completed, moved or
+reopened, anywhere, and one answer may lie: an empty page whatever the list holds.
+A sync drives the tap's real paginator over it, without HTTP: a sync that retires
+must have emitted every task open when it started and still open when it ends.
 """
 
 from __future__ import annotations
@@ -77,9 +73,6 @@ class LemlistList:
     created: int = 0
     reopened: set[str] = field(default_factory=set)
 
-    def page(self, number: int, size: int) -> list[str]:
-        return self.tasks[number * size : (number + 1) * size]
-
     def apply(self, change: Change) -> None:
         if change.kind == "create":
             self.created += 1
@@ -130,12 +123,12 @@ def sync(  # noqa: PLR0913 - a scenario and the tap's settings
         page_size=page_size if short_page_ends else 0,
     )
     emitted: set[str] = set()
-    made = 0
-    failed = False
+    made, failed = 0, False
     while not paginator.finished:
         made += 1
         number = paginator.current_value.number
-        page = [] if made == lie_at else listed.page(number, page_size)
+        page = listed.tasks[number * page_size : (number + 1) * page_size]
+        page = [] if made == lie_at else page
         emitted.update(task for task in page if paginator.is_new(task))
         try:
             paginator.advance(t.cast("requests.Response", None))

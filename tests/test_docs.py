@@ -39,11 +39,10 @@ LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 def heading_anchors(markdown: str) -> set[str]:
     """GitHub's anchors for the headings of a Markdown text."""
-    anchors = set()
-    for heading in re.findall(r"^#+ (.+)$", markdown, re.MULTILINE):
-        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
-        anchors.add(slug)
-    return anchors
+    headings = re.findall(r"^#+ (.+)$", markdown, re.MULTILINE)
+    return {
+        re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings
+    }
 
 
 def test_every_local_link_of_the_docs_leads_somewhere() -> None:

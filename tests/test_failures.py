@@ -8,7 +8,7 @@ import threading
 import typing as t
 
 import pytest
-from conftest import API_KEY, Run, Tap, TapRun, assert_failed, tap_process
+from conftest import API_KEY, MISSING, Run, TapRun, assert_failed, tap_process
 
 from tap_lemlist_tasks.inputs import SETTINGS
 from tap_lemlist_tasks.tap import TapLemlistTasks
@@ -18,7 +18,6 @@ if t.TYPE_CHECKING:
 
 
 NOT_TEXT = "*** is not of type 'string' in config['api_key']"
-MISSING = object()
 URL, KEY = "api_url", "api_key"
 BAD_URL, BAD_KEY = "'api_url' is no https://host[:port]", "'api_key' holds a space"
 REFUSED_SETTINGS = {
@@ -66,12 +65,9 @@ REFUSED_SETTINGS = {
     ("settings", "phrase"), REFUSED_SETTINGS.values(), ids=REFUSED_SETTINGS
 )
 def test_a_refused_setting_fails_in_one_line_before_any_request(
-    run: Run, tap: Tap, settings: dict[str, t.Any], phrase: str
+    run: Run, settings: dict[str, t.Any], phrase: str
 ) -> None:
-    config = {"api_key": API_KEY, "api_url": run.standin.url, **settings}
-    failed = tap(
-        {name: value for name, value in config.items() if value is not MISSING}
-    )
+    failed = run(**settings)
 
     assert_failed(failed, phrase)
     assert failed.exit_code == 1
@@ -81,14 +77,14 @@ def test_a_refused_setting_fails_in_one_line_before_any_request(
 
 
 @pytest.fixture
-def tap_env(run: Run, tap: Tap, monkeypatch: pytest.MonkeyPatch) -> Tap:
+def tap_env(run: Run, monkeypatch: pytest.MonkeyPatch) -> t.Callable[..., TapRun]:
     """Run with `--config ENV`, the settings as TAP_LEMLIST_TASKS_* variables."""
 
     def run_env(**variables: str) -> TapRun:
         settings = {"api_key": API_KEY, "api_url": run.standin.url, **variables}
         for name, value in settings.items():
             monkeypatch.setenv(f"TAP_LEMLIST_TASKS_{name.upper()}", value)
-        return tap(None)
+        return run("--config", "ENV")
 
     return run_env
 
@@ -105,7 +101,7 @@ def tap_env(run: Run, tap: Tap, monkeypatch: pytest.MonkeyPatch) -> Tap:
     ],
 )
 def test_a_variable_the_sdk_cannot_read_fails_in_one_line_before_any_request(
-    run: Run, tap_env: Tap, setting: str, value: str, phrase: str
+    run: Run, tap_env: t.Callable[..., TapRun], setting: str, value: str, phrase: str
 ) -> None:
     assert_failed(tap_env(**{setting: value}), phrase)
     assert run.standin.requests == []
@@ -125,7 +121,11 @@ EMIT = "emit_activate_version_messages"
     ],
 )
 def test_a_setting_is_read_from_its_variable(
-    tap_env: Tap, variables: dict[str, str], *, retires: bool, only_phone: bool
+    tap_env: t.Callable[..., TapRun],
+    variables: dict[str, str],
+    *,
+    retires: bool,
+    only_phone: bool,
 ) -> None:
     synced = tap_env(**variables)
 
@@ -230,24 +230,16 @@ def test_the_command_line_prints_one_line_and_no_traceback(tmp_path: Path) -> No
     assert API_KEY not in stderr
 
 
-def _another_key(stream: dict[str, t.Any]) -> None:
-    stream["key_properties"] = ["title"]
-
-
-def _another_type(stream: dict[str, t.Any]) -> None:
-    stream["schema"]["properties"]["dueDate"] = {"type": ["integer"]}
-
-
 @pytest.mark.parametrize(
     ("change", "phrase"),
     [
-        (_another_key, "key properties ['title'] instead of ['_id']"),
-        (
-            _another_type,
-            "'dueDate' the type integer instead of null or string (date-time)",
-        ),
+        (lambda s: s.update(key_properties=["title"]),
+         "key properties ['title'] instead of ['_id']"),
+        (lambda s: s["schema"]["properties"].update(dueDate={"type": ["integer"]}),
+         "'dueDate' the type integer instead of null or string (date-time)"),
     ],
-)
+    ids=["key", "type"],
+)  # fmt: skip
 def test_a_catalog_changing_a_key_or_a_type_is_refused_before_any_request(
     run: Run, tmp_path: Path, change: t.Callable[[dict[str, t.Any]], None], phrase: str
 ) -> None:

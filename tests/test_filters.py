@@ -141,34 +141,23 @@ def test_the_first_sync_after_the_filters_narrow_warns_and_says_what_it_retires(
     assert team["taskFilters"] == '[{"filterId":"type","in":["phone"]}]'
 
 
-PHONE, EMAIL = (
-    {"filterId": "type", "in": ["phone"]},
-    {"filterId": "type", "in": ["email"]},
-)
+PHONE = {"filterId": "type", "in": ["phone"]}
+EMAIL = {"filterId": "type", "in": ["email"]}
 RUNNING = {"filterId": "campaignState", "in": ["running"]}
+ALIKE = {  # two lists of filters, and whether they select alike
+    "a value twice": ([{"filterId": "type", "in": ["phone", "phone"]}], [PHONE], True),
+    # Undocumented: lemlist might keep only the last filter of an id.
+    "one id twice": ([PHONE, EMAIL], [EMAIL, PHONE], False),
+    "other ids around one id twice": (
+        [PHONE, RUNNING, EMAIL], [RUNNING, PHONE, EMAIL], True),
+    # Each filter narrows the list and `in` is a set: the order selects nothing.
+    "another order": (
+        [{"filterId": "type", "in": ["phone", "email"]}, RUNNING],
+        [RUNNING, {"in": ["email", "phone"], "filterId": "type"}], True),
+}  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("one", "other", "alike"),
-    [
-        ([{"filterId": "type", "in": ["phone", "phone"]}], [PHONE], True),
-        # Undocumented: lemlist might keep only the last filter of an id.
-        ([PHONE, EMAIL], [EMAIL, PHONE], False),
-        ([PHONE, RUNNING, EMAIL], [RUNNING, PHONE, EMAIL], True),
-        # Each filter narrows the list and `in` is a set: the order selects nothing.
-        (
-            [{"filterId": "type", "in": ["phone", "email"]}, RUNNING],
-            [RUNNING, {"in": ["email", "phone"], "filterId": "type"}],
-            True,
-        ),
-    ],
-    ids=[
-        "a value twice",
-        "one id twice",
-        "other ids around one id twice",
-        "another order",
-    ],
-)
+@pytest.mark.parametrize(("one", "other", "alike"), ALIKE.values(), ids=ALIKE)
 def test_filters_that_select_alike_are_no_change_of_filters(
     run: Run, one: list[dict[str, t.Any]], other: list[dict[str, t.Any]], *, alike: bool
 ) -> None:

@@ -17,23 +17,18 @@ def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def imported_modules() -> set[str]:
-    """Top-level modules the tap's code imports, stdlib and itself excluded."""
-    names: set[str] = set()
+def test_every_imported_distribution_is_a_declared_dependency() -> None:
+    imported: set[str] = set()  # top-level modules, the tap's own and stdlib's aside
     for path in PACKAGE.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
-                names |= {alias.name.split(".")[0] for alias in node.names}
+                imported |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names.add(node.module.split(".")[0])
-    return names - set(sys.stdlib_module_names) - {"tap_lemlist_tasks"}
-
-
-def test_every_imported_distribution_is_a_declared_dependency() -> None:
-    requirements = metadata.requires(DISTRIBUTION) or []
+                imported.add(node.module.split(".")[0])
+    imported -= {*sys.stdlib_module_names, "tap_lemlist_tasks"}
     declared = {
         normalise(match[0])
-        for requirement in requirements
+        for requirement in metadata.requires(DISTRIBUTION) or []
         if "extra ==" not in requirement
         and (match := re.match(r"[A-Za-z0-9._-]+", requirement))
     }
@@ -41,7 +36,7 @@ def test_every_imported_distribution_is_a_declared_dependency() -> None:
 
     undeclared = {
         module
-        for module in imported_modules()
+        for module in imported
         if not {normalise(d) for d in providers.get(module, [module])} & declared
     }
 

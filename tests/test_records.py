@@ -45,50 +45,38 @@ def test_every_pending_task_is_emitted_exactly_once_as_served(run: Run) -> None:
         }
 
 
+DEEP = "[" * 100_000 + "]" * 100_000  # written into the body as arrays, not text
+# A field of an item after a good one, its value, what the one line says of it.
+NOT_TASKS = {
+    "title a number": ("title", 42, "title"),
+    "priority a word": ("priority", "high", "is not an integer"),
+    "priority too big": (
+        "priority", "99999999999999999999999", "outside the 64-bit integer range"),
+    "dueDate words": ("dueDate", "next tuesday", "is not an ISO 8601 date"),
+    "dueDate month 13": ("dueDate", "2025-13-01", "is not an ISO 8601 date"),
+    "dueDate hour 25": ("dueDate", "2025-10-01T25:00:00Z", "is not an ISO 8601 date"),
+    "dueDate in seconds": ("dueDate", "1759276800", "is not an ISO 8601 date"),
+    "_id a list": ("_id", ["opp_a"], "_id"),
+    "_id an object": ("_id", {"id": "opp_a"}, "_id"),
+    "title nested deep": ("title", DEEP, "title"),
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    ("field", "value", "phrase"),
-    [
-        ("title", 42, "title"),
-        ("priority", "high", "is not an integer"),
-        ("priority", "99999999999999999999999", "outside the 64-bit integer range"),
-        ("dueDate", "next tuesday", "is not an ISO 8601 date"),
-        ("dueDate", "2025-13-01", "is not an ISO 8601 date"),
-        ("dueDate", "2025-10-01T25:00:00Z", "is not an ISO 8601 date"),
-        ("dueDate", "1759276800", "is not an ISO 8601 date"),
-    ],
+    ("field", "value", "phrase"), NOT_TASKS.values(), ids=NOT_TASKS
 )
-def test_a_value_that_cannot_be_its_type_stops_the_sync_naming_task_and_field(
+def test_an_item_that_is_not_a_task_stops_the_sync_naming_it_and_its_field(
     run: Run, field: str, value: object, phrase: str
 ) -> None:
-    tasks = [
-        Task({"_id": "opp_fine", "title": "ok"}),
-        Task({"_id": "opp_odd", field: value}),
-    ]
+    odd = {"_id": "opp_odd", field: value}
+    body = json.dumps({"results": [{"_id": "opp_fine", "title": "ok"}, odd]})
 
-    synced = run(tasks=tasks)
+    synced = run(faults=[(0, "body", {"body": body.replace(f'"{DEEP}"', DEEP)})])
 
-    assert_failed(synced, "tasks: lemlist sent record 'opp_odd'")
+    named = "'#1'" if value is DEEP else repr(odd["_id"])  # too deep: by its place
+    assert_failed(synced, f"tasks: lemlist sent record {named} with")
     assert field in synced.errors[0]
     assert phrase in synced.errors[0]
-
-
-@pytest.mark.parametrize(
-    ("item", "phrase"),
-    [
-        ({"_id": ["opp_a"], "title": "x"}, "record ['opp_a']"),
-        ({"_id": {"id": "opp_a"}}, "record {'id': 'opp_a'}"),
-        ({"_id": "opp_a", "title": "[" * 100_000 + "]" * 100_000}, "title"),
-    ],
-)
-def test_an_item_that_is_not_a_task_stops_the_sync_naming_it(
-    run: Run, item: dict[str, object], phrase: str
-) -> None:
-    body = json.dumps({"results": [item], "page": "0"}).replace('"[[', "[[")
-
-    synced = run(faults=[(0, "body", {"body": body.replace(']]"', "]]")})])
-
-    assert_failed(synced, phrase)
-    assert "tasks: lemlist sent record" in synced.errors[0]
 
 
 def test_a_field_lemlist_adds_later_is_dropped_with_one_warning(run: Run) -> None:

@@ -33,7 +33,7 @@ if t.TYPE_CHECKING:
 # 250 tasks in pages of 100. Request 1 reads the team; 2-5 read pages 0-3 forward
 # (3 is empty); 6 asks page 3 again, 7-9 read pages 2, 1, 0 back. A third read, when
 # one is needed, asks page 3 again (10), then 2, 1, 0 (11-13).
-AFTER_PAGE_0 = 2
+AFTER_TEAM, AFTER_PAGE_0 = 1, 2
 AFTER_BACK_PAGE_2, AFTER_BACK_PAGE_1 = 7, 8
 
 
@@ -44,18 +44,6 @@ def ids_of(standin: LemlistStandIn) -> list[str]:
 
 def new_tasks(count: int, prefix: str = "opp_new") -> list[Task]:
     return [Task({"_id": f"{prefix}{n:05d}", "title": "new"}) for n in range(count)]
-
-
-def complete(*ids: str) -> Callable[[LemlistStandIn], None]:
-    return lambda standin: standin.complete(ids)
-
-
-def insert_at_top(tasks: list[Task]) -> Callable[[LemlistStandIn], None]:
-    return lambda standin: standin.insert(0, tasks)
-
-
-def move(task_id: str, position: int) -> Callable[[LemlistStandIn], None]:
-    return lambda standin: standin.move(task_id, position)
 
 
 def test_a_quiet_sync_proves_its_first_read_and_retires_after_the_last_record(
@@ -111,6 +99,7 @@ def test_a_sync_stopped_by_sigterm_does_not_look_finished(
 
 
 EMPTY_PAGE_1 = '{"results": [], "page": "1"}'
+SKIPPED_TWICE = "a completion and a creation make both first reads skip a task"
 # Each: the changes made after a request number, given the first ids; the ids that
 # may be missing; how many reads and requests, if that is the point.
 LIVE_CHANGES: dict[str, tuple[Callable[[list[str]], list[t.Any]], int, str]] = {
@@ -118,13 +107,13 @@ LIVE_CHANGES: dict[str, tuple[Callable[[list[str]], list[t.Any]], int, str]] = {
     # already. A task created at the top while the backward read is past page 1
     # pushes it back up: that read skips it too. The third read finds it, but no
     # read before it saw it: the fourth, quiet, proves the list.
-    "a completion and a creation make both first reads skip a task": (
-        lambda ids: [(AFTER_PAGE_0, complete(ids[99])),
-                     (AFTER_BACK_PAGE_1, insert_at_top(new_tasks(1)))],
+    SKIPPED_TWICE: (
+        lambda ids: [(AFTER_PAGE_0, lambda s: s.complete([ids[99]])),
+                     (AFTER_BACK_PAGE_1, lambda s: s.insert(0, new_tasks(1)))],
         1, "in 4 reads of the list, 18 requests",
     ),
     "a completion beside a backward page boundary": (
-        lambda ids: [(AFTER_BACK_PAGE_2, complete(ids[99], ids[100]))], 2, "",
+        lambda ids: [(AFTER_BACK_PAGE_2, lambda s: s.complete(ids[99:101]))], 2, "",
     ),
     # Created as the last task of page 0 once it was read: the forward read reads
     # the task it pushed onto page 1 twice.
@@ -132,25 +121,25 @@ LIVE_CHANGES: dict[str, tuple[Callable[[list[str]], list[t.Any]], int, str]] = {
         lambda _: [(AFTER_PAGE_0, lambda s: s.insert(99, new_tasks(1)))], 0, "",
     ),
     "a task reopened during the sync": (
-        lambda ids: [(0, complete(ids[0])),
+        lambda ids: [(AFTER_TEAM, lambda s: s.complete(ids[:1])),
                      (AFTER_PAGE_0, lambda s: s.reopen([ids[0]]))],
         1, "",
     ),
     "a task moved to the end behind the forward read, then back": (
-        lambda ids: [(AFTER_PAGE_0, move(ids[10], 249)),
-                     (AFTER_PAGE_0 + 2, move(ids[10], 10))],
+        lambda ids: [(AFTER_PAGE_0, lambda s: s.move(ids[10], 249)),
+                     (AFTER_PAGE_0 + 2, lambda s: s.move(ids[10], 10))],
         0, "",
     ),
     # Once, lemlist answers page 1 with a well-formed empty page: the forward read
     # ends there. The backward read asks page 1 again, finds tasks, climbs to the
     # real end and cannot be proven; the third read proves the list.
     "an empty page in the middle of the list": (
-        lambda _: [(0, lambda s: s.add_faults(1, "body", body=EMPTY_PAGE_1))],
+        lambda _: [(AFTER_TEAM, lambda s: s.add_faults(1, "body", body=EMPTY_PAGE_1))],
         0, "read 3 of 3 proven complete",
     ),
     "a burst of inserted pages": (
-        lambda _: [(AFTER_PAGE_0, insert_at_top(new_tasks(200, "opp_burst_a"))),
-                   (AFTER_PAGE_0 + 1, insert_at_top(new_tasks(100, "opp_b")))],
+        lambda _: [(AFTER_PAGE_0, lambda s: s.insert(0, new_tasks(200, "opp_a"))),
+                   (AFTER_PAGE_0 + 1, lambda s: s.insert(0, new_tasks(100, "opp_b")))],
         0, "",
     ),
 }  # fmt: skip
@@ -164,10 +153,7 @@ def test_a_change_during_the_sync_retires_no_open_task(
 ) -> None:
     first = ids_of(run.standin)
     for after, change in changes(first):
-        if after == 0:
-            change(run.standin)
-        else:
-            run.standin.after_request(after, change)
+        run.standin.after_request(after, change)
 
     synced = run()
 
@@ -182,8 +168,8 @@ def test_a_change_during_the_sync_retires_no_open_task(
 def test_a_sync_whose_reads_are_all_unproven_retires_nothing_and_says_why(
     run: Run,
 ) -> None:
-    run.standin.after_request(AFTER_PAGE_0, complete(ids_of(run.standin)[99]))
-    run.standin.after_request(AFTER_BACK_PAGE_1, insert_at_top(new_tasks(1)))
+    for after, change in LIVE_CHANGES[SKIPPED_TWICE][0](ids_of(run.standin)):
+        run.standin.after_request(after, change)
 
     synced = run(max_reads_per_sync=2)
 
@@ -253,17 +239,6 @@ PROVEN = Verdict([Read(0), Read(1)], Read(0))
 UNPROVEN = Verdict([Read(0), Read(1)], None)
 
 
-def guarded_syncs(*syncs: tuple[Verdict, int]) -> list[bool]:
-    """Whether each sync of the sequence retires, at the default 50%."""
-    state: dict[str, t.Any] = {}
-    return [
-        retirement.decide(
-            verdict, emitted, state, noun="tasks", max_retired_percent=50, scope=""
-        ).retire
-        for verdict, emitted in syncs
-    ]
-
-
 @pytest.mark.parametrize(
     ("syncs", "retired"),
     [
@@ -283,4 +258,12 @@ def guarded_syncs(*syncs: tuple[Verdict, int]) -> list[bool]:
 def test_a_withheld_collapse_stays_withheld_until_a_proven_sync_agrees(
     syncs: list[tuple[Verdict, int]], retired: list[bool]
 ) -> None:
-    assert guarded_syncs(*syncs) == retired
+    state: dict[str, t.Any] = {}  # one state carried from sync to sync, at 50%
+    retires = [
+        retirement.decide(
+            verdict, emitted, state, noun="tasks", max_retired_percent=50, scope=""
+        ).retire
+        for verdict, emitted in syncs
+    ]
+
+    assert retires == retired

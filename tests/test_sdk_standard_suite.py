@@ -19,13 +19,14 @@ if t.TYPE_CHECKING:
 # The suite's class is built at collection, from a config naming the stand-in's
 # URL: the port is chosen now, and the stand-in listens only while the module runs.
 PORT = free_port()
-STANDIN = LemlistStandIn(sample_tasks(250), api_key=API_KEY, page_size=100, port=PORT)
 URL = f"http://127.0.0.1:{PORT}/api"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def standin_listening() -> Iterator[None]:
-    with STANDIN:
+    # Made here, not at import: a worker that only collects the module would leave
+    # the stand-in's socket unclosed.
+    with LemlistStandIn(sample_tasks(250), api_key=API_KEY, page_size=100, port=PORT):
         yield
 
 

@@ -1,14 +1,12 @@
-"""The API key's team and its users: the team's id on every row, and no secret.
+"""The API key's team, its users and campaigns: the team's id on every row, no secret.
 
-lemlist's `GET /api/team?version=v2` answers the key's team together with the key
-itself, webhook URLs, invited users' emails and `users: [{userId, name, email,
-role}]`. The tap reads it once per run, through the same budget and retries as the
-pages, and keeps the team's `_id` and `name` and those four fields of each user.
-
-Its campaigns: `GET /api/campaigns` with `version=v2`, `offset`, `limit` (at most
-100), `sortBy=createdAt` and `sortOrder`. lemlist's OpenAPI document shows a bare
-array; other clients read `{"campaigns": [...], "pagination": {...}}`. Some plans
-answer 402 with a JSON string instead.
+lemlist's `GET /api/team?version=v2` answers the key's team with the key itself,
+webhook URLs, invited users' emails and `users: [{userId, name, email, role}]`; the
+tap reads it once per run, through the pages' budget and retries, and keeps the
+team's `_id` and `name` and those four fields of each user. `GET /api/campaigns`
+takes `version=v2`, `offset`, `limit` (at most 100), `sortBy=createdAt`, `sortOrder`,
+and answers a bare array (lemlist's OpenAPI), `{"campaigns": [...], "pagination":
+{...}}` (as other clients read it), or on some plans 402 with a JSON string.
 """
 
 from __future__ import annotations
@@ -76,19 +74,32 @@ def test_one_team_request_gives_the_team_its_users_campaigns_and_every_rows_team
     assert_no_secret_in(synced)
 
 
-def test_a_team_answer_listing_no_users_loads_and_retires_no_user(run: Run) -> None:
-    # As lemlist answers without version=v2.
-    run.standin.team = {k: v for k, v in TEAM.items() if k != "users"}
+# As lemlist answers without version=v2.
+TEAM_WITHOUT_USERS = {k: v for k, v in TEAM.items() if k != "users"}
+UNLISTED: dict[str, tuple[t.Callable[[LemlistStandIn], object], str]] = {
+    "users": (lambda s: setattr(s, "team", TEAM_WITHOUT_USERS),
+              "users: lemlist's answer to GET /team?version=v2 lists no users"),
+    "campaigns": (lambda s: s.plan_gated.add("campaigns"),
+                  "plan for this account does not include GET /campaigns (HTTP 402"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("stream", UNLISTED)
+def test_a_team_answer_without_users_or_a_plan_without_campaigns_loads_none_of_them(
+    run: Run, stream: str
+) -> None:
+    unlist, phrase = UNLISTED[stream]
+    unlist(run.standin)
 
     synced = run()
 
     assert synced.exit_code == 0, synced.stderr
-    assert synced.records_of("users") == []
-    assert synced.of_type("ACTIVATE_VERSION", stream="users") == []
-    assert "users: lemlist's answer to GET /team?version=v2 lists no users" in (
-        synced.stderr
-    )
+    assert synced.records_of(stream) == []
+    assert synced.of_type("ACTIVATE_VERSION", stream=stream) == []
     assert len(synced.records) == 250
+    assert len(synced.of_type("ACTIVATE_VERSION")) == 1
+    (said,) = [line for line in synced.stderr.splitlines() if phrase in line]
+    assert "none retired" in said
 
 
 @pytest.mark.parametrize(
@@ -158,23 +169,21 @@ def test_discovery_offers_every_stream_with_the_teams_id_without_any_request(
 # The team's campaigns: every one, oldest first, retired like tasks, or none at all.
 
 
-def many_campaigns(count: int) -> list[dict[str, t.Any]]:
-    return [
-        {
-            "_id": f"cam_many{number:05d}",
-            "name": f"Campaign {number}",
-            "status": "running",
-            "createdAt": f"2025-{1 + number // 28 % 12:02d}-{1 + number % 28:02d}"
-            f"T{number % 24:02d}:00:00.000Z",
-        }
-        for number in range(count)
-    ]
+MANY_CAMPAIGNS = [
+    {
+        "_id": f"cam_many{number:05d}",
+        "name": f"Campaign {number}",
+        "status": "running",
+        "createdAt": f"2025-01-01T00:00:00.{number:03d}Z",  # in this order
+    }
+    for number in range(250)
+]
 
 
 @pytest.fixture
 def many(run: Run) -> Run:
     """250 campaigns, three pages of at most 100; 20 tasks, one page."""
-    run.standin.campaigns = many_campaigns(250)
+    run.standin.campaigns = MANY_CAMPAIGNS
     run.standin.replace_tasks(sample_tasks(20))
     return run
 
@@ -207,7 +216,7 @@ def test_a_campaign_deleted_during_the_read_retires_no_other_campaign(
     # the campaigns. Once it is read, the oldest campaign is deleted: offset 100
     # starts one campaign later, and the forward read skips campaign 100.
     after_offset_0 = 1 + 4 + 1
-    oldest = many_campaigns(1)[0]["_id"]
+    oldest = MANY_CAMPAIGNS[0]["_id"]
     many.standin.after_request(after_offset_0, lambda s: s.delete_campaign(oldest))
 
     synced = many()
@@ -215,26 +224,9 @@ def test_a_campaign_deleted_during_the_read_retires_no_other_campaign(
     ids = {r["_id"] for r in synced.records_of("campaigns")}
     assert synced.exit_code == 0, synced.stderr
     assert campaign_requests(many.standin)[1]["offset"] == "100"
-    assert {c["_id"] for c in many_campaigns(250)} - {oldest} <= ids
+    assert {c["_id"] for c in MANY_CAMPAIGNS} - {oldest} <= ids
     assert len(synced.of_type("ACTIVATE_VERSION", stream="campaigns")) == 1
     assert "campaigns: 250 emitted in 3 reads" in synced.stderr
-
-
-def test_a_plan_without_campaigns_loads_the_tasks_and_retires_no_campaign(
-    run: Run,
-) -> None:
-    run.standin.plan_gated.add("campaigns")
-
-    synced = run()
-
-    assert synced.exit_code == 0, synced.stderr
-    assert synced.records_of("campaigns") == []
-    assert synced.of_type("ACTIVATE_VERSION", stream="campaigns") == []
-    assert len(synced.records) == 250
-    assert len(synced.of_type("ACTIVATE_VERSION")) == 1
-    (gate,) = [line for line in synced.stderr.splitlines() if "HTTP 402" in line]
-    assert "plan for this account does not include GET /campaigns" in gate
-    assert "none retired" in gate
 
 
 def test_a_refused_campaigns_request_stops_with_lemlists_words_and_no_filters(

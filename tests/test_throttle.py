@@ -5,18 +5,11 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from conftest import API_KEY, FakeClock, Run, Tap
+from conftest import API_KEY, FakeClock, Run
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
 
 from tap_lemlist_tasks.throttle import budget_for
-
-
-def most_requests_in_any_window(times: list[float], window: float = 2.0) -> int:
-    return max(
-        sum(start <= other < start + window for other in times) for start in times
-    )
-
 
 # The tasks forward to the empty page and back, the team, the campaigns' page twice;
 # this tap may think it may send 100 requests per 2 s: lemlist's headers say no.
@@ -30,9 +23,8 @@ SYNCS = {
 @pytest.mark.parametrize(
     ("tasks", "syncs", "settings", "requests"), SYNCS.values(), ids=SYNCS
 )
-def test_syncs_at_lemlists_rate_limit_get_no_429(  # noqa: PLR0913, PLR0917
-    tap: Tap,
-    fake_clock: FakeClock,
+def test_syncs_at_lemlists_rate_limit_get_no_429(
+    run: Run,
     tasks: int,
     syncs: int,
     settings: dict[str, t.Any],
@@ -40,15 +32,15 @@ def test_syncs_at_lemlists_rate_limit_get_no_429(  # noqa: PLR0913, PLR0917
 ) -> None:
     with LemlistStandIn(
         sample_tasks(tasks), api_key=API_KEY, page_size=5, rate_limit=(20, 2.0),
-        clock=fake_clock.now,
+        clock=run.clock.now,
     ) as standin:  # fmt: skip
-        config = {"api_key": API_KEY, "api_url": standin.url, **settings}
-        runs = [tap(config) for _ in range(syncs)]
+        synced = [run(api_url=standin.url, **settings) for _ in range(syncs)]
 
-    assert [len(run.ids) for run in runs] == [tasks] * syncs, runs[0].stderr
+    assert [len(s.ids) for s in synced] == [tasks] * syncs, synced[0].stderr
     assert standin.rate_limited_count == 0
     arrivals = [r.time for r in standin.requests]
-    assert most_requests_in_any_window(arrivals) <= 20
+    # At most 20 requests in any window of 2 s.
+    assert max(sum(a <= b < a + 2 for b in arrivals) for a in arrivals) <= 20
     if requests is not None:  # and no slower than the limit makes it
         assert len(arrivals) == requests
         assert arrivals[-1] - arrivals[0] <= 2.0 * ((requests - 1) // 20) + 0.5
