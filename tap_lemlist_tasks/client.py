@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import typing as t
 from functools import cached_property
 from importlib import metadata
@@ -93,16 +92,6 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
                 "catalog from --discover; select fields with metadata."
             )
             raise LemlistError(msg)
-
-    @override
-    def log(
-        self, message: str, *args: t.Any, level: int = logging.INFO, **kwargs: t.Any
-    ) -> None:
-        # The tap's entry point tells what stopped a sync in one line; the SDK's own
-        # note that a stream failed would add an error line for every stream.
-        if message.startswith("An unhandled error occurred while syncing"):
-            level = logging.DEBUG
-        super().log(message, *args, level=level, **kwargs)
 
     def settled(
         self, rows: list[dict[str, t.Any]], key: str, context: Context | None = None

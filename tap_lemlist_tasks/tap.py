@@ -184,6 +184,10 @@ def _hide(record: logging.LogRecord) -> bool:
         # the retry line says what happened, so its warning stays one line.
         record.exc_info, record.exc_text = None, None
     message = hidden = record.getMessage()
+    if message.startswith("An unhandled error occurred while syncing"):
+        # The boundary tells what stopped the sync in one line; the SDK's own note
+        # would add an error line for every stream the failure ends.
+        return False
     for form in _hidden:
         hidden = hidden.replace(form, "***")
     if hidden != message:
