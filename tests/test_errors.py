@@ -177,22 +177,17 @@ def test_a_redirect_is_not_followed_and_fails_at_once_in_one_line(
     assert len(run.standin.task_requests) == 1
 
 
-@pytest.fixture
-def self_signed(tmp_path: Path) -> ssl.SSLContext:
+def test_a_certificate_that_does_not_verify_fails_at_once(
+    run: Run, tmp_path: Path
+) -> None:
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(  # noqa: S603
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",  # noqa: S607
          "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True,
     )  # fmt: skip
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    return context
-
-
-def test_a_certificate_that_does_not_verify_fails_at_once(
-    run: Run, self_signed: ssl.SSLContext
-) -> None:
+    self_signed = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    self_signed.load_cert_chain(cert, key)
     with LemlistStandIn(sample_tasks(5), api_key=API_KEY, tls=self_signed) as standin:
         tapped = run(api_url=standin.url)
 
