@@ -31,6 +31,13 @@ SAMPLES: dict[str, tuple[str, t.Any]] = {
     "array": ('[{"filterId": "type"}]', [{"filterId": "type"}]),
     "object": ('{"tasks": {"title": "__NULL__"}}', {"tasks": {"title": "__NULL__"}}),
 }
+BUILT_IN_KINDS = {
+    **dict.fromkeys(("stream_maps", "stream_map_config", "faker_config"), "object"),
+    "flattening_enabled": "boolean",
+    "flattening_max_depth": "integer",
+    "flattening_max_key_length": "integer",
+    "flattening_separator": "string",
+}
 
 
 def meltano_yml_plugins() -> list[dict[str, t.Any]]:
@@ -55,18 +62,7 @@ def test_plugin_definition_and_meltano_yml_are_generated_from_about() -> None:
 def test_definition_declares_the_sdk_built_in_settings_with_their_kinds() -> None:
     kinds = {s["name"]: s["kind"] for s in DEFINITION["settings"]}
 
-    assert (
-        kinds.items()
-        >= {
-            **dict.fromkeys(
-                ("stream_maps", "stream_map_config", "faker_config"), "object"
-            ),
-            "flattening_enabled": "boolean",
-            "flattening_max_depth": "integer",
-            "flattening_max_key_length": "integer",
-            "flattening_separator": "string",
-        }.items()
-    )
+    assert kinds.items() >= BUILT_IN_KINDS.items()
     assert {"stream-maps", "schema-flattening"} <= set(DEFINITION["capabilities"])
 
 
@@ -129,8 +125,8 @@ def configured_copy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, t.Any
         "original": original,
         "after": (project / "meltano.yml").read_text(),
         "dotenv": (project / ".env").read_text(),
-        "printed": json.loads(outputs[-2]),
-        "from_env": json.loads(outputs[0]),
+        "meltano config set": json.loads(outputs[-2]),
+        "the environment": json.loads(outputs[0]),
         "dbt": json.loads(outputs[-1]),
         "stderr": ran.stderr,
     }
@@ -154,9 +150,8 @@ def test_every_setting_reaches_the_tap_with_its_type(
     configured_copy: dict[str, t.Any], source: str
 ) -> None:
     expected = {s["name"]: sample(s)[1] for s in DEFINITION["settings"]}
-    printed = "printed" if source == "meltano config set" else "from_env"
 
-    assert configured_copy[printed] == expected
+    assert configured_copy[source] == expected
 
 
 def test_sensitive_values_go_to_dotenv_never_into_meltano_yml(
