@@ -112,14 +112,10 @@ EMIT = "emit_activate_version_messages"
 
 @pytest.mark.parametrize(
     ("variables", "retires", "only_phone"),
-    [
-        ({EMIT: "true"}, True, False),
-        ({EMIT: "FALSE"}, False, False),
-        ({EMIT: "1"}, True, False),
-        ({EMIT: "0"}, False, False),
-        ({"filters": '[{"filterId": "type", "in": ["phone"]}]'}, True, True),
-    ],
-)
+    [({EMIT: "true"}, True, False), ({EMIT: "FALSE"}, False, False),
+     ({EMIT: "1"}, True, False), ({EMIT: "0"}, False, False),
+     ({"filters": '[{"filterId": "type", "in": ["phone"]}]'}, True, True)],
+)  # fmt: skip
 def test_a_setting_is_read_from_its_variable(
     tap_env: t.Callable[..., TapRun],
     variables: dict[str, str],
