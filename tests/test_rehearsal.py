@@ -27,11 +27,6 @@ class Rehearsal(t.NamedTuple):
     run: subprocess.CompletedProcess[str]
     pipeline: Pipeline
 
-    def counts(self, sql: str) -> tuple[int, ...]:
-        """The one row of a query on the schema (`{schema}` in `sql`)."""
-        [numbers] = self.pipeline.query(sql.format(schema=self.pipeline.schema))
-        return numbers
-
 
 @pytest.fixture(scope="module")
 def rehearsal(
@@ -60,9 +55,9 @@ def test_the_rehearsal_runs_as_written(rehearsal: Rehearsal) -> None:
 
 
 def test_the_rehearsal_retires_3_and_loads_2_new(rehearsal: Rehearsal) -> None:
-    live_and_retired = rehearsal.counts(
+    [live_and_retired] = rehearsal.pipeline.query(
         "SELECT count(*) FILTER (WHERE _sdc_deleted_at IS NULL), "
-        "count(*) FILTER (WHERE _sdc_deleted_at IS NOT NULL) FROM {schema}.tasks"
+        "count(*) FILTER (WHERE _sdc_deleted_at IS NOT NULL) FROM rehearsal.tasks"
     )
 
     assert live_and_retired == (50 - 3 + 2, 3)
@@ -71,10 +66,10 @@ def test_the_rehearsal_retires_3_and_loads_2_new(rehearsal: Rehearsal) -> None:
 def test_dbt_reads_the_schema_the_loader_wrote_and_has_3_completions(
     rehearsal: Rehearsal,
 ) -> None:
-    open_and_completions = rehearsal.counts(
-        "SELECT (SELECT count(*) FROM {schema}_analytics.stg_lemlist__tasks "
+    [open_and_completions] = rehearsal.pipeline.query(
+        "SELECT (SELECT count(*) FROM rehearsal_analytics.stg_lemlist__tasks "
         "WHERE is_open), "
-        "(SELECT count(*) FROM {schema}_analytics.lemlist_task_completions)"
+        "(SELECT count(*) FROM rehearsal_analytics.lemlist_task_completions)"
     )
 
     assert open_and_completions == (50 - 3 + 2, 3)
