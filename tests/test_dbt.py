@@ -286,10 +286,8 @@ def test_the_team_history_holds_each_filter_setting_once(
 def dashboard_queries() -> dict[str, str]:
     """The SQL blocks of docs/dashboard-queries.md, by the heading above each."""
     text = (REPO / "docs" / "dashboard-queries.md").read_text()
-    blocks = re.findall(
-        r"^## (.+?)\n.*?^```sql\n(.*?)^```$", text, re.DOTALL | re.MULTILINE
-    )
-    return dict(blocks)
+    heading_and_sql = r"^## (.+?)\n.*?^```sql\n(.*?)^```$"
+    return dict(re.findall(heading_and_sql, text, re.DOTALL | re.MULTILINE))
 
 
 def test_the_documented_queries_are_the_three_dashboards() -> None:
