@@ -82,7 +82,7 @@ class Retiring(Stream):
             sent,
             reads,
             "s" * (reads != 1),
-            verdict.pages + retried,
+            sum(read.pages for read in verdict.reads) + retried,
             retried,
             decision.reason,
         )
