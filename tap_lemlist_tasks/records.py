@@ -166,8 +166,11 @@ def decode(
     try:
         return msgspec.json.decode(response.content, type=shape)
     except msgspec.ValidationError as error:
-        if item := _ITEM.search(str(error)):  # msgspec names a place, never a value
-            key = _key_of_item(response.content, int(item[1]))
+        if place := _ITEM.search(str(error)):  # msgspec names a place, never a value
+            index = int(place[1])
+            item = next(iter(_items(response.content)[index:]), None)
+            key = item.get("_id") if isinstance(item, dict) else None
+            key = f"#{index}" if key is None else key
             raise UnexpectedRecordError(stream, key, f"{error}") from None
         msg = f"{what} body has an unexpected shape ({error})"
     except RecursionError:
@@ -187,12 +190,6 @@ def _items(content: bytes) -> list[t.Any]:
     if isinstance(body, dict):
         body = body.get("results", body.get("campaigns"))
     return body if isinstance(body, list) else []
-
-
-def _key_of_item(content: bytes, index: int) -> object:
-    item = next(iter(_items(content)[index:]), None)
-    key = item.get("_id") if isinstance(item, dict) else None
-    return f"#{index}" if key is None else key
 
 
 def undeclared(content: bytes, schema: dict[str, t.Any]) -> list[str]:
