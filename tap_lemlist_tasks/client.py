@@ -130,8 +130,8 @@ class LemlistListStream(LemlistStream[PageToken]):
     page_size = 0  # lemlist's for the list; 0: it documents none, an empty page ends
     _paginator: ListPaginator
     _quirks: Quirks
-    #: The last answer decoded, and its items: each answer is decoded once.
-    _decoded: tuple[requests.Response | None, list[t.Any]] = (None, [])
+    #: The items of the last answer, decoded once by `validate_response`.
+    _items: list[t.Any]
 
     @property
     def scope(self) -> str:
@@ -142,18 +142,12 @@ class LemlistListStream(LemlistStream[PageToken]):
         """Return the items of page `number`, from lemlist's 2xx answer."""
         raise NotImplementedError
 
-    def _items_of(self, response: requests.Response) -> list[t.Any]:
-        if self._decoded[0] is not response:
-            number = self._paginator.current_value.number
-            self._decoded = (response, self.decode_items(response, number))
-        return self._decoded[1]
-
     @override
     def get_new_paginator(self) -> ListPaginator:
         self._paginator = ListPaginator(
             max_reads=int(self.config["max_reads_per_sync"]) if self.retires else 1,
             ends_list=lambda items: items < max(self.page_size, 1),
-            keys_of=lambda response: [i["_id"] for i in self._items_of(response)],
+            keys_of=lambda _: [item["_id"] for item in self._items],
             page_size=self.page_size,
         )
         return self._paginator
@@ -163,11 +157,11 @@ class LemlistListStream(LemlistStream[PageToken]):
         super().validate_response(response)
         # Decoded here, inside the retried request: a body that does not decode
         # (HTML, half a body, an empty page that proves nothing) is retried.
-        self._items_of(response)
+        self._items = self.decode_items(response, self._paginator.current_value.number)
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        paginator, items = self._paginator, self._items_of(response)
+        paginator, items = self._paginator, self._items
         if not paginator.ledger and (new := undeclared(response.content, self.schema)):
             # A field lemlist adds shows on every item: the first page tells.
             self.logger.warning(
