@@ -212,11 +212,9 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
             if read.number == 1:
                 forward = self.reads[0]
                 forward.end_seen_twice = ends
-                # Empty twice only if both answers were empty: a campaigns page
-                # shorter than the limit ends the list without being empty.
-                if number == forward.end_page and not (
-                    forward.sizes[number] or read.sizes[number]
-                ):
+                # Its end page, asked again, is empty twice only if both answers were:
+                # a campaigns page shorter than the limit ends without being empty.
+                if not (forward.sizes[number] or read.sizes[number]):
                     forward.empty_twice.add(number)
                     read.empty_twice.add(number)
             self._phase = _Phase.DOWN if ends else _Phase.CLIMB
