@@ -120,12 +120,6 @@ class CampaignsPage(msgspec.Struct):
     campaigns: list[Campaign]
 
 
-#: `GET /campaigns`: lemlist's OpenAPI document shows a bare array.
-Campaigns: type[list[Campaign] | CampaignsPage] = t.cast(
-    "t.Any", list[Campaign] | CampaignsPage
-)
-
-
 class Team(msgspec.Struct, frozen=True):
     """What the tap keeps of lemlist's Team; `users` None: none sent (no `v2`)."""
 
