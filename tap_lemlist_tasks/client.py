@@ -7,6 +7,7 @@ from functools import cached_property
 from importlib import metadata
 from urllib.parse import parse_qs, urlsplit
 
+import requests
 from requests.auth import HTTPBasicAuth
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
@@ -19,7 +20,6 @@ from tap_lemlist_tasks.records import Quirks, undeclared
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
-    import requests
     from singer_sdk.helpers.types import Context
     from singer_sdk.singerlib import Catalog
 
@@ -67,8 +67,17 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
     @override
     @cached_property
     def requests_session(self) -> requests.Session:
+        session = requests.Session()
+        # requests reads proxies, NO_PROXY and the CA bundle from the environment on
+        # every request (a scan of os.environ each time): read them once, as it does.
+        read = session.merge_environment_settings(self.url_base, {}, None, None, None)
+        session.proxies, session.verify = read["proxies"], read["verify"]
+        session.trust_env = False
         adapter = throttle.ThrottledAdapter(self.request_budget, deadline=self.timeout)
-        return retries.session_for(self.url_base, adapter)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.hooks["response"].append(_refuse_redirect)
+        return session
 
     @override
     def apply_catalog(self, catalog: Catalog) -> None:
@@ -212,3 +221,16 @@ def _type_of(schema: dict[str, t.Any]) -> str:
     types = schema.get("type", [])
     kinds = " or ".join(sorted([types] if isinstance(types, str) else types))
     return f"{kinds} ({schema['format']})" if "format" in schema else kinds
+
+
+def _refuse_redirect(response: requests.Response, **_kwargs: t.Any) -> None:  # noqa: ANN401
+    # lemlist documents no redirect; following one could take the key to another
+    # host, loop, or lead to a URL requests cannot even parse.
+    if response.is_redirect:
+        location = response.headers.get("Location", "")
+        msg = (
+            f"lemlist answered HTTP {response.status_code}, a redirect to "
+            f"{location!r:.120}. The tap follows no redirect, so the API key never "
+            "goes elsewhere: if lemlist moved its API, set api_url to the new address."
+        )
+        raise LemlistError(msg)

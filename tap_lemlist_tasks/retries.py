@@ -1,4 +1,4 @@
-"""Retries on backoff's terms, and the session that refuses redirects.
+"""Retries on backoff's terms, told in one line each.
 
 `RetryingStream.request_decorator` hands backoff its terms: `is_permanent` as its
 `giveup`, the tries setting as `max_tries`, and waits that honour a 429's
@@ -106,33 +106,6 @@ def cause(error: BaseException) -> str:
         if key in str(error) if isinstance(key, str) else isinstance(error, key):
             return name
     return f"{type(error).__name__}: {error!s:.120}"
-
-
-def _refuse_redirect(response: requests.Response, **_kwargs: t.Any) -> None:  # noqa: ANN401
-    # lemlist documents no redirect; following one could take the key to another
-    # host, loop, or lead to a URL requests cannot even parse.
-    if response.is_redirect:
-        location = response.headers.get("Location", "")
-        msg = (
-            f"lemlist answered HTTP {response.status_code}, a redirect to "
-            f"{location!r:.120}. The tap follows no redirect, so the API key never "
-            "goes elsewhere: if lemlist moved its API, set api_url to the new address."
-        )
-        raise LemlistError(msg)
-
-
-def session_for(url: str, adapter: throttle.ThrottledAdapter) -> requests.Session:
-    """A session on `adapter` that refuses redirects and reads the environment once."""
-    session = requests.Session()
-    # requests reads proxies, NO_PROXY and the CA bundle from the environment on
-    # every request (a scan of os.environ each time): read them once, as it does.
-    read = session.merge_environment_settings(url, {}, None, None, None)
-    session.proxies, session.verify = read["proxies"], read["verify"]
-    session.trust_env = False
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.hooks["response"].append(_refuse_redirect)
-    return session
 
 
 class RetryingStream(RESTStream[_Token]):
