@@ -107,9 +107,7 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
     ) -> list[dict[str, t.Any]]:
         """Return whole records of rows that come in one answer (team, users)."""
         quirks = Quirks(self.name, self.schema, context)
-        records = [quirks(row, row[key]) for row in rows]
-        for record in records:
-            quirks.scrub_nul(record)
+        records = [quirks.scrub_nul(quirks(row, row[key])) for row in rows]
         quirks.report(self.logger)
         return records
 
@@ -183,8 +181,7 @@ class LemlistListStream(LemlistStream[PageToken]):
         fresh = {i["_id"]: i for i in items if paginator.is_new(i["_id"])}
         records = [self._quirks(item, key) for key, item in fresh.items()]
         if b"\\u0000" in response.content:
-            for record in records:
-                self._quirks.scrub_nul(record)
+            records = [self._quirks.scrub_nul(record) for record in records]
         read, page = paginator.read, paginator.current_value.number
         if read.pages == 0 or (read.pages + 1) % PROGRESS_PAGES == 0:
             self.logger.info(

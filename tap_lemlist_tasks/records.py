@@ -226,8 +226,8 @@ class Quirks:
                 record[name] = self._integer(value, key, name)
         return record
 
-    def scrub_nul(self, record: dict[str, t.Any]) -> None:
-        """Remove NUL characters, which PostgreSQL refuses in text and jsonb."""
+    def scrub_nul(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Remove NULs (PostgreSQL refuses them in text and jsonb); return `record`."""
         for name, value in record.items():
             if isinstance(value, str) and "\x00" in value:
                 record[name] = value.replace("\x00", "")
@@ -237,6 +237,7 @@ class Quirks:
                 if b"\\u0000" in encoded:
                     record[name] = msgspec.json.decode(encoded.replace(b"\\u0000", b""))
                     self._nul[name] += 1
+        return record
 
     def report(self, logger: logging.Logger) -> None:
         """Warn, once per field, about the values this sync had to change."""
