@@ -129,8 +129,7 @@ class RetryingStream(RESTStream[_Token]):
         )
 
     @property
-    def longest_wait(self) -> int:
-        """The `max_retry_wait_seconds` setting."""
+    def _longest_wait(self) -> int:
         return int(self.config["max_retry_wait_seconds"])
 
     @override
@@ -152,7 +151,7 @@ class RetryingStream(RESTStream[_Token]):
             self.backoff_wait_generator,
             REQUEST_ERRORS,
             max_tries=self.backoff_max_tries,
-            giveup=lambda error: is_permanent(error, self.longest_wait),
+            giveup=lambda error: is_permanent(error, self._longest_wait),
             on_giveup=self._give_up,
             jitter=None,  # backoff_wait_generator spreads its own waits
             logger=None,  # backoff_wait_generator logs one line of its own
@@ -170,7 +169,7 @@ class RetryingStream(RESTStream[_Token]):
             wait = retry_after_seconds(error)
             if wait is None:
                 exponential = min(2.0 ** (tries - 1), MAX_BACKOFF_SECONDS)
-                wait = self.clock.jitter(min(exponential, self.longest_wait))
+                wait = self.clock.jitter(min(exponential, self._longest_wait))
             self.retried += 1
             self.logger.warning(
                 "Retrying %s in %.1f s (attempt %d of %d failed: %s)",
@@ -191,7 +190,7 @@ class RetryingStream(RESTStream[_Token]):
         # In one line: what failed, how often, why, and the fix.
         error = t.cast("BaseException", details.get("exception"))
         why, fix = cause(error), "Try again later, or raise retry_max_tries."
-        if (wait := retry_after_seconds(error) or 0) > (longest := self.longest_wait):
+        if (wait := retry_after_seconds(error) or 0) > (longest := self._longest_wait):
             why = (
                 f"lemlist asked to wait {wait:.0f} s (Retry-After), longer than "
                 f"max_retry_wait_seconds ({longest} s)"
