@@ -7,6 +7,7 @@ from functools import cached_property
 from importlib import metadata
 from urllib.parse import parse_qs, urlsplit
 
+import requests
 from requests.auth import HTTPBasicAuth
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
@@ -19,7 +20,6 @@ from tap_lemlist_tasks.records import Quirks, undeclared
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
-    import requests
     from singer_sdk.helpers.types import Context
     from singer_sdk.singerlib import Catalog
 
@@ -67,8 +67,17 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
     @override
     @cached_property
     def requests_session(self) -> requests.Session:
+        session = requests.Session()
+        # requests reads proxies, NO_PROXY and the CA bundle from the environment on
+        # every request (a scan of os.environ each time): read them once, as it does.
+        read = session.merge_environment_settings(self.url_base, {}, None, None, None)
+        session.proxies, session.verify = read["proxies"], read["verify"]
+        session.trust_env = False
         adapter = throttle.ThrottledAdapter(self.request_budget, deadline=self.timeout)
-        return retries.session_for(self.url_base, adapter)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.hooks["response"].append(_refuse_redirect)
+        return session
 
     @override
     def apply_catalog(self, catalog: Catalog) -> None:
@@ -98,9 +107,7 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
     ) -> list[dict[str, t.Any]]:
         """Return whole records of rows that come in one answer (team, users)."""
         quirks = Quirks(self.name, self.schema, context)
-        records = [quirks(row, row[key]) for row in rows]
-        for record in records:
-            quirks.scrub_nul(record)
+        records = [quirks.scrub_nul(quirks(row, row[key])) for row in rows]
         quirks.report(self.logger)
         return records
 
@@ -130,8 +137,8 @@ class LemlistListStream(LemlistStream[PageToken]):
     page_size = 0  # lemlist's for the list; 0: it documents none, an empty page ends
     _paginator: ListPaginator
     _quirks: Quirks
-    #: The last answer decoded, and its items: each answer is decoded once.
-    _decoded: tuple[requests.Response | None, list[t.Any]] = (None, [])
+    #: The items of the last answer, decoded once by `validate_response`.
+    _items: list[t.Any]
 
     @property
     def scope(self) -> str:
@@ -142,18 +149,12 @@ class LemlistListStream(LemlistStream[PageToken]):
         """Return the items of page `number`, from lemlist's 2xx answer."""
         raise NotImplementedError
 
-    def _items_of(self, response: requests.Response) -> list[t.Any]:
-        if self._decoded[0] is not response:
-            number = self._paginator.current_value.number
-            self._decoded = (response, self.decode_items(response, number))
-        return self._decoded[1]
-
     @override
     def get_new_paginator(self) -> ListPaginator:
         self._paginator = ListPaginator(
             max_reads=int(self.config["max_reads_per_sync"]) if self.retires else 1,
             ends_list=lambda items: items < max(self.page_size, 1),
-            keys_of=lambda response: [i["_id"] for i in self._items_of(response)],
+            keys_of=lambda _: [item["_id"] for item in self._items],
             page_size=self.page_size,
         )
         return self._paginator
@@ -163,11 +164,11 @@ class LemlistListStream(LemlistStream[PageToken]):
         super().validate_response(response)
         # Decoded here, inside the retried request: a body that does not decode
         # (HTML, half a body, an empty page that proves nothing) is retried.
-        self._items_of(response)
+        self._items = self.decode_items(response, self._paginator.current_value.number)
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        paginator, items = self._paginator, self._items_of(response)
+        paginator, items = self._paginator, self._items
         if not paginator.ledger and (new := undeclared(response.content, self.schema)):
             # A field lemlist adds shows on every item: the first page tells.
             self.logger.warning(
@@ -180,8 +181,7 @@ class LemlistListStream(LemlistStream[PageToken]):
         fresh = {i["_id"]: i for i in items if paginator.is_new(i["_id"])}
         records = [self._quirks(item, key) for key, item in fresh.items()]
         if b"\\u0000" in response.content:
-            for record in records:
-                self._quirks.scrub_nul(record)
+            records = [self._quirks.scrub_nul(record) for record in records]
         read, page = paginator.read, paginator.current_value.number
         if read.pages == 0 or (read.pages + 1) % PROGRESS_PAGES == 0:
             self.logger.info(
@@ -218,3 +218,16 @@ def _type_of(schema: dict[str, t.Any]) -> str:
     types = schema.get("type", [])
     kinds = " or ".join(sorted([types] if isinstance(types, str) else types))
     return f"{kinds} ({schema['format']})" if "format" in schema else kinds
+
+
+def _refuse_redirect(response: requests.Response, **_kwargs: t.Any) -> None:  # noqa: ANN401
+    # lemlist documents no redirect; following one could take the key to another
+    # host, loop, or lead to a URL requests cannot even parse.
+    if response.is_redirect:
+        location = response.headers.get("Location", "")
+        msg = (
+            f"lemlist answered HTTP {response.status_code}, a redirect to "
+            f"{location!r:.120}. The tap follows no redirect, so the API key never "
+            "goes elsewhere: if lemlist moved its API, set api_url to the new address."
+        )
+        raise LemlistError(msg)

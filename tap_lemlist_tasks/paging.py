@@ -65,7 +65,6 @@ if t.TYPE_CHECKING:
 #: One bit per read in the ledger's values.
 MAX_READS = 8
 
-
 #: Pages a read may go beyond twice those the sync's items fill, before it stops.
 MORE_PAGES = 10
 
@@ -96,7 +95,6 @@ class Read:
     #: Forward: the next read found its end page still ending the list. Backward:
     #: its first page ended the list.
     end_seen_twice: bool = False
-    complete: bool = False
     #: The page it took for the list's end.
     end_page: int = 0
     #: Pages answered empty twice around all its items: before its first item, or
@@ -117,11 +115,6 @@ class Verdict:
 
     reads: list[Read]
     proven: Read | None
-
-    @property
-    def pages(self) -> int:
-        """Pages asked for, over all reads (retries not counted)."""
-        return sum(read.pages for read in self.reads)
 
 
 class RepeatedPagesError(FatalAPIError):  # paging imports nothing of the tap
@@ -162,7 +155,6 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
         self.ledger: dict[str, int] = {}
         self.reads = [Read(0)]
         self._phase = _Phase.FORWARD
-        self._end_page = 0
         self._repeated = 0
         self._proven: Read | None = None
 
@@ -220,16 +212,14 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
             if read.number == 1:
                 forward = self.reads[0]
                 forward.end_seen_twice = ends
-                # Empty twice only if both answers were empty: a campaigns page
-                # shorter than the limit ends the list without being empty.
-                if number == forward.end_page and not (
-                    forward.sizes[number] or read.sizes[number]
-                ):
+                # Its end page, asked again, is empty twice only if both answers were:
+                # a campaigns page shorter than the limit ends without being empty.
+                if not (forward.sizes[number] or read.sizes[number]):
                     forward.empty_twice.add(number)
                     read.empty_twice.add(number)
             self._phase = _Phase.DOWN if ends else _Phase.CLIMB
         elif self._phase in {_Phase.FORWARD, _Phase.CLIMB} and ends:
-            self._end_page = read.end_page = number
+            read.end_page = number
             if read.number == 0:
                 return self._read_done(read)
             self._phase = _Phase.DOWN
@@ -253,16 +243,13 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
         return PageToken(read.number, number - 1)
 
     def _read_done(self, read: Read) -> PageToken | None:
-        read.complete = True
-        self._proven = self._proven or next(
-            (done for done in self.reads if done.complete and self._is_proven(done)),
-            None,
-        )
+        # Every read so far is done: a later read may witness an earlier one's items.
+        self._proven = self._proven or next(filter(self._is_proven, self.reads), None)
         if self._proven or len(self.reads) == self._max_reads:
             return None
-        self.reads.append(Read(len(self.reads), end_page=self._end_page))
+        self.reads.append(Read(len(self.reads), end_page=read.end_page))
         self._phase = _Phase.CHECK_END
-        return PageToken(len(self.reads) - 1, self._end_page)
+        return PageToken(len(self.reads) - 1, read.end_page)
 
     def _is_proven(self, read: Read) -> bool:
         bit = 1 << read.number

@@ -120,12 +120,6 @@ class CampaignsPage(msgspec.Struct):
     campaigns: list[Campaign]
 
 
-#: `GET /campaigns`: lemlist's OpenAPI document shows a bare array.
-Campaigns: type[list[Campaign] | CampaignsPage] = t.cast(
-    "t.Any", list[Campaign] | CampaignsPage
-)
-
-
 class Team(msgspec.Struct, frozen=True):
     """What the tap keeps of lemlist's Team; `users` None: none sent (no `v2`)."""
 
@@ -166,8 +160,11 @@ def decode(
     try:
         return msgspec.json.decode(response.content, type=shape)
     except msgspec.ValidationError as error:
-        if item := _ITEM.search(str(error)):  # msgspec names a place, never a value
-            key = _key_of_item(response.content, int(item[1]))
+        if place := _ITEM.search(str(error)):  # msgspec names a place, never a value
+            index = int(place[1])
+            item = next(iter(_items(response.content)[index:]), None)
+            key = item.get("_id") if isinstance(item, dict) else None
+            key = f"#{index}" if key is None else key
             raise UnexpectedRecordError(stream, key, f"{error}") from None
         msg = f"{what} body has an unexpected shape ({error})"
     except RecursionError:
@@ -187,12 +184,6 @@ def _items(content: bytes) -> list[t.Any]:
     if isinstance(body, dict):
         body = body.get("results", body.get("campaigns"))
     return body if isinstance(body, list) else []
-
-
-def _key_of_item(content: bytes, index: int) -> object:
-    item = next(iter(_items(content)[index:]), None)
-    key = item.get("_id") if isinstance(item, dict) else None
-    return f"#{index}" if key is None else key
 
 
 def undeclared(content: bytes, schema: dict[str, t.Any]) -> list[str]:
@@ -235,8 +226,8 @@ class Quirks:
                 record[name] = self._integer(value, key, name)
         return record
 
-    def scrub_nul(self, record: dict[str, t.Any]) -> None:
-        """Remove NUL characters, which PostgreSQL refuses in text and jsonb."""
+    def scrub_nul(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Remove NULs (PostgreSQL refuses them in text and jsonb); return `record`."""
         for name, value in record.items():
             if isinstance(value, str) and "\x00" in value:
                 record[name] = value.replace("\x00", "")
@@ -246,6 +237,7 @@ class Quirks:
                 if b"\\u0000" in encoded:
                     record[name] = msgspec.json.decode(encoded.replace(b"\\u0000", b""))
                     self._nul[name] += 1
+        return record
 
     def report(self, logger: logging.Logger) -> None:
         """Warn, once per field, about the values this sync had to change."""

@@ -61,10 +61,8 @@ class Retiring(Stream):
     def settle(self, verdict: Verdict, sent: int, scope: str, retried: int) -> None:
         """Retire what the sync did not send if it may, and say so in one line."""
         retiring, reads = self.retires, len(verdict.reads)
-        decision = Retirement(
-            retire=False,
-            reason="retired nothing: emit_activate_version_messages is false",
-        )
+        off = "retired nothing: emit_activate_version_messages is false"
+        decision = Retirement(retire=False, reason=off)
         if retiring:
             most = int(self.config["max_retired_percent"])
             decision = decide(
@@ -82,7 +80,7 @@ class Retiring(Stream):
             sent,
             reads,
             "s" * (reads != 1),
-            verdict.pages + retried,
+            sum(read.pages for read in verdict.reads) + retried,
             retried,
             decision.reason,
         )

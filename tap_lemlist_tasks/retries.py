@@ -1,4 +1,4 @@
-"""Retries on backoff's terms, and the session that refuses redirects.
+"""Retries on backoff's terms, told in one line each.
 
 `RetryingStream.request_decorator` hands backoff its terms: `is_permanent` as its
 `giveup`, the tries setting as `max_tries`, and waits that honour a 429's
@@ -108,33 +108,6 @@ def cause(error: BaseException) -> str:
     return f"{type(error).__name__}: {error!s:.120}"
 
 
-def _refuse_redirect(response: requests.Response, **_kwargs: t.Any) -> None:  # noqa: ANN401
-    # lemlist documents no redirect; following one could take the key to another
-    # host, loop, or lead to a URL requests cannot even parse.
-    if response.is_redirect:
-        location = response.headers.get("Location", "")
-        msg = (
-            f"lemlist answered HTTP {response.status_code}, a redirect to "
-            f"{location!r:.120}. The tap follows no redirect, so the API key never "
-            "goes elsewhere: if lemlist moved its API, set api_url to the new address."
-        )
-        raise LemlistError(msg)
-
-
-def session_for(url: str, adapter: throttle.ThrottledAdapter) -> requests.Session:
-    """A session on `adapter` that refuses redirects and reads the environment once."""
-    session = requests.Session()
-    # requests reads proxies, NO_PROXY and the CA bundle from the environment on
-    # every request (a scan of os.environ each time): read them once, as it does.
-    read = session.merge_environment_settings(url, {}, None, None, None)
-    session.proxies, session.verify = read["proxies"], read["verify"]
-    session.trust_env = False
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.hooks["response"].append(_refuse_redirect)
-    return session
-
-
 class RetryingStream(RESTStream[_Token]):
     """Retries, waits on the API key's budget, gives up; says when, how and why."""
 
@@ -156,8 +129,7 @@ class RetryingStream(RESTStream[_Token]):
         )
 
     @property
-    def longest_wait(self) -> int:
-        """The `max_retry_wait_seconds` setting."""
+    def _longest_wait(self) -> int:
         return int(self.config["max_retry_wait_seconds"])
 
     @override
@@ -179,7 +151,7 @@ class RetryingStream(RESTStream[_Token]):
             self.backoff_wait_generator,
             REQUEST_ERRORS,
             max_tries=self.backoff_max_tries,
-            giveup=lambda error: is_permanent(error, self.longest_wait),
+            giveup=lambda error: is_permanent(error, self._longest_wait),
             on_giveup=self._give_up,
             jitter=None,  # backoff_wait_generator spreads its own waits
             logger=None,  # backoff_wait_generator logs one line of its own
@@ -197,7 +169,7 @@ class RetryingStream(RESTStream[_Token]):
             wait = retry_after_seconds(error)
             if wait is None:
                 exponential = min(2.0 ** (tries - 1), MAX_BACKOFF_SECONDS)
-                wait = self.clock.jitter(min(exponential, self.longest_wait))
+                wait = self.clock.jitter(min(exponential, self._longest_wait))
             self.retried += 1
             self.logger.warning(
                 "Retrying %s in %.1f s (attempt %d of %d failed: %s)",
@@ -218,7 +190,7 @@ class RetryingStream(RESTStream[_Token]):
         # In one line: what failed, how often, why, and the fix.
         error = t.cast("BaseException", details.get("exception"))
         why, fix = cause(error), "Try again later, or raise retry_max_tries."
-        if (wait := retry_after_seconds(error) or 0) > (longest := self.longest_wait):
+        if (wait := retry_after_seconds(error) or 0) > (longest := self._longest_wait):
             why = (
                 f"lemlist asked to wait {wait:.0f} s (Retry-After), longer than "
                 f"max_retry_wait_seconds ({longest} s)"

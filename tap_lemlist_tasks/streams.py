@@ -187,7 +187,8 @@ class CampaignsStream(LemlistListStream):
     @override
     def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
         # lemlist's OpenAPI document shows a bare array; other clients read an object.
-        body = shapes.decode(response, shapes.Campaigns, self.name)
+        shape: t.Any = list[shapes.Campaign] | shapes.CampaignsPage
+        body = shapes.decode(response, shape, self.name)
         return body.campaigns if isinstance(body, shapes.CampaignsPage) else body
 
     @override
