@@ -319,11 +319,6 @@ class LemlistStandIn(ThreadingHTTPServer):
         return f"{'https' if self._tls else 'http'}://127.0.0.1:{self.server_port}/api"
 
     @property
-    def authorization(self) -> str:
-        """``api_key``'s header: Basic auth, the user empty, the key as password."""
-        return "Basic " + base64.b64encode(f":{self.api_key}".encode()).decode()
-
-    @property
     def requests(self) -> list[RecordedRequest]:
         """A copy of every request received so far, in arrival order."""
         with self._lock:
@@ -484,10 +479,11 @@ class LemlistStandIn(ThreadingHTTPServer):
         if request.path.startswith("/_standin/") and request.method == "POST":
             return self._tell(request.path.removeprefix("/_standin/"), request.query)
         bad_page = route == "tasks" and not re.fullmatch("[0-9]+", page)
+        basic = base64.b64encode(f":{self.api_key}".encode()).decode()
         refusals = [  # in lemlist's order
             (not route, _Reply(200, _HTML, _WEB_APP_PAGE)),  # its web app answers
             (auth is None, _Reply(400, _TEXT, b"No API key provided")),
-            (auth != self.authorization, _Reply(401, _TEXT, _UNAUTHORIZED)),
+            (auth != f"Basic {basic}", _Reply(401, _TEXT, _UNAUTHORIZED)),
             (request.method != "GET", _Reply(405, _TEXT, b"Method Not Allowed")),
             (bad_page, _Reply(400, _TEXT, b"Bad params")),
         ]
