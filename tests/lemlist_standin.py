@@ -141,10 +141,6 @@ def parse_filters(raw: str | None) -> tuple[str, Callable[[Task], bool]]:
     return json.dumps(items, sort_keys=True), lambda t: all(test(t) for test in tests)
 
 
-# Faults: what lemlist, or the network, answers instead of `page`, the reply lemlist
-# would give, given the fault's options; None resets the connection.
-
-
 def _chunks(data: bytes) -> bytes:
     """`data` in chunked transfer encoding, 64 bytes a chunk, each with an extension."""
     pieces = [data[at : at + 64] for at in range(0, len(data), 64)]
@@ -165,6 +161,8 @@ _CHUNKED = {"Transfer-Encoding": "chunked", "Content-Length": None}
 _GZIP = {"Content-Encoding": "gzip"}
 # A gzip header, then stored deflate blocks of no bytes: they decode to nothing.
 _GZIP_STALL = bytes.fromhex("1f8b0800000000000003") + b"\0\0\0\xff\xff" * 400
+# Faults: what lemlist, or the network, answers instead of `page`, the reply lemlist
+# would give, given the fault's options; None resets the connection.
 _FAULTS: dict[str, _Reply | Callable[..., _Reply | None]] = {
     "400": _Reply(400, _TEXT, b"Bad params"),
     "401": _Reply(401, _TEXT, _UNAUTHORIZED),
@@ -239,17 +237,16 @@ class _Handler(BaseHTTPRequestHandler):
         """Send `reply`, after its delay; its body a byte every `trickle` seconds."""
         time.sleep(reply.delay)
         self.send_response(reply.status)
+        body, step = reply.body, 1 if reply.trickle else max(1, len(reply.body))
         if reply.raw:  # the body continues the headers
             self.flush_headers()
         else:
-            own = {"Content-Type": reply.content_type}
-            own["Content-Length"] = str(len(reply.body))
+            own = {"Content-Type": reply.content_type, "Content-Length": len(body)}
             for name, value in (own | limit_headers | reply.headers).items():
                 for one in value if isinstance(value, list) else [value]:
                     if one is not None:  # None: a header left out
                         self.send_header(name, str(one))
             self.end_headers()
-        body, step = reply.body, 1 if reply.trickle else max(1, len(reply.body))
         for at in range(0, len(body), step):
             self.wfile.write(body[at : at + step])
             time.sleep(reply.trickle)
