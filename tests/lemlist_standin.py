@@ -272,8 +272,9 @@ class LemlistStandIn(ThreadingHTTPServer):
         """Serve `tasks` in order to `api_key`; `rate_limit` is (limit, seconds) per
         key on `clock`."""
         super().__init__(("127.0.0.1", port), _Handler, bind_and_activate=False)
-        self._tasks = list(sample.sample_tasks(250) if tasks is None else tasks)
-        self._by_id = {task.id: task for task in self._tasks}
+        self._lock = threading.Lock()
+        self._matches: dict[str, list[_Record]] = {}
+        self.replace_tasks(sample.sample_tasks(250) if tasks is None else tasks)
         self.api_key, self.page_size = api_key, page_size
         self._rate_limit, self._clock, self._tls = rate_limit, clock, tls
         #: Serve page 0 whatever is asked; serve page p past the end as page p mod P.
@@ -285,13 +286,11 @@ class LemlistStandIn(ThreadingHTTPServer):
         self.campaigns, self.campaigns_shape = sample.sample_campaigns(), "array"
         #: Routes (``team``, ``campaigns``) outside the plan: lemlist answers 402.
         self.plan_gated: set[str] = set()
-        self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._arrivals: dict[str | None, deque[float]] = {}
         self._rate_limited = self._created = 0
         self._faults: dict[int | str, deque[tuple[str, dict[str, Any]]]] = {}
         self._events: dict[int, list[_Event]] = {}
-        self._matches: dict[str, list[_Record]] = {}
 
     def start(self) -> Self:
         """Bind the port and serve in a daemon thread (also as ``with`` begins)."""
