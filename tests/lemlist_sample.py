@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple, TypeAlias
 
-_Record: TypeAlias = dict[str, Any]
+Record: TypeAlias = dict[str, Any]  #: a JSON object: a task, the team, a campaign
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
 
 # lemlist's documented values, copied here so that the stand-in plays lemlist: it
@@ -30,7 +30,7 @@ CAMPAIGN_STATES = ("draft", "running", "ended", "paused", "errors", "archived")
 class Task:
     """One lemlist task: the record as served, and what only filters see."""
 
-    record: dict[str, Any]
+    record: Record
     #: The lead's ``fullName``, ``email``, ``phone``, ``linkedin``; none without lead.
     lead: dict[str, str] = field(default_factory=dict)
     campaign_state: str | None = None  #: None without campaign
@@ -129,7 +129,7 @@ def sample_tasks(
     for _ in range(count):
         lead = None if rng.random() < 0.15 else rng.choice(leads)
         first = lead.attributes["fullName"].split()[0] if lead else "them"
-        record: dict[str, Any] = {"_id": _make_id(rng, "opp_")}
+        record: Record = {"_id": _make_id(rng, "opp_")}
         record["type"] = rng.choice(TASK_TYPES)
         record["title"] = rng.choice(_TITLES).format(first=first)
         if (roll := rng.random()) < 0.9:
@@ -152,7 +152,7 @@ def sample_tasks(
     return tasks
 
 
-def _team_of(rng: random.Random) -> tuple[list[_Record], list[_Record]]:
+def _team_of(rng: random.Random) -> tuple[list[Record], list[Record]]:
     """The team's users and campaigns as lemlist lists them: a sample's first draws."""
     names = ("Alice Martin", "Bruno Díaz", "Chen Wei", "Dana O'Neil")
     users = [
@@ -180,13 +180,13 @@ def _team_of(rng: random.Random) -> tuple[list[_Record], list[_Record]]:
     return users, campaigns
 
 
-def sample_users(seed: int = 7) -> list[_Record]:
+def sample_users(seed: int = 7) -> list[Record]:
     """The team's users as `GET /team?version=v2` lists them: those the tasks of
     ``sample_tasks(…, seed)`` are assigned to."""
     return _team_of(random.Random(seed))[0]  # noqa: S311 - sample data
 
 
-def sample_campaigns(seed: int = 7) -> list[_Record]:
+def sample_campaigns(seed: int = 7) -> list[Record]:
     """The team's campaigns as `GET /campaigns` lists them: those of the tasks of
     ``sample_tasks(…, seed)``, created a day apart from September 2025."""
     return _team_of(random.Random(seed))[1]  # noqa: S311 - sample data
@@ -197,8 +197,8 @@ def sample_team(
     name: str = "Stand-in team",
     *,
     api_key: str = "",
-    users: list[_Record] | None = None,
-) -> _Record:
+    users: list[Record] | None = None,
+) -> Record:
     """Build a Team object in lemlist's documented shape, secrets included.
 
     ``apiKey``, ``hooks``, ``slackWebhook`` and ``invitedUsers`` are there so tests

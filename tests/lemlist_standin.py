@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import lemlist_sample as sample
 import regex
-from lemlist_sample import Task
+from lemlist_sample import Record, Task
 
 if TYPE_CHECKING:
     import ssl
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
     _Event = Callable[["LemlistStandIn"], None]  # a change made after a request
 
-_Record = dict[str, Any]  # a JSON object: a task, the team, a campaign
 _TEXT, _JSON, _HTML = "text/plain; charset=utf-8", "application/json", "text/html"
 _UNAUTHORIZED = b"The authentication you supplied is incorrect"
 _ROUTES = {"/api/tasks": "tasks", "/api/team": "team", "/api/campaigns": "campaigns"}
@@ -273,14 +272,14 @@ class LemlistStandIn(ThreadingHTTPServer):
         key on `clock`."""
         super().__init__(("127.0.0.1", port), _Handler, bind_and_activate=False)
         self._lock = threading.Lock()
-        self._matches: dict[str, list[_Record]] = {}
+        self._matches: dict[str, list[Record]] = {}
         self.replace_tasks(sample.sample_tasks(250) if tasks is None else tasks)
         self.api_key, self.page_size = api_key, page_size
         self._rate_limit, self._clock, self._tls = rate_limit, clock, tls
         #: Serve page 0 whatever is asked; serve page p past the end as page p mod P.
         self.ignore_page = self.wrap_pages = False
         #: What ``GET /api/team`` serves; None: ``sample_team(api_key=api_key)``.
-        self.team: _Record | None = None
+        self.team: Record | None = None
         #: What ``GET /api/campaigns`` serves, in creation order: an ``array`` as in
         #: lemlist's OpenAPI, or ``{"campaigns": [...], "pagination": {...}}``.
         self.campaigns, self.campaigns_shape = sample.sample_campaigns(), "array"
@@ -331,11 +330,11 @@ class LemlistStandIn(ThreadingHTTPServer):
         with self._lock:
             return self._rate_limited
 
-    def team_document(self) -> _Record:
+    def team_document(self) -> Record:
         """Return the Team object ``GET /api/team`` serves to this stand-in's key."""
         return self.team or sample.sample_team(api_key=self.api_key)
 
-    def pending_records(self, filters: list[_Record] | None = None) -> list[_Record]:
+    def pending_records(self, filters: list[Record] | None = None) -> list[Record]:
         """Return what a full paged read with ``filters`` serves, in order."""
         key, match = parse_filters(json.dumps(filters or []))
         with self._lock:
@@ -516,7 +515,7 @@ class LemlistStandIn(ThreadingHTTPServer):
             text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
         return _Reply(200, _JSON, text.encode())
 
-    def _matching(self, key: str, match: Callable[[Task], bool]) -> list[_Record]:
+    def _matching(self, key: str, match: Callable[[Task], bool]) -> list[Record]:
         """The pending records that `match` (hold the lock), kept until a change."""
         if key not in self._matches:
             tasks = self._tasks
