@@ -178,13 +178,7 @@ def any_changes(draw: st.DrawFn) -> Scenario:
     A task may change twice: be moved and moved back, or completed and reopened.
     """
     tasks = [f"t{n}" for n in range(draw(st.integers(0, 30)))]
-    positions = st.integers(0, 100)
-    change = st.builds(
-        Change,
-        st.integers(1, MAX_REQUEST),
-        st.sampled_from(ANY_KINDS),
-        positions,
-        positions,
-    )
+    positions, kinds = st.integers(0, 100), st.sampled_from(ANY_KINDS)
+    change = st.builds(Change, st.integers(1, MAX_REQUEST), kinds, positions, positions)
     changes = [draw(change) for _ in range(draw(st.integers(0, 8)))]
     return tasks, changes, draw(st.integers(1, 6)), draw(lies)
