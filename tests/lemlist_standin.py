@@ -531,9 +531,7 @@ class LemlistStandIn(ThreadingHTTPServer):
             return _Reply(400, _TEXT, b"Bad params")
         offset, limit = int(start), int(size)
         asc = query.get("sortBy") == "createdAt" and query.get("sortOrder") == "asc"
-        ordered = sorted(
-            self.campaigns, key=lambda c: str(c.get("createdAt", "")), reverse=not asc
-        )
+        ordered = sorted(self.campaigns, key=lambda c: c["createdAt"], reverse=not asc)
         page: object = ordered[offset : offset + limit]
         if self.campaigns_shape == "object":
             pages = max(1, math.ceil(len(ordered) / limit))
