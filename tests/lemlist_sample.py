@@ -129,8 +129,7 @@ def sample_tasks(
     for _ in range(count):
         lead = None if rng.random() < 0.15 else rng.choice(leads)
         first = lead.attributes["fullName"].split()[0] if lead else "them"
-        record: Record = {"_id": _make_id(rng, "opp_")}
-        record["type"] = rng.choice(TASK_TYPES)
+        record: Record = {"_id": _make_id(rng, "opp_"), "type": rng.choice(TASK_TYPES)}
         record["title"] = rng.choice(_TITLES).format(first=first)
         if (roll := rng.random()) < 0.9:
             record["priority"] = rng.randint(0, 2) if roll < 0.8 else rng.choice("1 ")
