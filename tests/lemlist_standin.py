@@ -549,7 +549,6 @@ def _days_later(due: str | None, days: int) -> str:
 
 
 def _rate_limit(text: str) -> tuple[int, float]:
-    """Parse ``N/SECONDS`` (e.g. ``20/2``)."""
     limit, _, window = text.partition("/")
     return int(limit), float(window)
 
