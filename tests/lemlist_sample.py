@@ -10,9 +10,9 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple, TypeAlias
+from typing import Any, TypeAlias
 
-_Record: TypeAlias = dict[str, Any]
+Record: TypeAlias = dict[str, Any]  #: a JSON object: a task, the team, a campaign
 _ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
 
 # lemlist's documented values, copied here so that the stand-in plays lemlist: it
@@ -30,7 +30,7 @@ CAMPAIGN_STATES = ("draft", "running", "ended", "paused", "errors", "archived")
 class Task:
     """One lemlist task: the record as served, and what only filters see."""
 
-    record: dict[str, Any]
+    record: Record
     #: The lead's ``fullName``, ``email``, ``phone``, ``linkedin``; none without lead.
     lead: dict[str, str] = field(default_factory=dict)
     campaign_state: str | None = None  #: None without campaign
@@ -45,12 +45,6 @@ class Task:
     def pending(self) -> bool:
         """Whether lemlist serves it: not done, and no "done"/"completed" status."""
         return not self.done and self.record.get("status") not in {"done", "completed"}
-
-
-class _Lead(NamedTuple):
-    lead_id: str
-    contact_id: str
-    attributes: dict[str, str]
 
 
 _NAMES = (
@@ -101,7 +95,8 @@ def _due_around(today: date, draw: int) -> int:
     return calendar.timegm(today.timetuple()) * 1000 + days * _DAY_MS + draw % _DAY_MS
 
 
-def _make_lead(rng: random.Random, number: int) -> _Lead:
+def _make_lead(rng: random.Random, number: int) -> tuple[str, str, dict[str, str]]:
+    """A lead's id, its contact's id and its attributes."""
     name = rng.choice(_NAMES)
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z]+", ".", ascii_name.lower()).strip(".") or "lead"
@@ -110,7 +105,7 @@ def _make_lead(rng: random.Random, number: int) -> _Lead:
         attributes["phone"] = f"+33 6 {rng.randrange(10**8):08d}"
     if rng.random() < 0.7:
         attributes["linkedin"] = f"https://www.linkedin.com/in/{slug}-{number}"
-    return _Lead(_make_id(rng, "lea_"), _make_id(rng, "ctc_"), attributes)
+    return _make_id(rng, "lea_"), _make_id(rng, "ctc_"), attributes
 
 
 def sample_tasks(
@@ -127,17 +122,18 @@ def sample_tasks(
     leads = [_make_lead(rng, number) for number in range(max(1, count // 3))]
     tasks = []
     for _ in range(count):
-        lead = None if rng.random() < 0.15 else rng.choice(leads)
-        first = lead.attributes["fullName"].split()[0] if lead else "them"
-        record: dict[str, Any] = {"_id": _make_id(rng, "opp_")}
-        record["type"] = rng.choice(TASK_TYPES)
+        lead_id, contact_id, lead = (
+            ("", "", {}) if rng.random() < 0.15 else rng.choice(leads)
+        )
+        first = lead["fullName"].split()[0] if lead else "them"
+        record: Record = {"_id": _make_id(rng, "opp_"), "type": rng.choice(TASK_TYPES)}
         record["title"] = rng.choice(_TITLES).format(first=first)
         if (roll := rng.random()) < 0.9:
             record["priority"] = rng.randint(0, 2) if roll < 0.8 else rng.choice("1 ")
         campaign = rng.choice(campaigns) if lead else None
-        if lead and campaign:
-            record["leadId"], record["campaignId"] = lead.lead_id, campaign["_id"]
-            record["contactId"] = lead.contact_id
+        if campaign:
+            record["leadId"], record["campaignId"] = lead_id, campaign["_id"]
+            record["contactId"] = contact_id
         due = _due_around(today, rng.randrange(90 * _DAY_MS))
         if rng.random() < 0.95:
             record["dueDate"] = _iso(due)
@@ -148,11 +144,11 @@ def sample_tasks(
         if rng.random() < 0.4:
             record["createdAt"] = _iso(due - rng.randrange(30 * _DAY_MS))
         state = campaign["status"] if campaign else None
-        tasks.append(Task(record, dict(lead.attributes) if lead else {}, state))
+        tasks.append(Task(record, dict(lead), state))
     return tasks
 
 
-def _team_of(rng: random.Random) -> tuple[list[_Record], list[_Record]]:
+def _team_of(rng: random.Random) -> tuple[list[Record], list[Record]]:
     """The team's users and campaigns as lemlist lists them: a sample's first draws."""
     names = ("Alice Martin", "Bruno Díaz", "Chen Wei", "Dana O'Neil")
     users = [
@@ -180,13 +176,13 @@ def _team_of(rng: random.Random) -> tuple[list[_Record], list[_Record]]:
     return users, campaigns
 
 
-def sample_users(seed: int = 7) -> list[_Record]:
+def sample_users(seed: int = 7) -> list[Record]:
     """The team's users as `GET /team?version=v2` lists them: those the tasks of
     ``sample_tasks(…, seed)`` are assigned to."""
     return _team_of(random.Random(seed))[0]  # noqa: S311 - sample data
 
 
-def sample_campaigns(seed: int = 7) -> list[_Record]:
+def sample_campaigns(seed: int = 7) -> list[Record]:
     """The team's campaigns as `GET /campaigns` lists them: those of the tasks of
     ``sample_tasks(…, seed)``, created a day apart from September 2025."""
     return _team_of(random.Random(seed))[1]  # noqa: S311 - sample data
@@ -197,8 +193,8 @@ def sample_team(
     name: str = "Stand-in team",
     *,
     api_key: str = "",
-    users: list[_Record] | None = None,
-) -> _Record:
+    users: list[Record] | None = None,
+) -> Record:
     """Build a Team object in lemlist's documented shape, secrets included.
 
     ``apiKey``, ``hooks``, ``slackWebhook`` and ``invitedUsers`` are there so tests

@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import lemlist_sample as sample
 import regex
-from lemlist_sample import Task
+from lemlist_sample import Record, Task
 
 if TYPE_CHECKING:
     import ssl
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
     _Event = Callable[["LemlistStandIn"], None]  # a change made after a request
 
-_Record = dict[str, Any]  # a JSON object: a task, the team, a campaign
 _TEXT, _JSON, _HTML = "text/plain; charset=utf-8", "application/json", "text/html"
 _UNAUTHORIZED = b"The authentication you supplied is incorrect"
 _ROUTES = {"/api/tasks": "tasks", "/api/team": "team", "/api/campaigns": "campaigns"}
@@ -141,10 +140,6 @@ def parse_filters(raw: str | None) -> tuple[str, Callable[[Task], bool]]:
     return json.dumps(items, sort_keys=True), lambda t: all(test(t) for test in tests)
 
 
-# Faults: what lemlist, or the network, answers instead of `page`, the reply lemlist
-# would give, given the fault's options; None resets the connection.
-
-
 def _chunks(data: bytes) -> bytes:
     """`data` in chunked transfer encoding, 64 bytes a chunk, each with an extension."""
     pieces = [data[at : at + 64] for at in range(0, len(data), 64)]
@@ -165,6 +160,8 @@ _CHUNKED = {"Transfer-Encoding": "chunked", "Content-Length": None}
 _GZIP = {"Content-Encoding": "gzip"}
 # A gzip header, then stored deflate blocks of no bytes: they decode to nothing.
 _GZIP_STALL = bytes.fromhex("1f8b0800000000000003") + b"\0\0\0\xff\xff" * 400
+# Faults: what lemlist, or the network, answers instead of `page`, the reply lemlist
+# would give, given the fault's options; None resets the connection.
 _FAULTS: dict[str, _Reply | Callable[..., _Reply | None]] = {
     "400": _Reply(400, _TEXT, b"Bad params"),
     "401": _Reply(401, _TEXT, _UNAUTHORIZED),
@@ -239,17 +236,16 @@ class _Handler(BaseHTTPRequestHandler):
         """Send `reply`, after its delay; its body a byte every `trickle` seconds."""
         time.sleep(reply.delay)
         self.send_response(reply.status)
+        body, step = reply.body, 1 if reply.trickle else max(1, len(reply.body))
         if reply.raw:  # the body continues the headers
             self.flush_headers()
         else:
-            own = {"Content-Type": reply.content_type}
-            own["Content-Length"] = str(len(reply.body))
+            own = {"Content-Type": reply.content_type, "Content-Length": len(body)}
             for name, value in (own | limit_headers | reply.headers).items():
                 for one in value if isinstance(value, list) else [value]:
                     if one is not None:  # None: a header left out
                         self.send_header(name, str(one))
             self.end_headers()
-        body, step = reply.body, 1 if reply.trickle else max(1, len(reply.body))
         for at in range(0, len(body), step):
             self.wfile.write(body[at : at + step])
             time.sleep(reply.trickle)
@@ -275,26 +271,25 @@ class LemlistStandIn(ThreadingHTTPServer):
         """Serve `tasks` in order to `api_key`; `rate_limit` is (limit, seconds) per
         key on `clock`."""
         super().__init__(("127.0.0.1", port), _Handler, bind_and_activate=False)
-        self._tasks = list(sample.sample_tasks(250) if tasks is None else tasks)
-        self._by_id = {task.id: task for task in self._tasks}
+        self._lock = threading.Lock()
+        self._matches: dict[str, list[Record]] = {}
+        self.replace_tasks(sample.sample_tasks(250) if tasks is None else tasks)
         self.api_key, self.page_size = api_key, page_size
         self._rate_limit, self._clock, self._tls = rate_limit, clock, tls
         #: Serve page 0 whatever is asked; serve page p past the end as page p mod P.
         self.ignore_page = self.wrap_pages = False
         #: What ``GET /api/team`` serves; None: ``sample_team(api_key=api_key)``.
-        self.team: _Record | None = None
+        self.team: Record | None = None
         #: What ``GET /api/campaigns`` serves, in creation order: an ``array`` as in
         #: lemlist's OpenAPI, or ``{"campaigns": [...], "pagination": {...}}``.
         self.campaigns, self.campaigns_shape = sample.sample_campaigns(), "array"
         #: Routes (``team``, ``campaigns``) outside the plan: lemlist answers 402.
         self.plan_gated: set[str] = set()
-        self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._arrivals: dict[str | None, deque[float]] = {}
         self._rate_limited = self._created = 0
         self._faults: dict[int | str, deque[tuple[str, dict[str, Any]]]] = {}
         self._events: dict[int, list[_Event]] = {}
-        self._matches: dict[str, list[_Record]] = {}
 
     def start(self) -> Self:
         """Bind the port and serve in a daemon thread (also as ``with`` begins)."""
@@ -319,11 +314,6 @@ class LemlistStandIn(ThreadingHTTPServer):
         return f"{'https' if self._tls else 'http'}://127.0.0.1:{self.server_port}/api"
 
     @property
-    def authorization(self) -> str:
-        """``api_key``'s header: Basic auth, the user empty, the key as password."""
-        return "Basic " + base64.b64encode(f":{self.api_key}".encode()).decode()
-
-    @property
     def requests(self) -> list[RecordedRequest]:
         """A copy of every request received so far, in arrival order."""
         with self._lock:
@@ -340,11 +330,11 @@ class LemlistStandIn(ThreadingHTTPServer):
         with self._lock:
             return self._rate_limited
 
-    def team_document(self) -> _Record:
+    def team_document(self) -> Record:
         """Return the Team object ``GET /api/team`` serves to this stand-in's key."""
         return self.team or sample.sample_team(api_key=self.api_key)
 
-    def pending_records(self, filters: list[_Record] | None = None) -> list[_Record]:
+    def pending_records(self, filters: list[Record] | None = None) -> list[Record]:
         """Return what a full paged read with ``filters`` serves, in order."""
         key, match = parse_filters(json.dumps(filters or []))
         with self._lock:
@@ -484,10 +474,11 @@ class LemlistStandIn(ThreadingHTTPServer):
         if request.path.startswith("/_standin/") and request.method == "POST":
             return self._tell(request.path.removeprefix("/_standin/"), request.query)
         bad_page = route == "tasks" and not re.fullmatch("[0-9]+", page)
+        basic = base64.b64encode(f":{self.api_key}".encode()).decode()
         refusals = [  # in lemlist's order
             (not route, _Reply(200, _HTML, _WEB_APP_PAGE)),  # its web app answers
             (auth is None, _Reply(400, _TEXT, b"No API key provided")),
-            (auth != self.authorization, _Reply(401, _TEXT, _UNAUTHORIZED)),
+            (auth != f"Basic {basic}", _Reply(401, _TEXT, _UNAUTHORIZED)),
             (request.method != "GET", _Reply(405, _TEXT, b"Method Not Allowed")),
             (bad_page, _Reply(400, _TEXT, b"Bad params")),
         ]
@@ -524,7 +515,7 @@ class LemlistStandIn(ThreadingHTTPServer):
             text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
         return _Reply(200, _JSON, text.encode())
 
-    def _matching(self, key: str, match: Callable[[Task], bool]) -> list[_Record]:
+    def _matching(self, key: str, match: Callable[[Task], bool]) -> list[Record]:
         """The pending records that `match` (hold the lock), kept until a change."""
         if key not in self._matches:
             tasks = self._tasks
@@ -540,9 +531,7 @@ class LemlistStandIn(ThreadingHTTPServer):
             return _Reply(400, _TEXT, b"Bad params")
         offset, limit = int(start), int(size)
         asc = query.get("sortBy") == "createdAt" and query.get("sortOrder") == "asc"
-        ordered = sorted(
-            self.campaigns, key=lambda c: str(c.get("createdAt", "")), reverse=not asc
-        )
+        ordered = sorted(self.campaigns, key=lambda c: c["createdAt"], reverse=not asc)
         page: object = ordered[offset : offset + limit]
         if self.campaigns_shape == "object":
             pages = max(1, math.ceil(len(ordered) / limit))
@@ -560,7 +549,6 @@ def _days_later(due: str | None, days: int) -> str:
 
 
 def _rate_limit(text: str) -> tuple[int, float]:
-    """Parse ``N/SECONDS`` (e.g. ``20/2``)."""
     limit, _, window = text.partition("/")
     return int(limit), float(window)
 

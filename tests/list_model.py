@@ -65,10 +65,9 @@ class Outcome:
 
 @dataclass
 class LemlistList:
-    """The list, and the changes still to come."""
+    """The list, as the changes so far left it."""
 
     tasks: list[str]
-    changes: list[Change]
     done: list[str] = field(default_factory=list)
     created: int = 0
     reopened: set[str] = field(default_factory=set)
@@ -114,7 +113,7 @@ def sync(  # noqa: PLR0913 - a scenario and the tap's settings
     Returns:
         What the sync emitted and whether it would retire.
     """
-    listed = LemlistList(list(tasks), sorted(changes, key=lambda c: c.after))
+    listed = LemlistList(list(tasks))
     page: list[str] = []
     paginator = ListPaginator(
         max_reads=max_reads,
@@ -137,16 +136,11 @@ def sync(  # noqa: PLR0913 - a scenario and the tap's settings
             break
         if paginator.finished:
             break  # what happens next happens after the sync
-        for change in [c for c in listed.changes if c.after == made]:
+        for change in [c for c in changes if c.after == made]:
             listed.apply(change)
-    open_then_and_now = set(tasks) & set(listed.tasks)
+    missed = (set(tasks) & set(listed.tasks)) - emitted  # open then and now
     return Outcome(
-        paginator.verdict(),
-        emitted,
-        open_then_and_now - emitted,
-        made,
-        bool(listed.reopened),
-        failed,
+        paginator.verdict(), emitted, missed, made, bool(listed.reopened), failed
     )
 
 
@@ -184,13 +178,7 @@ def any_changes(draw: st.DrawFn) -> Scenario:
     A task may change twice: be moved and moved back, or completed and reopened.
     """
     tasks = [f"t{n}" for n in range(draw(st.integers(0, 30)))]
-    positions = st.integers(0, 100)
-    change = st.builds(
-        Change,
-        st.integers(1, MAX_REQUEST),
-        st.sampled_from(ANY_KINDS),
-        positions,
-        positions,
-    )
+    positions, kinds = st.integers(0, 100), st.sampled_from(ANY_KINDS)
+    change = st.builds(Change, st.integers(1, MAX_REQUEST), kinds, positions, positions)
     changes = [draw(change) for _ in range(draw(st.integers(0, 8)))]
     return tasks, changes, draw(st.integers(1, 6)), draw(lies)
