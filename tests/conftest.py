@@ -20,7 +20,7 @@ from subprocess import PIPE
 import pytest
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
-from warehouse import DBT, REPO, PostgresCluster, environment, meltano
+from warehouse import DBT, MELTANO, REPO, PostgresCluster, environment, run_program
 from xdist.scheduler import LoadScopeScheduling
 
 from tap_lemlist_tasks.client import LemlistStream
@@ -244,7 +244,7 @@ def meltano_installed() -> None:
         lock.seek(0)
         if lock.read() == stamp and DBT.exists():  # and the plugins are still there
             return
-        installed = meltano("install", env=environment())
+        installed = run_program([str(MELTANO), "install"], environment())
         assert installed.returncode == 0, installed.stderr
         lock.seek(0)
         lock.truncate()
