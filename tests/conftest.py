@@ -34,8 +34,6 @@ if t.TYPE_CHECKING:
 
 API_KEY = "sk-lemlist-test-0123456789abcdef"
 TESTS = Path(__file__).parent
-# What `meltano install` installs from: a change to either installs again.
-INSTALLED_FROM = ("meltano.yml", "pyproject.toml")
 # The default timezone of the non-UTC database (e.g. a managed server in New York).
 NON_UTC_TIMEZONE = "America/New_York"
 
@@ -74,12 +72,10 @@ class TapRun:
         return self.records_of("tasks")
 
     def records_of(self, stream: str) -> list[dict[str, t.Any]]:
-        """The records of one stream, in order."""
         return [m["record"] for m in self.of_type("RECORD", stream)]
 
     @property
     def ids(self) -> list[str]:
-        """The `_id` of every task record emitted, in order."""
         return [record["_id"] for record in self.records]
 
     @property
@@ -237,8 +233,8 @@ def meltano_installed() -> None:
     """
     lock_file = REPO / ".meltano" / "install.lock"
     lock_file.parent.mkdir(exist_ok=True)
-    sources = b"".join((REPO / name).read_bytes() for name in INSTALLED_FROM)
-    stamp = hashlib.sha256(sources + sys.version.encode()).hexdigest()
+    sources = [(REPO / name).read_bytes() for name in ("meltano.yml", "pyproject.toml")]
+    stamp = hashlib.sha256(b"".join(sources) + sys.version.encode()).hexdigest()
     with lock_file.open("a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         lock.seek(0)
@@ -272,7 +268,6 @@ PIPELINE_FIXTURES = {"postgres", "meltano_installed", "own_project", "configured
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the `pipeline` marker."""
     config.addinivalue_line(
         "markers", "pipeline: needs PostgreSQL or runs Meltano (CI: on one Python)"
     )
