@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import fcntl
 import hashlib
-import io
 import json
 import logging
 import re
@@ -18,6 +16,7 @@ from pathlib import Path
 from subprocess import PIPE
 
 import pytest
+from click.testing import CliRunner
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
 from warehouse import DBT, MELTANO, REPO, PostgresCluster, environment, run_program
@@ -157,21 +156,14 @@ class Run:
                 json.dumps({k: v for k, v in config.items() if v is not MISSING})
             )
             args = ("--config", str(config_file), *args)
-        stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
         self.caplog.clear()
-        try:
-            with contextlib.redirect_stdout(stdout):
-                command = TapLemlistTasks.get_singer_command()
-                exit_code = command.main(list(args), standalone_mode=False)
-        except SystemExit as stop:
-            exit_code = stop.code
-        stdout.flush()
-        lines = stdout.buffer.getvalue().decode().splitlines()
+        command = TapLemlistTasks.get_singer_command()
+        ran = CliRunner().invoke(command, args, catch_exceptions=False)
         logged = self.caplog.records
         assert all(r.exc_info is None for r in logged), "a traceback would be printed"
         return TapRun(
-            int(exit_code or 0),
-            [json.loads(line) for line in lines],
+            ran.exit_code,
+            [json.loads(line) for line in ran.stdout.splitlines()],
             "\n".join(r.getMessage() for r in logged),
             self.clock.sleeps,
             [r.getMessage() for r in logged if r.levelno >= logging.ERROR],
