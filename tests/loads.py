@@ -223,15 +223,9 @@ def own_project_series(postgres: PostgresCluster, root: Path) -> OwnProject:
             r["_id"] for r in s.served if r["type"] == NARROWED_TYPE
         )
         ids = sorted({r["_id"] for r in s.served} - set(s.narrowed_out))
-        s.done_after_first, roles = ids[:3], ids[3:9]
-        (
-            s.rescheduled_then_done,
-            s.reassigned_then_done,
-            s.done_then_reopened,
-            s.rescheduled_still_open,
-            s.reassigned_out,
-            s.rescheduled_out,
-        ) = roles
+        s.done_after_first = ids[:3]
+        s.rescheduled_then_done, s.reassigned_then_done, s.done_then_reopened = ids[3:6]
+        s.rescheduled_still_open, s.reassigned_out, s.rescheduled_out = ids[6:9]
 
         def bash(line: str, cwd: Path = project) -> subprocess.CompletedProcess[str]:
             """Run one line of the section as a user types it."""
