@@ -70,7 +70,6 @@ def utc_now() -> datetime:
 
 
 def live(rows: Rows) -> set[str]:
-    """The ids of the rows not marked deleted."""
     return {i for i, row in rows.items() if row["_sdc_deleted_at"] is None}
 
 
@@ -193,7 +192,6 @@ class OwnProject(Pipeline):
         return self.done | self.left_the_filters
 
     def model(self, model: str, columns: str = "*") -> list[dict[str, t.Any]]:
-        """The rows of one dbt model (schema `analytics`), as dicts."""
         return self.records(f"SELECT {columns} FROM analytics.{model}")  # noqa: S608
 
 
@@ -228,7 +226,6 @@ def own_project_series(postgres: PostgresCluster, root: Path) -> OwnProject:
         s.rescheduled_still_open, s.reassigned_out, s.rescheduled_out = ids[6:9]
 
         def bash(line: str, cwd: Path = project) -> subprocess.CompletedProcess[str]:
-            """Run one line of the section as a user types it."""
             return run_program(["bash", "-c", line], env, cwd)
 
         def run(line: str) -> None:

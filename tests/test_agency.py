@@ -81,7 +81,6 @@ class Agency:
 
 @pytest.fixture(scope="module")
 def agency(postgres: PostgresCluster, meltano_installed: None) -> Agency:
-    """The series of loads, shared by this module's tests."""
     del meltano_installed
     standins = {name: team_standin(*team) for name, team in TEAMS.items()}
     globex = standins["globex"].team

@@ -31,7 +31,6 @@ SERVER_USER = "embedded_postgres"
 
 
 def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -135,7 +134,6 @@ class PostgresCluster:
     def query(
         self, sql: str, *params: object, database: str = ""
     ) -> list[tuple[t.Any, ...]]:
-        """The rows of one SQL statement on a database (the warehouse's)."""
         with psycopg.connect(self.url(database)) as connection:
             return connection.execute(sql, params).fetchall()
 
@@ -218,7 +216,6 @@ class Pipeline:
         return environment(**{**own, **variables})
 
     def connection_environment(self) -> dict[str, str]:
-        """The shell's variables plus the database's URL, Meltano and dbt offline."""
         return environment(WAREHOUSE_URL=self.url)
 
     def run(self, *blocks: str, **variables: str) -> subprocess.CompletedProcess[str]:
@@ -233,11 +230,9 @@ class Pipeline:
         )
 
     def query(self, sql: str, *params: object) -> list[tuple[t.Any, ...]]:
-        """The rows of one SQL statement on the pipeline's database."""
         return self.postgres.query(sql, *params, database=self.database)
 
     def records(self, sql: str, *params: object) -> list[dict[str, t.Any]]:
-        """The rows of one SQL statement on the pipeline's database, as dicts."""
         with psycopg.connect(self.url) as connection:
             cursor = connection.cursor(row_factory=psycopg.rows.dict_row)
             return cursor.execute(sql, params or None).fetchall()
