@@ -151,10 +151,9 @@ class Run:
             args = ("--state", str(state_file), *args)
         if "ENV" not in args:
             config = {"api_key": API_KEY, "api_url": self.standin.url, **settings}
+            config = {k: v for k, v in config.items() if v is not MISSING}
             config_file = self.tmp_path / "config.json"
-            config_file.write_text(
-                json.dumps({k: v for k, v in config.items() if v is not MISSING})
-            )
+            config_file.write_text(json.dumps(config))
             args = ("--config", str(config_file), *args)
         self.caplog.clear()
         command = TapLemlistTasks.get_singer_command()
@@ -209,7 +208,6 @@ def tap_process(config: dict[str, t.Any], tmp_path: Path) -> subprocess.Popen[st
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
-    """A private PostgreSQL cluster for the whole test session."""
     cluster = PostgresCluster()
     cluster.start()
     yield cluster
@@ -305,7 +303,6 @@ class _SlowestFirst(LoadScopeScheduling):
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests that use a pipeline fixture as `pipeline`."""
     for item in items:
         if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.pipeline)
