@@ -150,9 +150,6 @@ class OwnProject(Pipeline):
     reassigned_then_done: str = ""
     done_then_reopened: str = ""
     rescheduled_still_open: str = ""
-    # Still open in lemlist, but no longer in the filtered list: reassigned to the
-    # excluded user, rescheduled out of the dueDate window (before the second load), or
-    # of the type the last load's narrowed filters leave out.
     reassigned_out: str = ""
     rescheduled_out: str = ""
     narrowed_out: list[str] = field(default_factory=list)
