@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import fcntl
 import hashlib
-import io
 import json
 import logging
 import re
@@ -18,9 +16,10 @@ from pathlib import Path
 from subprocess import PIPE
 
 import pytest
+from click.testing import CliRunner
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
-from warehouse import DBT, REPO, PostgresCluster, environment, meltano
+from warehouse import DBT, MELTANO, REPO, PostgresCluster, environment, run_program
 from xdist.scheduler import LoadScopeScheduling
 
 from tap_lemlist_tasks.client import LemlistStream
@@ -34,8 +33,6 @@ if t.TYPE_CHECKING:
 
 API_KEY = "sk-lemlist-test-0123456789abcdef"
 TESTS = Path(__file__).parent
-# What `meltano install` installs from: a change to either installs again.
-INSTALLED_FROM = ("meltano.yml", "pyproject.toml")
 # The default timezone of the non-UTC database (e.g. a managed server in New York).
 NON_UTC_TIMEZONE = "America/New_York"
 
@@ -74,12 +71,10 @@ class TapRun:
         return self.records_of("tasks")
 
     def records_of(self, stream: str) -> list[dict[str, t.Any]]:
-        """The records of one stream, in order."""
         return [m["record"] for m in self.of_type("RECORD", stream)]
 
     @property
     def ids(self) -> list[str]:
-        """The `_id` of every task record emitted, in order."""
         return [record["_id"] for record in self.records]
 
     @property
@@ -156,26 +151,18 @@ class Run:
             args = ("--state", str(state_file), *args)
         if "ENV" not in args:
             config = {"api_key": API_KEY, "api_url": self.standin.url, **settings}
+            config = {k: v for k, v in config.items() if v is not MISSING}
             config_file = self.tmp_path / "config.json"
-            config_file.write_text(
-                json.dumps({k: v for k, v in config.items() if v is not MISSING})
-            )
+            config_file.write_text(json.dumps(config))
             args = ("--config", str(config_file), *args)
-        stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
         self.caplog.clear()
-        try:
-            with contextlib.redirect_stdout(stdout):
-                command = TapLemlistTasks.get_singer_command()
-                exit_code = command.main(list(args), standalone_mode=False)
-        except SystemExit as stop:
-            exit_code = stop.code
-        stdout.flush()
-        lines = stdout.buffer.getvalue().decode().splitlines()
+        command = TapLemlistTasks.get_singer_command()
+        ran = CliRunner().invoke(command, args, catch_exceptions=False)
         logged = self.caplog.records
         assert all(r.exc_info is None for r in logged), "a traceback would be printed"
         return TapRun(
-            int(exit_code or 0),
-            [json.loads(line) for line in lines],
+            ran.exit_code,
+            [json.loads(line) for line in ran.stdout.splitlines()],
             "\n".join(r.getMessage() for r in logged),
             self.clock.sleeps,
             [r.getMessage() for r in logged if r.levelno >= logging.ERROR],
@@ -221,7 +208,6 @@ def tap_process(config: dict[str, t.Any], tmp_path: Path) -> subprocess.Popen[st
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
-    """A private PostgreSQL cluster for the whole test session."""
     cluster = PostgresCluster()
     cluster.start()
     yield cluster
@@ -237,14 +223,14 @@ def meltano_installed() -> None:
     """
     lock_file = REPO / ".meltano" / "install.lock"
     lock_file.parent.mkdir(exist_ok=True)
-    sources = b"".join((REPO / name).read_bytes() for name in INSTALLED_FROM)
-    stamp = hashlib.sha256(sources + sys.version.encode()).hexdigest()
+    sources = [(REPO / name).read_bytes() for name in ("meltano.yml", "pyproject.toml")]
+    stamp = hashlib.sha256(b"".join(sources) + sys.version.encode()).hexdigest()
     with lock_file.open("a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         lock.seek(0)
         if lock.read() == stamp and DBT.exists():  # and the plugins are still there
             return
-        installed = meltano("install", env=environment())
+        installed = run_program([str(MELTANO), "install"], environment())
         assert installed.returncode == 0, installed.stderr
         lock.seek(0)
         lock.truncate()
@@ -272,7 +258,6 @@ PIPELINE_FIXTURES = {"postgres", "meltano_installed", "own_project", "configured
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the `pipeline` marker."""
     config.addinivalue_line(
         "markers", "pipeline: needs PostgreSQL or runs Meltano (CI: on one Python)"
     )
@@ -318,7 +303,6 @@ class _SlowestFirst(LoadScopeScheduling):
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests that use a pipeline fixture as `pipeline`."""
     for item in items:
         if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.pipeline)

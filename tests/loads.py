@@ -70,7 +70,6 @@ def utc_now() -> datetime:
 
 
 def live(rows: Rows) -> set[str]:
-    """The ids of the rows not marked deleted."""
     return {i for i, row in rows.items() if row["_sdc_deleted_at"] is None}
 
 
@@ -151,9 +150,6 @@ class OwnProject(Pipeline):
     reassigned_then_done: str = ""
     done_then_reopened: str = ""
     rescheduled_still_open: str = ""
-    # Still open in lemlist, but no longer in the filtered list: reassigned to the
-    # excluded user, rescheduled out of the dueDate window (before the second load), or
-    # of the type the last load's narrowed filters leave out.
     reassigned_out: str = ""
     rescheduled_out: str = ""
     narrowed_out: list[str] = field(default_factory=list)
@@ -193,7 +189,6 @@ class OwnProject(Pipeline):
         return self.done | self.left_the_filters
 
     def model(self, model: str, columns: str = "*") -> list[dict[str, t.Any]]:
-        """The rows of one dbt model (schema `analytics`), as dicts."""
         return self.records(f"SELECT {columns} FROM analytics.{model}")  # noqa: S608
 
 
@@ -223,18 +218,11 @@ def own_project_series(postgres: PostgresCluster, root: Path) -> OwnProject:
             r["_id"] for r in s.served if r["type"] == NARROWED_TYPE
         )
         ids = sorted({r["_id"] for r in s.served} - set(s.narrowed_out))
-        s.done_after_first, roles = ids[:3], ids[3:9]
-        (
-            s.rescheduled_then_done,
-            s.reassigned_then_done,
-            s.done_then_reopened,
-            s.rescheduled_still_open,
-            s.reassigned_out,
-            s.rescheduled_out,
-        ) = roles
+        s.done_after_first = ids[:3]
+        s.rescheduled_then_done, s.reassigned_then_done, s.done_then_reopened = ids[3:6]
+        s.rescheduled_still_open, s.reassigned_out, s.rescheduled_out = ids[6:9]
 
         def bash(line: str, cwd: Path = project) -> subprocess.CompletedProcess[str]:
-            """Run one line of the section as a user types it."""
             return run_program(["bash", "-c", line], env, cwd)
 
         def run(line: str) -> None:

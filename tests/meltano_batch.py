@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from unittest import mock
 
 from meltano.cli import cli  # type: ignore[attr-defined]
 
@@ -21,17 +22,13 @@ SEPARATOR = "--- meltano_batch: next command ---"
 def main() -> None:
     """Run every command in order; exit with the first failure's code."""
     for command in json.loads(sys.argv[1]):
-        saved = dict(os.environ)
-        os.environ.update(command.get("env", {}))
         print(SEPARATOR, flush=True)  # noqa: T201
         try:
-            cli.main(command["argv"], obj={"project": None}, standalone_mode=False)
+            with mock.patch.dict(os.environ, command.get("env", {})):
+                cli.main(command["argv"], obj={"project": None}, standalone_mode=False)
         except SystemExit as exit_:
             if exit_.code:
                 raise
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
 
 
 if __name__ == "__main__":

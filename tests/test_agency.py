@@ -81,7 +81,6 @@ class Agency:
 
 @pytest.fixture(scope="module")
 def agency(postgres: PostgresCluster, meltano_installed: None) -> Agency:
-    """The series of loads, shared by this module's tests."""
     del meltano_installed
     standins = {name: team_standin(*team) for name, team in TEAMS.items()}
     globex = standins["globex"].team
@@ -139,7 +138,9 @@ def test_a_team_whose_key_is_refused_midway_retires_none_of_its_rows(
     assert live(after["globex"]) == agency.served["globex"]
 
 
-def test_dbt_run_and_dbt_test_pass_before_the_first_snapshot(agency: Agency) -> None:
+def test_dbt_run_and_dbt_test_pass_before_the_first_snapshot_with_no_history(
+    agency: Agency,
+) -> None:
     run_and_test = agency.runs[0].stderr
 
     assert re.search(r"Finished running \d+ table models in", run_and_test)
@@ -147,25 +148,8 @@ def test_dbt_run_and_dbt_test_pass_before_the_first_snapshot(agency: Agency) -> 
         r"Finished running \d+ data tests, \d+ unit tests in", run_and_test
     )
     assert run_and_test.count("Completed successfully") == 2
-
-
-def test_the_history_is_empty_until_the_first_snapshot_and_says_so(
-    agency: Agency,
-) -> None:
     assert agency.history_before_snapshot == [0] * len(HISTORY_MODELS)
-    assert "no task history yet" in agency.runs[0].stderr
-
-
-def test_dbt_build_after_dbt_run_snapshots_and_fills_the_history(
-    agency: Agency,
-) -> None:
-    versions = agency.analytics(
-        "SELECT count(*) FROM {analytics}.stg_lemlist__task_versions"
-    )
-
-    assert "Completed successfully" in agency.runs[1].stderr
-    assert "no task history yet" not in agency.runs[1].stderr
-    assert versions == [(120 + 80,)]
+    assert "no task history yet" in run_and_test
 
 
 def test_dbt_staging_has_both_teams_with_their_names_and_counts(agency: Agency) -> None:
@@ -180,19 +164,25 @@ def test_dbt_staging_has_both_teams_with_their_names_and_counts(agency: Agency) 
     ]
 
 
-def test_the_history_holds_both_teams_and_the_completions_of_one(
+def test_dbt_build_snapshots_both_teams_and_completes_one_without_filters(
     agency: Agency,
 ) -> None:
     versions = agency.analytics(
-        "SELECT team_id, count(DISTINCT task_id) "
+        "SELECT team_id, count(*), count(DISTINCT task_id) "
         "FROM {analytics}.lemlist_task_history GROUP BY 1 ORDER BY 1"
     )
     completions = agency.analytics(
-        "SELECT team_id, task_id FROM {analytics}.lemlist_task_completions"
+        "SELECT team_id, task_id, left_because, retiring_task_filters "
+        "FROM {analytics}.lemlist_task_completions"
     )
+    acme, globex = (team_id for team_id, *_ in TEAMS.values())
+    done = [(acme, i, "done or deleted", "[]") for i in agency.done]
 
-    assert versions == [("tea_AcmeClient000001", 120), ("tea_GlobexClient0001", 80)]
-    assert sorted(completions) == [("tea_AcmeClient000001", i) for i in agency.done]
+    assert "Completed successfully" in agency.runs[1].stderr
+    assert "no task history yet" not in agency.runs[1].stderr
+    # One version of each task: the first snapshot.
+    assert versions == [(acme, 120, 120), (globex, 80, 80)]
+    assert sorted(completions) == done
 
 
 def test_dbt_builds_without_campaigns_anywhere_nor_one_teams_users(
@@ -228,12 +218,3 @@ def test_the_marts_count_and_name_assignees_where_lemlist_lists_them(
     # Nothing to check a team's tasks against without its users or campaigns.
     for run in agency.runs:
         assert " WARN " not in run.stderr
-
-
-def test_completions_without_filters_are_done_or_deleted(agency: Agency) -> None:
-    because = agency.analytics(
-        "SELECT left_because, retiring_task_filters, count(*) "
-        "FROM {analytics}.lemlist_task_completions GROUP BY 1, 2"
-    )
-
-    assert because == [("done or deleted", "[]", len(agency.done))]

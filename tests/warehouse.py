@@ -31,7 +31,6 @@ SERVER_USER = "embedded_postgres"
 
 
 def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -116,7 +115,6 @@ class PostgresCluster:
             self.create_database(self.database)
 
     def running(self) -> bool:
-        """Whether the cluster's server is up."""
         status = self._run("pg_ctl", "-D", str(self.data), "status", check=False)
         return status.returncode == 0
 
@@ -136,7 +134,6 @@ class PostgresCluster:
     def query(
         self, sql: str, *params: object, database: str = ""
     ) -> list[tuple[t.Any, ...]]:
-        """Run one SQL statement on a database (the warehouse's) and return its rows."""
         with psycopg.connect(self.url(database)) as connection:
             return connection.execute(sql, params).fetchall()
 
@@ -201,20 +198,24 @@ class Pipeline:
 
         dbt writes target/ and logs/ per schema (each test's is unique in the cluster),
         not in transform/: test workers run dbt at the same time, and a scenario's later
-        dbt runs reuse its partial parse.
+        dbt runs reuse its partial parse. Meltano writes each plugin's config and
+        catalog to fixed paths under `.meltano/run`, which two pipelines at once would
+        share: each pytest-xdist worker has a `.meltano` of its own, the installed
+        plugins linked in.
         """
         dbt_files = REPO / ".meltano" / "dbt" / self.schema
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        sys_dir = linked_meltano_dir(REPO / ".meltano" / "workers" / worker)
         own = {
             "WAREHOUSE_URL": self.url,
             "DBT_TARGET_SCHEMA": f"{self.schema}_analytics",
             "DBT_TARGET_PATH": str(dbt_files / "target"),
             "DBT_LOG_PATH": str(dbt_files / "logs"),
-            "MELTANO_SYS_DIR_ROOT": str(worker_sys_dir()),
+            "MELTANO_SYS_DIR_ROOT": str(sys_dir),
         }
         return environment(**{**own, **variables})
 
     def connection_environment(self) -> dict[str, str]:
-        """The shell's variables plus the database's URL, Meltano and dbt offline."""
         return environment(WAREHOUSE_URL=self.url)
 
     def run(self, *blocks: str, **variables: str) -> subprocess.CompletedProcess[str]:
@@ -224,14 +225,14 @@ class Pipeline:
         another with the same id runs, and test workers run pipelines in parallel.
         """
         env = self.environment(**variables)
-        return meltano("run", "--state-id-suffix", self.schema, *blocks, env=env)
+        return run_program(
+            [str(MELTANO), "run", "--state-id-suffix", self.schema, *blocks], env
+        )
 
     def query(self, sql: str, *params: object) -> list[tuple[t.Any, ...]]:
-        """The rows of one SQL statement on the pipeline's database."""
         return self.postgres.query(sql, *params, database=self.database)
 
     def records(self, sql: str, *params: object) -> list[dict[str, t.Any]]:
-        """The rows of one SQL statement on the pipeline's database, as dicts."""
         with psycopg.connect(self.url) as connection:
             cursor = connection.cursor(row_factory=psycopg.rows.dict_row)
             return cursor.execute(sql, params or None).fetchall()
@@ -245,18 +246,6 @@ class Pipeline:
         if self.query("SELECT to_regclass(%s)", relation) == [(None,)]:
             return {}
         return {row[key]: row for row in self.records(f"SELECT * FROM {relation}")}  # noqa: S608
-
-
-def worker_sys_dir() -> Path:
-    """A `.meltano` of this test worker's own, sharing the installed plugins.
-
-    Meltano writes each plugin's config and catalog to fixed paths under
-    `.meltano/run`, so two pipelines running at once in one project would read
-    each other's files: each pytest-xdist worker gets its own run directory and
-    system database, with the plugin virtualenvs of `meltano install` linked in.
-    """
-    own = REPO / ".meltano" / "workers" / os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return linked_meltano_dir(own)
 
 
 def linked_meltano_dir(
@@ -281,25 +270,6 @@ def run_program(
     )
 
 
-def meltano(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run Meltano in the repository's project, as a user would."""
-    return run_program([str(MELTANO), *args], env)
-
-
-def embedded_warehouse() -> PostgresCluster:
-    """The lasting warehouse of the demo and the rehearsal, in `.warehouse/`.
-
-    Its port is chosen once and kept in `.warehouse/port`, so its URL stays the same
-    from one start to the next.
-    """
-    port_file = EMBEDDED_DIR / "port"
-    port = int(port_file.read_text()) if port_file.exists() else free_port()
-    cluster = PostgresCluster(EMBEDDED_DIR, port)
-    EMBEDDED_DIR.mkdir(exist_ok=True)
-    port_file.write_text(f"{port}\n")
-    return cluster
-
-
 def main(argv: list[str] | None = None) -> int:
     """`start` (print the URL), `stop`, `url` or `psql` of the embedded warehouse."""
     parser = argparse.ArgumentParser(
@@ -311,7 +281,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("command", choices=("start", "stop", "url", "psql"))
     command = parser.parse_args(argv).command
-    cluster = embedded_warehouse()
+    # The port is chosen once and kept, so the URL stays the same from start to start.
+    port_file = EMBEDDED_DIR / "port"
+    port = int(port_file.read_text()) if port_file.exists() else free_port()
+    EMBEDDED_DIR.mkdir(exist_ok=True)
+    port_file.write_text(f"{port}\n")
+    cluster = PostgresCluster(EMBEDDED_DIR, port)
     if command == "start":
         cluster.start()
     elif command == "stop":
