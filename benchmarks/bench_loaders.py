@@ -46,9 +46,10 @@ import psycopg
 from measure import API_KEY
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "scripts"))
+from embedded_warehouse import PostgresCluster
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
-from warehouse import PostgresCluster
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator, Sequence

@@ -43,7 +43,9 @@ import dagster as dg
 from measure import REPO, StandInProcess
 
 sys.path.insert(0, str(REPO / "tests"))
-from warehouse import Pipeline, PostgresCluster
+sys.path.insert(0, str(REPO / "scripts"))
+from embedded_warehouse import PostgresCluster
+from warehouse import Pipeline
 
 if t.TYPE_CHECKING:
     from typing_extensions import Self

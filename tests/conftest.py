@@ -17,9 +17,10 @@ from subprocess import PIPE
 
 import pytest
 from click.testing import CliRunner
+from embedded_warehouse import PostgresCluster
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
-from warehouse import DBT, MELTANO, REPO, PostgresCluster, environment, run_program
+from warehouse import DBT, MELTANO, REPO, environment, run_program
 from xdist.scheduler import LoadScopeScheduling
 
 from tap_lemlist_tasks.client import LemlistStream

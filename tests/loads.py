@@ -42,7 +42,7 @@ if t.TYPE_CHECKING:
     import subprocess
     from pathlib import Path
 
-    from warehouse import PostgresCluster
+    from embedded_warehouse import PostgresCluster
 
 Rows = dict[str, dict[str, t.Any]]
 CLONE = "/path/to/tap-lemlist-tasks"

@@ -29,8 +29,8 @@ from warehouse import Pipeline
 if t.TYPE_CHECKING:
     import subprocess
 
+    from embedded_warehouse import PostgresCluster
     from lemlist_standin import LemlistStandIn
-    from warehouse import PostgresCluster
 
 HISTORY_MODELS = (
     "stg_lemlist__task_versions",

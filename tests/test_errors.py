@@ -11,9 +11,9 @@ import typing as t
 
 import pytest
 from conftest import API_KEY, Fault, Run, assert_failed
+from embedded_warehouse import free_port
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
-from warehouse import free_port
 
 if t.TYPE_CHECKING:
     from pathlib import Path

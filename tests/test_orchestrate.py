@@ -36,8 +36,8 @@ from orchestrate.teams import TeamsFileError, read_teams
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from embedded_warehouse import PostgresCluster
     from lemlist_standin import LemlistStandIn
-    from warehouse import PostgresCluster
 
 REFUSED = "lemlist rejected the API key (HTTP 401)"
 DAGSTER = Path(sys.executable).parent / "dagster"

@@ -14,13 +14,14 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+from embedded_warehouse import free_port
 from loads import readme_blocks
-from warehouse import Pipeline, free_port, linked_meltano_dir, run_program
+from warehouse import Pipeline, linked_meltano_dir, run_program
 
 if t.TYPE_CHECKING:
     import subprocess
 
-    from warehouse import PostgresCluster
+    from embedded_warehouse import PostgresCluster
 
 
 class Rehearsal(t.NamedTuple):

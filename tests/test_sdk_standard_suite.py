@@ -6,10 +6,10 @@ import typing as t
 
 import pytest
 from conftest import API_KEY
+from embedded_warehouse import free_port
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
-from warehouse import free_port
 
 from tap_lemlist_tasks.tap import TapLemlistTasks
 

@@ -21,8 +21,8 @@ from loads import complete_during_next_load
 from warehouse import Pipeline
 
 if t.TYPE_CHECKING:
+    from embedded_warehouse import PostgresCluster
     from loads import Rows
-    from warehouse import PostgresCluster
 
 SCHEMA = "settings_from_the_environment"
 LOAD = ("tap-lemlist-tasks", "target-postgres")
