@@ -96,6 +96,10 @@ def schema_of(shape: type, **keys: str) -> dict[str, t.Any]:
         types = field.pop("type", None) or [kind.pop("type") for kind in kinds]
         for kind in kinds:  # what else a type says, e.g. a list's items
             field.update(kind)
+        field.pop("minLength", None)  # the decoder's rule, not the column's
+        if "array" in types:  # as 0.3 declared them: text[] and jsonb[] columns
+            item = field.setdefault("items", {})
+            item.update({"type": [item["type"]]} if "type" in item else {})
         properties[name] = {**field, "type": types}
     for key, description in keys.items():
         properties[key] = {"type": ["string"], "description": description}
