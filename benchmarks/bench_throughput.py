@@ -79,7 +79,9 @@ def main(quick: bool) -> None:  # noqa: FBT001
     print()
     print(f"CPU per task, {small:,} to {large:,} tasks:")
     print(f"tap {tap_us:.1f} us, plain loop {loop_us:.1f} us")
-    print(f"ratio: {tap_us / loop_us:.2f} (target <= 2)")
+    # Issue 27's target with retirement (every page read twice); 2 for one read.
+    target = 2 if SETTINGS.get("emit_activate_version_messages") is False else 2.5
+    print(f"ratio: {tap_us / loop_us:.2f} (target <= {target:g})")
     few, many = (2_000, 20_000) if quick else (2_000, 200_000)
     few_rss, many_rss = peak_rss(few), peak_rss(many)
     print()
