@@ -34,25 +34,13 @@ def test_the_section_loads_every_user_and_campaign(
     }
 
 
-def test_the_sections_dbt_builds_the_marts_and_the_example_model(
-    own_project: OwnProject,
-) -> None:
-    models = own_project.query(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = 'analytics'"
-    )
+def test_the_sections_example_model_counts_open_tasks(own_project: OwnProject) -> None:
+    # test_dbt.py reads the package's marts in this project's `analytics`; its example
+    # model uses transform/ as a package.
     [(per_team,)] = own_project.query(
         "SELECT sum(open_tasks) FROM analytics.lemlist_open_tasks_per_team"
     )
 
-    assert {
-        "lemlist_open_tasks_by_assignee",
-        "lemlist_open_tasks_by_campaign",
-        "lemlist_task_history",
-        "lemlist_task_completions",
-        "lemlist_open_tasks_per_team",
-    } <= {name for (name,) in models}
-    # The example's model uses transform/ as a package.
     assert per_team == len(own_project.open_ids)
 
 
