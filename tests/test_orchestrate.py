@@ -135,9 +135,8 @@ class Agency:
         )
 
     def messages(self, result: dg.ExecuteInProcessResult) -> list[str]:
-        return [
-            str(entry.user_message) for entry in self.instance.all_logs(result.run_id)
-        ]
+        logs = self.instance.all_logs(result.run_id)
+        return [str(entry.user_message) for entry in logs]
 
 
 def failure(result: dg.ExecuteInProcessResult) -> str:
@@ -336,12 +335,8 @@ def test_the_code_location_needs_the_teams_file(
 
 def test_the_hourly_schedule_requests_every_team_once(tmp_path: Path) -> None:
     teams_file = tmp_path / "teams.yml"
-    teams_file.write_text(
-        "".join(
-            f"- {{slug: t{n}, api_key_env: KEY_{n}, schema: lemlist_{n}}}\n"
-            for n in range(100)
-        )
-    )
+    team = "- {{slug: t{0}, api_key_env: KEY_{0}, schema: lemlist_{0}}}\n"
+    teams_file.write_text("".join(team.format(n) for n in range(100)))
     defs = build_definitions(read_teams(teams_file))
     schedule = defs.resolve_schedule_def("lemlist_teams_hourly")
     tick = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
@@ -365,12 +360,10 @@ def test_the_instance_settings_cap_loads_and_one_run_per_team() -> None:
     with dg.instance_for_test(overrides=settings) as instance:
         config = instance.get_concurrency_config()
 
+    per_team = {"applyLimitPerUniqueValue": True}
+
     assert config.pool_config.default_pool_limit == 4
     assert config.run_queue_config is not None
     assert config.run_queue_config.tag_concurrency_limits == [
-        {
-            "key": "dagster/partition",
-            "value": {"applyLimitPerUniqueValue": True},
-            "limit": 1,
-        }
+        {"key": "dagster/partition", "value": per_team, "limit": 1}
     ]
