@@ -264,9 +264,7 @@ def test_completions_hold_each_task_that_left_once_and_say_why(
     }
 
 
-def test_the_team_history_holds_each_filter_setting_once(
-    own_project: OwnProject,
-) -> None:
+def test_team_history_holds_each_filter_setting_once(own_project: OwnProject) -> None:
     versions = own_project.records(
         "SELECT task_filters, has_drifting_filters, valid_from, valid_to "
         "FROM analytics.stg_lemlist__team_versions ORDER BY version_number"

@@ -324,9 +324,7 @@ def test_a_wrong_teams_file_is_refused_in_one_line(
     assert "\n" not in str(refused.value)
 
 
-def test_the_code_location_needs_the_teams_file(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_code_location_needs_a_teams_file(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LEMLIST_TEAMS_FILE", raising=False)
 
     with pytest.raises(TeamsFileError, match=r"^LEMLIST_TEAMS_FILE is not set: "):

@@ -22,9 +22,7 @@ if t.TYPE_CHECKING:
     from loads import OwnProject
 
 
-def test_the_section_loads_every_user_and_campaign(
-    own_project: OwnProject,
-) -> None:
+def test_the_section_loads_every_user_and_campaign(own_project: OwnProject) -> None:
     all_campaigns = {campaign["_id"] for campaign in sample_campaigns()}
 
     assert len(live(own_project.table("users", key="userId"))) == len(sample_users())
