@@ -201,5 +201,6 @@ class RetryingStream(RESTStream[_Token]):
         elif why.startswith(_NOT_CONNECTED):
             fix = "Check api_url (default https://api.lemlist.com/api) and the network."
         what, tries = self.asking, details["tries"]
-        line = f"Reading {what} from lemlist failed after {tries} tries: {why}. {fix}"
+        tried = "1 try" if tries == 1 else f"{tries} tries"
+        line = f"Reading {what} from lemlist failed after {tried}: {why}. {fix}"
         raise LemlistError(line) from None

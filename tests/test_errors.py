@@ -154,7 +154,7 @@ def test_an_answer_that_does_not_complete_in_time_is_cut_at_the_deadline(
         faults=[(0, fault, options)], request_timeout_seconds=1, retry_max_tries=1
     )
 
-    assert_failed(tapped, "failed after 1 tries: no complete answer within 1 s")
+    assert_failed(tapped, "failed after 1 try: no complete answer within 1 s")
 
 
 REDIRECTS = {
@@ -193,7 +193,7 @@ def test_a_certificate_that_does_not_verify_fails_at_once(
 
     # The key's team is the first request of a sync.
     assert_failed(
-        tapped, "(GET /team) from lemlist failed after 1 tries: TLS certificate"
+        tapped, "(GET /team) from lemlist failed after 1 try: TLS certificate"
     )
     assert "Not retried" in tapped.errors[0]
     assert tapped.sleeps == []
