@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from requests.auth import HTTPBasicAuth
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from typing_extensions import override
 
 from tap_lemlist_tasks import retirement, retries, throttle
 from tap_lemlist_tasks.errors import LemlistError
@@ -22,8 +23,6 @@ if t.TYPE_CHECKING:
 
     from singer_sdk.helpers.types import Context
     from singer_sdk.singerlib import Catalog
-
-from typing_extensions import override
 
 #: A progress line every this many pages of a read, besides its first.
 PROGRESS_PAGES = 25

@@ -35,6 +35,8 @@ if t.TYPE_CHECKING:
     from singer_sdk.singerlib import Message
     from singer_sdk.streams import Stream
 
+#: A value shorter is no real key, and hiding it would blot out words instead.
+_SHORTEST_KEY = 8
 _hidden: list[str] = []  # every form of the API key, longest first
 
 
@@ -171,8 +173,8 @@ def hide_in_logs(key: object) -> None:
     refuses, a key that is no text too; this filter on the process's log handlers
     replaces the key there, as text, repr or JSON.
     """
-    # A value this short is no real key, and would blot out words instead.
-    forms = {f(key) for f in (str, repr, json.dumps)} if len(str(key)) >= 8 else ()  # noqa: PLR2004
+    real = len(str(key)) >= _SHORTEST_KEY
+    forms = {f(key) for f in (str, repr, json.dumps)} if real else set()
     _hidden[:] = sorted(forms, key=len, reverse=True)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_hide)  # once: a handler adds no filter twice
