@@ -298,7 +298,8 @@ class LemlistStandIn(ThreadingHTTPServer):
         self.server_activate()
         if self._tls is not None:
             self.socket = self._tls.wrap_socket(self.socket, server_side=True)
-        threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True).start()
+        # stop() waits for the loop's next poll, after every test: poll every 10 ms.
+        threading.Thread(target=self.serve_forever, args=(0.01,), daemon=True).start()
         return self
 
     def stop(self, *_exc: object) -> None:
