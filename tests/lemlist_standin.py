@@ -288,7 +288,7 @@ class LemlistStandIn(ThreadingHTTPServer):
         self.plan_gated: set[str] = set()
         self._requests: list[RecordedRequest] = []
         self._arrivals: dict[str | None, deque[float]] = {}
-        self._rate_limited = self._created = 0
+        self._created = 0
         self._faults: dict[int | str, deque[tuple[str, dict[str, Any]]]] = {}
         self._events: dict[int, list[_Event]] = {}
 
@@ -325,12 +325,6 @@ class LemlistStandIn(ThreadingHTTPServer):
     def task_requests(self) -> list[RecordedRequest]:
         """The requests for ``/api/tasks`` pages, in arrival order (no team read)."""
         return [r for r in self.requests if r.path == "/api/tasks"]
-
-    @property
-    def rate_limited_count(self) -> int:
-        """How many 429s the rate limit (not the fault script) has sent."""
-        with self._lock:
-            return self._rate_limited
 
     def team_document(self) -> Record:
         """Return the Team object ``GET /api/team`` serves to this stand-in's key."""
@@ -454,7 +448,6 @@ class LemlistStandIn(ThreadingHTTPServer):
             while arrivals and arrivals[0] <= now - window:
                 arrivals.popleft()
             admitted = self._rate_limit is None or len(arrivals) < limit
-            self._rate_limited += not admitted
             if admitted and self._rate_limit:
                 arrivals.append(now)
             frees_in = (arrivals[0] if arrivals else now) + window - now

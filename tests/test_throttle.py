@@ -37,9 +37,8 @@ def test_syncs_at_lemlists_rate_limit_get_no_429(
         synced = [run(api_url=standin.url, **settings) for _ in range(syncs)]
 
     assert [len(s.ids) for s in synced] == [tasks] * syncs, synced[0].stderr
-    assert standin.rate_limited_count == 0
     arrivals = [r.time for r in standin.requests]
-    # At most 20 requests in any window of 2 s.
+    # At most 20 requests in any window of 2 s: a 429 would be the 21st of one.
     assert max(sum(a <= b < a + 2 for b in arrivals) for a in arrivals) <= 20
     if requests is not None:  # and no slower than the limit makes it
         assert len(arrivals) == requests
