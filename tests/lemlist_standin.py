@@ -337,15 +337,11 @@ class LemlistStandIn(ThreadingHTTPServer):
             return [dict(record) for record in self._matching(key, match)[0]]
 
     def complete(self, task_ids: Iterable[str], *, done: bool = True) -> None:
-        """Mark tasks done so they vanish from results; KeyError for unknown ids."""
+        """Mark tasks done (`done=False`: pending again); KeyError for unknown ids."""
         with self._lock:
             for task_id in task_ids:
                 self._by_id[task_id].done = done
             self._matches.clear()
-
-    def reopen(self, task_ids: Iterable[str]) -> None:
-        """Mark tasks pending again; KeyError for unknown ids."""
-        self.complete(task_ids, done=False)
 
     def update(self, task_id: str, **fields: Any) -> None:
         """Change fields of a task's record (e.g. ``dueDate``, ``userId``)."""
@@ -432,8 +428,6 @@ class LemlistStandIn(ThreadingHTTPServer):
             raise ValueError(msg)
         with self._lock:
             self._faults.setdefault(at, deque()).extend([(fault, options)] * times)
-
-    add_route_faults = add_faults  # e.g. add_route_faults("team", "401")
 
     def _receive(
         self, request: RecordedRequest, auth: str | None

@@ -260,7 +260,7 @@ def own_project_series(postgres: PostgresCluster, root: Path) -> OwnProject:
         complete_during_next_load(api, s.done_during_load)
         run(run_line)
         api.complete([s.rescheduled_then_done, s.reassigned_then_done])
-        api.reopen([s.done_then_reopened])
+        api.complete([s.done_then_reopened], done=False)
         api.update(s.rescheduled_still_open, dueDate=NEW_DUE_DATE)
         still_open = api.pending_records(NARROWED_FILTERS)
         s.deleted_campaign = min(

@@ -122,7 +122,7 @@ LIVE_CHANGES: dict[str, tuple[Callable[[list[str]], list[t.Any]], int, str]] = {
     ),
     "a task reopened during the sync": (
         lambda ids: [(AFTER_TEAM, lambda s: s.complete(ids[:1])),
-                     (AFTER_PAGE_0, lambda s: s.reopen([ids[0]]))],
+                     (AFTER_PAGE_0, lambda s: s.complete([ids[0]], done=False))],
         1, "",
     ),
     "a task moved to the end behind the forward read, then back": (
@@ -219,7 +219,7 @@ def test_a_sync_that_would_retire_most_tasks_withholds_once_then_retires(
     # As `meltano state get` prints it: the guard reads the count inside the wrapper.
     withheld = run(state={"singer_state": first.state})
     if lemlist_takes_it_back:
-        run.standin.reopen(gone)
+        run.standin.complete(gone, done=False)
 
     after = run(state=withheld.state)
 

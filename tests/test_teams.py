@@ -115,7 +115,7 @@ def test_a_team_answer_without_users_or_a_plan_without_campaigns_loads_none_of_t
 def test_a_transient_team_or_campaigns_failure_is_retried_without_echoing_it(
     run: Run, route: str, fault: str, options: dict[str, t.Any], phrase: str
 ) -> None:
-    run.standin.add_route_faults(route, fault, **options)
+    run.standin.add_faults(route, fault, **options)
 
     synced = run()
 
@@ -142,7 +142,7 @@ def test_a_transient_team_or_campaigns_failure_is_retried_without_echoing_it(
 def test_a_refused_team_request_stops_before_any_page_with_one_line(
     run: Run, fault: str, explained: str
 ) -> None:
-    run.standin.add_route_faults("team", fault)
+    run.standin.add_faults("team", fault)
 
     synced = run()
 
@@ -236,7 +236,7 @@ def test_a_campaign_deleted_during_the_read_retires_no_other_campaign(
 def test_a_refused_campaigns_request_stops_with_lemlists_words_and_no_filters(
     run: Run,
 ) -> None:
-    run.standin.add_route_faults("campaigns", "400")
+    run.standin.add_faults("campaigns", "400")
 
     synced = run()
 
