@@ -18,7 +18,6 @@ from subprocess import PIPE
 import pytest
 from click.testing import CliRunner
 from embedded_warehouse import PostgresCluster
-from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
 from warehouse import DBT, MELTANO, REPO, environment, run_program
 from xdist.scheduler import LoadScopeScheduling
@@ -117,7 +116,7 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 @pytest.fixture
 def standin() -> Iterator[LemlistStandIn]:
     """A lemlist stand-in with 250 sample tasks in pages of 100."""
-    with LemlistStandIn(sample_tasks(250), api_key=API_KEY, page_size=100) as server:
+    with LemlistStandIn(api_key=API_KEY) as server:
         yield server
 
 

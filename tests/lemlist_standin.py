@@ -268,8 +268,8 @@ class LemlistStandIn(ThreadingHTTPServer):
         clock: Callable[[], float] = time.monotonic,
         tls: ssl.SSLContext | None = None,
     ) -> None:
-        """Serve `tasks` in order to `api_key`; `rate_limit` is (limit, seconds) per
-        key on `clock`."""
+        """Serve `tasks` (250 sample ones by default) in order to `api_key`;
+        `rate_limit` is (limit, seconds) per key on `clock`."""
         super().__init__(("127.0.0.1", port), _Handler, bind_and_activate=False)
         self._lock = threading.Lock()
         # Per filters: the pending records they match, and the pages served encoded.

@@ -7,7 +7,6 @@ import typing as t
 import pytest
 from conftest import API_KEY
 from embedded_warehouse import free_port
-from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
@@ -26,7 +25,7 @@ URL = f"http://127.0.0.1:{PORT}/api"
 def standin_listening() -> Iterator[None]:
     # Made here, not at import: a worker that only collects the module would leave
     # the stand-in's socket unclosed.
-    with LemlistStandIn(sample_tasks(250), api_key=API_KEY, page_size=100, port=PORT):
+    with LemlistStandIn(api_key=API_KEY, port=PORT):
         yield
 
 

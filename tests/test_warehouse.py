@@ -15,7 +15,6 @@ import typing as t
 
 import pytest
 from conftest import API_KEY
-from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
 from loads import complete_during_next_load
 from warehouse import Pipeline
@@ -63,7 +62,7 @@ class Loads(t.NamedTuple):
 def loads(postgres: PostgresCluster, meltano_installed: None) -> Loads:
     del meltano_installed
     pipeline = Pipeline(postgres, SCHEMA)
-    with LemlistStandIn(sample_tasks(250), api_key=API_KEY) as standin:
+    with LemlistStandIn(api_key=API_KEY) as standin:
         settings = {**SETTINGS, "TAP_LEMLIST_TASKS_API_URL": standin.url}
         served = {task["_id"]: task for task in standin.pending_records()}
         runs = [pipeline.run(*LOAD, **settings)]
