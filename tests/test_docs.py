@@ -9,20 +9,18 @@ queries: test_dbt.py.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
+
+from click.testing import CliRunner
+
+from tap_lemlist_tasks.tap import TapLemlistTasks
 
 REPO = Path(__file__).parent.parent
 
 
 def test_readme_settings_table_is_the_taps_own_about_output() -> None:
-    about = subprocess.run(
-        [sys.executable, "-m", "tap_lemlist_tasks.tap", "--about", "--format=markdown"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    command = TapLemlistTasks.get_singer_command()
+    about = CliRunner().invoke(command, ["--about", "--format=markdown"]).stdout
     table = "\n".join(line for line in about.splitlines() if line.startswith("|"))
 
     readme = (REPO / "README.md").read_text()
