@@ -257,12 +257,6 @@ def own_project(
 PIPELINE_FIXTURES = {"postgres", "meltano_installed", "own_project", "configured_copy"}
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "pipeline: needs PostgreSQL or runs Meltano (CI: on one Python)"
-    )
-
-
 # Modules that run series of real pipelines, slowest first (CPU seconds of the
 # processes they start). pytest-xdist gives a worker one module at a time, by default
 # those with the most tests first; handing these out first instead lets the quick
