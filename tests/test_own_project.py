@@ -42,13 +42,6 @@ def test_the_sections_example_model_counts_open_tasks(own_project: OwnProject) -
     assert per_team == len(own_project.open_ids)
 
 
-def test_the_sections_first_load_puts_every_pending_task_live_once(
-    own_project: OwnProject,
-) -> None:
-    assert live(own_project.rows[0]) == {task["_id"] for task in own_project.served}
-    assert len(own_project.rows[0]) == 60
-
-
 def test_columns_have_warehouse_types(own_project: OwnProject) -> None:
     types = dict(
         own_project.query(
@@ -63,11 +56,13 @@ def test_columns_have_warehouse_types(own_project: OwnProject) -> None:
     assert types["_id"] == types["title"] == types["leadId"] == "text"
 
 
-def test_values_land_as_lemlist_served_them_in_a_non_utc_database(
+def test_the_first_load_puts_each_task_live_once_as_lemlist_served_it(
     own_project: OwnProject,
 ) -> None:
     rows = own_project.rows[0]
 
+    assert live(rows) == {task["_id"] for task in own_project.served}
+    assert len(rows) == 60
     assert own_project.query("SHOW timezone") == [(NON_UTC_TIMEZONE,)]
     for served in own_project.served:
         row = rows[served["_id"]]

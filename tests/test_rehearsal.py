@@ -55,22 +55,17 @@ def test_the_rehearsal_runs_as_written(rehearsal: Rehearsal) -> None:
     assert rehearsal.run.stdout.count("create: opp_rehearsal") == 1
 
 
-def test_the_rehearsal_retires_3_and_loads_2_new(rehearsal: Rehearsal) -> None:
-    [live_and_retired] = rehearsal.pipeline.query(
-        "SELECT count(*) FILTER (WHERE _sdc_deleted_at IS NULL), "
-        "count(*) FILTER (WHERE _sdc_deleted_at IS NOT NULL) FROM rehearsal.tasks"
-    )
-
-    assert live_and_retired == (50 - 3 + 2, 3)
-
-
-def test_dbt_reads_the_schema_the_loader_wrote_and_has_3_completions(
+def test_the_rehearsal_retires_3_loads_2_new_and_dbt_reads_them(
     rehearsal: Rehearsal,
 ) -> None:
-    [open_and_completions] = rehearsal.pipeline.query(
-        "SELECT (SELECT count(*) FROM rehearsal_analytics.stg_lemlist__tasks "
-        "WHERE is_open), "
-        "(SELECT count(*) FROM rehearsal_analytics.lemlist_task_completions)"
+    # dbt reads the schema only the loader was told: rehearsal, not tap_lemlist_tasks.
+    [loaded] = rehearsal.pipeline.query(
+        "SELECT count(*) FILTER (WHERE _sdc_deleted_at IS NULL), "
+        "count(*) FILTER (WHERE _sdc_deleted_at IS NOT NULL), "
+        "(SELECT count(*) FROM rehearsal_analytics.stg_lemlist__tasks WHERE is_open), "
+        "(SELECT count(*) FROM rehearsal_analytics.lemlist_task_completions) "
+        "FROM rehearsal.tasks"
     )
 
-    assert open_and_completions == (50 - 3 + 2, 3)
+    # Live and retired rows; open tasks and completions in dbt's models.
+    assert loaded == (50 - 3 + 2, 3, 50 - 3 + 2, 3)
