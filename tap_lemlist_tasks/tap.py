@@ -185,17 +185,12 @@ def _hide(record: logging.LogRecord) -> bool:
         # urllib3 warns with a traceback when a deadline cuts an answer's headers;
         # the retry line says what happened, so its warning stays one line.
         record.exc_info, record.exc_text = None, None
-    message = hidden = record.getMessage()
+    message = record.getMessage()
     if message.startswith("An unhandled error occurred while syncing"):
         # The boundary tells what stopped the sync in one line; the SDK's own note
         # would add an error line for every stream the failure ends.
         return False
     for form in _hidden:
-        hidden = hidden.replace(form, "***")
-    if hidden != message:
-        record.msg, record.args = hidden, ()
+        message = message.replace(form, "***")
+    record.msg, record.args = message, ()
     return True
-
-
-if __name__ == "__main__":
-    TapLemlistTasks.cli()

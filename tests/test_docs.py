@@ -18,7 +18,7 @@ REPO = Path(__file__).parent.parent
 
 def test_readme_settings_table_is_the_taps_own_about_output() -> None:
     about = subprocess.run(
-        [sys.executable, "-m", "tap_lemlist_tasks.tap", "--about", "--format=markdown"],
+        [sys.executable, "-m", "tap_lemlist_tasks", "--about", "--format=markdown"],
         capture_output=True,
         text=True,
         check=True,
