@@ -16,9 +16,12 @@ from tap_lemlist_tasks.errors import RefusedError
 from tap_lemlist_tasks.filters import FILTER_SCHEMA
 from tap_lemlist_tasks.paging import MAX_READS
 
-#: The settings with a default: name, JSON type, default, title, description, and
-#: the rest of their schema.
-_DEFAULTED: list[tuple[t.Any, ...]] = [
+#: The settings: name, JSON type, default, title, description, and the rest of
+#: their schema.
+_SETTINGS: list[tuple[t.Any, ...]] = [
+    ("api_key", "string", None, "API key",
+     "lemlist API key (lemlist: Settings > Integrations > API).",
+     {"required": True, "secret": True}),
     ("api_url", "string", "https://api.lemlist.com/api", "API URL",
      ("Base URL of lemlist's API. Must be https:// unless the host is loopback (a "
       "local stand-in for tests)."), {}),
@@ -63,14 +66,6 @@ _DEFAULTED: list[tuple[t.Any, ...]] = [
 
 # The tap's own settings; the SDK appends its built-in ones to config_jsonschema.
 SETTINGS = th.PropertiesList(
-    th.Property(
-        "api_key",
-        th.StringType,
-        required=True,
-        secret=True,
-        title="API key",
-        description="lemlist API key (lemlist: Settings > Integrations > API).",
-    ),
     # `type=` overrides the SDK's, which makes an optional setting nullable: a null
     # would not mean the default but e.g. no throttle, or no retirement.
     *(
@@ -83,7 +78,7 @@ SETTINGS = th.PropertiesList(
             type=kind,
             **schema,
         )
-        for name, kind, default, title, text, schema in _DEFAULTED
+        for name, kind, default, title, text, schema in _SETTINGS
     ),
     # A misspelt setting would be ignored. And batch_config would make the SDK
     # announce BATCH files after ACTIVATE_VERSION: the target would retire tasks
