@@ -43,9 +43,8 @@ _hidden: list[str] = []  # every form of the API key, longest first
 class _BufferedWriter(MsgSpecWriter):
     """msgspec's writer, flushing stdout after each message but records.
 
-    A record waits in the buffer for the next STATE, ACTIVATE_VERSION or the end:
-    none of those can overtake it, and flushing each record cost a sixth of the
-    tap's time.
+    A record waits for the next STATE, ACTIVATE_VERSION or the end, which cannot
+    overtake it; flushing each record cost a sixth of the tap's time.
     """
 
     @override
@@ -65,7 +64,7 @@ class TapLemlistTasks(Tap):
     # i.e. after ACTIVATE_VERSION: the target would retire rows still in flight.
     capabilities: t.ClassVar = [c for c in Tap.capabilities if c.value != "batch"]
 
-    config_jsonschema = SETTINGS.to_dict()
+    config_jsonschema = SETTINGS
 
     @override
     def __init__(self, **kwargs: t.Any) -> None:
