@@ -29,10 +29,8 @@ STATE_KEY = "retirement"
 class Retiring(Stream):
     """A stream that retires what a complete sync did not emit, and only then."""
 
-    @property
-    def emit_activate_version_messages(self) -> bool:
-        """Not the SDK's way, which sends it first: a failed sync would retire."""
-        return False
+    #: Not the SDK's way, which sends it first: a failed sync would retire.
+    emit_activate_version_messages = False
 
     @property
     def retires(self) -> bool:
