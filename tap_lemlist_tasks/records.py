@@ -83,10 +83,7 @@ class User(TypedDict, total=False):
 
 
 def schema_of(shape: type, **keys: str) -> dict[str, t.Any]:
-    """Return the Singer schema of `shape`'s records, plus `keys` the tap sets.
-
-    `keys` are text never null, by name, with their descriptions (the team's id).
-    """
+    """Return the Singer schema of `shape`'s records, plus `keys`: text never null."""
     body = msgspec.json.schema(shape)["$defs"][shape.__name__]
     properties = {}
     for name in shape.__annotations__:  # in their order: a target's columns
@@ -136,16 +133,12 @@ class Team(msgspec.Struct, frozen=True):
         return "no users listed" if self.users is None else f"{len(self.users)} users"
 
 
-class UnexpectedRecordError(LemlistError):
-    """A record whose shape lemlist's documentation does not allow."""
-
-    def __init__(self, stream: str, key: object, problem: str) -> None:
-        """Name the stream, the record and what is wrong with it."""
-        super().__init__(
-            f"{stream}: lemlist sent record {key!r:.80} with {problem}; the sync "
-            "stopped rather than load it. Please report this shape to the tap's "
-            "maintainers."
-        )
+def _refused(stream: str, key: object, problem: str) -> LemlistError:
+    """A record lemlist's documentation does not allow: the sync stops, naming it."""
+    return LemlistError(
+        f"{stream}: lemlist sent record {key!r:.80} with {problem}; the sync stopped "
+        "rather than load it. Please report this shape to the tap's maintainers."
+    )
 
 
 _Body = t.TypeVar("_Body")
@@ -159,7 +152,7 @@ def decode(
     """Decode a 2xx body (`what`: page or team) into `shape`.
 
     A body that is not JSON, or not of the shape, is retried (RetriableAPIError); an
-    item that is not of its record type stops the sync (UnexpectedRecordError).
+    item that is not of its record type stops the sync (LemlistError).
     """
     try:
         return msgspec.json.decode(response.content, type=shape)
@@ -169,7 +162,7 @@ def decode(
             item = next(iter(_items(response.content)[index:]), None)
             key = item.get("_id") if isinstance(item, dict) else None
             key = f"#{index}" if key is None else key
-            raise UnexpectedRecordError(stream, key, f"{error}") from None
+            raise _refused(stream, key, f"{error}") from None
         msg = f"{what} body has an unexpected shape ({error})"
     except RecursionError:
         msg = f"{what} body nests deeper than the decoder allows"
@@ -199,6 +192,8 @@ def undeclared(content: bytes, schema: dict[str, t.Any]) -> list[str]:
 _INT64 = range(-(2**63), 2**63)
 _LEMLIST_FORM = "2025-11-10T09:58:57.169Z"  # how lemlist writes a date
 _INTEGER = re.compile(r"[-+]?[0-9]+")
+#: A NUL in JSON: `\u0000` after an even number of backslashes (escaped ones).
+_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
 
 
 class Quirks:
@@ -232,15 +227,11 @@ class Quirks:
 
     def scrub_nul(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
         """Remove NULs (PostgreSQL refuses them in text and jsonb); return `record`."""
-        for name, value in record.items():
-            if isinstance(value, str) and "\x00" in value:
-                record[name] = value.replace("\x00", "")
+        for name, value in record.items():  # in text, or in the text of a list
+            encoded = msgspec.json.encode(value)
+            if (scrubbed := _NUL.sub(rb"\1", encoded)) != encoded:
+                record[name] = msgspec.json.decode(scrubbed)
                 self._nul[name] += 1
-            elif isinstance(value, list):
-                encoded = msgspec.json.encode(value)
-                if b"\\u0000" in encoded:
-                    record[name] = msgspec.json.decode(encoded.replace(b"\\u0000", b""))
-                    self._nul[name] += 1
         return record
 
     def report(self, logger: logging.Logger) -> None:
@@ -278,6 +269,5 @@ class Quirks:
         return moment.isoformat(timespec=exact if micros else "seconds") + "Z"
 
     def _refuse(self, key: str, name: str, value: object, problem: str) -> t.NoReturn:
-        raise UnexpectedRecordError(
-            self._stream, key, f"field {name!r} holding {value!r:.80}, which {problem}"
-        )
+        problem = f"field {name!r} holding {value!r:.80}, which {problem}"
+        raise _refused(self._stream, key, problem)
