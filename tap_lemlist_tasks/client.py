@@ -59,11 +59,6 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
         return f"tap-lemlist-tasks/{metadata.version('tap-lemlist-tasks')}"
 
     @override
-    @property
-    def timeout(self) -> int:
-        return int(self.config["request_timeout_seconds"])
-
-    @override
     @cached_property
     def requests_session(self) -> requests.Session:
         session = requests.Session()
@@ -72,7 +67,9 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
         read = session.merge_environment_settings(self.url_base, {}, None, None, None)
         session.proxies, session.verify = read["proxies"], read["verify"]
         session.trust_env = False
-        adapter = throttle.ThrottledAdapter(self.request_budget, deadline=self.timeout)
+        # The adapter bounds each whole answer; it sets the sockets' timeout itself.
+        deadline = int(self.config["request_timeout_seconds"])
+        adapter = throttle.ThrottledAdapter(self.request_budget, deadline=deadline)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.hooks["response"].append(_refuse_redirect)
@@ -136,13 +133,11 @@ class LemlistListStream(LemlistStream[PageToken]):
     page_size = 0  # lemlist's for the list; 0: it documents none, an empty page ends
     _paginator: ListPaginator
     _quirks: Quirks
-    #: The items of the last answer, decoded once by `validate_response`.
+    #: The items of the last answer, decoded once by `_refuse_redirect`.
     _items: list[t.Any]
 
-    @property
-    def scope(self) -> str:
-        """What selects the list's items (e.g. the tasks' filters), as text."""
-        return ""
+    #: What selects the list's items this sync (e.g. the tasks' filters), as text.
+    scope = ""
 
     def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
         """Return the items of page `number`, from lemlist's 2xx answer."""
@@ -183,17 +178,10 @@ class LemlistListStream(LemlistStream[PageToken]):
             records = [self._quirks.scrub_nul(record) for record in records]
         read, page = paginator.read, paginator.current_value.number
         if read.pages == 0 or (read.pages + 1) % PROGRESS_PAGES == 0:
-            self.logger.info(
-                "%s: read %d (%s), page %d; %s %s so far",
-                self.name,
-                read.number + 1,
-                "back from the end to page 0"
-                if read.backward
-                else "forward from page 0",
-                page,
-                f"{len(paginator.ledger) + len(records):,}",
-                self.name,
-            )
+            way = "back from the end to" if read.backward else "forward from"
+            so_far = f"{len(paginator.ledger) + len(records):,} {self.name} so far"
+            msg = f"{self.name}: read {read.number + 1} ({way} page 0), page {page}"
+            self.logger.info("%s; %s", msg, so_far)
         return records
 
     @override
@@ -221,7 +209,8 @@ def _type_of(schema: dict[str, t.Any]) -> str:
 
 def _refuse_redirect(response: requests.Response, **_kwargs: t.Any) -> None:  # noqa: ANN401
     # lemlist documents no redirect; following one could take the key to another
-    # host, loop, or lead to a URL requests cannot even parse.
+    # host, loop, or lead to a URL requests cannot even parse (a hook: requests
+    # parses the Location before validate_response would see the answer).
     if response.is_redirect:
         location = response.headers.get("Location", "")
         msg = (

@@ -107,12 +107,8 @@ class TasksStream(LemlistListStream):
     )
 
     @override
-    @property
-    def scope(self) -> str:
-        return selecting.task_scope(self.config)
-
-    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        self.scope = selecting.task_scope(self.config)
         if self.retires:  # what the retirement may include that is not done
             before = changed_scope(self.stream_state, self.scope)
             for line in selecting.selection_warnings(self.config, before, self.scope):
