@@ -133,7 +133,7 @@ class LemlistListStream(LemlistStream[PageToken]):
     page_size = 0  # lemlist's for the list; 0: it documents none, an empty page ends
     _paginator: ListPaginator
     _quirks: Quirks
-    #: The items of the last answer, decoded once by `_refuse_redirect`.
+    #: The items of the last answer, decoded once by `validate_response`.
     _items: list[t.Any]
 
     #: What selects the list's items this sync (e.g. the tasks' filters), as text.
