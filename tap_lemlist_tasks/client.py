@@ -16,7 +16,7 @@ from tap_lemlist_tasks import retirement, retries, throttle
 from tap_lemlist_tasks.errors import LemlistError
 from tap_lemlist_tasks.filters import map_filters
 from tap_lemlist_tasks.paging import ListPaginator, PageToken
-from tap_lemlist_tasks.records import Quirks, undeclared
+from tap_lemlist_tasks.records import Quirks, items_sent
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -122,7 +122,10 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
             "key is blocked. Ask the team's lemlist admin to unblock it.",
             404: f"lemlist has no {self.path} at {self.url_base} (HTTP 404): the "
             "api_url setting looks wrong; the default is https://api.lemlist.com/api.",
-            400: f"lemlist refused the request (HTTP 400: {body}){sent}.",
+            400: f"lemlist refused the request (HTTP 400: {body}){sent}."
+            if self.path != "/team"
+            else "lemlist refused to name the API key's team (HTTP 400, 'Bad team' "
+            "or no key): check the api_key setting.",
         }
         return refusals.get(status, f"HTTP {status} {response.reason}".strip())
 
@@ -133,15 +136,12 @@ class LemlistListStream(LemlistStream[PageToken]):
     page_size = 0  # lemlist's for the list; 0: it documents none, an empty page ends
     _paginator: ListPaginator
     _quirks: Quirks
-    #: The items of the last answer, decoded once by `validate_response`.
+    #: The last answer's items, decoded once by each list's `validate_response`,
+    #: inside the retried request: a body that does not decode (HTML, half a body,
+    #: an empty page that proves nothing) is retried.
     _items: list[t.Any]
-
     #: What selects the list's items this sync (e.g. the tasks' filters), as text.
     scope = ""
-
-    def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
-        """Return the items of page `number`, from lemlist's 2xx answer."""
-        raise NotImplementedError
 
     @override
     def get_new_paginator(self) -> ListPaginator:
@@ -154,22 +154,13 @@ class LemlistListStream(LemlistStream[PageToken]):
         return self._paginator
 
     @override
-    def validate_response(self, response: requests.Response) -> None:
-        super().validate_response(response)
-        # Decoded here, inside the retried request: a body that does not decode
-        # (HTML, half a body, an empty page that proves nothing) is retried.
-        self._items = self.decode_items(response, self._paginator.current_value.number)
-
-    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         paginator, items = self._paginator, self._items
-        if not paginator.ledger and (new := undeclared(response.content, self.schema)):
-            # A field lemlist adds shows on every item: the first page tells.
-            self.logger.warning(
-                "%s: dropping fields lemlist sent but the schema does not declare: %s",
-                self.name,
-                ", ".join(new),
-            )
+        if not paginator.ledger:  # a field lemlist adds shows on every item
+            sent = {key for item in items_sent(response.content) for key in item}
+            if new := sorted(sent - set(self.schema["properties"])):
+                msg = "dropping fields lemlist sent but the schema does not declare"
+                self.logger.warning("%s: %s: %s", self.name, msg, ", ".join(new))
         # An item can reappear on another page, or in another read: only its first
         # reading is emitted.
         fresh = {i["_id"]: i for i in items if paginator.is_new(i["_id"])}

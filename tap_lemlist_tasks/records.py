@@ -159,7 +159,7 @@ def decode(
     except msgspec.ValidationError as error:
         if place := _ITEM.search(str(error)):  # msgspec names a place, never a value
             index = int(place[1])
-            item = next(iter(_items(response.content)[index:]), None)
+            item = next(iter(items_sent(response.content)[index:]), None)
             key = item.get("_id") if isinstance(item, dict) else None
             key = f"#{index}" if key is None else key
             raise _refused(stream, key, f"{error}") from None
@@ -172,7 +172,7 @@ def decode(
     raise RetriableAPIError(msg, response)
 
 
-def _items(content: bytes) -> list[t.Any]:
+def items_sent(content: bytes) -> list[t.Any]:
     """A page's items as plain JSON: to name a bad one, or list the fields sent."""
     try:
         body = msgspec.json.decode(content)
@@ -181,12 +181,6 @@ def _items(content: bytes) -> list[t.Any]:
     if isinstance(body, dict):
         body = body.get("results", body.get("campaigns"))
     return body if isinstance(body, list) else []
-
-
-def undeclared(content: bytes, schema: dict[str, t.Any]) -> list[str]:
-    """Return the fields a page's items hold that the stream's schema does not."""
-    sent = {key for item in _items(content) if isinstance(item, dict) for key in item}
-    return sorted(sent - set(schema["properties"]))
 
 
 _INT64 = range(-(2**63), 2**63)

@@ -61,12 +61,6 @@ class TeamsStream(LemlistStream[None]):
 
     @override
     def validate_response(self, response: requests.Response) -> None:
-        if response.status_code == HTTPStatus.BAD_REQUEST:
-            msg = (
-                "lemlist refused to name the API key's team (HTTP 400, 'Bad team' or "
-                "no key): check the api_key setting."
-            )
-            raise LemlistError(msg)
         super().validate_response(response)
         if (kind := response.headers.get("Content-Type", "")).startswith("text/html"):
             # The sync's first request: lemlist's web app answers any path that is
@@ -124,8 +118,10 @@ class TasksStream(LemlistListStream):
         return {"page": page, "filters": selecting.encode_filters(filters)}
 
     @override
-    def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
+    def validate_response(self, response: requests.Response) -> None:
+        super().validate_response(response)
         # lemlist echoes the page asked for, as text ("3") or as a number.
+        number = self._paginator.current_value.number
         page = shapes.decode(response, shapes.TasksPage, self.name)
         if page.error is not None:
             why = f"page body carries an error: {page.error!s:.200}"
@@ -134,7 +130,8 @@ class TasksStream(LemlistListStream):
         elif not page.results and page.page is None:
             why = "an empty page that does not echo its number cannot prove the end"
         else:
-            return page.results
+            self._items = page.results
+            return
         raise RetriableAPIError(why, response)
 
 
@@ -181,13 +178,6 @@ class CampaignsStream(LemlistListStream):
         return {"version": "v2", "offset": offset, "limit": self.page_size, **order}
 
     @override
-    def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
-        # lemlist's OpenAPI document shows a bare array; other clients read an object.
-        shape: t.Any = list[shapes.Campaign] | shapes.CampaignsPage
-        body = shapes.decode(response, shape, self.name)
-        return body.campaigns if isinstance(body, shapes.CampaignsPage) else body
-
-    @override
     def validate_response(self, response: requests.Response) -> None:
         if response.status_code == HTTPStatus.PAYMENT_REQUIRED:
             said = response.text.strip().strip('"')
@@ -198,6 +188,10 @@ class CampaignsStream(LemlistListStream):
             )
             raise SkippableAPIError(msg)  # not retried: caught in get_records
         super().validate_response(response)
+        # lemlist's OpenAPI document shows a bare array; other clients read an object.
+        shape: t.Any = list[shapes.Campaign] | shapes.CampaignsPage
+        body = shapes.decode(response, shape, self.name)
+        self._items = body.campaigns if isinstance(body, shapes.CampaignsPage) else body
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
