@@ -146,14 +146,13 @@ _Body = t.TypeVar("_Body")
 _ITEM = re.compile(r" - at `\$(?:\.results|\.campaigns)?\[(\d+)\]")
 
 
-def decode(
-    response: requests.Response, shape: type[_Body], stream: str, what: str = "page"
-) -> _Body:
-    """Decode a 2xx body (`what`: page or team) into `shape`.
+def decode(response: requests.Response, shape: type[_Body], stream: str) -> _Body:
+    """Decode a 2xx body (a page, or the team) into `shape`.
 
     A body that is not JSON, or not of the shape, is retried (RetriableAPIError); an
     item that is not of its record type stops the sync (LemlistError).
     """
+    what = "team" if shape is Team else "page"
     try:
         return msgspec.json.decode(response.content, type=shape)
     except msgspec.ValidationError as error:

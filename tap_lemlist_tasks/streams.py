@@ -71,7 +71,7 @@ class TeamsStream(LemlistStream[None]):
             )
             raise LemlistError(msg)
         # Decoded inside the retried request: a body that does not decode is retried.
-        self._team = shapes.decode(response, shapes.Team, self.name, "team")
+        self._team = shapes.decode(response, shapes.Team, self.name)
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
