@@ -21,7 +21,7 @@ from tap_lemlist_tasks.records import Quirks, items_sent
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from singer_sdk.helpers.types import Context
+    from singer_sdk.helpers.types import Context, Record
     from singer_sdk.singerlib import Catalog
 
 #: A progress line every this many pages of a read, besides its first.
@@ -98,11 +98,9 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
             )
             raise LemlistError(msg)
 
-    def settled(
-        self, rows: list[dict[str, t.Any]], key: str, context: Context | None = None
-    ) -> list[dict[str, t.Any]]:
+    def settled(self, rows: list[Record], context: Context | None) -> list[Record]:
         """Return whole records of rows that come in one answer (team, users)."""
-        quirks = Quirks(self.name, self.schema, context)
+        quirks, key = Quirks(self.name, self.schema, context), self.primary_keys[0]
         records = [quirks.scrub_nul(quirks(row, row[key])) for row in rows]
         quirks.report(self.logger)
         return records
@@ -154,7 +152,7 @@ class LemlistListStream(LemlistStream[PageToken]):
         return self._paginator
 
     @override
-    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
+    def parse_response(self, response: requests.Response) -> Iterable[Record]:
         paginator, items = self._paginator, self._items
         if not paginator.ledger:  # a field lemlist adds shows on every item
             sent = {key for item in items_sent(response.content) for key in item}
@@ -176,7 +174,7 @@ class LemlistListStream(LemlistStream[PageToken]):
         return records
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def get_records(self, context: Context | None) -> Iterable[Record]:
         self._quirks, self.retried = Quirks(self.name, self.schema, context), 0
         if self.retires:
             self.start_version()

@@ -23,7 +23,7 @@ if t.TYPE_CHECKING:
     import logging
 
     import requests
-    from singer_sdk.helpers.types import Context
+    from singer_sdk.helpers.types import Context, Record
 
 
 def _about(description: str | None = None, **schema: object) -> msgspec.Meta:
@@ -206,7 +206,7 @@ class Quirks:
         self._integers = [n for n, p in properties.items() if "integer" in p["type"]]
         self._nul: collections.Counter[str] = collections.Counter()
 
-    def __call__(self, row: dict[str, t.Any], key: str) -> dict[str, t.Any]:
+    def __call__(self, row: Record, key: str) -> Record:
         """Return the record, each field of its type; null if not given."""
         # Every field present: stream maps and targets can name any field.
         record = {**self._blank, **row}
@@ -218,7 +218,7 @@ class Quirks:
                 record[name] = self._integer(value, key, name)
         return record
 
-    def scrub_nul(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+    def scrub_nul(self, record: Record) -> Record:
         """Remove NULs (PostgreSQL refuses them in text and jsonb); return `record`."""
         for name, value in record.items():  # in text, or in the text of a list
             encoded = msgspec.json.encode(value)

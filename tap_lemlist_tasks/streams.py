@@ -20,7 +20,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
     import requests
-    from singer_sdk.helpers.types import Context
+    from singer_sdk.helpers.types import Context, Record
 
     from tap_lemlist_tasks.paging import PageToken
 
@@ -74,19 +74,17 @@ class TeamsStream(LemlistStream[None]):
         self._team = shapes.decode(response, shapes.Team, self.name)
 
     @override
-    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
+    def parse_response(self, response: requests.Response) -> Iterable[Record]:
         scope = selecting.task_scope(self.config)
         team = {"_id": self._team.id, "name": self._team.name, "taskFilters": scope}
-        return self.settled([team], "_id")
+        return self.settled([team], None)
 
     @override
-    def get_child_context(
-        self, record: dict[str, t.Any], context: Context | None
-    ) -> dict[str, t.Any]:
+    def get_child_context(self, record: Record, context: Context | None) -> Context:
         return {"team_id": record["_id"], "team": self._team}
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def get_records(self, context: Context | None) -> Iterable[Record]:
         yield from self.whole(super().get_records(context))
 
 
@@ -101,7 +99,7 @@ class TasksStream(LemlistListStream):
     )
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def get_records(self, context: Context | None) -> Iterable[Record]:
         self.scope = selecting.task_scope(self.config)
         if self.retires:  # what the retirement may include that is not done
             before = changed_scope(self.stream_state, self.scope)
@@ -144,7 +142,7 @@ class UsersStream(LemlistStream[None]):
     schema = shapes.schema_of(shapes.User, teamId="tea_…")
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def get_records(self, context: Context | None) -> Iterable[Record]:
         users = t.cast("shapes.Team", (context or {})["team"]).users
         if users is None:
             self.logger.warning(
@@ -153,7 +151,7 @@ class UsersStream(LemlistStream[None]):
             )
             return
         by_id = {user["userId"]: dict(user) for user in users}
-        yield from self.whole(self.settled([*by_id.values()], "userId", context))
+        yield from self.whole(self.settled([*by_id.values()], context))
 
 
 class CampaignsStream(LemlistListStream):
@@ -194,7 +192,7 @@ class CampaignsStream(LemlistListStream):
         self._items = body.campaigns if isinstance(body, shapes.CampaignsPage) else body
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def get_records(self, context: Context | None) -> Iterable[Record]:
         try:
             yield from super().get_records(context)
         except SkippableAPIError as gated:
