@@ -114,7 +114,6 @@ class _Watchdog:
     """
 
     def __init__(self) -> None:
-        """Watch nothing, with no thread yet (also anew in a forked child)."""
         #: By the sending thread: the deadline, the socket; dropped when cut.
         self.watches: dict[int, tuple[float, socket.socket | None]] = {}
         self.wakes_at = math.inf
