@@ -163,10 +163,9 @@ class RetryingStream(RESTStream[_Token]):
         # the stream's clock: backoff's own sleep, on the real clock, is told 0.
         error = yield 0.0  # backoff's priming
         for tries in itertools.count(1):
-            wait = retry_after_seconds(error)
-            if wait is None:
-                exponential = min(2.0 ** (tries - 1), MAX_BACKOFF_SECONDS)
-                wait = self.clock.jitter(min(exponential, self._longest_wait))
+            if (wait := retry_after_seconds(error)) is None:
+                cap = min(2.0 ** (tries - 1), MAX_BACKOFF_SECONDS, self._longest_wait)
+                wait = self.clock.jitter(cap)
             self.retried += 1
             self.logger.warning(
                 "Retrying %s in %.1f s (attempt %d of %d failed: %s)",
@@ -185,7 +184,7 @@ class RetryingStream(RESTStream[_Token]):
 
     def _give_up(self, details: Details) -> None:
         # In one line: what failed, how often, why, and the fix.
-        error = t.cast("BaseException", details.get("exception"))
+        error = details["exception"]
         fatal = no_retry_fixes(error, self._longest_wait)
         why, fix = fatal or (cause(error), "Try again later, or raise retry_max_tries.")
         if why.startswith(_NOT_CONNECTED):
