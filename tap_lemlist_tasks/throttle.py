@@ -66,10 +66,10 @@ class RequestBudget:
     def spend(self, remaining: str | None = None) -> None:
         """Count a request whose response just arrived, with `X-RateLimit-Remaining`."""
         self.spent.append(self.clock.now())
-        # A 0, read as text: Python refuses an integer of over 4,300 digits. lemlist
-        # counted the request when it arrived, after it was sent: judged at the send
-        # time, our own requests explain a 0 whenever they can.
-        zero = re.fullmatch(r"\s*0+\s*", remaining or "")
+        # A 0, read as text (over 9 digits is garbage; Python refuses an integer of
+        # over 4,300). lemlist counted the request when it arrived, after it was sent:
+        # judged at the send time, our own requests explain a 0 whenever they can.
+        zero = re.fullmatch(r"\s*0{1,9}\s*", remaining or "")
         if zero and not self.is_full(self.sent_at):
             # Someone else (another job on the same key) spent the budget we did
             # not: lemlist does not say when it frees up, so sit out one window.
