@@ -1,8 +1,6 @@
 """`python -m tap_lemlist_tasks`: the same command line as `tap-lemlist-tasks`."""
 
-from __future__ import annotations
-
 from tap_lemlist_tasks.tap import TapLemlistTasks
 
-if __name__ == "__main__":
-    TapLemlistTasks.cli()
+# Python runs a package's __main__.py only as the main module: no __name__ guard.
+TapLemlistTasks.cli()

@@ -16,12 +16,12 @@ from tap_lemlist_tasks import retirement, retries, throttle
 from tap_lemlist_tasks.errors import LemlistError
 from tap_lemlist_tasks.filters import map_filters
 from tap_lemlist_tasks.paging import ListPaginator, PageToken
-from tap_lemlist_tasks.records import Quirks, undeclared
+from tap_lemlist_tasks.records import Quirks, items_sent
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from singer_sdk.helpers.types import Context
+    from singer_sdk.helpers.types import Context, Record
     from singer_sdk.singerlib import Catalog
 
 #: A progress line every this many pages of a read, besides its first.
@@ -59,11 +59,6 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
         return f"tap-lemlist-tasks/{metadata.version('tap-lemlist-tasks')}"
 
     @override
-    @property
-    def timeout(self) -> int:
-        return int(self.config["request_timeout_seconds"])
-
-    @override
     @cached_property
     def requests_session(self) -> requests.Session:
         session = requests.Session()
@@ -72,7 +67,9 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
         read = session.merge_environment_settings(self.url_base, {}, None, None, None)
         session.proxies, session.verify = read["proxies"], read["verify"]
         session.trust_env = False
-        adapter = throttle.ThrottledAdapter(self.request_budget, deadline=self.timeout)
+        # The adapter bounds each whole answer; it sets the sockets' timeout itself.
+        deadline = int(self.config["request_timeout_seconds"])
+        adapter = throttle.ThrottledAdapter(self.request_budget, deadline=deadline)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.hooks["response"].append(_refuse_redirect)
@@ -101,11 +98,9 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
             )
             raise LemlistError(msg)
 
-    def settled(
-        self, rows: list[dict[str, t.Any]], key: str, context: Context | None = None
-    ) -> list[dict[str, t.Any]]:
+    def settled(self, rows: list[Record], context: Context | None) -> list[Record]:
         """Return whole records of rows that come in one answer (team, users)."""
-        quirks = Quirks(self.name, self.schema, context)
+        quirks, key = Quirks(self.name, self.schema, context), self.primary_keys[0]
         records = [quirks.scrub_nul(quirks(row, row[key])) for row in rows]
         quirks.report(self.logger)
         return records
@@ -125,7 +120,10 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
             "key is blocked. Ask the team's lemlist admin to unblock it.",
             404: f"lemlist has no {self.path} at {self.url_base} (HTTP 404): the "
             "api_url setting looks wrong; the default is https://api.lemlist.com/api.",
-            400: f"lemlist refused the request (HTTP 400: {body}){sent}.",
+            400: f"lemlist refused the request (HTTP 400: {body}){sent}."
+            if self.path != "/team"
+            else "lemlist refused to name the API key's team (HTTP 400, 'Bad team' "
+            "or no key): check the api_key setting.",
         }
         return refusals.get(status, f"HTTP {status} {response.reason}".strip())
 
@@ -136,17 +134,12 @@ class LemlistListStream(LemlistStream[PageToken]):
     page_size = 0  # lemlist's for the list; 0: it documents none, an empty page ends
     _paginator: ListPaginator
     _quirks: Quirks
-    #: The items of the last answer, decoded once by `validate_response`.
+    #: The last answer's items, decoded once by each list's `validate_response`,
+    #: inside the retried request: a body that does not decode (HTML, half a body,
+    #: an empty page that proves nothing) is retried.
     _items: list[t.Any]
-
-    @property
-    def scope(self) -> str:
-        """What selects the list's items (e.g. the tasks' filters), as text."""
-        return ""
-
-    def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
-        """Return the items of page `number`, from lemlist's 2xx answer."""
-        raise NotImplementedError
+    #: What selects the list's items this sync (e.g. the tasks' filters), as text.
+    scope = ""
 
     @override
     def get_new_paginator(self) -> ListPaginator:
@@ -159,22 +152,13 @@ class LemlistListStream(LemlistStream[PageToken]):
         return self._paginator
 
     @override
-    def validate_response(self, response: requests.Response) -> None:
-        super().validate_response(response)
-        # Decoded here, inside the retried request: a body that does not decode
-        # (HTML, half a body, an empty page that proves nothing) is retried.
-        self._items = self.decode_items(response, self._paginator.current_value.number)
-
-    @override
-    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
+    def parse_response(self, response: requests.Response) -> Iterable[Record]:
         paginator, items = self._paginator, self._items
-        if not paginator.ledger and (new := undeclared(response.content, self.schema)):
-            # A field lemlist adds shows on every item: the first page tells.
-            self.logger.warning(
-                "%s: dropping fields lemlist sent but the schema does not declare: %s",
-                self.name,
-                ", ".join(new),
-            )
+        if not paginator.ledger:  # a field lemlist adds shows on every item
+            sent = {key for item in items_sent(response.content) for key in item}
+            if new := sorted(sent - set(self.schema["properties"])):
+                msg = "dropping fields lemlist sent but the schema does not declare"
+                self.logger.warning("%s: %s: %s", self.name, msg, ", ".join(new))
         # An item can reappear on another page, or in another read: only its first
         # reading is emitted.
         fresh = {i["_id"]: i for i in items if paginator.is_new(i["_id"])}
@@ -183,21 +167,14 @@ class LemlistListStream(LemlistStream[PageToken]):
             records = [self._quirks.scrub_nul(record) for record in records]
         read, page = paginator.read, paginator.current_value.number
         if read.pages == 0 or (read.pages + 1) % PROGRESS_PAGES == 0:
-            self.logger.info(
-                "%s: read %d (%s), page %d; %s %s so far",
-                self.name,
-                read.number + 1,
-                "back from the end to page 0"
-                if read.backward
-                else "forward from page 0",
-                page,
-                f"{len(paginator.ledger) + len(records):,}",
-                self.name,
-            )
+            way = "back from the end to" if read.backward else "forward from"
+            so_far = f"{len(paginator.ledger) + len(records):,} {self.name} so far"
+            msg = f"{self.name}: read {read.number + 1} ({way} page 0), page {page}"
+            self.logger.info("%s; %s", msg, so_far)
         return records
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def get_records(self, context: Context | None) -> Iterable[Record]:
         self._quirks, self.retried = Quirks(self.name, self.schema, context), 0
         if self.retires:
             self.start_version()
@@ -221,7 +198,8 @@ def _type_of(schema: dict[str, t.Any]) -> str:
 
 def _refuse_redirect(response: requests.Response, **_kwargs: t.Any) -> None:  # noqa: ANN401
     # lemlist documents no redirect; following one could take the key to another
-    # host, loop, or lead to a URL requests cannot even parse.
+    # host, loop, or lead to a URL requests cannot even parse (a hook: requests
+    # parses the Location before validate_response would see the answer).
     if response.is_redirect:
         location = response.headers.get("Location", "")
         msg = (

@@ -11,7 +11,7 @@ import json
 import typing as t
 
 if t.TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
 # The `type` filter's values in lemlist's reference, plus `linkedin`, which its
 # create-task reference lists.
@@ -112,30 +112,28 @@ def task_scope(config: Mapping[str, t.Any]) -> str:
 
 def selection_warnings(
     config: Mapping[str, t.Any], before: str | None, now: str
-) -> list[str]:
+) -> Iterator[str]:
     """What a retiring sync of tasks may retire that is not done, in lines to warn."""
     ids = dict.fromkeys(one["filterId"] for one in config.get("filters", []))
-    lines = []
     if moving := [i for i in ids if i in DRIFTING_FILTERS]:
-        lines.append(
+        yield (
             f"tasks: the filters on {', '.join(moving)} select on what changes while "
             "a task stays open (a reassignment, a reschedule, a paused campaign, an "
             "edited lead): a task that leaves them is retired as if done. For exact "
             "completions, filter only on type or campaignId, or give each filter set "
             "an extractor and a schema of its own."
         )
-    lines += [
+    yield from (
         f"tasks: the stream map {alias!r} filters tasks with {expression!r}: a task "
         "it drops is retired as if done, and dbt counts it as having left the filters."
         for alias, expression in map_filters(config, "tasks").items()
-    ]
+    )
     if before is not None:
-        lines.append(
+        yield (
             f"tasks: the filters changed since the last complete sync, from {before} "
             f"to {now}: this sync retires every task outside the new filters, done or "
             "not."
         )
-    return lines
 
 
 def encode_filters(filters: list[dict[str, t.Any]], *, sort_keys: bool = False) -> str:

@@ -9,16 +9,18 @@ from __future__ import annotations
 import re
 import typing as t
 
-from singer_sdk import typing as th
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 
 from tap_lemlist_tasks.errors import RefusedError
 from tap_lemlist_tasks.filters import FILTER_SCHEMA
 from tap_lemlist_tasks.paging import MAX_READS
 
-#: The settings with a default: name, JSON type, default, title, description, and
-#: the rest of their schema.
-_DEFAULTED: list[tuple[t.Any, ...]] = [
+#: The settings: name, JSON type, default, title, description, and the rest of
+#: their schema.
+_SETTINGS: list[tuple[t.Any, ...]] = [
+    ("api_key", "string", None, "API key",
+     "lemlist API key (lemlist: Settings > Integrations > API).",
+     {"secret": True, "writeOnly": True}),
     ("api_url", "string", "https://api.lemlist.com/api", "API URL",
      ("Base URL of lemlist's API. Must be https:// unless the host is loopback (a "
       "local stand-in for tests)."), {}),
@@ -61,35 +63,21 @@ _DEFAULTED: list[tuple[t.Any, ...]] = [
       "responses) before the sync fails. 1 to 100."), {"minimum": 1, "maximum": 100}),
 ]  # fmt: skip
 
-# The tap's own settings; the SDK appends its built-in ones to config_jsonschema.
-SETTINGS = th.PropertiesList(
-    th.Property(
-        "api_key",
-        th.StringType,
-        required=True,
-        secret=True,
-        title="API key",
-        description="lemlist API key (lemlist: Settings > Integrations > API).",
-    ),
-    # `type=` overrides the SDK's, which makes an optional setting nullable: a null
-    # would not mean the default but e.g. no throttle, or no retirement.
-    *(
-        th.Property(
-            name,
-            th.CustomType({"type": kind}),
-            default=default,
-            title=title,
-            description=text,
-            type=kind,
-            **schema,
-        )
-        for name, kind, default, title, text, schema in _DEFAULTED
-    ),
+#: The settings' schema, the tap's config_jsonschema: the SDK appends its built-in ones.
+SETTINGS: dict[str, t.Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "properties": {
+        name: {"type": kind, "title": title, "description": text, **schema}
+        | ({} if default is None else {"default": default})
+        for name, kind, default, title, text, schema in _SETTINGS
+    },
+    "required": ["api_key"],
     # A misspelt setting would be ignored. And batch_config would make the SDK
     # announce BATCH files after ACTIVATE_VERSION: the target would retire tasks
     # before loading them.
-    additional_properties=False,
-)
+    "additionalProperties": False,
+}
 
 
 def _object(**properties: t.Any) -> dict[str, t.Any]:  # noqa: ANN401

@@ -23,7 +23,7 @@ if t.TYPE_CHECKING:
     import logging
 
     import requests
-    from singer_sdk.helpers.types import Context
+    from singer_sdk.helpers.types import Context, Record
 
 
 def _about(description: str | None = None, **schema: object) -> msgspec.Meta:
@@ -83,10 +83,7 @@ class User(TypedDict, total=False):
 
 
 def schema_of(shape: type, **keys: str) -> dict[str, t.Any]:
-    """Return the Singer schema of `shape`'s records, plus `keys` the tap sets.
-
-    `keys` are text never null, by name, with their descriptions (the team's id).
-    """
+    """Return the Singer schema of `shape`'s records, plus `keys`: text never null."""
     body = msgspec.json.schema(shape)["$defs"][shape.__name__]
     properties = {}
     for name in shape.__annotations__:  # in their order: a target's columns
@@ -136,16 +133,12 @@ class Team(msgspec.Struct, frozen=True):
         return "no users listed" if self.users is None else f"{len(self.users)} users"
 
 
-class UnexpectedRecordError(LemlistError):
-    """A record whose shape lemlist's documentation does not allow."""
-
-    def __init__(self, stream: str, key: object, problem: str) -> None:
-        """Name the stream, the record and what is wrong with it."""
-        super().__init__(
-            f"{stream}: lemlist sent record {key!r:.80} with {problem}; the sync "
-            "stopped rather than load it. Please report this shape to the tap's "
-            "maintainers."
-        )
+def _refused(stream: str, key: object, problem: str) -> LemlistError:
+    """A record lemlist's documentation does not allow: the sync stops, naming it."""
+    return LemlistError(
+        f"{stream}: lemlist sent record {key!r:.80} with {problem}; the sync stopped "
+        "rather than load it. Please report this shape to the tap's maintainers."
+    )
 
 
 _Body = t.TypeVar("_Body")
@@ -153,23 +146,22 @@ _Body = t.TypeVar("_Body")
 _ITEM = re.compile(r" - at `\$(?:\.results|\.campaigns)?\[(\d+)\]")
 
 
-def decode(
-    response: requests.Response, shape: type[_Body], stream: str, what: str = "page"
-) -> _Body:
-    """Decode a 2xx body (`what`: page or team) into `shape`.
+def decode(response: requests.Response, shape: type[_Body], stream: str) -> _Body:
+    """Decode a 2xx body (a page, or the team) into `shape`.
 
     A body that is not JSON, or not of the shape, is retried (RetriableAPIError); an
-    item that is not of its record type stops the sync (UnexpectedRecordError).
+    item that is not of its record type stops the sync (LemlistError).
     """
+    what = "team" if shape is Team else "page"
     try:
         return msgspec.json.decode(response.content, type=shape)
     except msgspec.ValidationError as error:
         if place := _ITEM.search(str(error)):  # msgspec names a place, never a value
             index = int(place[1])
-            item = next(iter(_items(response.content)[index:]), None)
+            item = next(iter(items_sent(response.content)[index:]), None)
             key = item.get("_id") if isinstance(item, dict) else None
             key = f"#{index}" if key is None else key
-            raise UnexpectedRecordError(stream, key, f"{error}") from None
+            raise _refused(stream, key, f"{error}") from None
         msg = f"{what} body has an unexpected shape ({error})"
     except RecursionError:
         msg = f"{what} body nests deeper than the decoder allows"
@@ -179,7 +171,7 @@ def decode(
     raise RetriableAPIError(msg, response)
 
 
-def _items(content: bytes) -> list[t.Any]:
+def items_sent(content: bytes) -> list[t.Any]:
     """A page's items as plain JSON: to name a bad one, or list the fields sent."""
     try:
         body = msgspec.json.decode(content)
@@ -190,15 +182,11 @@ def _items(content: bytes) -> list[t.Any]:
     return body if isinstance(body, list) else []
 
 
-def undeclared(content: bytes, schema: dict[str, t.Any]) -> list[str]:
-    """Return the fields a page's items hold that the stream's schema does not."""
-    sent = {key for item in _items(content) if isinstance(item, dict) for key in item}
-    return sorted(sent - set(schema["properties"]))
-
-
 _INT64 = range(-(2**63), 2**63)
 _LEMLIST_FORM = "2025-11-10T09:58:57.169Z"  # how lemlist writes a date
 _INTEGER = re.compile(r"[-+]?[0-9]+")
+#: A NUL in JSON: `\u0000` after an even number of backslashes (escaped ones).
+_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
 
 
 class Quirks:
@@ -218,7 +206,7 @@ class Quirks:
         self._integers = [n for n, p in properties.items() if "integer" in p["type"]]
         self._nul: collections.Counter[str] = collections.Counter()
 
-    def __call__(self, row: dict[str, t.Any], key: str) -> dict[str, t.Any]:
+    def __call__(self, row: Record, key: str) -> Record:
         """Return the record, each field of its type; null if not given."""
         # Every field present: stream maps and targets can name any field.
         record = {**self._blank, **row}
@@ -230,17 +218,13 @@ class Quirks:
                 record[name] = self._integer(value, key, name)
         return record
 
-    def scrub_nul(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+    def scrub_nul(self, record: Record) -> Record:
         """Remove NULs (PostgreSQL refuses them in text and jsonb); return `record`."""
-        for name, value in record.items():
-            if isinstance(value, str) and "\x00" in value:
-                record[name] = value.replace("\x00", "")
+        for name, value in record.items():  # in text, or in the text of a list
+            encoded = msgspec.json.encode(value)
+            if (scrubbed := _NUL.sub(rb"\1", encoded)) != encoded:
+                record[name] = msgspec.json.decode(scrubbed)
                 self._nul[name] += 1
-            elif isinstance(value, list):
-                encoded = msgspec.json.encode(value)
-                if b"\\u0000" in encoded:
-                    record[name] = msgspec.json.decode(encoded.replace(b"\\u0000", b""))
-                    self._nul[name] += 1
         return record
 
     def report(self, logger: logging.Logger) -> None:
@@ -278,6 +262,5 @@ class Quirks:
         return moment.isoformat(timespec=exact if micros else "seconds") + "Z"
 
     def _refuse(self, key: str, name: str, value: object, problem: str) -> t.NoReturn:
-        raise UnexpectedRecordError(
-            self._stream, key, f"field {name!r} holding {value!r:.80}, which {problem}"
-        )
+        problem = f"field {name!r} holding {value!r:.80}, which {problem}"
+        raise _refused(self._stream, key, problem)

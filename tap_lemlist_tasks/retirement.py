@@ -26,20 +26,11 @@ if t.TYPE_CHECKING:
 STATE_KEY = "retirement"
 
 
-class Retirement(t.NamedTuple):
-    """Whether to send ACTIVATE_VERSION, and why, in words a user can act on."""
-
-    retire: bool
-    reason: str
-
-
 class Retiring(Stream):
     """A stream that retires what a complete sync did not emit, and only then."""
 
-    @property
-    def emit_activate_version_messages(self) -> bool:
-        """Not the SDK's way, which sends it first: a failed sync would retire."""
-        return False
+    #: Not the SDK's way, which sends it first: a failed sync would retire.
+    emit_activate_version_messages = False
 
     @property
     def retires(self) -> bool:
@@ -60,32 +51,65 @@ class Retiring(Stream):
 
     def settle(self, verdict: Verdict, sent: int, scope: str, retried: int) -> None:
         """Retire what the sync did not send if it may, and say so in one line."""
-        retiring, reads = self.retires, len(verdict.reads)
-        off = "retired nothing: emit_activate_version_messages is false"
-        decision = Retirement(retire=False, reason=off)
-        if retiring:
-            most = int(self.config["max_retired_percent"])
-            decision = decide(
-                verdict,
-                sent,
-                self.stream_state,
-                noun=self.name,
-                max_retired_percent=most,
-                scope=scope,
-            )
+        retire, why = False, "retired nothing: emit_activate_version_messages is false"
+        if self.retires:
+            retire, why = self.decide(verdict, sent, scope)
+        reads = len(verdict.reads)
+        requests = sum(read.pages for read in verdict.reads) + retried
         self.logger.log(
-            logging.WARNING if retiring and not decision.retire else logging.INFO,
-            "%s: %d emitted in %d read%s of the list, %d requests (%d retried); %s.",
-            self.name,
-            sent,
-            reads,
-            "s" * (reads != 1),
-            sum(read.pages for read in verdict.reads) + retried,
-            retried,
-            decision.reason,
+            logging.WARNING if self.retires and not retire else logging.INFO,
+            "%s",
+            f"{self.name}: {sent} emitted in {reads} read{'s' * (reads != 1)} of the "
+            f"list, {requests} requests ({retried} retried); {why}.",
         )
-        if decision.retire:
+        if retire:
             self.activate_version()
+
+    def decide(self, verdict: Verdict, emitted: int, scope: str) -> tuple[bool, str]:
+        """Whether this sync retires, and why; note in the state what the guard needs.
+
+        When `scope` changed, what is retired may only have left the list's selection,
+        and counts of two selections do not compare: the guard stands aside.
+        """
+        state = self.stream_state
+        memory = state.setdefault(STATE_KEY, {})
+        new_scope = changed_scope(state, scope) is not None
+        noun, most = self.name, int(self.config["max_retired_percent"])
+        last = None if new_scope else memory.get("last_retiring_sync_emitted")
+        collapsed = last is not None and _dropped(emitted, last, most)
+        if (proven := verdict.proven) is None:
+            if not collapsed:
+                # lemlist answered a list that is no collapse: one withheld before was
+                # its bad minute, and the next one must be withheld anew. (A busy
+                # team's unproven counts can thus keep a real drop withheld: safe.)
+                memory.pop("collapse_withheld_emitted", None)
+            return False, (
+                f"retired nothing: no read was proven complete ({noun} came, went "
+                "or came back during each read); the next quieter sync retires"
+            )
+        proof = f"read {proven.number + 1} of {len(verdict.reads)} proven complete"
+        memory["last_retiring_sync_scope"] = scope
+        after = (
+            f"; the filters changed since the last retiring sync, so {noun} retired "
+            "now may only have left them, and not be done"
+            if new_scope
+            else ""
+        )
+        if last is not None and collapsed:
+            gone = f"{last - emitted} of the {last} {noun} of the last retiring sync"
+            # Retired only when it agrees with the drop withheld before, not deeper.
+            withheld = memory.get("collapse_withheld_emitted")
+            if withheld is None or _dropped(emitted, withheld, most):
+                memory["collapse_withheld_emitted"] = emitted
+                return False, (
+                    f"retired nothing: {gone} are gone, more than max_retired_percent "
+                    f"({most}%); if lemlist really holds {emitted} now, the next sync "
+                    "retires them"
+                )
+            proof += f"; {gone} are gone, as the sync before saw too"
+        memory["last_retiring_sync_emitted"] = emitted
+        memory.pop("collapse_withheld_emitted", None)
+        return True, f"retired the others ({proof}){after}"
 
     def whole(self, records: Iterable[dict[str, t.Any]]) -> Iterator[dict[str, t.Any]]:
         """Yield the records of one answer, stamped if it retires; then retire."""
@@ -103,61 +127,6 @@ def changed_scope(state: dict[str, t.Any], scope: str) -> str | None:
     if last is None or last in {scope, hashlib.sha256(scope.encode()).hexdigest()[:16]}:
         return None
     return str(last)
-
-
-def decide(  # noqa: PLR0913 - one decision, from all it depends on
-    verdict: Verdict,
-    emitted: int,
-    state: dict[str, t.Any],
-    *,
-    noun: str,
-    max_retired_percent: int,
-    scope: str,
-) -> Retirement:
-    """Decide whether this sync retires; note in `state` what the guard needs.
-
-    When `scope` changed, what is retired may only have left the list's selection,
-    and counts of two selections do not compare: the guard stands aside.
-    """
-    memory = state.setdefault(STATE_KEY, {})
-    new_scope = changed_scope(state, scope) is not None
-    last = None if new_scope else memory.get("last_retiring_sync_emitted")
-    collapsed = last is not None and _dropped(emitted, last, max_retired_percent)
-    if (proven := verdict.proven) is None:
-        if not collapsed:
-            # lemlist answered a list that is no collapse: one withheld before was
-            # its bad minute, and the next one must be withheld anew. (A busy
-            # team's unproven counts can thus keep a real drop withheld: safe.)
-            memory.pop("collapse_withheld_emitted", None)
-        return Retirement(
-            retire=False,
-            reason=f"retired nothing: no read was proven complete ({noun} came, went "
-            "or came back during each read); the next quieter sync retires",
-        )
-    proof = f"read {proven.number + 1} of {len(verdict.reads)} proven complete"
-    memory["last_retiring_sync_scope"] = scope
-    after = (
-        f"; the filters changed since the last retiring sync, so {noun} retired now "
-        "may only have left them, and not be done"
-        if new_scope
-        else ""
-    )
-    if last is not None and collapsed:
-        gone = f"{last - emitted} of the {last} {noun} of the last retiring sync"
-        # Retired only when it agrees with the drop withheld before, not deeper.
-        withheld = memory.get("collapse_withheld_emitted")
-        if withheld is None or _dropped(emitted, withheld, max_retired_percent):
-            memory["collapse_withheld_emitted"] = emitted
-            return Retirement(
-                retire=False,
-                reason=f"retired nothing: {gone} are gone, more than "
-                f"max_retired_percent ({max_retired_percent}%); if lemlist really "
-                f"holds {emitted} now, the next sync retires them",
-            )
-        proof += f"; {gone} are gone, as the sync before saw too"
-    memory["last_retiring_sync_emitted"] = emitted
-    memory.pop("collapse_withheld_emitted", None)
-    return Retirement(retire=True, reason=f"retired the others ({proof}){after}")
 
 
 def _dropped(now: int, before: int, max_retired_percent: int) -> bool:

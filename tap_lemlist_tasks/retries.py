@@ -1,6 +1,6 @@
 """Retries on backoff's terms, told in one line each.
 
-`RetryingStream.request_decorator` hands backoff its terms: `is_permanent` as its
+`RetryingStream.request_decorator` hands backoff its terms: `no_retry_fixes` as its
 `giveup`, the tries setting as `max_tries`, and waits that honour a 429's
 Retry-After. Each retry and the give-up are told in one line, naming the `cause`.
 """
@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 from http import HTTPStatus
 
 import backoff
-import requests
 from requests import exceptions as bad
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import RetriableAPIError
@@ -33,10 +32,10 @@ if t.TYPE_CHECKING:
 _Token = t.TypeVar("_Token")
 
 MAX_BACKOFF_SECONDS = 60
-#: Every failure of a request goes to backoff, which retries or gives up in one line.
-REQUEST_ERRORS = (ConnectionResetError, RetriableAPIError, requests.RequestException)
+#: The failures the SDK retries; any other failure of a request is not retried.
 _TRANSIENT = (
-    *REQUEST_ERRORS[:2],
+    ConnectionResetError,
+    RetriableAPIError,
     bad.Timeout,
     bad.ConnectionError,
     bad.ChunkedEncodingError,
@@ -57,14 +56,12 @@ _NOT_CONNECTED = "could not connect to"
 def retry_after_seconds(error: BaseException) -> float | None:
     """Return the wait (maybe huge) a 429's `Retry-After` asks for, None if unreadable.
 
-    lemlist sends `Retry-After` on every response, with its rate-limit headers: it
-    says when the key's window frees up, which matters for a 429 only. (urllib3's
-    `Retry.parse_retry_after` caps the wait at 6 h and reads 99 Dec as 7 Mar.)
+    Not urllib3's `Retry.parse_retry_after`: it caps at 6 h, reads 99 Dec as 7 Mar.
     """
     response = getattr(error, "response", None)
     if response is None or response.status_code != HTTPStatus.TOO_MANY_REQUESTS:
         return None
-    text = (response.headers.get("Retry-After") or "").strip()
+    text = response.headers.get("Retry-After", "").strip()
     if text.isascii() and text.isdigit():
         return float(text)
     with contextlib.suppress(TypeError, ValueError, OverflowError, IndexError):
@@ -75,17 +72,22 @@ def retry_after_seconds(error: BaseException) -> float | None:
     return None
 
 
-def is_permanent(error: BaseException, longest_wait: float) -> bool:
-    """Return whether no retry can fix the failure, or none within the longest wait.
+def no_retry_fixes(error: BaseException, longest_wait: int) -> tuple[str, str] | None:
+    """Return why no retry can fix the failure, and the fix; None if one may.
 
-    True for errors of no transient kind (a malformed header, say), a certificate
-    that does not verify, and a `Retry-After` longer than `longest_wait`.
+    A `Retry-After` over `longest_wait`, a certificate that does not verify, or an
+    error of no transient kind (a malformed header, say).
     """
-    return (
-        (retry_after_seconds(error) or 0) > longest_wait
-        or not isinstance(error, _TRANSIENT)
-        or cause(error) == _CAUSES["CERTIFICATE_VERIFY_FAILED"]
-    )
+    if (wait := retry_after_seconds(error) or 0) > longest_wait:
+        why = (
+            f"lemlist asked to wait {wait:.0f} s (Retry-After), longer than "
+            f"max_retry_wait_seconds ({longest_wait} s)"
+        )
+        return why, "Run again later, or raise max_retry_wait_seconds."
+    why = cause(error)
+    if not isinstance(error, _TRANSIENT) or why == _CAUSES["CERTIFICATE_VERIFY_FAILED"]:
+        return why, "Not retried."
+    return None
 
 
 def cause(error: BaseException) -> str:
@@ -94,13 +96,9 @@ def cause(error: BaseException) -> str:
         return str(error)  # the status (see response_error_message), or the deadline
     reason = getattr(error.args[0] if error.args else None, "reason", None)
     if isinstance(reason, NewConnectionError):
-        why = (
-            "host not found in DNS"
-            if isinstance(reason, NameResolutionError)
-            else "connection refused"
-            if "refused" in str(reason)
-            else "unreachable"
-        )
+        why = "connection refused" if "refused" in str(reason) else "unreachable"
+        if isinstance(reason, NameResolutionError):
+            why = "host not found in DNS"
         return f"{_NOT_CONNECTED} {reason.conn.host}:{reason.conn.port} ({why})"
     for key, name in _CAUSES.items():
         if key in str(error) if isinstance(key, str) else isinstance(error, key):
@@ -112,7 +110,7 @@ class RetryingStream(RESTStream[_Token]):
     """Retries, waits on the API key's budget, gives up; says when, how and why."""
 
     #: Where waits happen; tests replace it with a fake clock.
-    clock: t.ClassVar[throttle.Clock] = throttle.SYSTEM_CLOCK
+    clock: t.ClassVar[throttle.Clock] = throttle.Clock()
     #: Attempts that failed and were retried, this sync.
     retried = 0
     #: What the request being sent asks for, e.g. `page 3`, for retry lines.
@@ -149,9 +147,10 @@ class RetryingStream(RESTStream[_Token]):
     def request_decorator(self, func: RequestFunc) -> RequestFunc:
         return backoff.on_exception(
             self.backoff_wait_generator,
-            REQUEST_ERRORS,
+            # Every failure of a request: retried, or given up in one line.
+            (*_TRANSIENT, bad.RequestException),
             max_tries=self.backoff_max_tries,
-            giveup=lambda error: is_permanent(error, self._longest_wait),
+            giveup=lambda error: no_retry_fixes(error, self._longest_wait) is not None,
             on_giveup=self._give_up,
             jitter=None,  # backoff_wait_generator spreads its own waits
             logger=None,  # backoff_wait_generator logs one line of its own
@@ -159,17 +158,14 @@ class RetryingStream(RESTStream[_Token]):
 
     @override
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        # backoff sends each failure in. The wait is a 429's Retry-After exactly,
-        # else 1, 2, 4 … 60 s (at most the longest wait), spread by the jitter, as
-        # dlt's `wait_exponential_retry_after`. It goes into the key's budget, which
-        # every stream on the key waits for, on the stream's clock: backoff's own
-        # sleep, on the real clock, is told 0.
+        # As dlt's `wait_exponential_retry_after`: a 429's Retry-After, else 1, 2, 4 …
+        # 60 s jittered. Every stream on the key waits it out in the key's budget, on
+        # the stream's clock: backoff's own sleep, on the real clock, is told 0.
         error = yield 0.0  # backoff's priming
         for tries in itertools.count(1):
-            wait = retry_after_seconds(error)
-            if wait is None:
-                exponential = min(2.0 ** (tries - 1), MAX_BACKOFF_SECONDS)
-                wait = self.clock.jitter(min(exponential, self._longest_wait))
+            if (wait := retry_after_seconds(error)) is None:
+                cap = min(2.0 ** (tries - 1), MAX_BACKOFF_SECONDS, self._longest_wait)
+                wait = self.clock.jitter(cap)
             self.retried += 1
             self.logger.warning(
                 "Retrying %s in %.1f s (attempt %d of %d failed: %s)",
@@ -188,19 +184,11 @@ class RetryingStream(RESTStream[_Token]):
 
     def _give_up(self, details: Details) -> None:
         # In one line: what failed, how often, why, and the fix.
-        error = t.cast("BaseException", details.get("exception"))
-        why, fix = cause(error), "Try again later, or raise retry_max_tries."
-        if (wait := retry_after_seconds(error) or 0) > (longest := self._longest_wait):
-            why = (
-                f"lemlist asked to wait {wait:.0f} s (Retry-After), longer than "
-                f"max_retry_wait_seconds ({longest} s)"
-            )
-            fix = "Run again later, or raise max_retry_wait_seconds."
-        elif is_permanent(error, longest):
-            fix = "Not retried."
-        elif why.startswith(_NOT_CONNECTED):
+        error = details["exception"]
+        fatal = no_retry_fixes(error, self._longest_wait)
+        why, fix = fatal or (cause(error), "Try again later, or raise retry_max_tries.")
+        if why.startswith(_NOT_CONNECTED):
             fix = "Check api_url (default https://api.lemlist.com/api) and the network."
-        what, tries = self.asking, details["tries"]
-        tried = "1 try" if tries == 1 else f"{tries} tries"
-        line = f"Reading {what} from lemlist failed after {tried}: {why}. {fix}"
+        tried = "1 try" if details["tries"] == 1 else f"{details['tries']} tries"
+        line = f"Reading {self.asking} from lemlist failed after {tried}: {why}. {fix}"
         raise LemlistError(line) from None

@@ -20,7 +20,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
     import requests
-    from singer_sdk.helpers.types import Context
+    from singer_sdk.helpers.types import Context, Record
 
     from tap_lemlist_tasks.paging import PageToken
 
@@ -61,12 +61,6 @@ class TeamsStream(LemlistStream[None]):
 
     @override
     def validate_response(self, response: requests.Response) -> None:
-        if response.status_code == HTTPStatus.BAD_REQUEST:
-            msg = (
-                "lemlist refused to name the API key's team (HTTP 400, 'Bad team' or "
-                "no key): check the api_key setting."
-            )
-            raise LemlistError(msg)
         super().validate_response(response)
         if (kind := response.headers.get("Content-Type", "")).startswith("text/html"):
             # The sync's first request: lemlist's web app answers any path that is
@@ -77,22 +71,20 @@ class TeamsStream(LemlistStream[None]):
             )
             raise LemlistError(msg)
         # Decoded inside the retried request: a body that does not decode is retried.
-        self._team = shapes.decode(response, shapes.Team, self.name, "team")
+        self._team = shapes.decode(response, shapes.Team, self.name)
 
     @override
-    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
+    def parse_response(self, response: requests.Response) -> Iterable[Record]:
         scope = selecting.task_scope(self.config)
         team = {"_id": self._team.id, "name": self._team.name, "taskFilters": scope}
-        return self.settled([team], "_id")
+        return self.settled([team], None)
 
     @override
-    def get_child_context(
-        self, record: dict[str, t.Any], context: Context | None
-    ) -> dict[str, t.Any]:
+    def get_child_context(self, record: Record, context: Context | None) -> Context:
         return {"team_id": record["_id"], "team": self._team}
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def get_records(self, context: Context | None) -> Iterable[Record]:
         yield from self.whole(super().get_records(context))
 
 
@@ -107,12 +99,8 @@ class TasksStream(LemlistListStream):
     )
 
     @override
-    @property
-    def scope(self) -> str:
-        return selecting.task_scope(self.config)
-
-    @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def get_records(self, context: Context | None) -> Iterable[Record]:
+        self.scope = selecting.task_scope(self.config)
         if self.retires:  # what the retirement may include that is not done
             before = changed_scope(self.stream_state, self.scope)
             for line in selecting.selection_warnings(self.config, before, self.scope):
@@ -128,8 +116,10 @@ class TasksStream(LemlistListStream):
         return {"page": page, "filters": selecting.encode_filters(filters)}
 
     @override
-    def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
+    def validate_response(self, response: requests.Response) -> None:
+        super().validate_response(response)
         # lemlist echoes the page asked for, as text ("3") or as a number.
+        number = self._paginator.current_value.number
         page = shapes.decode(response, shapes.TasksPage, self.name)
         if page.error is not None:
             why = f"page body carries an error: {page.error!s:.200}"
@@ -138,7 +128,8 @@ class TasksStream(LemlistListStream):
         elif not page.results and page.page is None:
             why = "an empty page that does not echo its number cannot prove the end"
         else:
-            return page.results
+            self._items = page.results
+            return
         raise RetriableAPIError(why, response)
 
 
@@ -151,7 +142,7 @@ class UsersStream(LemlistStream[None]):
     schema = shapes.schema_of(shapes.User, teamId="tea_…")
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def get_records(self, context: Context | None) -> Iterable[Record]:
         users = t.cast("shapes.Team", (context or {})["team"]).users
         if users is None:
             self.logger.warning(
@@ -160,7 +151,7 @@ class UsersStream(LemlistStream[None]):
             )
             return
         by_id = {user["userId"]: dict(user) for user in users}
-        yield from self.whole(self.settled([*by_id.values()], "userId", context))
+        yield from self.whole(self.settled([*by_id.values()], context))
 
 
 class CampaignsStream(LemlistListStream):
@@ -185,13 +176,6 @@ class CampaignsStream(LemlistListStream):
         return {"version": "v2", "offset": offset, "limit": self.page_size, **order}
 
     @override
-    def decode_items(self, response: requests.Response, number: int) -> list[t.Any]:
-        # lemlist's OpenAPI document shows a bare array; other clients read an object.
-        shape: t.Any = list[shapes.Campaign] | shapes.CampaignsPage
-        body = shapes.decode(response, shape, self.name)
-        return body.campaigns if isinstance(body, shapes.CampaignsPage) else body
-
-    @override
     def validate_response(self, response: requests.Response) -> None:
         if response.status_code == HTTPStatus.PAYMENT_REQUIRED:
             said = response.text.strip().strip('"')
@@ -202,9 +186,13 @@ class CampaignsStream(LemlistListStream):
             )
             raise SkippableAPIError(msg)  # not retried: caught in get_records
         super().validate_response(response)
+        # lemlist's OpenAPI document shows a bare array; other clients read an object.
+        shape: t.Any = list[shapes.Campaign] | shapes.CampaignsPage
+        body = shapes.decode(response, shape, self.name)
+        self._items = body.campaigns if isinstance(body, shapes.CampaignsPage) else body
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def get_records(self, context: Context | None) -> Iterable[Record]:
         try:
             yield from super().get_records(context)
         except SkippableAPIError as gated:

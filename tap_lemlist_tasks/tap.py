@@ -43,9 +43,8 @@ _hidden: list[str] = []  # every form of the API key, longest first
 class _BufferedWriter(MsgSpecWriter):
     """msgspec's writer, flushing stdout after each message but records.
 
-    A record waits in the buffer for the next STATE, ACTIVATE_VERSION or the end:
-    none of those can overtake it, and flushing each record cost a sixth of the
-    tap's time.
+    A record waits for the next STATE, ACTIVATE_VERSION or the end, which cannot
+    overtake it; flushing each record cost a sixth of the tap's time.
     """
 
     @override
@@ -65,7 +64,7 @@ class TapLemlistTasks(Tap):
     # i.e. after ACTIVATE_VERSION: the target would retire rows still in flight.
     capabilities: t.ClassVar = [c for c in Tap.capabilities if c.value != "batch"]
 
-    config_jsonschema = SETTINGS.to_dict()
+    config_jsonschema = SETTINGS
 
     @override
     def __init__(self, **kwargs: t.Any) -> None:
@@ -185,17 +184,12 @@ def _hide(record: logging.LogRecord) -> bool:
         # urllib3 warns with a traceback when a deadline cuts an answer's headers;
         # the retry line says what happened, so its warning stays one line.
         record.exc_info, record.exc_text = None, None
-    message = hidden = record.getMessage()
+    message = record.getMessage()
     if message.startswith("An unhandled error occurred while syncing"):
         # The boundary tells what stopped the sync in one line; the SDK's own note
         # would add an error line for every stream the failure ends.
         return False
     for form in _hidden:
-        hidden = hidden.replace(form, "***")
-    if hidden != message:
-        record.msg, record.args = hidden, ()
+        message = message.replace(form, "***")
+    record.msg, record.args = message, ()
     return True
-
-
-if __name__ == "__main__":
-    TapLemlistTasks.cli()

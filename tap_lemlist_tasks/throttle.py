@@ -18,7 +18,6 @@ import socket
 import threading
 import time
 import typing as t
-from dataclasses import dataclass
 
 import backoff
 from requests.adapters import HTTPAdapter
@@ -32,17 +31,13 @@ if t.TYPE_CHECKING:
     from urllib3.response import HTTPResponse
 
 
-@dataclass(frozen=True, eq=False)
-class Clock:
+class Clock(t.NamedTuple):
     """Where the tap reads the time, waits, and spreads waits; tests pass fakes."""
 
     now: t.Callable[[], float] = time.monotonic
     sleep: t.Callable[[float], None] = time.sleep
     #: Spreads retry waits, so jobs sharing a key do not retry in lockstep.
     jitter: t.Callable[[float], float] = backoff.full_jitter
-
-
-SYSTEM_CLOCK = Clock()
 
 
 class RequestBudget:
@@ -53,7 +48,7 @@ class RequestBudget:
     full window after the stamp can never be the one over the limit.
     """
 
-    def __init__(self, limit: int, window: float, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, limit: int, window: float, clock: Clock) -> None:
         """Start with the whole budget available."""
         self.limit, self.window, self.clock = limit, window, clock
         self.spent: collections.deque[float] = collections.deque(maxlen=limit)
@@ -68,12 +63,14 @@ class RequestBudget:
             self.clock.sleep(resume_at - now)
         self.sent_at = max(now, resume_at)
 
-    def spend(self, remaining: int | None = None) -> None:
+    def spend(self, remaining: str | None = None) -> None:
         """Count a request whose response just arrived, with `X-RateLimit-Remaining`."""
         self.spent.append(self.clock.now())
-        # lemlist counted the request when it arrived, after it was sent: judged at
-        # the send time, our own requests explain a 0 whenever they can.
-        if remaining == 0 and not self.is_full(self.sent_at):
+        # A 0, read as text (over 9 digits is garbage; Python refuses an integer of
+        # over 4,300). lemlist counted the request when it arrived, after it was sent:
+        # judged at the send time, our own requests explain a 0 whenever they can.
+        zero = re.fullmatch(r"\s*0{1,9}\s*", remaining or "")
+        if zero and not self.is_full(self.sent_at):
             # Someone else (another job on the same key) spent the budget we did
             # not: lemlist does not say when it frees up, so sit out one window.
             self.pause(self.window)
@@ -101,20 +98,12 @@ class DeadlineExceededError(ReadTimeout):
     """lemlist's answer did not arrive in full within the request's deadline."""
 
 
-@dataclass
-class _Watch:
-    """A request's deadline, the socket it reads, and whether the deadline cut it."""
-
-    at: float
-    sock: socket.socket | None = None
-    cut: bool = False
-
-    def shut(self) -> None:
-        # The plain socket's shutdown, also for TLS: SSLSocket's own would drop its
-        # TLS state under the thread reading it.
-        if self.cut and self.sock is not None:
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+def _shut(sock: socket.socket | None) -> None:
+    # The plain socket's shutdown, also for TLS: SSLSocket's own would drop its TLS
+    # state under the thread reading it.
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 class _Watchdog:
@@ -125,11 +114,8 @@ class _Watchdog:
     """
 
     def __init__(self) -> None:
-        self.start_afresh()
-
-    def start_afresh(self) -> None:
-        """Forget every watch and the thread (none runs in a forked child)."""
-        self.watches: dict[int, _Watch] = {}  # by the thread sending the request
+        #: By the sending thread: the deadline, the socket; dropped when cut.
+        self.watches: dict[int, tuple[float, socket.socket | None]] = {}
         self.wakes_at = math.inf
         self.changed = threading.Condition()
         self.thread: threading.Thread | None = None
@@ -138,7 +124,7 @@ class _Watchdog:
         """Watch the request this thread sends now, for `seconds`."""
         at = time.monotonic() + seconds
         with self.changed:
-            self.watches[threading.get_ident()] = _Watch(at)
+            self.watches[threading.get_ident()] = (at, None)
             if self.thread is None:
                 self.thread = threading.Thread(target=self.run, daemon=True)
                 self.thread.start()
@@ -148,31 +134,32 @@ class _Watchdog:
     def hold(self, sock: socket.socket | None) -> None:
         """Hand over the socket this thread's request reads its answer from."""
         with self.changed:
-            if watch := self.watches.get(threading.get_ident()):
-                watch.sock = sock
-                watch.shut()
+            if watch := self.watches.get(ident := threading.get_ident()):
+                self.watches[ident] = (watch[0], sock)
+            else:  # the deadline passed while connecting
+                _shut(sock)
 
     def end(self) -> bool:
         """End this thread's watch, with the whole answer or not; say if it cut it."""
         with self.changed:
-            return self.watches.pop(threading.get_ident()).cut
+            return self.watches.pop(threading.get_ident(), None) is None
 
     def run(self) -> None:
         with self.changed:
             while True:
                 now = time.monotonic()
-                for watch in self.watches.values():
-                    if watch.at <= now:
-                        watch.at, watch.cut = math.inf, True
-                        watch.shut()
-                dues = [watch.at for watch in self.watches.values()]
+                for ident, (at, sock) in list(self.watches.items()):
+                    if at <= now:
+                        del self.watches[ident]
+                        _shut(sock)
+                dues = [at for at, _ in self.watches.values()]
                 self.wakes_at = min(dues, default=math.inf)
                 self.changed.wait(min(self.wakes_at - now, threading.TIMEOUT_MAX))
 
 
 _watchdog = _Watchdog()
 # A forked child has no watchdog thread, and its lock may be held: start afresh.
-os.register_at_fork(after_in_child=_watchdog.start_afresh)
+os.register_at_fork(after_in_child=lambda: _Watchdog.__init__(_watchdog))
 
 
 class _Watched(HTTPConnection):
@@ -220,11 +207,8 @@ class ThrottledAdapter(HTTPAdapter):
             failed = error
         finally:
             cut = _watchdog.end()
-        header = "" if failed or cut else response.headers.get("X-RateLimit-Remaining")
-        # A count of requests: more digits than any budget has are garbage (and
-        # Python refuses to read an integer of over 4,300 digits).
-        count = re.fullmatch(r"[0-9]{1,9}", (header or "").strip())
-        self.budget.spend(int(count[0]) if count else None)
+        headers = {} if failed or cut else response.headers
+        self.budget.spend(headers.get("X-RateLimit-Remaining"))
         if cut:
             msg = f"no complete answer within {self.deadline:g} s"
             raise DeadlineExceededError(msg, request=request) from failed

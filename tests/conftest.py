@@ -200,7 +200,7 @@ def tap_process(config: dict[str, t.Any], tmp_path: Path) -> subprocess.Popen[st
     """
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps(config))
-    args = ["-m", "tap_lemlist_tasks.tap", "--config", str(config_file)]
+    args = ["-m", "tap_lemlist_tasks", "--config", str(config_file)]
     return subprocess.Popen(  # noqa: S603
         [sys.executable, *args], stdout=PIPE, stderr=PIPE, text=True
     )

@@ -55,7 +55,7 @@ REFUSED_SETTINGS = {
         f"{name} null": (
             {name: None}, f"not of type '{schema['type']}' in config['{name}']"
         )
-        for name, schema in SETTINGS.to_dict()["properties"].items()
+        for name, schema in SETTINGS["properties"].items()
         if "default" in schema
     },
 }  # fmt: skip

@@ -20,7 +20,6 @@ import pytest
 from conftest import API_KEY, FakeClock, Run, tap_process
 from lemlist_sample import Task
 
-from tap_lemlist_tasks import retirement
 from tap_lemlist_tasks.paging import Read, Verdict
 from tap_lemlist_tasks.tap import TapLemlistTasks
 
@@ -29,6 +28,8 @@ if t.TYPE_CHECKING:
     from pathlib import Path
 
     from lemlist_standin import LemlistStandIn
+
+    from tap_lemlist_tasks.streams import TasksStream
 
 # 250 tasks in pages of 100. Request 1 reads the team; 2-5 read pages 0-3 forward
 # (3 is empty); 6 asks page 3 again, 7-9 read pages 2, 1, 0 back. A third read, when
@@ -258,12 +259,10 @@ UNPROVEN = Verdict([Read(0), Read(1)], None)
 def test_a_withheld_collapse_stays_withheld_until_a_proven_sync_agrees(
     syncs: list[tuple[Verdict, int]], retired: list[bool]
 ) -> None:
-    state: dict[str, t.Any] = {}  # one state carried from sync to sync, at 50%
-    retires = [
-        retirement.decide(
-            verdict, emitted, state, noun="tasks", max_retired_percent=50, scope=""
-        ).retire
-        for verdict, emitted in syncs
-    ]
+    # One state carried from sync to sync, at 50%.
+    tasks = t.cast(
+        "TasksStream", TapLemlistTasks(config={"api_key": API_KEY}).streams["tasks"]
+    )
+    retires = [tasks.decide(verdict, emitted, "")[0] for verdict, emitted in syncs]
 
     assert retires == retired
