@@ -24,8 +24,6 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
     from singer_sdk.singerlib import Catalog
 
-#: A progress line every this many pages of a read, besides its first.
-PROGRESS_PAGES = 25
 _Token = t.TypeVar("_Token")
 
 
@@ -39,6 +37,7 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     allow_redirects = False  # the key must not go elsewhere: `_refuse_redirect`
     primary_keys = ("_id",)  # lemlist's key of most objects
+    user_agent = f"tap-lemlist-tasks/{metadata.version('tap-lemlist-tasks')}"
     #: One state entry for the stream, not one per team: a key has one team.
     state_partitioning_keys: t.ClassVar[list[str]] = []
 
@@ -52,11 +51,6 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
     def authenticator(self) -> HTTPBasicAuth:
         # lemlist: empty user name, API key as password.
         return HTTPBasicAuth("", self.config["api_key"])
-
-    @override
-    @cached_property
-    def user_agent(self) -> str:
-        return f"tap-lemlist-tasks/{metadata.version('tap-lemlist-tasks')}"
 
     @override
     @cached_property
@@ -107,9 +101,8 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
 
     @override
     def response_error_message(self, response: requests.Response) -> str:
-        # What a refusal means for the user; any other status is transient. No
-        # message may hold the key: a status, settings, 200 characters of lemlist's
-        # own words.
+        # What a refusal means for the user; any other status is transient. No message
+        # may hold the key: a status, settings, 200 characters of lemlist's own words.
         status, body = response.status_code, f"{response.text.strip():.200}"
         filters = parse_qs(urlsplit(response.url).query).get("filters")
         sent = f" with filters {filters[0]}" if filters else ""
@@ -132,11 +125,8 @@ class LemlistListStream(LemlistStream[PageToken]):
     """A lemlist list, read as many times as it takes to prove one read whole."""
 
     page_size = 0  # lemlist's for the list; 0: it documents none, an empty page ends
-    _paginator: ListPaginator
-    _quirks: Quirks
-    #: The last answer's items, decoded once by each list's `validate_response`,
-    #: inside the retried request: a body that does not decode (HTML, half a body,
-    #: an empty page that proves nothing) is retried.
+    #: The last answer's items, decoded by each list's `validate_response`: inside the
+    #: retried request, so a body that does not decode or proves nothing is retried.
     _items: list[t.Any]
     #: What selects the list's items this sync (e.g. the tasks' filters), as text.
     scope = ""
@@ -166,7 +156,7 @@ class LemlistListStream(LemlistStream[PageToken]):
         if b"\\u0000" in response.content:
             records = [self._quirks.scrub_nul(record) for record in records]
         read, page = paginator.read, paginator.current_value.number
-        if read.pages == 0 or (read.pages + 1) % PROGRESS_PAGES == 0:
+        if read.pages == 0 or (read.pages + 1) % 25 == 0:  # a read's first, every 25th
             way = "back from the end to" if read.backward else "forward from"
             so_far = f"{len(paginator.ledger) + len(records):,} {self.name} so far"
             msg = f"{self.name}: read {read.number + 1} ({way} page 0), page {page}"
