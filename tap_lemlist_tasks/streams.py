@@ -26,11 +26,7 @@ if t.TYPE_CHECKING:
 
 
 class TeamsStream(LemlistStream[None]):
-    """The API key's team (`GET /team?version=v2`), read once per sync: one row.
-
-    Its body also holds the API key, webhook URLs and invited users' emails: `Team`
-    decodes `_id`, `name` and `users` only. The other streams are its children.
-    """
+    """The API key's team (`GET /team?version=v2`): one row, the others' parent."""
 
     name = "teams"
     path = "/team"
@@ -46,8 +42,6 @@ class TeamsStream(LemlistStream[None]):
             "done one",
         ),
     ).to_dict()
-
-    _team: shapes.Team
 
     @override
     def get_new_paginator(self) -> SinglePagePaginator:
@@ -155,11 +149,7 @@ class UsersStream(LemlistStream[None]):
 
 
 class CampaignsStream(LemlistListStream):
-    """The team's campaigns (`GET /campaigns`), read in full and proven as tasks are.
-
-    Oldest first, so that one created during a sync joins the end of the list. On a
-    plan without the route (HTTP 402), the stream loads and retires nothing.
-    """
+    """The team's campaigns (`GET /campaigns`), read in full and proven as tasks are."""
 
     name = "campaigns"
     path = "/campaigns"
@@ -172,7 +162,7 @@ class CampaignsStream(LemlistListStream):
         self, context: Context | None, next_page_token: PageToken | None
     ) -> dict[str, t.Any]:
         offset = next_page_token.number * self.page_size if next_page_token else 0
-        order = {"sortBy": "createdAt", "sortOrder": "asc"}
+        order = {"sortBy": "createdAt", "sortOrder": "asc"}  # a new one joins the end
         return {"version": "v2", "offset": offset, "limit": self.page_size, **order}
 
     @override
