@@ -1,14 +1,10 @@
-"""The `filters` setting: lemlist's own filter objects, and their canonical form.
-
-lemlist answers a malformed filter with a bare `400 Malformed filters`; the settings
-schema here makes the SDK's validation name the filter and the field instead, before
-any request.
-"""
+"""The `filters` setting: lemlist's filter objects, their schema and canonical form."""
 
 from __future__ import annotations
 
 import json
 import typing as t
+from functools import partial
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -49,7 +45,8 @@ PARAMETERS: dict[str, dict[str, t.Any]] = {
     "dueDate": {"from": _DATE, "to": _DATE},
 }
 
-#: The schema of one filter, so that the SDK's validation names the wrong field.
+#: One filter's schema. lemlist answers a bad filter with a bare `400 Malformed
+#: filters`; with this, the SDK's validation names the filter and the field first.
 FILTER_SCHEMA: dict[str, t.Any] = {
     "type": "object",
     "required": ["filterId"],
@@ -74,6 +71,8 @@ FILTER_SCHEMA: dict[str, t.Any] = {
 
 #: The `filterId` a stream map's `__filter__` on tasks has in `taskFilters`.
 STREAM_MAP = "streamMap"
+#: Filters as the compact JSON array lemlist expects in `filters`.
+encode_filters = partial(json.dumps, separators=(",", ":"), ensure_ascii=False)
 
 
 def map_filters(config: Mapping[str, t.Any], stream: str) -> dict[str, str]:
@@ -90,10 +89,9 @@ def map_filters(config: Mapping[str, t.Any], stream: str) -> dict[str, str]:
 def task_scope(config: Mapping[str, t.Any]) -> str:
     """What selects the tasks a sync sends: filters, stream maps' filters, canonical.
 
-    The same for filters that select alike: each filter narrows the list (lemlist's
-    reference), so the order of filters of different ids selects nothing, nor does
-    the order of an `in` or `out` set, nor a value given twice. What lemlist does
-    with one id given twice is undocumented: filters of one id keep their order.
+    The same for filters that select alike: each narrows the list (lemlist's
+    reference), so neither the order of ids nor that of an `in` or `out` set selects,
+    nor a repeated value. Filters of one id keep their order: lemlist does not say.
     """
     # A `__filter__` drops tasks after they are read: one that leaves it is retired.
     maps = map_filters(config, "tasks").items()
@@ -101,13 +99,11 @@ def task_scope(config: Mapping[str, t.Any]) -> str:
         *config.get("filters", []),
         *({"filterId": STREAM_MAP, "stream": a, "expression": e} for a, e in maps),
     ]
-    return encode_filters(
-        [
-            {k: sorted(set(v)) if k in {"in", "out"} else v for k, v in one.items()}
-            for one in sorted(scope, key=lambda one: one["filterId"])  # stable
-        ],
-        sort_keys=True,
-    )
+    canonical = [
+        {k: sorted(set(v)) if k in {"in", "out"} else v for k, v in one.items()}
+        for one in sorted(scope, key=lambda one: one["filterId"])  # stable
+    ]
+    return encode_filters(canonical, sort_keys=True)
 
 
 def selection_warnings(
@@ -134,10 +130,3 @@ def selection_warnings(
             f"to {now}: this sync retires every task outside the new filters, done or "
             "not."
         )
-
-
-def encode_filters(filters: list[dict[str, t.Any]], *, sort_keys: bool = False) -> str:
-    """Encode filters as the compact JSON array lemlist expects in `filters`."""
-    return json.dumps(
-        filters, separators=(",", ":"), ensure_ascii=False, sort_keys=sort_keys
-    )
