@@ -19,7 +19,7 @@ from tap_lemlist_tasks.paging import ListPaginator, PageToken
 from tap_lemlist_tasks.records import Quirks, items_sent
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     from singer_sdk.helpers.types import Context, Record
     from singer_sdk.singerlib import Catalog
@@ -32,8 +32,7 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
 
     #: Transient besides 5xx: too many requests, request timeout, too early.
     extra_retry_statuses = [429, 408, 425]  # noqa: RUF012 - the SDK's attribute
-    # msgspec decoded every field as its record type, and Quirks set lemlist's
-    # loose values right; the SDK's generic pass would only repeat that, per field.
+    # msgspec and Quirks typed every field: the SDK's pass would repeat it, per field.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     allow_redirects = False  # the key must not go elsewhere: `_refuse_redirect`
     primary_keys = ("_id",)  # lemlist's key of most objects
@@ -71,16 +70,15 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
 
     @override
     def apply_catalog(self, catalog: Catalog) -> None:
-        # Selection and field metadata are honoured; a different key would make
-        # de-duplication drop records, and different types would defeat the
-        # records' shapes, so those are refused before any request.
-        keys, properties = list(self.primary_keys or ()), self.schema["properties"]
+        # Selection is honoured. A different key would make de-duplication drop records,
+        # different types defeat the records' shapes: refused before any request.
+        keys = list(self.primary_keys or ())
         super().apply_catalog(catalog)
         entry = catalog.get_stream(self.name)
         given = entry.schema.to_dict().get("properties", {}) if entry else {}
         changes = [
             f"field {name!r} the type {_type_of(given[name])} instead of {kind}"
-            for name, schema in properties.items()
+            for name, schema in self.schema["properties"].items()
             if name in given and (kind := _type_of(schema)) != _type_of(given[name])
         ]
         if (now := list(self.primary_keys or ())) != keys:
@@ -92,12 +90,12 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
             )
             raise LemlistError(msg)
 
-    def settled(self, rows: list[Record], context: Context | None) -> list[Record]:
-        """Return whole records of rows that come in one answer (team, users)."""
+    def settled(self, rows: list[Record], context: Context | None) -> Iterator[Record]:
+        """Yield whole records of rows that come in one answer (team, users); retire."""
         quirks, key = Quirks(self.name, self.schema, context), self.primary_keys[0]
         records = [quirks.scrub_nul(quirks(row, row[key])) for row in rows]
         quirks.report(self.logger)
-        return records
+        return self.whole(records)
 
     @override
     def response_error_message(self, response: requests.Response) -> str:
@@ -149,8 +147,7 @@ class LemlistListStream(LemlistStream[PageToken]):
             if new := sorted(sent - set(self.schema["properties"])):
                 msg = "dropping fields lemlist sent but the schema does not declare"
                 self.logger.warning("%s: %s: %s", self.name, msg, ", ".join(new))
-        # An item can reappear on another page, or in another read: only its first
-        # reading is emitted.
+        # An item may reappear on another page or read: only its first reading is sent.
         fresh = {i["_id"]: i for i in items if paginator.is_new(i["_id"])}
         records = [self._quirks(item, key) for key, item in fresh.items()]
         if b"\\u0000" in response.content:
@@ -187,9 +184,8 @@ def _type_of(schema: dict[str, t.Any]) -> str:
 
 
 def _refuse_redirect(response: requests.Response, **_kwargs: t.Any) -> None:  # noqa: ANN401
-    # lemlist documents no redirect; following one could take the key to another
-    # host, loop, or lead to a URL requests cannot even parse (a hook: requests
-    # parses the Location before validate_response would see the answer).
+    # lemlist documents no redirect; one could take the key elsewhere, or loop. A hook:
+    # requests parses the Location, which may not parse, before validate_response.
     if response.is_redirect:
         location = response.headers.get("Location", "")
         msg = (

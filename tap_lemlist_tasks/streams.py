@@ -77,10 +77,6 @@ class TeamsStream(LemlistStream[None]):
     def get_child_context(self, record: Record, context: Context | None) -> Context:
         return {"team_id": record["_id"], "team": self._team}
 
-    @override
-    def get_records(self, context: Context | None) -> Iterable[Record]:
-        yield from self.whole(super().get_records(context))
-
 
 class TasksStream(LemlistListStream):
     """lemlist tasks that are not done yet (`GET /tasks`), read in full each sync."""
@@ -145,7 +141,7 @@ class UsersStream(LemlistStream[None]):
             )
             return
         by_id = {user["userId"]: dict(user) for user in users}
-        yield from self.whole(self.settled([*by_id.values()], context))
+        yield from self.settled([*by_id.values()], context)
 
 
 class CampaignsStream(LemlistListStream):
