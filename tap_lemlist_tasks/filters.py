@@ -9,8 +9,7 @@ from functools import partial
 if t.TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-# The `type` filter's values in lemlist's reference, plus `linkedin`, which its
-# create-task reference lists.
+# The `type` filter's values in lemlist's reference, and its create-task `linkedin`.
 TASK_TYPES = (
     "manual", "phone", "linkedinInvite", "linkedinSend", "linkedinVoiceNote",
     "emailsReplied", "opportunityReplied", "linkedinReplied", "opportunityClicked",
@@ -18,8 +17,7 @@ TASK_TYPES = (
 )  # fmt: skip
 CAMPAIGN_STATES = ("draft", "running", "ended", "paused", "errors", "archived")
 TEXT_FILTERS = ("fullName", "email", "phone", "linkedin")
-#: Filters on what a task can change while it stays open: a reassignment, a
-#: reschedule, a paused campaign or an edited lead moves it out of the filtered list.
+#: Filters on what changes while a task stays open (see `selection_warnings`).
 DRIFTING_FILTERS = ("assignedTo", "dueDate", "campaignState", *TEXT_FILTERS)
 
 _VALUE = {"type": "string", "minLength": 1}
