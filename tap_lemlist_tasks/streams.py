@@ -7,7 +7,6 @@ from http import HTTPStatus
 
 from singer_sdk import typing as th
 from singer_sdk.exceptions import RetriableAPIError, SkippableAPIError
-from singer_sdk.pagination import SinglePagePaginator
 from typing_extensions import override
 
 from tap_lemlist_tasks import filters as selecting
@@ -44,8 +43,8 @@ class TeamsStream(LemlistStream[None]):
     ).to_dict()
 
     @override
-    def get_new_paginator(self) -> SinglePagePaginator:
-        return SinglePagePaginator()
+    def get_new_paginator(self) -> None:
+        return None  # one answer: the SDK's way to say it has no pages
 
     @override
     def get_url_params(
