@@ -31,7 +31,7 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
     """A lemlist endpoint: its url, Basic auth, the key's rate budget and retries."""
 
     #: Transient besides 5xx: too many requests, request timeout, too early.
-    extra_retry_statuses = [429, 408, 425]  # noqa: RUF012 - the SDK's attribute
+    extra_retry_statuses = (429, 408, 425)
     # msgspec and Quirks typed every field: the SDK's pass would repeat it, per field.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     allow_redirects = False  # the key must not go elsewhere: `_refuse_redirect`
@@ -48,8 +48,7 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
     @override
     @property
     def authenticator(self) -> HTTPBasicAuth:
-        # lemlist: empty user name, API key as password.
-        return HTTPBasicAuth("", self.config["api_key"])
+        return HTTPBasicAuth("", self.config["api_key"])  # lemlist: no user name
 
     @override
     @cached_property
@@ -126,8 +125,7 @@ class LemlistListStream(LemlistStream[PageToken]):
     #: The last answer's items, decoded by each list's `validate_response`: inside the
     #: retried request, so a body that does not decode or proves nothing is retried.
     _items: list[t.Any]
-    #: What selects the list's items this sync (e.g. the tasks' filters), as text.
-    scope = ""
+    scope = ""  # what selects the items this sync (the tasks' filters), as text
 
     @override
     def get_new_paginator(self) -> ListPaginator:

@@ -107,8 +107,7 @@ class TasksStream(LemlistListStream):
     @override
     def validate_response(self, response: requests.Response) -> None:
         super().validate_response(response)
-        # lemlist echoes the page asked for, as text ("3") or as a number.
-        number = self._paginator.current_value.number
+        number = self._paginator.current_value.number  # lemlist echoes "3" or 3
         page = shapes.decode(response, shapes.TasksPage, self.name)
         if page.error is not None:
             why = f"page body carries an error: {page.error!s:.200}"
