@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 from requests.auth import HTTPBasicAuth
+from singer_sdk.exceptions import SkippableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
@@ -167,9 +168,13 @@ class LemlistListStream(LemlistStream[PageToken]):
         aliases = map_filters(self.config, self.name)
         filters = [m for m in self.stream_maps if m.stream_alias in aliases]
         sent = 0
-        for record in super().get_records(context):
-            sent += all(m.get_filter_result(record) for m in filters)
-            yield record
+        try:
+            for record in super().get_records(context):
+                sent += all(m.get_filter_result(record) for m in filters)
+                yield record
+        except SkippableAPIError as skipped:  # e.g. a route the plan lacks: no retiring
+            self.logger.warning("%s", skipped)
+            return
         self._quirks.report(self.logger)
         self.settle(self._paginator.verdict(), sent, self.scope, self.retried)
 

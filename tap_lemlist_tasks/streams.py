@@ -168,16 +168,9 @@ class CampaignsStream(LemlistListStream):
                 f"/campaigns (HTTP 402: {said:.120}); no campaigns loaded and none "
                 "retired, the other streams load as usual."
             )
-            raise SkippableAPIError(msg)  # not retried: caught in get_records
+            raise SkippableAPIError(msg)  # not retried; LemlistListStream warns
         super().validate_response(response)
         # lemlist's OpenAPI document shows a bare array; other clients read an object.
         shape: t.Any = list[shapes.Campaign] | shapes.CampaignsPage
         body = shapes.decode(response, shape, self.name)
         self._items = body.campaigns if isinstance(body, shapes.CampaignsPage) else body
-
-    @override
-    def get_records(self, context: Context | None) -> Iterable[Record]:
-        try:
-            yield from super().get_records(context)
-        except SkippableAPIError as gated:
-            self.logger.warning("%s", gated)
