@@ -93,13 +93,11 @@ def task_scope(config: Mapping[str, t.Any]) -> str:
     """
     # A `__filter__` drops tasks after they are read: one that leaves it is retired.
     maps = map_filters(config, "tasks").items()
-    scope = [
-        *config.get("filters", []),
-        *({"filterId": STREAM_MAP, "stream": a, "expression": e} for a, e in maps),
-    ]
+    by_maps = [{"filterId": STREAM_MAP, "stream": a, "expression": e} for a, e in maps]
+    scope = sorted([*config["filters"], *by_maps], key=lambda one: one["filterId"])
     canonical = [
         {k: sorted(set(v)) if k in {"in", "out"} else v for k, v in one.items()}
-        for one in sorted(scope, key=lambda one: one["filterId"])  # stable
+        for one in scope
     ]
     return encode_filters(canonical, sort_keys=True)
 
