@@ -123,8 +123,7 @@ class LemlistListStream(LemlistStream[PageToken]):
     """A lemlist list, read as many times as it takes to prove one read whole."""
 
     page_size = 0  # lemlist's for the list; 0: it documents none, an empty page ends
-    #: The last answer's items, decoded by each list's `validate_response`: inside the
-    #: retried request, so a body that does not decode or proves nothing is retried.
+    #: The last answer's items, decoded in `validate_response`: a bad body is retried.
     _items: list[t.Any]
     scope = ""  # what selects the items this sync (the tasks' filters), as text
 

@@ -28,14 +28,13 @@ def _values(allowed: tuple[str, ...] = ()) -> dict[str, t.Any]:
     return {"type": "array", "items": items, "minItems": 1}
 
 
-# lemlist evaluates a regex in a dialect its reference does not name (JavaScript's
-# \p{L} is no Python): only lemlist can judge one, and its 400 fails the sync.
-_TEXT = {"value": _VALUE, "regex": _VALUE}
 # `format: date` documents; the SDK checks no format, so `inputs` does.
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
 #: Each filterId's parameters: a text filter takes one of its two, others either.
 PARAMETERS: dict[str, dict[str, t.Any]] = {
-    **dict.fromkeys(TEXT_FILTERS, _TEXT),
+    # lemlist evaluates a regex in a dialect its reference does not name (JavaScript's
+    # \p{L} is no Python): only lemlist can judge one, and its 400 fails the sync.
+    **{name: {"value": _VALUE, "regex": _VALUE} for name in TEXT_FILTERS},
     "campaignId": {"in": _values(), "out": _values()},
     "campaignState": {"in": _values(CAMPAIGN_STATES), "out": _values(CAMPAIGN_STATES)},
     "type": {"in": _values(TASK_TYPES), "out": _values(TASK_TYPES)},
