@@ -63,8 +63,7 @@ class TeamsStream(LemlistStream[None]):
                 "API: check api_url (the default is https://api.lemlist.com/api)."
             )
             raise LemlistError(msg)
-        # Decoded inside the retried request: a body that does not decode is retried.
-        self._team = shapes.decode(response, shapes.Team, self.name)
+        self._team = shapes.decode(response, shapes.Team, self.name)  # retried if bad
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[Record]:
