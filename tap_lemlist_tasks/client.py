@@ -33,13 +33,11 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
 
     #: Transient besides 5xx: too many requests, request timeout, too early.
     extra_retry_statuses = (429, 408, 425)
-    # msgspec and Quirks typed every field: the SDK's pass would repeat it, per field.
-    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # msgspec and Quirks did it
     allow_redirects = False  # the key must not go elsewhere: `_refuse_redirect`
     primary_keys = ("_id",)  # lemlist's key of most objects
     user_agent = f"tap-lemlist-tasks/{metadata.version('tap-lemlist-tasks')}"
-    #: One state entry for the stream, not one per team: a key has one team.
-    state_partitioning_keys: t.ClassVar[list[str]] = []
+    state_partitioning_keys: t.ClassVar[list[str]] = []  # one state: a key has one team
 
     @override
     @property
