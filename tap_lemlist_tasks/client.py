@@ -161,10 +161,9 @@ class LemlistListStream(LemlistStream[PageToken]):
         self._quirks, self.retried = Quirks(self.name, self.schema, context), 0
         if self.retires:
             self.start_version()
-        # A stream map's __filter__ sends on only some records: those are counted.
+        sent = 0  # the records that stream maps' __filter__ expressions send on
         aliases = map_filters(self.config, self.name)
         filters = [m for m in self.stream_maps if m.stream_alias in aliases]
-        sent = 0
         try:
             for record in super().get_records(context):
                 sent += all(m.get_filter_result(record) for m in filters)
