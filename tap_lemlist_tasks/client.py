@@ -53,8 +53,7 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
     @cached_property
     def requests_session(self) -> requests.Session:
         session = requests.Session()
-        # requests reads proxies, NO_PROXY and the CA bundle from the environment on
-        # every request (a scan of os.environ each time): read them once, as it does.
+        # Read the environment's proxies and CA bundle once; requests would per request.
         read = session.merge_environment_settings(self.url_base, {}, None, None, None)
         session.proxies, session.verify = read["proxies"], read["verify"]
         session.trust_env = False
