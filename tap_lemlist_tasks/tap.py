@@ -41,11 +41,8 @@ _hidden: list[str] = []  # every form of the API key, longest first
 
 
 class _BufferedWriter(MsgSpecWriter):
-    """msgspec's writer, flushing stdout after each message but records.
-
-    A record waits for the next STATE, ACTIVATE_VERSION or the end, which cannot
-    overtake it; flushing each record cost a sixth of the tap's time.
-    """
+    # msgspec's writer, flushing after each message but records: flushing each record
+    # cost a sixth of the tap's time, and the next message cannot overtake it.
 
     @override
     def write_message(self, message: Message) -> None:
@@ -101,10 +98,8 @@ class TapLemlistTasks(Tap):
             state = state["singer_state"]
         errors = DEFAULT_JSONSCHEMA_VALIDATOR(STATE_SCHEMA).iter_errors(state)
         if error := next(errors, None):
-            msg = (
-                f"The --state has {error.json_path}: {error.message}: pass the state "
-                "Meltano saved, or none at first."
-            )
+            where = f"The --state has {error.json_path}: {error.message}"
+            msg = f"{where}: pass the state Meltano saved, or none at first."
             raise RefusedError(msg)
         super().load_state(state)
 
@@ -123,11 +118,7 @@ class TapLemlistTasks(Tap):
 
 
 class OneLineCommand(SingerCommand):
-    """The SDK's command line, behind one error boundary.
-
-    Whatever stops the tap is logged in one line naming the cause and the fix, with
-    exit code 1; the traceback only at DEBUG.
-    """
+    """The SDK's command line: whatever stops the tap, one line (cause, fix), exit 1."""
 
     @override
     def make_context(self, *args: t.Any, **kwargs: t.Any) -> click.Context:
@@ -168,9 +159,8 @@ class OneLineCommand(SingerCommand):
 def hide_in_logs(key: object) -> None:
     """Keep the API key out of every log line, whoever logs it.
 
-    A server can echo what it was sent, and a schema error quotes the value it
-    refuses, a key that is no text too; this filter on the process's log handlers
-    replaces the key there, as text, repr or JSON.
+    A server may echo it, a schema error quote it (a key that is no text too): the
+    process's log handlers replace it, as text, repr or JSON.
     """
     real = len(str(key)) >= _SHORTEST_KEY
     forms = {f(key) for f in (str, repr, json.dumps)} if real else set()
