@@ -1,8 +1,4 @@
-"""What the tap reads besides lemlist: its settings, and the state it resumes from.
-
-The SDK validates the config against the settings schema, naming what it refuses;
-`check_settings` refuses what no schema can say.
-"""
+"""What the tap reads besides lemlist: its settings, and the state it resumes from."""
 
 from __future__ import annotations
 
@@ -99,10 +95,9 @@ _BOOKMARK = _object(
 )
 STATE_SCHEMA = _object(bookmarks={"type": "object", "additionalProperties": _BOOKMARK})
 
-#: `https://host[:port][/path]`, no user name, query or fragment; plain http:// only
-#: on loopback (a local stand-in), so the key never travels in clear text. Host names
-#: as a resolver takes them (RFC 1123), paths without backslash, space or control
-#: character: URL parsers disagree on the host such a URL names.
+#: The URLs check_settings' message names; host names as a resolver takes them (RFC
+#: 1123), paths without backslash, space or control character: URL parsers disagree on
+#: the host such a URL names.
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _API_URL = re.compile(
     rf"(?:https://(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9a-f:.]+\])"
