@@ -1,10 +1,7 @@
 """The HTTP adapter: lemlist's rate limit, kept per API key, and a request deadline.
 
-lemlist counts requests per key, so every stream and sync on a key spends one
-budget. requests' timeout bounds each socket read: a server sending a byte a second
-(headers, a chunk extension, a gzip body that decodes to nothing yet) keeps a
-request alive for hours. Here a watchdog shuts the request's socket when its
-deadline passes, which ends any read at once, and the body is read under that watch.
+requests' timeout bounds each socket read: a server sending a byte a second keeps a
+request alive for hours. A watchdog shuts the socket at the deadline, ending any read.
 """
 
 from __future__ import annotations
@@ -56,12 +53,11 @@ class RequestBudget:
 
     def wait_for_turn(self) -> None:
         """Sleep until one more request fits in the budget."""
-        now, resume_at = self.clock.now(), self.resume_at
-        if self.is_full(now):
-            resume_at = max(resume_at, self.spent[0] + self.window)
-        if resume_at > now:
-            self.clock.sleep(resume_at - now)
-        self.sent_at = max(now, resume_at)
+        now = self.clock.now()
+        frees_at = self.spent[0] + self.window if self.is_full(now) else now
+        self.sent_at = max(now, self.resume_at, frees_at)
+        if self.sent_at > now:
+            self.clock.sleep(self.sent_at - now)
 
     def spend(self, remaining: str | None = None) -> None:
         """Count a request whose response just arrived, with `X-RateLimit-Remaining`."""
