@@ -11,8 +11,7 @@ from tap_lemlist_tasks.errors import RefusedError
 from tap_lemlist_tasks.filters import FILTER_SCHEMA
 from tap_lemlist_tasks.paging import MAX_READS
 
-#: The settings: name, JSON type, default, title, description, and the rest of
-#: their schema.
+#: Each setting's name, JSON type, default, title, description, and rest of schema.
 _SETTINGS: list[tuple[t.Any, ...]] = [
     ("api_key", "string", None, "API key",
      "lemlist API key (lemlist: Settings > Integrations > API).",

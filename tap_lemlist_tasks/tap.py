@@ -30,7 +30,6 @@ from tap_lemlist_tasks.streams import (
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
-    from types import FrameType
 
     from singer_sdk.singerlib import Message
     from singer_sdk.streams import Stream
@@ -83,7 +82,7 @@ class TapLemlistTasks(Tap):
             signal.signal(signal.SIGINT, self._stopped_by)
             signal.signal(signal.SIGTERM, self._stopped_by)
 
-    def _stopped_by(self, signum: int, _frame: FrameType | None) -> None:
+    def _stopped_by(self, signum: int, _frame: object) -> None:
         self.state_writer.write_state(self.state)
         # A signal is no bug: one line, no traceback; exit as one killed by it would.
         stop = signal.Signals(signum).name
