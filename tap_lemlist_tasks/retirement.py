@@ -61,14 +61,11 @@ class Retiring(Stream):
             self.activate_version()
 
     def decide(self, verdict: Verdict, emitted: int, scope: str) -> tuple[bool, str]:
-        """Whether this sync retires, and why; note in the state what the guard needs.
-
-        When `scope` changed, what is retired may only have left the list's selection,
-        and counts of two selections do not compare: the guard stands aside.
-        """
+        """Whether this sync retires, and why; the guard's counts go in the state."""
         memory = self.stream_state.setdefault(STATE_KEY, {})
         new_scope = changed_scope(self.stream_state, scope) is not None
         noun, most = self.name, int(self.config["max_retired_percent"])
+        # Counts of two selections (scopes) do not compare: the guard stands aside.
         last = None if new_scope else memory.get("last_retiring_sync_emitted")
         collapsed = last is not None and _dropped(emitted, last, most)
         if (proven := verdict.proven) is None:
