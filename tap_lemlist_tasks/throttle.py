@@ -103,11 +103,7 @@ def _shut(sock: socket.socket | None) -> None:
 
 
 class _Watchdog:
-    """One thread that shuts the socket of each thread's request at its deadline.
-
-    A timer thread per request cost a quarter of the tap's CPU. Requests come one
-    after the other with one deadline, so the watchdog mostly sleeps through them.
-    """
+    """One thread for every request's deadline, not a timer each (docs/performance)."""
 
     def __init__(self) -> None:
         #: By the sending thread: the deadline, the socket; dropped when cut.
