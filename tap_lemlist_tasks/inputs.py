@@ -68,9 +68,8 @@ SETTINGS: dict[str, t.Any] = {
         for name, kind, default, title, text, schema in _SETTINGS
     },
     "required": ["api_key"],
-    # A misspelt setting would be ignored. And batch_config would make the SDK
-    # announce BATCH files after ACTIVATE_VERSION: the target would retire tasks
-    # before loading them.
+    # A misspelt setting would be ignored, and batch_config would retire tasks before
+    # loading them (why: the tap's capabilities).
     "additionalProperties": False,
 }
 
