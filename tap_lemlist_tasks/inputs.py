@@ -91,7 +91,8 @@ _BOOKMARK = _object(
         last_retiring_sync_scope=_TEXT,
     ),
 )
-STATE_SCHEMA = _object(bookmarks={"type": "object", "additionalProperties": _BOOKMARK})
+_STATE = _object(bookmarks={"type": "object", "additionalProperties": _BOOKMARK})
+STATE_VALIDATOR = DEFAULT_JSONSCHEMA_VALIDATOR(_STATE)
 
 #: The URLs check_settings' message names; host names as a resolver takes them (RFC
 #: 1123), paths without backslash, space or control character: URL parsers disagree on

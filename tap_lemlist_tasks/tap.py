@@ -16,11 +16,10 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, MappingError
 from singer_sdk.plugin_base import SingerCommand
 from singer_sdk.singerlib import RecordMessage
-from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR
 from typing_extensions import override
 
 from tap_lemlist_tasks.errors import RefusedError
-from tap_lemlist_tasks.inputs import SETTINGS, STATE_SCHEMA, check_settings
+from tap_lemlist_tasks.inputs import SETTINGS, STATE_VALIDATOR, check_settings
 from tap_lemlist_tasks.streams import (
     CampaignsStream,
     TasksStream,
@@ -95,8 +94,7 @@ class TapLemlistTasks(Tap):
         # unwraps it when it runs the tap, a user passing it to --state may not.
         if "singer_state" in state and "bookmarks" not in state:
             state = state["singer_state"]
-        errors = DEFAULT_JSONSCHEMA_VALIDATOR(STATE_SCHEMA).iter_errors(state)
-        if error := next(errors, None):
+        if error := next(STATE_VALIDATOR.iter_errors(state), None):
             where = f"The --state has {error.json_path}: {error.message}"
             msg = f"{where}: pass the state Meltano saved, or none at first."
             raise RefusedError(msg)
