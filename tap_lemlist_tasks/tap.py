@@ -156,8 +156,7 @@ class OneLineCommand(SingerCommand):
 def hide_in_logs(key: object) -> None:
     """Keep the API key out of every log line, whoever logs it.
 
-    A server may echo it, a schema error quote it (a key that is no text too): the
-    process's log handlers replace it, as text, repr or JSON.
+    A server may echo it, a schema error quote it (a key that is no text too).
     """
     real = len(str(key)) >= _SHORTEST_KEY
     forms = {f(key) for f in (str, repr, json.dumps)} if real else set()
