@@ -2,5 +2,5 @@
 
 from tap_lemlist_tasks.tap import TapLemlistTasks
 
-# Python runs a package's __main__.py only as the main module: no __name__ guard.
-TapLemlistTasks.cli()
+if __name__ == "__main__":  # importing it (pydoc, doc tools) runs nothing
+    TapLemlistTasks.cli()

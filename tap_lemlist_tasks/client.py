@@ -155,8 +155,8 @@ class LemlistListStream(LemlistStream[PageToken]):
     def parse_response(self, response: requests.Response) -> Iterable[Record]:
         paginator, items = self._paginator, self._items
         if not paginator.ledger:  # a field lemlist adds shows on every item
-            sent = {key for item in items_sent(response.content) for key in item}
-            if new := sorted(sent - set(self.schema["properties"])):
+            sent = [i for i in items_sent(response.content) if isinstance(i, dict)]
+            if new := sorted(set().union(*sent) - set(self.schema["properties"])):
                 msg = "dropping fields lemlist sent but the schema does not declare"
                 self.logger.warning("%s: %s: %s", self.name, msg, ", ".join(new))
         # An item can reappear on another page, or in another read: only its first

@@ -170,12 +170,27 @@ def _hide(record: logging.LogRecord) -> bool:
         # urllib3 warns with a traceback when a deadline cuts an answer's headers;
         # the retry line says what happened, so its warning stays one line.
         record.exc_info, record.exc_text = None, None
-    message = record.getMessage()
+    elif record.exc_info:  # a traceback (DEBUG) quotes what its errors quote
+        traceback = logging.Formatter().formatException(record.exc_info)
+        record.exc_text = _hidden_in(traceback)
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError):  # a malformed call: logging's handler reports it
+        return True
     if message.startswith("An unhandled error occurred while syncing"):
         # The boundary tells what stopped the sync in one line; the SDK's own note
         # would add an error line for every stream the failure ends.
         return False
-    for form in _hidden:
-        message = message.replace(form, "***")
-    record.msg, record.args = message, ()
+    if (hidden := _hidden_in(message)) != message:  # else args stay: metrics read them
+        record.msg, record.args = hidden, ()
     return True
+
+
+def _hidden_in(text: str) -> str:
+    for form in _hidden:
+        text = text.replace(form, "***")
+    return text
+
+
+if __name__ == "__main__":  # python -m tap_lemlist_tasks.tap, as before 0.4
+    TapLemlistTasks.cli()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import typing as t
@@ -11,7 +12,7 @@ import pytest
 from conftest import API_KEY, MISSING, Run, TapRun, assert_failed, tap_process
 
 from tap_lemlist_tasks.inputs import SETTINGS
-from tap_lemlist_tasks.tap import TapLemlistTasks
+from tap_lemlist_tasks.tap import TapLemlistTasks, _hide, hide_in_logs
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -215,15 +216,29 @@ def test_a_stream_map_failing_on_a_record_fails_in_one_line(
     assert "stream_maps" in failed.errors[0]
 
 
-def test_the_command_line_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
-    failed = tap_process({"api_key": API_KEY, "retry_max_tries": 0}, tmp_path)
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_the_command_line_prints_one_line_and_a_traceback_only_at_debug(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, level: str
+) -> None:
+    monkeypatch.setenv("TAP_LEMLIST_TASKS_LOGLEVEL", level)
+    failed = tap_process({"api_key": [API_KEY], "retry_max_tries": 0}, tmp_path)
     _, stderr = failed.communicate(timeout=120)
 
     assert failed.returncode == 1
     (line,) = [line for line in stderr.splitlines() if "ERROR" in line]
     assert "less than the minimum of 1 in config['retry_max_tries']" in line
-    assert "Traceback" not in stderr
-    assert API_KEY not in stderr
+    assert ("Traceback" in stderr) == (level == "DEBUG")
+    assert API_KEY not in stderr  # the traceback quotes the key too
+
+
+def test_the_key_filter_leaves_other_log_records_as_logged() -> None:
+    hide_in_logs(API_KEY)
+    metric = logging.LogRecord("m", logging.INFO, "", 0, "METRIC: %s", ([1],), None)
+    malformed = logging.LogRecord("m", logging.INFO, "", 0, "%d", ("x",), None)
+
+    assert _hide(metric)
+    assert metric.args == ([1],)  # the SDK's metric formatter and filter read it
+    assert _hide(malformed)  # logging's own handler reports it; the sync goes on
 
 
 @pytest.mark.parametrize(

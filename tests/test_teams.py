@@ -213,6 +213,16 @@ def test_campaigns_over_several_pages_are_read_whole_in_either_shape(
     assert len(synced.of_type("ACTIVATE_VERSION", stream="campaigns")) == 1
 
 
+def test_a_campaigns_answer_with_another_list_beside_them_loads(run: Run) -> None:
+    body = json.dumps({"campaigns": sample_campaigns(), "results": [1, "ab"]})
+    run.standin.add_faults("campaigns", "body", body=body)
+
+    synced = run()
+
+    assert synced.exit_code == 0, synced.stderr
+    assert len(synced.records_of("campaigns")) == len(sample_campaigns())
+
+
 def test_a_campaign_deleted_during_the_read_retires_no_other_campaign(
     many: Run,
 ) -> None:
