@@ -71,8 +71,7 @@ class Retiring(Stream):
         if (proven := verdict.proven) is None:
             if not collapsed:
                 # lemlist answered a list that is no collapse: one withheld before was
-                # its bad minute, and the next one must be withheld anew. (A busy
-                # team's unproven counts can thus keep a real drop withheld: safe.)
+                # its bad minute, and the next one must be withheld anew.
                 memory.pop("collapse_withheld_emitted", None)
             return False, (
                 f"retired nothing: no read was proven complete ({noun} came, went "
