@@ -94,9 +94,8 @@ _BOOKMARK = _object(
 _STATE = _object(bookmarks={"type": "object", "additionalProperties": _BOOKMARK})
 STATE_VALIDATOR = DEFAULT_JSONSCHEMA_VALIDATOR(_STATE)
 
-#: The URLs check_settings' message names; host names as a resolver takes them (RFC
-#: 1123), paths without backslash, space or control character: URL parsers disagree on
-#: the host such a URL names.
+#: The URLs check_settings' message names, host names as a resolver takes them (RFC
+#: 1123): with a backslash, space or control character, parsers disagree on the host.
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _API_URL = re.compile(
     rf"(?:https://(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9a-f:.]+\])"
