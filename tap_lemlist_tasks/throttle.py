@@ -40,9 +40,8 @@ class Clock(t.NamedTuple):
 class RequestBudget:
     """At most `limit` requests in any `window` seconds.
 
-    A sliding log of the last `limit` requests, each stamped when its response
-    arrived: lemlist counted the request no later than that, so a request sent a
-    full window after the stamp can never be the one over the limit.
+    A log of when the last `limit` answers arrived: lemlist counted each request no
+    later than that, so one sent a window after it can never be the one over the limit.
     """
 
     def __init__(self, limit: int, window: float, clock: Clock) -> None:
