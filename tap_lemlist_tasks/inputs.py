@@ -39,9 +39,8 @@ _SETTINGS: list[tuple[t.Any, ...]] = [
       "that sees the same drop retires. 0 to 100; 100 turns the guard off."),
      {"minimum": 0, "maximum": 100}),
     ("rate_limit_requests", "integer", 20, "Rate limit: requests",
-     ("Requests allowed per window (lemlist: 20 per 2 s per API key). Lower it "
-      "when several jobs share one key. 1 to 10000."),
-     {"minimum": 1, "maximum": 10_000}),
+     ("Requests allowed per window (lemlist: 20 per 2 s per API key). Lower it when "
+      "several jobs share one key. 1 to 10000."), {"minimum": 1, "maximum": 10_000}),
     ("rate_limit_window_seconds", "integer", 2, "Rate limit: window (seconds)",
      "The window the request budget applies to. 1 to 3600.",
      {"minimum": 1, "maximum": 3600}),
