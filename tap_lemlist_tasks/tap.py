@@ -18,14 +18,9 @@ from singer_sdk.plugin_base import SingerCommand
 from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
+from tap_lemlist_tasks import streams
 from tap_lemlist_tasks.errors import RefusedError
 from tap_lemlist_tasks.inputs import SETTINGS, STATE_VALIDATOR, check_settings
-from tap_lemlist_tasks.streams import (
-    CampaignsStream,
-    TasksStream,
-    TeamsStream,
-    UsersStream,
-)
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -102,8 +97,12 @@ class TapLemlistTasks(Tap):
     @override
     def discover_streams(self) -> list[Stream]:
         # The SDK syncs the others as children of the team, read once per sync.
-        streams = (TeamsStream, TasksStream, UsersStream, CampaignsStream)
-        return [stream(self) for stream in streams]
+        return [
+            streams.TeamsStream(self),
+            streams.TasksStream(self),
+            streams.UsersStream(self),
+            streams.CampaignsStream(self),
+        ]
 
     @override
     @classmethod
