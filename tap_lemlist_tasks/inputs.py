@@ -1,8 +1,4 @@
-"""What the tap reads besides lemlist: its settings, and the state it resumes from.
-
-The SDK validates the config against the settings schema, naming what it refuses;
-`check_settings` refuses what no schema can say.
-"""
+"""What the tap reads besides lemlist: its settings, and the state it resumes from."""
 
 from __future__ import annotations
 
@@ -15,8 +11,7 @@ from tap_lemlist_tasks.errors import RefusedError
 from tap_lemlist_tasks.filters import FILTER_SCHEMA
 from tap_lemlist_tasks.paging import MAX_READS
 
-#: The settings: name, JSON type, default, title, description, and the rest of
-#: their schema.
+#: Each setting's name, JSON type, default, title, description, and rest of schema.
 _SETTINGS: list[tuple[t.Any, ...]] = [
     ("api_key", "string", None, "API key",
      "lemlist API key (lemlist: Settings > Integrations > API).",
@@ -44,9 +39,8 @@ _SETTINGS: list[tuple[t.Any, ...]] = [
       "that sees the same drop retires. 0 to 100; 100 turns the guard off."),
      {"minimum": 0, "maximum": 100}),
     ("rate_limit_requests", "integer", 20, "Rate limit: requests",
-     ("Requests allowed per window (lemlist: 20 per 2 s per API key). Lower it "
-      "when several jobs share one key. 1 to 10000."),
-     {"minimum": 1, "maximum": 10_000}),
+     ("Requests allowed per window (lemlist: 20 per 2 s per API key). Lower it when "
+      "several jobs share one key. 1 to 10000."), {"minimum": 1, "maximum": 10_000}),
     ("rate_limit_window_seconds", "integer", 2, "Rate limit: window (seconds)",
      "The window the request budget applies to. 1 to 3600.",
      {"minimum": 1, "maximum": 3600}),
@@ -73,9 +67,8 @@ SETTINGS: dict[str, t.Any] = {
         for name, kind, default, title, text, schema in _SETTINGS
     },
     "required": ["api_key"],
-    # A misspelt setting would be ignored. And batch_config would make the SDK
-    # announce BATCH files after ACTIVATE_VERSION: the target would retire tasks
-    # before loading them.
+    # A misspelt setting would be ignored, and batch_config would retire tasks before
+    # loading them (why: the tap's capabilities).
     "additionalProperties": False,
 }
 
@@ -97,12 +90,11 @@ _BOOKMARK = _object(
         last_retiring_sync_scope=_TEXT,
     ),
 )
-STATE_SCHEMA = _object(bookmarks={"type": "object", "additionalProperties": _BOOKMARK})
+_STATE = _object(bookmarks={"type": "object", "additionalProperties": _BOOKMARK})
+STATE_VALIDATOR = DEFAULT_JSONSCHEMA_VALIDATOR(_STATE)
 
-#: `https://host[:port][/path]`, no user name, query or fragment; plain http:// only
-#: on loopback (a local stand-in), so the key never travels in clear text. Host names
-#: as a resolver takes them (RFC 1123), paths without backslash, space or control
-#: character: URL parsers disagree on the host such a URL names.
+#: The URLs check_settings' message names, host names as a resolver takes them (RFC
+#: 1123): with a backslash, space or control character, parsers disagree on the host.
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _API_URL = re.compile(
     rf"(?:https://(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9a-f:.]+\])"

@@ -1,11 +1,7 @@
 """Whether a sync retires what it did not emit: a proven read, and a collapse guard.
 
-A proven read (see `paging`) missed no item that stayed open. The guard covers what
-no proof can: lemlist itself answering a much shorter list for a while. A proven
-sync that would retire more than `max_retired_percent` of the items the last
-retiring sync emitted retires nothing, once; the next proven sync that sees the same
-drop (not a deeper one) retires, unless a sync in between saw no collapse. Its
-counts are kept in the stream's Singer state, which Meltano stores.
+A proven read (see `paging`) missed no item that stayed open; the guard covers lemlist
+answering a much shorter list for a while. docs/retirement.md tells their rules.
 """
 
 from __future__ import annotations
@@ -22,8 +18,7 @@ if t.TYPE_CHECKING:
 
     from tap_lemlist_tasks.paging import Verdict
 
-#: The key of the stream's state the guard keeps its counts under.
-STATE_KEY = "retirement"
+STATE_KEY = "retirement"  # the guard's counts, in the stream's state
 
 
 class Retiring(Stream):
@@ -66,22 +61,17 @@ class Retiring(Stream):
             self.activate_version()
 
     def decide(self, verdict: Verdict, emitted: int, scope: str) -> tuple[bool, str]:
-        """Whether this sync retires, and why; note in the state what the guard needs.
-
-        When `scope` changed, what is retired may only have left the list's selection,
-        and counts of two selections do not compare: the guard stands aside.
-        """
-        state = self.stream_state
-        memory = state.setdefault(STATE_KEY, {})
-        new_scope = changed_scope(state, scope) is not None
+        """Whether this sync retires, and why; the guard's counts go in the state."""
+        memory = self.stream_state.setdefault(STATE_KEY, {})
+        new_scope = changed_scope(self.stream_state, scope) is not None
         noun, most = self.name, int(self.config["max_retired_percent"])
+        # Counts of two selections (scopes) do not compare: the guard stands aside.
         last = None if new_scope else memory.get("last_retiring_sync_emitted")
         collapsed = last is not None and _dropped(emitted, last, most)
         if (proven := verdict.proven) is None:
             if not collapsed:
                 # lemlist answered a list that is no collapse: one withheld before was
-                # its bad minute, and the next one must be withheld anew. (A busy
-                # team's unproven counts can thus keep a real drop withheld: safe.)
+                # its bad minute, and the next one must be withheld anew.
                 memory.pop("collapse_withheld_emitted", None)
             return False, (
                 f"retired nothing: no read was proven complete ({noun} came, went "

@@ -1,10 +1,7 @@
 """The HTTP adapter: lemlist's rate limit, kept per API key, and a request deadline.
 
-lemlist counts requests per key, so every stream and sync on a key spends one
-budget. requests' timeout bounds each socket read: a server sending a byte a second
-(headers, a chunk extension, a gzip body that decodes to nothing yet) keeps a
-request alive for hours. Here a watchdog shuts the request's socket when its
-deadline passes, which ends any read at once, and the body is read under that watch.
+requests' timeout bounds each socket read: a server sending a byte a second keeps a
+request alive for hours. A watchdog shuts the socket at the deadline, ending any read.
 """
 
 from __future__ import annotations
@@ -43,9 +40,8 @@ class Clock(t.NamedTuple):
 class RequestBudget:
     """At most `limit` requests in any `window` seconds.
 
-    A sliding log of the last `limit` requests, each stamped when its response
-    arrived: lemlist counted the request no later than that, so a request sent a
-    full window after the stamp can never be the one over the limit.
+    A log of when the last `limit` answers arrived: lemlist counted each request no
+    later than that, so one sent a window after it can never be the one over the limit.
     """
 
     def __init__(self, limit: int, window: float, clock: Clock) -> None:
@@ -56,12 +52,11 @@ class RequestBudget:
 
     def wait_for_turn(self) -> None:
         """Sleep until one more request fits in the budget."""
-        now, resume_at = self.clock.now(), self.resume_at
-        if self.is_full(now):
-            resume_at = max(resume_at, self.spent[0] + self.window)
-        if resume_at > now:
-            self.clock.sleep(resume_at - now)
-        self.sent_at = max(now, resume_at)
+        now = self.clock.now()
+        frees_at = self.spent[0] + self.window if self.is_full(now) else now
+        self.sent_at = max(now, self.resume_at, frees_at)
+        if self.sent_at > now:
+            self.clock.sleep(self.sent_at - now)
 
     def spend(self, remaining: str | None = None) -> None:
         """Count a request whose response just arrived, with `X-RateLimit-Remaining`."""
@@ -107,11 +102,7 @@ def _shut(sock: socket.socket | None) -> None:
 
 
 class _Watchdog:
-    """One thread that shuts the socket of each thread's request at its deadline.
-
-    A timer thread per request cost a quarter of the tap's CPU. Requests come one
-    after the other with one deadline, so the watchdog mostly sleeps through them.
-    """
+    """One thread for every request's deadline, not a timer each (docs/performance)."""
 
     def __init__(self) -> None:
         #: By the sending thread: the deadline, the socket; dropped when cut.
