@@ -167,14 +167,9 @@ class RetryingStream(RESTStream[_Token]):
                 cap = min(2.0 ** (tries - 1), MAX_BACKOFF_SECONDS, self._longest_wait)
                 wait = self.clock.jitter(cap)
             self.retried += 1
-            self.logger.warning(
-                "Retrying %s in %.1f s (attempt %d of %d failed: %s)",
-                self.asking,
-                wait,
-                tries,
-                self.backoff_max_tries(),
-                cause(error),
-            )
+            msg = f"Retrying {self.asking} in {wait:.1f} s (attempt {tries} of "
+            msg += f"{self.backoff_max_tries()} failed: {cause(error)})"
+            self.logger.warning("%s", msg)
             self.request_budget.pause(wait)
             error = yield 0.0
 
