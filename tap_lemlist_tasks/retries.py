@@ -134,13 +134,12 @@ class RetryingStream(RESTStream[_Token]):
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         request = super().get_http_request(page=page)
         params, endpoint = request.params, self.path.strip("/")
-        self.asking = (
-            f"page {params['page']}"
-            if "page" in params
-            else f"{endpoint} from offset {params['offset']}"
-            if "offset" in params
-            else f"the {endpoint} request (GET {self.path})"
-        )
+        if "page" in params:
+            self.asking = f"page {params['page']}"
+        elif "offset" in params:
+            self.asking = f"{endpoint} from offset {params['offset']}"
+        else:
+            self.asking = f"the {endpoint} request (GET {self.path})"
         return request
 
     @override
