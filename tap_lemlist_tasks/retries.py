@@ -1,9 +1,4 @@
-"""Retries on backoff's terms, told in one line each.
-
-`RetryingStream.request_decorator` hands backoff its terms: `no_retry_fixes` as its
-`giveup`, the tries setting as `max_tries`, and waits that honour a 429's
-Retry-After. Each retry and the give-up are told in one line, naming the `cause`.
-"""
+"""Retries on backoff's terms (giveup, max_tries, Retry-After), each told in a line."""
 
 from __future__ import annotations
 
@@ -54,10 +49,8 @@ _NOT_CONNECTED = "could not connect to"
 
 
 def retry_after_seconds(error: BaseException) -> float | None:
-    """Return the wait (maybe huge) a 429's `Retry-After` asks for, None if unreadable.
-
-    Not urllib3's `Retry.parse_retry_after`: it caps at 6 h, reads 99 Dec as 7 Mar.
-    """
+    """Return the wait (maybe huge) a 429's Retry-After asks for; None if unreadable."""
+    # Not urllib3's `Retry.parse_retry_after`: it caps at 6 h, reads 99 Dec as 7 Mar.
     response = getattr(error, "response", None)
     if response is None or response.status_code != HTTPStatus.TOO_MANY_REQUESTS:
         return None
@@ -73,16 +66,10 @@ def retry_after_seconds(error: BaseException) -> float | None:
 
 
 def no_retry_fixes(error: BaseException, longest_wait: int) -> tuple[str, str] | None:
-    """Return why no retry can fix the failure, and the fix; None if one may.
-
-    A `Retry-After` over `longest_wait`, a certificate that does not verify, or an
-    error of no transient kind (a malformed header, say).
-    """
+    """Return why no retry can fix the failure, and the fix; None if one may."""
     if (wait := retry_after_seconds(error) or 0) > longest_wait:
-        why = (
-            f"lemlist asked to wait {wait:.0f} s (Retry-After), longer than "
-            f"max_retry_wait_seconds ({longest_wait} s)"
-        )
+        why = f"lemlist asked to wait {wait:.0f} s (Retry-After), longer than "
+        why += f"max_retry_wait_seconds ({longest_wait} s)"
         return why, "Run again later, or raise max_retry_wait_seconds."
     why = cause(error)
     if not isinstance(error, _TRANSIENT) or why == _CAUSES["CERTIFICATE_VERIFY_FAILED"]:
