@@ -26,7 +26,6 @@ if t.TYPE_CHECKING:
 
 _Token = t.TypeVar("_Token")
 
-MAX_BACKOFF_SECONDS = 60
 #: The failures the SDK retries; any other failure of a request is not retried.
 _TRANSIENT = (
     ConnectionResetError,
@@ -62,18 +61,6 @@ def retry_after_seconds(error: BaseException) -> float | None:
         # "-0000" is RFC 5322's unknown zone; an HTTP date is in GMT.
         when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
         return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-    return None
-
-
-def no_retry_fixes(error: BaseException, longest_wait: int) -> tuple[str, str] | None:
-    """Return why no retry can fix the failure, and the fix; None if one may."""
-    if (wait := retry_after_seconds(error) or 0) > longest_wait:
-        why = f"lemlist asked to wait {wait:.0f} s (Retry-After), longer than "
-        why += f"max_retry_wait_seconds ({longest_wait} s)"
-        return why, "Run again later, or raise max_retry_wait_seconds."
-    why = cause(error)
-    if not isinstance(error, _TRANSIENT) or why == _CAUSES["CERTIFICATE_VERIFY_FAILED"]:
-        return why, "Not retried."
     return None
 
 
@@ -113,10 +100,6 @@ class RetryingStream(RESTStream[_Token]):
             self.clock,
         )
 
-    @property
-    def _longest_wait(self) -> int:
-        return int(self.config["max_retry_wait_seconds"])
-
     @override
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         request = super().get_http_request(page=page)
@@ -136,7 +119,7 @@ class RetryingStream(RESTStream[_Token]):
             # Every failure of a request: retried, or given up in one line.
             (*_TRANSIENT, bad.RequestException),
             max_tries=self.backoff_max_tries,
-            giveup=lambda error: no_retry_fixes(error, self._longest_wait) is not None,
+            giveup=lambda error: self.no_retry_fixes(error) is not None,
             on_giveup=self._give_up,
             jitter=None,  # backoff_wait_generator spreads its own waits
             logger=None,  # backoff_wait_generator logs one line of its own
@@ -150,7 +133,7 @@ class RetryingStream(RESTStream[_Token]):
         error = yield 0.0  # backoff's priming
         for tries in itertools.count(1):
             if (wait := retry_after_seconds(error)) is None:
-                cap = min(2.0 ** (tries - 1), MAX_BACKOFF_SECONDS, self._longest_wait)
+                cap = min(2.0 ** (tries - 1), 60, self.config["max_retry_wait_seconds"])
                 wait = self.clock.jitter(cap)
             self.retried += 1
             msg = f"Retrying {self.asking} in {wait:.1f} s (attempt {tries} of "
@@ -163,10 +146,22 @@ class RetryingStream(RESTStream[_Token]):
     def backoff_max_tries(self) -> int:
         return int(self.config["retry_max_tries"])
 
+    def no_retry_fixes(self, error: BaseException) -> tuple[str, str] | None:
+        """Return why no retry can fix the failure, and the fix; None if one may."""
+        longest_wait = int(self.config["max_retry_wait_seconds"])
+        if (wait := retry_after_seconds(error) or 0) > longest_wait:
+            why = f"lemlist asked to wait {wait:.0f} s (Retry-After), longer than "
+            why += f"max_retry_wait_seconds ({longest_wait} s)"
+            return why, "Run again later, or raise max_retry_wait_seconds."
+        why, retriable = cause(error), isinstance(error, _TRANSIENT)
+        if not retriable or why == _CAUSES["CERTIFICATE_VERIFY_FAILED"]:
+            return why, "Not retried."
+        return None
+
     def _give_up(self, details: Details) -> None:
         # In one line: what failed, how often, why, and the fix.
         error = details["exception"]
-        fatal = no_retry_fixes(error, self._longest_wait)
+        fatal = self.no_retry_fixes(error)
         why, fix = fatal or (cause(error), "Try again later, or raise retry_max_tries.")
         if why.startswith(_NOT_CONNECTED):
             fix = "Check api_url (default https://api.lemlist.com/api) and the network."
