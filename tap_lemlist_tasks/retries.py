@@ -93,12 +93,9 @@ class RetryingStream(RESTStream[_Token]):
     @property
     def request_budget(self) -> throttle.RequestBudget:
         """The API key's rate-limit budget, shared by every stream and sync."""
-        return throttle.budget_for(
-            self.config["api_key"],
-            self.config["rate_limit_requests"],
-            self.config["rate_limit_window_seconds"],
-            self.clock,
-        )
+        window = self.config["rate_limit_window_seconds"]
+        limit, key = self.config["rate_limit_requests"], self.config["api_key"]
+        return throttle.budget_for(key, limit, window, self.clock)
 
     @override
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
