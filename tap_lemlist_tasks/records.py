@@ -1,9 +1,7 @@
 """lemlist's bodies as msgspec shapes, decoded once; lemlist's quirks set right.
 
 msgspec keeps only the fields a shape declares (never the team's API key, webhooks or
-invited users' emails), and its messages name a field, never a value. A stream's
-schema is its shape's (`schema_of`); `Quirks` sets right what lemlist stores loosely:
-`priority` as text, dates in several ISO forms, NUL characters PostgreSQL refuses.
+invited users' emails), and its messages name a field, never a value.
 """
 
 from __future__ import annotations
