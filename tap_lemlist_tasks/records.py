@@ -98,11 +98,8 @@ def schema_of(shape: type, **keys: str) -> dict[str, t.Any]:
         properties[name] = {**field, "type": types}
     for key, description in keys.items():
         properties[key] = {"type": ["string"], "description": description}
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": [*body["required"], *keys],
-    }
+    required = [*body["required"], *keys]
+    return {"type": "object", "properties": properties, "required": required}
 
 
 class TasksPage(msgspec.Struct):
