@@ -142,11 +142,7 @@ _ITEM = re.compile(r" - at `\$(?:\.results|\.campaigns)?\[(\d+)\]")
 
 
 def decode(response: requests.Response, shape: type[_Body], stream: str) -> _Body:
-    """Decode a 2xx body (a page, or the team) into `shape`.
-
-    A body that is not JSON, or not of the shape, is retried (RetriableAPIError); an
-    item that is not of its record type stops the sync (LemlistError).
-    """
+    """Decode a 2xx body as `shape`: retried if not of it; a bad item stops the sync."""
     what = "team" if shape is Team else "page"
     try:
         return msgspec.json.decode(response.content, type=shape)
@@ -242,10 +238,9 @@ class Quirks:
     def _date_time(self, value: str, key: str, name: str) -> str | None:
         if not (text := value.strip()):
             return None
-        try:  # Python 3.10 reads no "Z" as a zone
-            moment = dt.datetime.fromisoformat(
-                text[:-1] + "+00:00" if text[-1] in "Zz" else text
-            )
+        zoned = text[:-1] + "+00:00" if text[-1] in "Zz" else text
+        try:  # zoned: Python 3.10 reads no "Z" as a zone
+            moment = dt.datetime.fromisoformat(zoned)
         except ValueError:
             self._refuse(key, name, value, "is not an ISO 8601 date and time")
         if len(text) == len(_LEMLIST_FORM) and text[10] + text[19] + text[-1] == "T.Z":
