@@ -65,9 +65,10 @@ class Campaign(TypedDict, total=False):
     status: t.Annotated[Text, _about("draft, running, ended, paused, errors, archived")]
     createdAt: Date
     createdBy: t.Annotated[Text, _about("usr_…")]
-    labels: list[str] | None
+    # Arrays' items as 0.3 declared them: the columns stay text[] and jsonb[].
+    labels: t.Annotated[list[str] | None, _about(items={"type": ["string"]})]
     hasError: bool | None
-    errors: list[t.Any] | None
+    errors: t.Annotated[list[t.Any] | None, _about(items={})]
     emoji: Text
 
 
@@ -88,13 +89,8 @@ def schema_of(shape: type, **keys: str) -> dict[str, t.Any]:
         field = body["properties"][name]
         kinds = field.pop("anyOf", None) or [{"type": field.pop("type")}]
         # `str | None` is anyOf string, null: Singer's types ["string", "null"].
-        types = field.pop("type", None) or [kind.pop("type") for kind in kinds]
-        for kind in kinds:  # what else a type says, e.g. a list's items
-            field.update(kind)
+        types = field.pop("type", None) or [kind["type"] for kind in kinds]
         field.pop("minLength", None)  # the decoder's rule, not the column's
-        if "array" in types:  # as 0.3 declared them: text[] and jsonb[] columns
-            item = field.setdefault("items", {})
-            item.update({"type": [item["type"]]} if "type" in item else {})
         properties[name] = {**field, "type": types}
     for key, description in keys.items():
         properties[key] = {"type": ["string"], "description": description}
