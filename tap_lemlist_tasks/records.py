@@ -185,10 +185,9 @@ class Quirks:
         """Read the schema's dates and integers; the context's team_id, if any."""
         self._stream = stream
         properties = schema["properties"]
-        self._blank = dict.fromkeys(properties)
         # A child of the team carries its id: an agency's warehouse unites teams.
-        if context and "team_id" in context:
-            self._blank["teamId"] = context["team_id"]
+        team = {"teamId": context["team_id"]} if context else {}
+        self._blank = {**dict.fromkeys(properties), **team}
         self._dates = [n for n, p in properties.items() if p.get("format")]
         self._integers = [n for n, p in properties.items() if "integer" in p["type"]]
         self._nul: collections.Counter[str] = collections.Counter()
