@@ -40,8 +40,7 @@ class Task(TypedDict, total=False):
     _id: Required[t.Annotated[Id, _about("Task id, opp_…")]]
     type: t.Annotated[Text, _about("manual, phone, email, …")]
     title: Text
-    # lemlist creates it as text ("", "0"-"2") and returns it as given: `Quirks`
-    # makes it the integer the schema says.
+    # lemlist keeps it as text ("", "0"-"2"): `Quirks` makes it the schema's integer.
     priority: t.Annotated[
         int | float | str | None,
         _about("0 to 2; null if unset", type=["integer", "null"]),
