@@ -124,7 +124,6 @@ class Team(msgspec.Struct, frozen=True):
 
 
 def _refused(stream: str, key: object, problem: str) -> LemlistError:
-    """A record lemlist's documentation does not allow: the sync stops, naming it."""
     return LemlistError(
         f"{stream}: lemlist sent record {key!r:.80} with {problem}; the sync stopped "
         "rather than load it. Please report this shape to the tap's maintainers."
