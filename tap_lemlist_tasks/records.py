@@ -167,7 +167,6 @@ def items_sent(content: bytes) -> list[t.Any]:
     return body if isinstance(body, list) else []
 
 
-_INT64 = range(-(2**63), 2**63)
 _LEMLIST_FORM = "2025-11-10T09:58:57.169Z"  # how lemlist writes a date
 _INTEGER = re.compile(r"[-+]?[0-9]+")
 #: A NUL in JSON: `\u0000` after an even number of backslashes (escaped ones).
@@ -224,7 +223,7 @@ class Quirks:
         whole = isinstance(value, float) and value.is_integer()
         if not (whole or _INTEGER.fullmatch(text)):  # an int's text matches too
             self._refuse(key, name, value, "is not an integer")
-        if (number := int(value if whole else text)) not in _INT64:
+        if not -(2**63) <= (number := int(value if whole else text)) < 2**63:
             self._refuse(key, name, value, "is outside the 64-bit integer range")
         return number
 
