@@ -6,7 +6,6 @@ invited users' emails), and its messages name a field, never a value.
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import re
 import typing as t
@@ -187,7 +186,7 @@ class Quirks:
         self._blank = {**dict.fromkeys(properties), **team}
         self._dates = [n for n, p in properties.items() if p.get("format")]
         self._integers = [n for n, p in properties.items() if "integer" in p["type"]]
-        self._nul: collections.Counter[str] = collections.Counter()
+        self._nul: dict[str, int] = {}  # values changed, per field
 
     def __call__(self, row: Record, key: str) -> Record:
         """Return the record, each field of its type; null if not given."""
@@ -207,7 +206,7 @@ class Quirks:
             encoded = msgspec.json.encode(value)
             if (scrubbed := _NUL.sub(rb"\1", encoded)) != encoded:
                 record[name] = msgspec.json.decode(scrubbed)
-                self._nul[name] += 1
+                self._nul[name] = self._nul.get(name, 0) + 1
         return record
 
     def report(self, logger: logging.Logger) -> None:
