@@ -124,9 +124,8 @@ class RetryingStream(RESTStream[_Token]):
 
     @override
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        # As dlt's `wait_exponential_retry_after`: a 429's Retry-After, else 1, 2, 4 …
-        # 60 s jittered. Every stream on the key waits it out in the key's budget, on
-        # the stream's clock: backoff's own sleep, on the real clock, is told 0.
+        # As dlt's `wait_exponential_retry_after`: Retry-After, else 1, 2, 4 … 60 s
+        # jittered, waited out in the key's budget on our clock (backoff's sleeps 0).
         error = yield 0.0  # backoff's priming
         for tries in itertools.count(1):
             if (wait := retry_after_seconds(error)) is None:
