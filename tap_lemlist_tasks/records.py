@@ -189,8 +189,7 @@ class Quirks:
         self._nul: dict[str, int] = {}  # values changed, per field
 
     def __call__(self, row: Record, key: str) -> Record:
-        """Return the record, each field of its type; null if not given."""
-        # Every field present: stream maps and targets can name any field.
+        """Return the record with every field (a map may name any), each of its type."""
         record = {**self._blank, **row}
         for name in self._dates:
             if (value := record[name]) is not None:

@@ -125,7 +125,7 @@ class RetryingStream(RESTStream[_Token]):
     @override
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
         # As dlt's `wait_exponential_retry_after`: Retry-After, else 1, 2, 4 … 60 s
-        # jittered, waited out in the key's budget on our clock (backoff's sleeps 0).
+        # jittered, waited in the key's budget on our clock (backoff itself sleeps 0).
         error = yield 0.0  # backoff's priming
         for tries in itertools.count(1):
             if (wait := retry_after_seconds(error)) is None:
