@@ -143,8 +143,7 @@ def decode(response: requests.Response, shape: type[_Body], stream: str) -> _Bod
         if place := _ITEM.search(str(error)):  # msgspec names a place, never a value
             index = int(place[1])
             item = next(iter(items_sent(response.content)[index:]), None)
-            key = item.get("_id") if isinstance(item, dict) else None
-            key = f"#{index}" if key is None else key
+            key = (item.get("_id") if isinstance(item, dict) else None) or f"#{index}"
             raise _refused(stream, key, f"{error}") from None
         msg = f"{what} body has an unexpected shape ({error})"
     except RecursionError:
