@@ -155,7 +155,6 @@ class RetryingStream(RESTStream[_Token]):
         return None
 
     def _give_up(self, details: Details) -> None:
-        # In one line: what failed, how often, why, and the fix.
         error = details["exception"]
         fatal = self.no_retry_fixes(error)
         why, fix = fatal or (cause(error), "Try again later, or raise retry_max_tries.")
