@@ -1,14 +1,11 @@
 """lemlist's bodies as msgspec shapes, decoded once; lemlist's quirks set right.
 
 msgspec keeps only the fields a shape declares (never the team's API key, webhooks or
-invited users' emails), and its messages name a field, never a value. A stream's
-schema is its shape's (`schema_of`); `Quirks` sets right what lemlist stores loosely:
-`priority` as text, dates in several ISO forms, NUL characters PostgreSQL refuses.
+invited users' emails), and its messages name a field, never a value.
 """
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import re
 import typing as t
@@ -42,8 +39,7 @@ class Task(TypedDict, total=False):
     _id: Required[t.Annotated[Id, _about("Task id, opp_…")]]
     type: t.Annotated[Text, _about("manual, phone, email, …")]
     title: Text
-    # lemlist creates it as text ("", "0"-"2") and returns it as given: `Quirks`
-    # makes it the integer the schema says.
+    # lemlist keeps it as text ("", "0"-"2"): `Quirks` makes it the schema's integer.
     priority: t.Annotated[
         int | float | str | None,
         _about("0 to 2; null if unset", type=["integer", "null"]),
@@ -67,9 +63,10 @@ class Campaign(TypedDict, total=False):
     status: t.Annotated[Text, _about("draft, running, ended, paused, errors, archived")]
     createdAt: Date
     createdBy: t.Annotated[Text, _about("usr_…")]
-    labels: list[str] | None
+    # Arrays' items as 0.3 declared them: the columns stay text[] and jsonb[].
+    labels: t.Annotated[list[str] | None, _about(items={"type": ["string"]})]
     hasError: bool | None
-    errors: list[t.Any] | None
+    errors: t.Annotated[list[t.Any] | None, _about(items={})]
     emoji: Text
 
 
@@ -90,21 +87,13 @@ def schema_of(shape: type, **keys: str) -> dict[str, t.Any]:
         field = body["properties"][name]
         kinds = field.pop("anyOf", None) or [{"type": field.pop("type")}]
         # `str | None` is anyOf string, null: Singer's types ["string", "null"].
-        types = field.pop("type", None) or [kind.pop("type") for kind in kinds]
-        for kind in kinds:  # what else a type says, e.g. a list's items
-            field.update(kind)
+        types = field.pop("type", None) or [kind["type"] for kind in kinds]
         field.pop("minLength", None)  # the decoder's rule, not the column's
-        if "array" in types:  # as 0.3 declared them: text[] and jsonb[] columns
-            item = field.setdefault("items", {})
-            item.update({"type": [item["type"]]} if "type" in item else {})
         properties[name] = {**field, "type": types}
     for key, description in keys.items():
         properties[key] = {"type": ["string"], "description": description}
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": [*body["required"], *keys],
-    }
+    required = [*body["required"], *keys]
+    return {"type": "object", "properties": properties, "required": required}
 
 
 class TasksPage(msgspec.Struct):
@@ -134,7 +123,6 @@ class Team(msgspec.Struct, frozen=True):
 
 
 def _refused(stream: str, key: object, problem: str) -> LemlistError:
-    """A record lemlist's documentation does not allow: the sync stops, naming it."""
     return LemlistError(
         f"{stream}: lemlist sent record {key!r:.80} with {problem}; the sync stopped "
         "rather than load it. Please report this shape to the tap's maintainers."
@@ -147,11 +135,7 @@ _ITEM = re.compile(r" - at `\$(?:\.results|\.campaigns)?\[(\d+)\]")
 
 
 def decode(response: requests.Response, shape: type[_Body], stream: str) -> _Body:
-    """Decode a 2xx body (a page, or the team) into `shape`.
-
-    A body that is not JSON, or not of the shape, is retried (RetriableAPIError); an
-    item that is not of its record type stops the sync (LemlistError).
-    """
+    """Decode a 2xx body as `shape`: retried if not of it; a bad item stops the sync."""
     what = "team" if shape is Team else "page"
     try:
         return msgspec.json.decode(response.content, type=shape)
@@ -159,8 +143,7 @@ def decode(response: requests.Response, shape: type[_Body], stream: str) -> _Bod
         if place := _ITEM.search(str(error)):  # msgspec names a place, never a value
             index = int(place[1])
             item = next(iter(items_sent(response.content)[index:]), None)
-            key = item.get("_id") if isinstance(item, dict) else None
-            key = f"#{index}" if key is None else key
+            key = (item.get("_id") if isinstance(item, dict) else None) or f"#{index}"
             raise _refused(stream, key, f"{error}") from None
         msg = f"{what} body has an unexpected shape ({error})"
     except RecursionError:
@@ -182,7 +165,6 @@ def items_sent(content: bytes) -> list[t.Any]:
     return body if isinstance(body, list) else []
 
 
-_INT64 = range(-(2**63), 2**63)
 _LEMLIST_FORM = "2025-11-10T09:58:57.169Z"  # how lemlist writes a date
 _INTEGER = re.compile(r"[-+]?[0-9]+")
 #: A NUL in JSON: `\u0000` after an even number of backslashes (escaped ones).
@@ -198,17 +180,15 @@ class Quirks:
         """Read the schema's dates and integers; the context's team_id, if any."""
         self._stream = stream
         properties = schema["properties"]
-        self._blank = dict.fromkeys(properties)
         # A child of the team carries its id: an agency's warehouse unites teams.
-        if context and "team_id" in context:
-            self._blank["teamId"] = context["team_id"]
+        team = {"teamId": context["team_id"]} if context else {}
+        self._blank = {**dict.fromkeys(properties), **team}
         self._dates = [n for n, p in properties.items() if p.get("format")]
         self._integers = [n for n, p in properties.items() if "integer" in p["type"]]
-        self._nul: collections.Counter[str] = collections.Counter()
+        self._nul: dict[str, int] = {}  # values changed, per field
 
     def __call__(self, row: Record, key: str) -> Record:
-        """Return the record, each field of its type; null if not given."""
-        # Every field present: stream maps and targets can name any field.
+        """Return the record with every field (a map may name any), each of its type."""
         record = {**self._blank, **row}
         for name in self._dates:
             if (value := record[name]) is not None:
@@ -224,7 +204,7 @@ class Quirks:
             encoded = msgspec.json.encode(value)
             if (scrubbed := _NUL.sub(rb"\1", encoded)) != encoded:
                 record[name] = msgspec.json.decode(scrubbed)
-                self._nul[name] += 1
+                self._nul[name] = self._nul.get(name, 0) + 1
         return record
 
     def report(self, logger: logging.Logger) -> None:
@@ -240,17 +220,16 @@ class Quirks:
         whole = isinstance(value, float) and value.is_integer()
         if not (whole or _INTEGER.fullmatch(text)):  # an int's text matches too
             self._refuse(key, name, value, "is not an integer")
-        if (number := int(value if whole else text)) not in _INT64:
+        if not -(2**63) <= (number := int(value if whole else text)) < 2**63:
             self._refuse(key, name, value, "is outside the 64-bit integer range")
         return number
 
     def _date_time(self, value: str, key: str, name: str) -> str | None:
         if not (text := value.strip()):
             return None
-        try:  # Python 3.10 reads no "Z" as a zone
-            moment = dt.datetime.fromisoformat(
-                text[:-1] + "+00:00" if text[-1] in "Zz" else text
-            )
+        zoned = text[:-1] + "+00:00" if text[-1] in "Zz" else text
+        try:  # zoned: Python 3.10 reads no "Z" as a zone
+            moment = dt.datetime.fromisoformat(zoned)
         except ValueError:
             self._refuse(key, name, value, "is not an ISO 8601 date and time")
         if len(text) == len(_LEMLIST_FORM) and text[10] + text[19] + text[-1] == "T.Z":

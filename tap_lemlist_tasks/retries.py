@@ -1,9 +1,4 @@
-"""Retries on backoff's terms, told in one line each.
-
-`RetryingStream.request_decorator` hands backoff its terms: `no_retry_fixes` as its
-`giveup`, the tries setting as `max_tries`, and waits that honour a 429's
-Retry-After. Each retry and the give-up are told in one line, naming the `cause`.
-"""
+"""Retries on backoff's terms (giveup, max_tries, Retry-After), each told in a line."""
 
 from __future__ import annotations
 
@@ -31,7 +26,6 @@ if t.TYPE_CHECKING:
 
 _Token = t.TypeVar("_Token")
 
-MAX_BACKOFF_SECONDS = 60
 #: The failures the SDK retries; any other failure of a request is not retried.
 _TRANSIENT = (
     ConnectionResetError,
@@ -54,10 +48,8 @@ _NOT_CONNECTED = "could not connect to"
 
 
 def retry_after_seconds(error: BaseException) -> float | None:
-    """Return the wait (maybe huge) a 429's `Retry-After` asks for, None if unreadable.
-
-    Not urllib3's `Retry.parse_retry_after`: it caps at 6 h, reads 99 Dec as 7 Mar.
-    """
+    """Return the wait (maybe huge) a 429's Retry-After asks for; None if unreadable."""
+    # Not urllib3's `Retry.parse_retry_after`: it caps at 6 h, reads 99 Dec as 7 Mar.
     response = getattr(error, "response", None)
     if response is None or response.status_code != HTTPStatus.TOO_MANY_REQUESTS:
         return None
@@ -69,24 +61,6 @@ def retry_after_seconds(error: BaseException) -> float | None:
         # "-0000" is RFC 5322's unknown zone; an HTTP date is in GMT.
         when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
         return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-    return None
-
-
-def no_retry_fixes(error: BaseException, longest_wait: int) -> tuple[str, str] | None:
-    """Return why no retry can fix the failure, and the fix; None if one may.
-
-    A `Retry-After` over `longest_wait`, a certificate that does not verify, or an
-    error of no transient kind (a malformed header, say).
-    """
-    if (wait := retry_after_seconds(error) or 0) > longest_wait:
-        why = (
-            f"lemlist asked to wait {wait:.0f} s (Retry-After), longer than "
-            f"max_retry_wait_seconds ({longest_wait} s)"
-        )
-        return why, "Run again later, or raise max_retry_wait_seconds."
-    why = cause(error)
-    if not isinstance(error, _TRANSIENT) or why == _CAUSES["CERTIFICATE_VERIFY_FAILED"]:
-        return why, "Not retried."
     return None
 
 
@@ -119,28 +93,20 @@ class RetryingStream(RESTStream[_Token]):
     @property
     def request_budget(self) -> throttle.RequestBudget:
         """The API key's rate-limit budget, shared by every stream and sync."""
-        return throttle.budget_for(
-            self.config["api_key"],
-            self.config["rate_limit_requests"],
-            self.config["rate_limit_window_seconds"],
-            self.clock,
-        )
-
-    @property
-    def _longest_wait(self) -> int:
-        return int(self.config["max_retry_wait_seconds"])
+        window = self.config["rate_limit_window_seconds"]
+        limit, key = self.config["rate_limit_requests"], self.config["api_key"]
+        return throttle.budget_for(key, limit, window, self.clock)
 
     @override
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         request = super().get_http_request(page=page)
         params, endpoint = request.params, self.path.strip("/")
-        self.asking = (
-            f"page {params['page']}"
-            if "page" in params
-            else f"{endpoint} from offset {params['offset']}"
-            if "offset" in params
-            else f"the {endpoint} request (GET {self.path})"
-        )
+        if "page" in params:
+            self.asking = f"page {params['page']}"
+        elif "offset" in params:
+            self.asking = f"{endpoint} from offset {params['offset']}"
+        else:
+            self.asking = f"the {endpoint} request (GET {self.path})"
         return request
 
     @override
@@ -150,7 +116,7 @@ class RetryingStream(RESTStream[_Token]):
             # Every failure of a request: retried, or given up in one line.
             (*_TRANSIENT, bad.RequestException),
             max_tries=self.backoff_max_tries,
-            giveup=lambda error: no_retry_fixes(error, self._longest_wait) is not None,
+            giveup=lambda error: self.no_retry_fixes(error) is not None,
             on_giveup=self._give_up,
             jitter=None,  # backoff_wait_generator spreads its own waits
             logger=None,  # backoff_wait_generator logs one line of its own
@@ -158,23 +124,17 @@ class RetryingStream(RESTStream[_Token]):
 
     @override
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        # As dlt's `wait_exponential_retry_after`: a 429's Retry-After, else 1, 2, 4 …
-        # 60 s jittered. Every stream on the key waits it out in the key's budget, on
-        # the stream's clock: backoff's own sleep, on the real clock, is told 0.
+        # As dlt's `wait_exponential_retry_after`: Retry-After, else 1, 2, 4 … 60 s
+        # jittered, waited in the key's budget on our clock (backoff itself sleeps 0).
         error = yield 0.0  # backoff's priming
         for tries in itertools.count(1):
             if (wait := retry_after_seconds(error)) is None:
-                cap = min(2.0 ** (tries - 1), MAX_BACKOFF_SECONDS, self._longest_wait)
+                cap = min(2.0 ** (tries - 1), 60, self.config["max_retry_wait_seconds"])
                 wait = self.clock.jitter(cap)
             self.retried += 1
-            self.logger.warning(
-                "Retrying %s in %.1f s (attempt %d of %d failed: %s)",
-                self.asking,
-                wait,
-                tries,
-                self.backoff_max_tries(),
-                cause(error),
-            )
+            msg = f"Retrying {self.asking} in {wait:.1f} s (attempt {tries} of "
+            msg += f"{self.backoff_max_tries()} failed: {cause(error)})"
+            self.logger.warning("%s", msg)
             self.request_budget.pause(wait)
             error = yield 0.0
 
@@ -182,10 +142,21 @@ class RetryingStream(RESTStream[_Token]):
     def backoff_max_tries(self) -> int:
         return int(self.config["retry_max_tries"])
 
+    def no_retry_fixes(self, error: BaseException) -> tuple[str, str] | None:
+        """Return why no retry can fix the failure, and the fix; None if one may."""
+        longest_wait = int(self.config["max_retry_wait_seconds"])
+        if (wait := retry_after_seconds(error) or 0) > longest_wait:
+            why = f"lemlist asked to wait {wait:.0f} s (Retry-After), longer than "
+            why += f"max_retry_wait_seconds ({longest_wait} s)"
+            return why, "Run again later, or raise max_retry_wait_seconds."
+        why, retriable = cause(error), isinstance(error, _TRANSIENT)
+        if not retriable or why == _CAUSES["CERTIFICATE_VERIFY_FAILED"]:
+            return why, "Not retried."
+        return None
+
     def _give_up(self, details: Details) -> None:
-        # In one line: what failed, how often, why, and the fix.
         error = details["exception"]
-        fatal = no_retry_fixes(error, self._longest_wait)
+        fatal = self.no_retry_fixes(error)
         why, fix = fatal or (cause(error), "Try again later, or raise retry_max_tries.")
         if why.startswith(_NOT_CONNECTED):
             fix = "Check api_url (default https://api.lemlist.com/api) and the network."
