@@ -41,20 +41,19 @@ class RequestBudget:
     """At most `limit` requests in any `window` seconds.
 
     A log of when the last `limit` answers arrived: lemlist counted each request no
-    later than that, so one sent a window after it can never be the one over the limit.
+    later than that, so one sent a window after the oldest can never be over the limit.
     """
 
     def __init__(self, limit: int, window: float, clock: Clock) -> None:
-        """Start with the whole budget available."""
-        self.limit, self.window, self.clock = limit, window, clock
-        self.spent: collections.deque[float] = collections.deque(maxlen=limit)
+        """Start with the whole budget available: `limit` answers long ago."""
+        self.window, self.clock = window, clock
+        self.spent = collections.deque([-math.inf] * limit, maxlen=limit)
         self.resume_at = self.sent_at = 0.0
 
     def wait_for_turn(self) -> None:
         """Sleep until one more request fits in the budget."""
         now = self.clock.now()
-        frees_at = self.spent[0] + self.window if self.is_full(now) else now
-        self.sent_at = max(now, self.resume_at, frees_at)
+        self.sent_at = max(now, self.resume_at, self.spent[0] + self.window)
         if self.sent_at > now:
             self.clock.sleep(self.sent_at - now)
 
@@ -65,7 +64,7 @@ class RequestBudget:
         # over 4,300). lemlist counted the request when it arrived, after it was sent:
         # judged at the send time, our own requests explain a 0 whenever they can.
         zero = re.fullmatch(r"\s*0{1,9}\s*", remaining or "")
-        if zero and not self.is_full(self.sent_at):
+        if zero and self.spent[0] <= self.sent_at - self.window:
             # Someone else (another job on the same key) spent the budget we did
             # not: lemlist does not say when it frees up, so sit out one window.
             self.pause(self.window)
@@ -73,10 +72,6 @@ class RequestBudget:
     def pause(self, seconds: float) -> None:
         """Send no request on this key for `seconds` from now (a retry's wait)."""
         self.resume_at = max(self.resume_at, self.clock.now() + seconds)
-
-    def is_full(self, now: float) -> bool:
-        """Return whether `limit` requests were answered in the window before `now`."""
-        return len(self.spent) == self.limit and self.spent[0] > now - self.window
 
 
 _budgets: dict[tuple[Clock, str, int, float], RequestBudget] = {}
