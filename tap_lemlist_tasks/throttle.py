@@ -104,17 +104,14 @@ class _Watchdog:
         self.watches: dict[int, tuple[float, socket.socket | None]] = {}
         self.wakes_at = math.inf
         self.changed = threading.Condition()
-        self.thread: threading.Thread | None = None
+        threading.Thread(target=self.run, daemon=True).start()
 
     def watch(self, seconds: float) -> None:
         """Watch the request this thread sends now, for `seconds`."""
         at = time.monotonic() + seconds
         with self.changed:
             self.watches[threading.get_ident()] = (at, None)
-            if self.thread is None:
-                self.thread = threading.Thread(target=self.run, daemon=True)
-                self.thread.start()
-            elif at < self.wakes_at:  # a later deadline waits for the earlier one
+            if at < self.wakes_at:  # a later deadline waits for the earlier one
                 self.changed.notify()
 
     def hold(self, sock: socket.socket | None) -> None:
