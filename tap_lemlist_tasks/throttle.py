@@ -131,10 +131,8 @@ class _Watchdog:
         with self.changed:
             while True:
                 now = time.monotonic()
-                for ident, (at, sock) in list(self.watches.items()):
-                    if at <= now:
-                        del self.watches[ident]
-                        _shut(sock)
+                for ident in [i for i, (at, _) in self.watches.items() if at <= now]:
+                    _shut(self.watches.pop(ident)[1])
                 dues = [at for at, _ in self.watches.values()]
                 self.wakes_at = min(dues, default=math.inf)
                 self.changed.wait(min(self.wakes_at - now, threading.TIMEOUT_MAX))
