@@ -81,10 +81,8 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
         if (now := list(self.primary_keys or ())) != keys:
             changes.insert(0, f"key properties {now} instead of {keys}")
         if changes:
-            msg = (
-                f"The catalog gives stream {self.name!r} {changes[0]}. Use the "
-                "catalog from --discover; select fields with metadata."
-            )
+            fix = "Use the catalog from --discover; select fields with metadata."
+            msg = f"The catalog gives stream {self.name!r} {changes[0]}. {fix}"
             raise LemlistError(msg)
 
     def settled(self, rows: list[Record], context: Context | None) -> Iterator[Record]:
