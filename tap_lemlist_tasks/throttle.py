@@ -152,8 +152,7 @@ class _Watched(HTTPConnection):
         return super().getresponse()
 
 
-class _WatchedTLS(_Watched, HTTPSConnection):
-    """The same, over TLS."""
+class _WatchedTLS(_Watched, HTTPSConnection): ...
 
 
 class ThrottledAdapter(HTTPAdapter):
