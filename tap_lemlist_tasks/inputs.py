@@ -109,10 +109,8 @@ def check_settings(config: t.Mapping[str, t.Any]) -> None:
     """Refuse an API key, URL or date the settings schema accepts but lemlist not."""
     # A newline from a copied file would reach lemlist as part of the key.
     if not re.fullmatch(r"[!-~]+", config["api_key"]):
-        msg = (
-            "Setting 'api_key' holds a space, a line break or a character no key has: "
-            "copy it again."
-        )
+        why = "holds a space, a line break or a character no key has"
+        msg = f"Setting 'api_key' {why}: copy it again."
         raise RefusedError(msg)
     url = _API_URL.fullmatch(config["api_url"])
     if not url or int(url["port"] or 1) > 65535:  # noqa: PLR2004
