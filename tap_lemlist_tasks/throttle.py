@@ -18,10 +18,9 @@ import typing as t
 
 import backoff
 from requests.adapters import HTTPAdapter
-from requests.exceptions import ReadTimeout, RequestException
+from requests.exceptions import ReadTimeout
 from typing_extensions import override
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.exceptions import HTTPError
 
 if t.TYPE_CHECKING:
     import requests
@@ -179,19 +178,15 @@ class ThrottledAdapter(HTTPAdapter):
         kwargs |= {"stream": True, "timeout": (self.deadline, self.deadline + 1)}
         self.budget.wait_for_turn()
         _watchdog.watch(self.deadline)
-        failed: BaseException | None = None  # a shut socket may also read as an end
+        remaining = None  # lemlist's count, from a whole answer in time
         try:
             response = super().send(request, **kwargs)
             _ = response.content  # the whole body, before the deadline
-        except (OSError, RequestException, HTTPError) as error:
-            failed = error
-        finally:
+            remaining = response.headers.get("X-RateLimit-Remaining")
+        finally:  # an error or not: a shut socket may also read as the answer's end
             cut = _watchdog.end()
-        headers = {} if failed or cut else response.headers
-        self.budget.spend(headers.get("X-RateLimit-Remaining"))
-        if cut:
-            msg = f"no complete answer within {self.deadline:g} s"
-            raise DeadlineExceededError(msg, request=request) from failed
-        if failed:
-            raise failed
+            self.budget.spend(None if cut else remaining)
+            if cut:
+                msg = f"no complete answer within {self.deadline:g} s"
+                raise DeadlineExceededError(msg, request=request)
         return response
