@@ -175,7 +175,7 @@ class ThrottledAdapter(HTTPAdapter):
     ) -> requests.Response:
         # Sockets wait a second longer than the deadline: its watch ends a silent
         # answer, and names it, rather than a socket timeout racing it.
-        kwargs |= {"stream": True, "timeout": (self.deadline, self.deadline + 1)}
+        kwargs["timeout"] = (self.deadline, self.deadline + 1)
         self.budget.wait_for_turn()
         _watchdog.watch(self.deadline)
         remaining = None  # lemlist's count, from a whole answer in time
