@@ -12,6 +12,7 @@ import math
 import os
 import re
 import socket
+import sys
 import threading
 import time
 import typing as t
@@ -186,7 +187,8 @@ class ThrottledAdapter(HTTPAdapter):
         finally:  # an error or not: a shut socket may also read as the answer's end
             cut = _watchdog.end()
             self.budget.spend(None if cut else remaining)
-            if cut:
+            stopping = isinstance(sys.exc_info()[1], (SystemExit, KeyboardInterrupt))
+            if cut and not stopping:  # a stop by a signal stays one
                 msg = f"no complete answer within {self.deadline:g} s"
                 raise DeadlineExceededError(msg, request=request)
         return response
