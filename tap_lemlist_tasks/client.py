@@ -31,8 +31,7 @@ _Token = t.TypeVar("_Token")
 class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
     """A lemlist endpoint: its url, Basic auth, the key's rate budget and retries."""
 
-    #: Transient besides 5xx: too many requests, request timeout, too early.
-    extra_retry_statuses = (429, 408, 425)
+    extra_retry_statuses = (429, 408, 425)  # too many requests, timeout, too early
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # msgspec and Quirks did it
     allow_redirects = False  # the key must not go elsewhere: `_refuse_redirect`
     primary_keys = ("_id",)  # lemlist's key of most objects
