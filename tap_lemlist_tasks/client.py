@@ -171,8 +171,7 @@ class LemlistListStream(LemlistStream[PageToken]):
         self.settle(self._paginator.verdict(), sent, self.scope, self.retried)
 
 
-def _type_of(schema: dict[str, t.Any]) -> str:
-    """E.g. `null or string (date-time)`."""
+def _type_of(schema: dict[str, t.Any]) -> str:  # e.g. `null or string (date-time)`
     types = schema.get("type", [])
     kinds = " or ".join(sorted([types] if isinstance(types, str) else types))
     return f"{kinds} ({schema['format']})" if "format" in schema else kinds
