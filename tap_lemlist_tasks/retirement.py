@@ -113,10 +113,8 @@ class Retiring(Stream):
 def changed_scope(state: dict[str, t.Any], scope: str) -> str | None:
     """The scope (e.g. tasks' filters) of the last retiring sync, if not `scope`."""
     last = state.get(STATE_KEY, {}).get("last_retiring_sync_scope")
-    # Before 0.4 the state kept a digest of the scope.
-    if last is None or last in {scope, hashlib.sha256(scope.encode()).hexdigest()[:16]}:
-        return None
-    return str(last)
+    digest = hashlib.sha256(scope.encode()).hexdigest()[:16]  # a pre-0.4 state's form
+    return None if last in {None, scope, digest} else str(last)
 
 
 def _dropped(now: int, before: int, max_retired_percent: int) -> bool:
