@@ -40,15 +40,13 @@ class Retiring(Stream):
         self._stream_version = time.time_ns() // 1_000
 
     def activate_version(self) -> None:
-        """Tell the target to retire every row of an older version than this sync's."""
-        if self._stream_version is not None:
-            self._write_activate_version_message(self._stream_version)
+        """Tell the target to retire every row older than start_version's version."""
+        self._write_activate_version_message(t.cast("int", self._stream_version))
 
     def settle(self, verdict: Verdict, sent: int, scope: str, retried: int) -> None:
         """Retire what the sync did not send if it may, and say so in one line."""
-        retire, why = False, "retired nothing: emit_activate_version_messages is false"
-        if self.retires:
-            retire, why = self.decide(verdict, sent, scope)
+        off = False, "retired nothing: emit_activate_version_messages is false"
+        retire, why = self.decide(verdict, sent, scope) if self.retires else off
         reads = len(verdict.reads)
         requests = sum(read.pages for read in verdict.reads) + retried
         self.logger.log(
