@@ -61,7 +61,7 @@ class Retiring(Stream):
     def decide(self, verdict: Verdict, emitted: int, scope: str) -> tuple[bool, str]:
         """Whether this sync retires, and why; the guard's counts go in the state."""
         memory = self.stream_state.setdefault(STATE_KEY, {})
-        new_scope = changed_scope(self.stream_state, scope) is not None
+        new_scope = self.changed_scope(scope) is not None
         noun, most = self.name, int(self.config["max_retired_percent"])
         # Counts of two selections (scopes) do not compare: the guard stands aside.
         last = None if new_scope else memory.get("last_retiring_sync_emitted")
@@ -107,12 +107,11 @@ class Retiring(Stream):
         if retiring:  # after the last row: a failed read retires nothing
             self.activate_version()
 
-
-def changed_scope(state: dict[str, t.Any], scope: str) -> str | None:
-    """The scope (e.g. tasks' filters) of the last retiring sync, if not `scope`."""
-    last = state.get(STATE_KEY, {}).get("last_retiring_sync_scope")
-    digest = hashlib.sha256(scope.encode()).hexdigest()[:16]  # a pre-0.4 state's form
-    return None if last in {None, scope, digest} else str(last)
+    def changed_scope(self, scope: str) -> str | None:
+        """The scope (e.g. tasks' filters) of the last retiring sync, if not `scope`."""
+        last = self.stream_state.get(STATE_KEY, {}).get("last_retiring_sync_scope")
+        digest = hashlib.sha256(scope.encode()).hexdigest()[:16]  # the form before 0.4
+        return None if last in {None, scope, digest} else str(last)
 
 
 def _dropped(now: int, before: int, max_retired_percent: int) -> bool:
