@@ -115,9 +115,8 @@ class OneLineCommand(SingerCommand):
     @override
     def main(self, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
         # Not standalone: click raises its usage errors here, not print them its way.
-        kwargs["standalone_mode"] = False
         try:
-            sys.exit(super().main(*args, **kwargs))
+            sys.exit(super().main(*args, **kwargs | {"standalone_mode": False}))
         except click.Abort:  # ^C before the tap set its handlers: as click says it
             sys.exit("Aborted!")
         except Exception as error:
