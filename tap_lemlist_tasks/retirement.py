@@ -77,12 +77,11 @@ class Retiring(Stream):
             )
         proof = f"read {proven.number + 1} of {len(verdict.reads)} proven complete"
         memory["last_retiring_sync_scope"] = scope
-        after = (
-            f"; the filters changed since the last retiring sync, so {noun} retired "
-            "now may only have left them, and not be done"
-            if new_scope
-            else ""
-        )
+        if new_scope:
+            proof += (
+                f"; the filters changed since the last retiring sync, so {noun} "
+                "retired now may only have left them, and not be done"
+            )
         if last is not None and collapsed:
             gone = f"{last - emitted} of the {last} {noun} of the last retiring sync"
             # Retired only when it agrees with the drop withheld before, not deeper.
@@ -97,7 +96,7 @@ class Retiring(Stream):
             proof += f"; {gone} are gone, as the sync before saw too"
         memory["last_retiring_sync_emitted"] = emitted
         memory.pop("collapse_withheld_emitted", None)
-        return True, f"retired the others ({proof}){after}"
+        return True, f"retired the others ({proof})"
 
     def whole(self, records: Iterable[dict[str, t.Any]]) -> Iterator[dict[str, t.Any]]:
         """Yield the records of one answer, stamped if it retires; then retire."""
