@@ -125,7 +125,6 @@ class LemlistListStream(LemlistStream[PageToken]):
     def get_new_paginator(self) -> ListPaginator:
         self._paginator = ListPaginator(
             max_reads=int(self.config["max_reads_per_sync"]) if self.retires else 1,
-            ends_list=lambda items: items < max(self.page_size, 1),
             keys_of=lambda _: [item["_id"] for item in self._items],
             page_size=self.page_size,
         )

@@ -1,7 +1,4 @@
-"""The tap's own exceptions: each says in one line what went wrong and the fix.
-
-Their messages are built where they are raised, and none may hold the API key.
-"""
+"""The tap's exceptions: a one-line cause and fix, built where raised, never the key."""
 
 from __future__ import annotations
 

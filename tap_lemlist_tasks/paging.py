@@ -109,8 +109,7 @@ class Read:
         return self.number > 0
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(t.NamedTuple):
     """How a sync's reads went, and which read, if any, is proven."""
 
     reads: list[Read]
@@ -119,15 +118,6 @@ class Verdict:
 
 class RepeatedPagesError(FatalAPIError):  # paging imports nothing of the tap
     """Pages past the end hold items the read already saw (`page` is ignored)."""
-
-    def __init__(self, page: int) -> None:
-        """Name the page where the read stopped."""
-        super().__init__(
-            f"lemlist kept answering pages up to page {page} with items this read "
-            "already had: it ignores the page parameter, or repeats the list past its "
-            "end. Stopped instead of looping; nothing was emitted twice and nothing "
-            "retired."
-        )
 
 
 class ListPaginator(BaseAPIPaginator[PageToken]):
@@ -141,14 +131,13 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
         self,
         *,
         max_reads: int,
-        ends_list: Callable[[int], bool],
         keys_of: Callable[[requests.Response], Sequence[str]],
         page_size: int = 0,
     ) -> None:
-        """Start at page 0 of the forward read (`page_size` 0: lemlist gives none)."""
+        """Start at page 0; a page short of `page_size` (0: unknown) ends the list."""
         super().__init__(PageToken(0, 0))
         self._max_reads = max_reads
-        self._ends_list = ends_list
+        self._ends_below = max(page_size, 1)  # with no page size, an empty page
         self._keys_of = keys_of
         self._page_size = page_size
         #: Every key the sync saw, with one bit for each read that saw it.
@@ -190,7 +179,7 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
         self._page_size = max(self._page_size, len(keys))
         if self._phase in {_Phase.FORWARD, _Phase.CLIMB}:
             self._refuse_endless_repeats(number, repeated=repeated)
-        return self._next(number, ends=self._ends_list(len(keys)))
+        return self._next(number, ends=len(keys) < self._ends_below)
 
     def _refuse_endless_repeats(self, number: int, *, repeated: bool) -> None:
         # A burst of k pages inserted at the top after j+1 pages were read repeats at
@@ -203,7 +192,13 @@ class ListPaginator(BaseAPIPaginator[PageToken]):
         if self._repeated > max(self.read.pages - self._repeated, 1) or (
             self.read.pages > pages_seen
         ):
-            raise RepeatedPagesError(number)
+            msg = (
+                f"lemlist kept answering pages up to page {number} with items this "
+                "read already had: it ignores the page parameter, or repeats the list "
+                "past its end. Stopped instead of looping; nothing was emitted twice "
+                "and nothing retired."
+            )
+            raise RepeatedPagesError(msg)
 
     def _next(self, number: int, *, ends: bool) -> PageToken | None:
         read = self.read

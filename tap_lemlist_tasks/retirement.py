@@ -40,15 +40,13 @@ class Retiring(Stream):
         self._stream_version = time.time_ns() // 1_000
 
     def activate_version(self) -> None:
-        """Tell the target to retire every row of an older version than this sync's."""
-        if self._stream_version is not None:
-            self._write_activate_version_message(self._stream_version)
+        """Tell the target to retire every row older than start_version's version."""
+        self._write_activate_version_message(t.cast("int", self._stream_version))
 
     def settle(self, verdict: Verdict, sent: int, scope: str, retried: int) -> None:
         """Retire what the sync did not send if it may, and say so in one line."""
-        retire, why = False, "retired nothing: emit_activate_version_messages is false"
-        if self.retires:
-            retire, why = self.decide(verdict, sent, scope)
+        off = False, "retired nothing: emit_activate_version_messages is false"
+        retire, why = self.decide(verdict, sent, scope) if self.retires else off
         reads = len(verdict.reads)
         requests = sum(read.pages for read in verdict.reads) + retried
         self.logger.log(
@@ -63,7 +61,7 @@ class Retiring(Stream):
     def decide(self, verdict: Verdict, emitted: int, scope: str) -> tuple[bool, str]:
         """Whether this sync retires, and why; the guard's counts go in the state."""
         memory = self.stream_state.setdefault(STATE_KEY, {})
-        new_scope = changed_scope(self.stream_state, scope) is not None
+        new_scope = self.changed_scope(scope) is not None
         noun, most = self.name, int(self.config["max_retired_percent"])
         # Counts of two selections (scopes) do not compare: the guard stands aside.
         last = None if new_scope else memory.get("last_retiring_sync_emitted")
@@ -79,12 +77,11 @@ class Retiring(Stream):
             )
         proof = f"read {proven.number + 1} of {len(verdict.reads)} proven complete"
         memory["last_retiring_sync_scope"] = scope
-        after = (
-            f"; the filters changed since the last retiring sync, so {noun} retired "
-            "now may only have left them, and not be done"
-            if new_scope
-            else ""
-        )
+        if new_scope:
+            proof += (
+                f"; the filters changed since the last retiring sync, so {noun} "
+                "retired now may only have left them, and not be done"
+            )
         if last is not None and collapsed:
             gone = f"{last - emitted} of the {last} {noun} of the last retiring sync"
             # Retired only when it agrees with the drop withheld before, not deeper.
@@ -99,7 +96,7 @@ class Retiring(Stream):
             proof += f"; {gone} are gone, as the sync before saw too"
         memory["last_retiring_sync_emitted"] = emitted
         memory.pop("collapse_withheld_emitted", None)
-        return True, f"retired the others ({proof}){after}"
+        return True, f"retired the others ({proof})"
 
     def whole(self, records: Iterable[dict[str, t.Any]]) -> Iterator[dict[str, t.Any]]:
         """Yield the records of one answer, stamped if it retires; then retire."""
@@ -109,14 +106,11 @@ class Retiring(Stream):
         if retiring:  # after the last row: a failed read retires nothing
             self.activate_version()
 
-
-def changed_scope(state: dict[str, t.Any], scope: str) -> str | None:
-    """The scope (e.g. tasks' filters) of the last retiring sync, if not `scope`."""
-    last = state.get(STATE_KEY, {}).get("last_retiring_sync_scope")
-    # Before 0.4 the state kept a digest of the scope.
-    if last is None or last in {scope, hashlib.sha256(scope.encode()).hexdigest()[:16]}:
-        return None
-    return str(last)
+    def changed_scope(self, scope: str) -> str | None:
+        """The scope (e.g. tasks' filters) of the last retiring sync, if not `scope`."""
+        last = self.stream_state.get(STATE_KEY, {}).get("last_retiring_sync_scope")
+        digest = hashlib.sha256(scope.encode()).hexdigest()[:16]  # the form before 0.4
+        return None if last in {None, scope, digest} else str(last)
 
 
 def _dropped(now: int, before: int, max_retired_percent: int) -> bool:

@@ -13,7 +13,6 @@ from tap_lemlist_tasks import filters as selecting
 from tap_lemlist_tasks import records as shapes
 from tap_lemlist_tasks.client import LemlistListStream, LemlistStream
 from tap_lemlist_tasks.errors import LemlistError
-from tap_lemlist_tasks.retirement import changed_scope
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -90,7 +89,7 @@ class TasksStream(LemlistListStream):
     def get_records(self, context: Context | None) -> Iterable[Record]:
         self.scope = selecting.task_scope(self.config)
         if self.retires:  # what the retirement may include that is not done
-            before = changed_scope(self.stream_state, self.scope)
+            before = self.changed_scope(self.scope)
             for line in selecting.selection_warnings(self.config, before, self.scope):
                 self.logger.warning("%s", line)
         yield from super().get_records(context)

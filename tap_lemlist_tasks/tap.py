@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import signal
@@ -23,8 +22,6 @@ from tap_lemlist_tasks.errors import RefusedError
 from tap_lemlist_tasks.inputs import SETTINGS, STATE_VALIDATOR, check_settings
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from singer_sdk.singerlib import Message
     from singer_sdk.streams import Stream
 
@@ -116,23 +113,12 @@ class OneLineCommand(SingerCommand):
     """The SDK's command line: whatever stops the tap, one line (cause, fix), exit 1."""
 
     @override
-    def make_context(self, *args: t.Any, **kwargs: t.Any) -> click.Context:
-        # Here click opens --state and --catalog, and the SDK reads --config and
-        # runs --test and --discover.
-        with self._told_in_one_line():
-            return super().make_context(*args, **kwargs)
-
-    @override
-    def invoke(self, ctx: click.Context) -> t.Any:
-        with self._told_in_one_line():
-            return super().invoke(ctx)
-
-    @contextlib.contextmanager
-    def _told_in_one_line(self) -> Iterator[None]:
+    def main(self, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+        # Not standalone: click raises its usage errors here, not print them its way.
         try:
-            yield
-        except click.exceptions.Exit:
-            raise
+            sys.exit(super().main(*args, **kwargs | {"standalone_mode": False}))
+        except click.Abort:  # ^C before the tap set its handlers: as click says it
+            sys.exit("Aborted!")
         except Exception as error:
             self.logger.debug("The tap stopped on:", exc_info=True)
             if isinstance(error, click.ClickException):
@@ -148,7 +134,7 @@ class OneLineCommand(SingerCommand):
                     "stream_maps; TAP_LEMLIST_TASKS_LOGLEVEL=DEBUG logs the traceback."
                 )
             self.logger.error("%s", line)  # noqa: TRY400
-            raise click.exceptions.Exit(1) from None
+            sys.exit(1)
 
 
 def hide_in_logs(key: object) -> None:

@@ -117,7 +117,6 @@ def sync(  # noqa: PLR0913 - a scenario and the tap's settings
     page: list[str] = []
     paginator = ListPaginator(
         max_reads=max_reads,
-        ends_list=lambda items: items < page_size if short_page_ends else items == 0,
         keys_of=lambda _: page,
         page_size=page_size if short_page_ends else 0,
     )

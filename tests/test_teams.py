@@ -65,6 +65,7 @@ def test_one_team_request_gives_the_team_its_users_campaigns_and_every_rows_team
     campaigns = [r["_id"] for r in synced.records_of("campaigns")]
     assert campaigns == [c["_id"] for c in sample_campaigns()]
     assert len(synced.records) == 250
+    assert USERS[1]["email"] not in synced.stderr  # the logged context names no one
     for stream in ("tasks", "users", "campaigns"):
         teams = {r["teamId"] for r in synced.records_of(stream)}
         assert teams == {"tea_AcmeClient000001"}
