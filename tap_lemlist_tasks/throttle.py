@@ -61,12 +61,11 @@ class RequestBudget:
         """Count a request whose response just arrived, with `X-RateLimit-Remaining`."""
         self.spent.append(self.clock.now())
         # A 0, read as text (over 9 digits is garbage; Python refuses an integer of
-        # over 4,300). lemlist counted the request when it arrived, after it was sent:
-        # judged at the send time, our own requests explain a 0 whenever they can.
+        # over 4,300). lemlist counted the request on arrival, after it was sent: judged
+        # at the send time, our own answers explain a 0 whenever they can; if they do
+        # not, another job on the key spent the budget, for a time lemlist does not say.
         zero = re.fullmatch(r"\s*0{1,9}\s*", remaining or "")
         if zero and self.spent[0] <= self.sent_at - self.window:
-            # Someone else (another job on the same key) spent the budget we did
-            # not: lemlist does not say when it frees up, so sit out one window.
             self.pause(self.window)
 
     def pause(self, seconds: float) -> None:
