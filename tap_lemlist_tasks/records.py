@@ -179,23 +179,22 @@ class Quirks:
     ) -> None:
         """Read the schema's dates and integers; the context's team_id, if any."""
         self._stream = stream
-        properties = schema["properties"]
+        fields = schema["properties"].items()
         # A child of the team carries its id: an agency's warehouse unites teams.
         team = {"teamId": context["team_id"]} if context else {}
-        self._blank = {**dict.fromkeys(properties), **team}
-        self._dates = [n for n, p in properties.items() if p.get("format")]
-        self._integers = [n for n, p in properties.items() if "integer" in p["type"]]
+        self._blank = {**dict.fromkeys(schema["properties"]), **team}
+        self._fixes = [  # each field to set right, and how
+            *[(n, self._date_time) for n, p in fields if p.get("format")],
+            *[(n, self._integer) for n, p in fields if "integer" in p["type"]],
+        ]
         self._nul: dict[str, int] = {}  # values changed, per field
 
     def __call__(self, row: Record, key: str) -> Record:
         """Return the record with every field (a map may name any), each of its type."""
         record = {**self._blank, **row}
-        for name in self._dates:
+        for name, fix in self._fixes:
             if (value := record[name]) is not None:
-                record[name] = self._date_time(value, key, name)
-        for name in self._integers:
-            if (value := record[name]) is not None:
-                record[name] = self._integer(value, key, name)
+                record[name] = fix(value, key, name)
         return record
 
     def scrub_nul(self, record: Record) -> Record:
