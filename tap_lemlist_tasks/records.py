@@ -235,9 +235,8 @@ class Quirks:
             return text  # lemlist's own form
         if moment.tzinfo is not None:  # naive: lemlist's time is UTC
             moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        micros = moment.microsecond
-        exact = "microseconds" if micros % 1000 else "milliseconds"
-        return moment.isoformat(timespec=exact if micros else "seconds") + "Z"
+        exact = moment.isoformat(timespec="microseconds").removesuffix("000")
+        return exact.removesuffix(".000") + "Z"  # milliseconds, or seconds, if exact
 
     def _refuse(self, key: str, name: str, value: object, problem: str) -> t.NoReturn:
         problem = f"field {name!r} holding {value!r:.80}, which {problem}"
