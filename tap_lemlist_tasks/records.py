@@ -193,8 +193,9 @@ class Quirks:
         """Return the record with every field (a map may name any), each of its type."""
         record = {**self._blank, **row}
         for name, fix in self._fixes:
-            if (value := record[name]) is not None:
-                record[name] = fix(value, key, name)
+            if (value := record[name]) is not None:  # and a blank one is a null
+                text = str(value).strip()
+                record[name] = fix(value, text, key, name) if text else None
         return record
 
     def scrub_nul(self, record: Record) -> Record:
@@ -213,9 +214,7 @@ class Quirks:
             msg += f"field {name!r}: PostgreSQL cannot store them in text."
             logger.warning("%s", msg)
 
-    def _integer(self, value: float | str, key: str, name: str) -> int | None:
-        if not (text := str(value).strip()):
-            return None
+    def _integer(self, value: float | str, text: str, key: str, name: str) -> int:
         whole = isinstance(value, float) and value.is_integer()
         if not (whole or _INTEGER.fullmatch(text)):  # an int's text matches too
             self._refuse(key, name, value, "is not an integer")
@@ -223,9 +222,7 @@ class Quirks:
             self._refuse(key, name, value, "is outside the 64-bit integer range")
         return number
 
-    def _date_time(self, value: str, key: str, name: str) -> str | None:
-        if not (text := value.strip()):
-            return None
+    def _date_time(self, value: str, text: str, key: str, name: str) -> str:
         zoned = text[:-1] + "+00:00" if text[-1] in "Zz" else text
         try:  # zoned: Python 3.10 reads no "Z" as a zone
             moment = dt.datetime.fromisoformat(zoned)
