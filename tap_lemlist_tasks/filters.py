@@ -19,6 +19,10 @@ CAMPAIGN_STATES = ("draft", "running", "ended", "paused", "errors", "archived")
 TEXT_FILTERS = ("fullName", "email", "phone", "linkedin")
 #: Filters on what changes while a task stays open (see `selection_warnings`).
 DRIFTING_FILTERS = ("assignedTo", "dueDate", "campaignState", *TEXT_FILTERS)
+#: The `filterId` a stream map's `__filter__` on tasks has in `taskFilters`.
+STREAM_MAP = "streamMap"
+#: Filters as the compact JSON array lemlist expects in `filters`.
+encode_filters = partial(json.dumps, separators=(",", ":"), ensure_ascii=False)
 
 _VALUE = {"type": "string", "minLength": 1}
 _IDS = {"type": "array", "items": _VALUE, "minItems": 1}
@@ -60,12 +64,6 @@ FILTER_SCHEMA: dict[str, t.Any] = {
         for filter_id, parameters in PARAMETERS.items()
     ],
 }
-
-
-#: The `filterId` a stream map's `__filter__` on tasks has in `taskFilters`.
-STREAM_MAP = "streamMap"
-#: Filters as the compact JSON array lemlist expects in `filters`.
-encode_filters = partial(json.dumps, separators=(",", ":"), ensure_ascii=False)
 
 
 def map_filters(config: Mapping[str, t.Any], stream: str) -> dict[str, str]:
