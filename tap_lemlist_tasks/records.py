@@ -32,6 +32,14 @@ Text: t.TypeAlias = str | None
 #: Dates stay text until `Quirks` reads them: lemlist's form is RFC 3339 in UTC.
 Date: t.TypeAlias = t.Annotated[str | None, _about(format="date-time")]
 
+_LEMLIST_FORM = "2025-11-10T09:58:57.169Z"  # how lemlist writes a date
+_INTEGER = re.compile(r"[-+]?[0-9]+")
+#: A NUL in JSON: `\u0000` after an even number of backslashes (escaped ones).
+_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+_Body = t.TypeVar("_Body")
+#: Where msgspec found a list's item not of its record type: `$.results[3].title`.
+_ITEM = re.compile(r" - at `\$(?:\.results|\.campaigns)?\[(\d+)\]")
+
 
 class Task(TypedDict, total=False):
     """An item of `GET /tasks`: the fields lemlist documents."""
@@ -129,11 +137,6 @@ def _refused(stream: str, key: object, problem: str) -> LemlistError:
     )
 
 
-_Body = t.TypeVar("_Body")
-#: Where msgspec found a list's item not of its record type: `$.results[3].title`.
-_ITEM = re.compile(r" - at `\$(?:\.results|\.campaigns)?\[(\d+)\]")
-
-
 def decode(response: requests.Response, shape: type[_Body], stream: str) -> _Body:
     """Decode a 2xx body as `shape`: retried if not of it; a bad item stops the sync."""
     what = "team" if shape is Team else "page"
@@ -163,12 +166,6 @@ def items_sent(content: bytes) -> list[t.Any]:
     if isinstance(body, dict):
         body = body.get("results", body.get("campaigns"))
     return body if isinstance(body, list) else []
-
-
-_LEMLIST_FORM = "2025-11-10T09:58:57.169Z"  # how lemlist writes a date
-_INTEGER = re.compile(r"[-+]?[0-9]+")
-#: A NUL in JSON: `\u0000` after an even number of backslashes (escaped ones).
-_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
 
 
 class Quirks:
