@@ -32,7 +32,7 @@ Text: t.TypeAlias = str | None
 #: Dates stay text until `Quirks` reads them: lemlist's form is RFC 3339 in UTC.
 Date: t.TypeAlias = t.Annotated[str | None, _about(format="date-time")]
 
-_LEMLIST_FORM = "2025-11-10T09:58:57.169Z"  # how lemlist writes a date
+_LEMLIST_LENGTH = len("2025-11-10T09:58:57.169Z")  # lemlist's form of a date
 _INTEGER = re.compile(r"[-+]?[0-9]+")
 #: A NUL in JSON: `\u0000` after an even number of backslashes (escaped ones).
 _NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
@@ -225,7 +225,7 @@ class Quirks:
             moment = dt.datetime.fromisoformat(zoned)
         except ValueError:
             self._refuse(key, name, value, "is not an ISO 8601 date and time")
-        if len(text) == len(_LEMLIST_FORM) and text[10] + text[19] + text[-1] == "T.Z":
+        if len(text) == _LEMLIST_LENGTH and text[10] + text[19] + text[-1] == "T.Z":
             return text  # lemlist's own form
         if moment.tzinfo is not None:  # naive: lemlist's time is UTC
             moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
