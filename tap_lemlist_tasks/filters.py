@@ -19,15 +19,15 @@ CAMPAIGN_STATES = ("draft", "running", "ended", "paused", "errors", "archived")
 TEXT_FILTERS = ("fullName", "email", "phone", "linkedin")
 #: Filters on what changes while a task stays open (see `selection_warnings`).
 DRIFTING_FILTERS = ("assignedTo", "dueDate", "campaignState", *TEXT_FILTERS)
+#: The `filterId` a stream map's `__filter__` on tasks has in `taskFilters`.
+STREAM_MAP = "streamMap"
+#: Filters as the compact JSON array lemlist expects in `filters`.
+encode_filters = partial(json.dumps, separators=(",", ":"), ensure_ascii=False)
 
 _VALUE = {"type": "string", "minLength": 1}
-
-
-def _values(allowed: tuple[str, ...] = ()) -> dict[str, t.Any]:
-    items = {"enum": list(allowed)} if allowed else _VALUE
-    return {"type": "array", "items": items, "minItems": 1}
-
-
+_IDS = {"type": "array", "items": _VALUE, "minItems": 1}
+_STATES = {**_IDS, "items": {"enum": list(CAMPAIGN_STATES)}}
+_TYPES = {**_IDS, "items": {"enum": list(TASK_TYPES)}}
 # `format: date` documents; the SDK checks no format, so `inputs` does.
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
 #: Each filterId's parameters: a text filter takes one of its two, others either.
@@ -35,10 +35,10 @@ PARAMETERS: dict[str, dict[str, t.Any]] = {
     # lemlist evaluates a regex in a dialect its reference does not name (JavaScript's
     # \p{L} is no Python): only lemlist can judge one, and its 400 fails the sync.
     **{name: {"value": _VALUE, "regex": _VALUE} for name in TEXT_FILTERS},
-    "campaignId": {"in": _values(), "out": _values()},
-    "campaignState": {"in": _values(CAMPAIGN_STATES), "out": _values(CAMPAIGN_STATES)},
-    "type": {"in": _values(TASK_TYPES), "out": _values(TASK_TYPES)},
-    "assignedTo": {"in": _values(), "out": _values()},
+    "campaignId": {"in": _IDS, "out": _IDS},
+    "campaignState": {"in": _STATES, "out": _STATES},
+    "type": {"in": _TYPES, "out": _TYPES},
+    "assignedTo": {"in": _IDS, "out": _IDS},
     "dueDate": {"from": _DATE, "to": _DATE},
 }
 
@@ -64,12 +64,6 @@ FILTER_SCHEMA: dict[str, t.Any] = {
         for filter_id, parameters in PARAMETERS.items()
     ],
 }
-
-
-#: The `filterId` a stream map's `__filter__` on tasks has in `taskFilters`.
-STREAM_MAP = "streamMap"
-#: Filters as the compact JSON array lemlist expects in `filters`.
-encode_filters = partial(json.dumps, separators=(",", ":"), ensure_ascii=False)
 
 
 def map_filters(config: Mapping[str, t.Any], stream: str) -> dict[str, str]:

@@ -32,6 +32,14 @@ Text: t.TypeAlias = str | None
 #: Dates stay text until `Quirks` reads them: lemlist's form is RFC 3339 in UTC.
 Date: t.TypeAlias = t.Annotated[str | None, _about(format="date-time")]
 
+_LEMLIST_LENGTH = len("2025-11-10T09:58:57.169Z")  # lemlist's form of a date
+_INTEGER = re.compile(r"[-+]?[0-9]+")
+#: A NUL in JSON: `\u0000` after an even number of backslashes (escaped ones).
+_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+_Body = t.TypeVar("_Body")
+#: Where msgspec found a list's item not of its record type: `$.results[3].title`.
+_ITEM = re.compile(r" - at `\$(?:\.results|\.campaigns)?\[(\d+)\]")
+
 
 class Task(TypedDict, total=False):
     """An item of `GET /tasks`: the fields lemlist documents."""
@@ -129,11 +137,6 @@ def _refused(stream: str, key: object, problem: str) -> LemlistError:
     )
 
 
-_Body = t.TypeVar("_Body")
-#: Where msgspec found a list's item not of its record type: `$.results[3].title`.
-_ITEM = re.compile(r" - at `\$(?:\.results|\.campaigns)?\[(\d+)\]")
-
-
 def decode(response: requests.Response, shape: type[_Body], stream: str) -> _Body:
     """Decode a 2xx body as `shape`: retried if not of it; a bad item stops the sync."""
     what = "team" if shape is Team else "page"
@@ -165,12 +168,6 @@ def items_sent(content: bytes) -> list[t.Any]:
     return body if isinstance(body, list) else []
 
 
-_LEMLIST_FORM = "2025-11-10T09:58:57.169Z"  # how lemlist writes a date
-_INTEGER = re.compile(r"[-+]?[0-9]+")
-#: A NUL in JSON: `\u0000` after an even number of backslashes (escaped ones).
-_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
-
-
 class Quirks:
     """Sets right what lemlist stores loosely, in one stream's records, this sync."""
 
@@ -179,23 +176,23 @@ class Quirks:
     ) -> None:
         """Read the schema's dates and integers; the context's team_id, if any."""
         self._stream = stream
-        properties = schema["properties"]
+        fields = schema["properties"].items()
         # A child of the team carries its id: an agency's warehouse unites teams.
         team = {"teamId": context["team_id"]} if context else {}
-        self._blank = {**dict.fromkeys(properties), **team}
-        self._dates = [n for n, p in properties.items() if p.get("format")]
-        self._integers = [n for n, p in properties.items() if "integer" in p["type"]]
+        self._blank = {**dict.fromkeys(schema["properties"]), **team}
+        self._fixes = [  # each field to set right, and how
+            *[(n, self._date_time) for n, p in fields if p.get("format")],
+            *[(n, self._integer) for n, p in fields if "integer" in p["type"]],
+        ]
         self._nul: dict[str, int] = {}  # values changed, per field
 
     def __call__(self, row: Record, key: str) -> Record:
         """Return the record with every field (a map may name any), each of its type."""
         record = {**self._blank, **row}
-        for name in self._dates:
-            if (value := record[name]) is not None:
-                record[name] = self._date_time(value, key, name)
-        for name in self._integers:
-            if (value := record[name]) is not None:
-                record[name] = self._integer(value, key, name)
+        for name, fix in self._fixes:
+            if (value := record[name]) is not None:  # and a blank one is a null
+                text = str(value).strip()
+                record[name] = fix(value, text, key, name) if text else None
         return record
 
     def scrub_nul(self, record: Record) -> Record:
@@ -214,9 +211,7 @@ class Quirks:
             msg += f"field {name!r}: PostgreSQL cannot store them in text."
             logger.warning("%s", msg)
 
-    def _integer(self, value: float | str, key: str, name: str) -> int | None:
-        if not (text := str(value).strip()):
-            return None
+    def _integer(self, value: float | str, text: str, key: str, name: str) -> int:
         whole = isinstance(value, float) and value.is_integer()
         if not (whole or _INTEGER.fullmatch(text)):  # an int's text matches too
             self._refuse(key, name, value, "is not an integer")
@@ -224,21 +219,18 @@ class Quirks:
             self._refuse(key, name, value, "is outside the 64-bit integer range")
         return number
 
-    def _date_time(self, value: str, key: str, name: str) -> str | None:
-        if not (text := value.strip()):
-            return None
+    def _date_time(self, value: str, text: str, key: str, name: str) -> str:
         zoned = text[:-1] + "+00:00" if text[-1] in "Zz" else text
         try:  # zoned: Python 3.10 reads no "Z" as a zone
             moment = dt.datetime.fromisoformat(zoned)
         except ValueError:
             self._refuse(key, name, value, "is not an ISO 8601 date and time")
-        if len(text) == len(_LEMLIST_FORM) and text[10] + text[19] + text[-1] == "T.Z":
+        if len(text) == _LEMLIST_LENGTH and text[10] + text[19] + text[-1] == "T.Z":
             return text  # lemlist's own form
         if moment.tzinfo is not None:  # naive: lemlist's time is UTC
             moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        micros = moment.microsecond
-        exact = "microseconds" if micros % 1000 else "milliseconds"
-        return moment.isoformat(timespec=exact if micros else "seconds") + "Z"
+        exact = moment.isoformat(timespec="microseconds").removesuffix("000")
+        return exact.removesuffix(".000") + "Z"  # milliseconds, or seconds, if exact
 
     def _refuse(self, key: str, name: str, value: object, problem: str) -> t.NoReturn:
         problem = f"field {name!r} holding {value!r:.80}, which {problem}"

@@ -118,7 +118,6 @@ class RetryingStream(RESTStream[_Token]):
             max_tries=self.backoff_max_tries,
             giveup=lambda error: self.no_retry_fixes(error) is not None,
             on_giveup=self._give_up,
-            jitter=None,  # backoff_wait_generator spreads its own waits
             logger=None,  # backoff_wait_generator logs one line of its own
         )(func)
 
