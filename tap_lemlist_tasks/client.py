@@ -35,7 +35,6 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # msgspec and Quirks did it
     allow_redirects = False  # the key must not go elsewhere: `_refuse_redirect`
     primary_keys = ("_id",)  # lemlist's key of most objects
-    user_agent = f"tap-lemlist-tasks/{metadata.version('tap-lemlist-tasks')}"
     state_partitioning_keys: t.ClassVar[list[str]] = []  # one state: a key has one team
 
     @override
@@ -47,6 +46,11 @@ class LemlistStream(retirement.Retiring, retries.RetryingStream[_Token]):
     @property
     def authenticator(self) -> HTTPBasicAuth:
         return HTTPBasicAuth("", self.config["api_key"])  # lemlist: no user name
+
+    @override
+    @cached_property
+    def user_agent(self) -> str:  # read when a sync starts: --help needs no metadata
+        return f"tap-lemlist-tasks/{metadata.version('tap-lemlist-tasks')}"
 
     @override
     @cached_property

@@ -138,10 +138,7 @@ class OneLineCommand(SingerCommand):
 
 
 def hide_in_logs(key: object) -> None:
-    """Keep the API key out of every log line, whoever logs it.
-
-    A server may echo it, a schema error quote it (a key that is no text too).
-    """
+    """Keep the API key (text or not) out of log lines: servers and errors quote it."""
     real = len(str(key)) >= _SHORTEST_KEY
     forms = {f(key) for f in (str, repr, json.dumps)} if real else set()
     _hidden[:] = sorted(forms, key=len, reverse=True)

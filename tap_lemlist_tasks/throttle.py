@@ -12,16 +12,16 @@ import math
 import os
 import re
 import socket
-import sys
 import threading
 import time
 import typing as t
 
 import backoff
 from requests.adapters import HTTPAdapter
-from requests.exceptions import ReadTimeout
+from requests.exceptions import ReadTimeout, RequestException
 from typing_extensions import override
 from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import HTTPError
 
 if t.TYPE_CHECKING:
     import requests
@@ -103,14 +103,16 @@ class _Watchdog:
         self.watches: dict[int, tuple[float, socket.socket | None]] = {}
         self.wakes_at = math.inf
         self.changed = threading.Condition()
-        threading.Thread(target=self.run, daemon=True).start()
+        self.thread = threading.Thread(target=self.run, daemon=True)
 
     def watch(self, seconds: float) -> None:
         """Watch the request this thread sends now, for `seconds`."""
         at = time.monotonic() + seconds
         with self.changed:
             self.watches[threading.get_ident()] = (at, None)
-            if at < self.wakes_at:  # a later deadline waits for the earlier one
+            if not self.thread.is_alive():  # started by a request, not by an import
+                self.thread.start()
+            elif at < self.wakes_at:  # a later deadline waits for the earlier one
                 self.changed.notify()
 
     def hold(self, sock: socket.socket | None) -> None:
@@ -178,16 +180,19 @@ class ThrottledAdapter(HTTPAdapter):
         kwargs["timeout"] = (self.deadline, self.deadline + 1)
         self.budget.wait_for_turn()
         _watchdog.watch(self.deadline)
-        remaining = None  # lemlist's count, from a whole answer in time
+        failed: BaseException | None = None  # a shut socket may also read as an end
         try:
             response = super().send(request, **kwargs)
             _ = response.content  # the whole body, before the deadline
-            remaining = response.headers.get("X-RateLimit-Remaining")
-        finally:  # an error or not: a shut socket may also read as the answer's end
+        except (OSError, RequestException, HTTPError) as error:
+            failed = error  # anything else (a bug, a stop) goes on as it is
+        finally:
             cut = _watchdog.end()
-            self.budget.spend(None if cut else remaining)
-            stopping = isinstance(sys.exc_info()[1], (SystemExit, KeyboardInterrupt))
-            if cut and not stopping:  # a stop by a signal stays one
-                msg = f"no complete answer within {self.deadline:g} s"
-                raise DeadlineExceededError(msg, request=request)
+        headers = {} if failed or cut else response.headers
+        self.budget.spend(headers.get("X-RateLimit-Remaining"))
+        if cut:
+            msg = f"no complete answer within {self.deadline:g} s"
+            raise DeadlineExceededError(msg, request=request) from failed
+        if failed:
+            raise failed
         return response

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import typing as t
 
 import pytest
+import requests
 from conftest import API_KEY, FakeClock, Run
 from lemlist_sample import sample_tasks
 from lemlist_standin import LemlistStandIn
+from requests.adapters import HTTPAdapter
 
-from tap_lemlist_tasks.throttle import budget_for
+from tap_lemlist_tasks.throttle import ThrottledAdapter, budget_for
 
 # The tasks forward to the empty page and back, the team, the campaigns' page twice;
 # this tap may think it may send 100 requests per 2 s: lemlist's headers say no.
@@ -60,3 +64,16 @@ def test_a_rate_limit_header_of_5000_digits_is_not_read_as_a_number(run: Run) ->
 
     assert synced.exit_code == 0, synced.stderr
     assert len(synced.ids) == 250
+
+
+def test_a_stop_while_the_deadline_cuts_an_answer_stays_a_stop(
+    monkeypatch: pytest.MonkeyPatch, fake_clock: FakeClock
+) -> None:
+    def send(*_args: object, **_kwargs: object) -> t.NoReturn:
+        time.sleep(0.1)  # the watchdog cuts the answer meanwhile
+        raise asyncio.CancelledError  # a BaseException, as Dagster's interrupt
+
+    monkeypatch.setattr(HTTPAdapter, "send", send)
+    adapter = ThrottledAdapter(budget_for("k", 20, 2, fake_clock.clock), deadline=0.01)
+    with pytest.raises(asyncio.CancelledError):
+        adapter.send(requests.Request("GET", "http://127.0.0.1/").prepare())
