@@ -116,7 +116,6 @@ def test_values_are_emitted_as_their_type_dates_in_utc_text_without_nul(
     assert [r[f] for r, (f, *_) in zip(synced.records, NORMALISED, strict=True)] == [
         emitted for *_, emitted in NORMALISED
     ]
-    # One warning per field, counting its values.
     assert "removed NUL characters from 2 value(s) of field 'title'" in synced.stderr
     assert "removed NUL characters from 1 value(s) of field 'content'" in synced.stderr
 
