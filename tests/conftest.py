@@ -182,9 +182,9 @@ def run(
 
 
 def assert_failed(run: TapRun, phrase: str) -> None:
-    """The run failed in one error line containing `phrase`, retired nothing, and
-    showed the API key nowhere."""
-    assert run.exit_code != 0
+    """The run failed (exit code 1) in one error line containing `phrase`, retired
+    nothing, and showed the API key nowhere."""
+    assert run.exit_code == 1
     assert len(run.errors) == 1, run.errors
     assert phrase in run.errors[0], run.errors[0]
     assert run.of_type("ACTIVATE_VERSION") == []

@@ -511,11 +511,8 @@ class LemlistStandIn(ThreadingHTTPServer):
     ) -> tuple[list[Record], dict[tuple[int, int], bytes]]:
         """The pending records that `match` (hold the lock), kept until a change."""
         if key not in self._matches:
-            tasks = self._tasks
-            self._matches[key] = (
-                [t.record for t in tasks if t.pending and match(t)],
-                {},
-            )
+            pending = [t.record for t in self._tasks if t.pending and match(t)]
+            self._matches[key] = (pending, {})
         return self._matches[key]
 
     def _campaigns(self, query: dict[str, str]) -> _Reply:

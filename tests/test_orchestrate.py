@@ -354,11 +354,10 @@ def test_the_hourly_schedule_requests_every_team_once(tmp_path: Path) -> None:
 
 def test_the_instance_settings_cap_loads_and_one_run_per_team() -> None:
     settings = yaml.safe_load((REPO / "orchestrate" / "dagster.yaml").read_text())
+    per_team = {"applyLimitPerUniqueValue": True}
 
     with dg.instance_for_test(overrides=settings) as instance:
         config = instance.get_concurrency_config()
-
-    per_team = {"applyLimitPerUniqueValue": True}
 
     assert config.pool_config.default_pool_limit == 4
     assert config.run_queue_config is not None

@@ -31,9 +31,8 @@ def test_the_schema_has_every_documented_field_only_id_and_team_required() -> No
 
 def test_every_pending_task_is_emitted_exactly_once_as_served(run: Run) -> None:
     synced = run()
-    standin = run.standin
 
-    served = {task["_id"]: task for task in standin.pending_records()}
+    served = {task["_id"]: task for task in run.standin.pending_records()}
     assert synced.exit_code == 0, synced.stderr
     assert sorted(synced.ids) == sorted(served)
     for record in synced.records:
@@ -41,7 +40,7 @@ def test_every_pending_task_is_emitted_exactly_once_as_served(run: Run) -> None:
         assert set(record) == DOCUMENTED_FIELDS | {"teamId"}  # null if left out
         assert {k: v for k, v in record.items() if k != "priority"} == {
             **{k: expected.get(k) for k in DOCUMENTED_FIELDS - {"priority", "teamId"}},
-            "teamId": standin.team_document()["_id"],
+            "teamId": run.standin.team_document()["_id"],
         }
 
 
@@ -116,7 +115,6 @@ def test_values_are_emitted_as_their_type_dates_in_utc_text_without_nul(
     assert [r[f] for r, (f, *_) in zip(synced.records, NORMALISED, strict=True)] == [
         emitted for *_, emitted in NORMALISED
     ]
-    # One warning per field, counting its values.
     assert "removed NUL characters from 2 value(s) of field 'title'" in synced.stderr
     assert "removed NUL characters from 1 value(s) of field 'content'" in synced.stderr
 

@@ -50,11 +50,10 @@ def test_syncs_at_lemlists_rate_limit_get_no_429(
 
 
 def test_the_budget_is_held_per_api_key(fake_clock: FakeClock) -> None:
-    def budget(key: str) -> object:
-        return budget_for(key, 20, 2, fake_clock.clock)
+    budget = budget_for(API_KEY, 20, 2, fake_clock.clock)
 
-    assert budget(API_KEY) is budget(API_KEY)
-    assert budget(API_KEY) is not budget("other")
+    assert budget_for(API_KEY, 20, 2, fake_clock.clock) is budget
+    assert budget_for("other", 20, 2, fake_clock.clock) is not budget
 
 
 def test_a_rate_limit_header_of_5000_digits_is_not_read_as_a_number(run: Run) -> None:
